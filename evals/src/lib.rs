@@ -1,0 +1,1 @@
+//! Eval suites, the runner, retrieval and answer metrics, reports. Not built yet.

@@ -1,0 +1,85 @@
+//! Knowledge: a business's sources become clean, positioned text and then chunks.
+//!
+//! `parse` turns the bytes of one source (PDF, spreadsheet, CSV, DOCX, HTML, text) into a
+//! [`Document`]: blocks of text, each with the position a citation needs (page, sheet and row,
+//! section path, URL). [`chunk`] splits a document into retrievable [`Chunk`]s with stable ids.
+//! [`fetch`] brings web pages and Google Docs/Sheets links in safely. Embedding and the index
+//! build on these chunks.
+
+mod chunk;
+mod csv;
+mod detect;
+mod document;
+mod docx;
+mod error;
+pub mod fetch;
+mod html;
+mod lang;
+mod limits;
+mod pdf;
+mod sheet;
+mod text;
+
+pub use chunk::{Chunk, ChunkOptions, chunk};
+pub use detect::{SourceKind, detect};
+pub use document::{Block, Document, Position, Stats};
+pub use error::{Error, SourceError};
+pub use lang::guess_language;
+pub use limits::Limits;
+
+/// Parses one source, choosing the parser by content first and by file name second.
+///
+/// `name` is the file name or URL the bytes came from; it only breaks ties the content leaves
+/// open (CSV or plain text?) and names the source in errors.
+pub fn parse(name: &str, bytes: &[u8], limits: &Limits) -> Result<Document, SourceError> {
+    parse_with_progress(name, bytes, limits, &mut |_, _| {})
+}
+
+/// [`parse`], reporting (pages done, pages in all) as it goes through a long document.
+pub fn parse_with_progress(
+    name: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Document, SourceError> {
+    let named = |error| SourceError::new(name, error);
+    limits.check_file_size(bytes.len()).map_err(named)?;
+    let kind = detect(name, bytes).map_err(named)?;
+    parse_kind(kind, bytes, limits, progress).map_err(named)
+}
+
+/// Parses bytes already known to be of `kind`.
+pub fn parse_as(kind: SourceKind, bytes: &[u8], limits: &Limits) -> Result<Document, Error> {
+    parse_kind(kind, bytes, limits, &mut |_, _| {})
+}
+
+fn parse_kind(
+    kind: SourceKind,
+    bytes: &[u8],
+    limits: &Limits,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Document, Error> {
+    let document = match kind {
+        SourceKind::Pdf => pdf::parse(bytes, limits, progress)?,
+        SourceKind::Xlsx
+        | SourceKind::Xlsm
+        | SourceKind::Xlsb
+        | SourceKind::Xls
+        | SourceKind::Ods => sheet::parse(kind, bytes)?,
+        SourceKind::Csv | SourceKind::Tsv => csv::parse(kind, bytes)?,
+        SourceKind::Docx => docx::parse(bytes)?,
+        SourceKind::Html => html::parse(bytes, None)?,
+        SourceKind::Text | SourceKind::Markdown => text::parse(kind, bytes)?,
+    };
+    if document
+        .blocks
+        .iter()
+        .all(|block| block.text.trim().is_empty())
+    {
+        return Err(match kind {
+            SourceKind::Pdf => Error::NoExtractableText,
+            _ => Error::Empty { kind },
+        });
+    }
+    Ok(document)
+}
