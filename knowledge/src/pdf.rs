@@ -45,15 +45,26 @@ fn parse_unguarded(
         };
         lopdf::Document::load_mem_with_options(bytes, options).map_err(load_error)
     };
-    let mut pdf = load(false)?;
+    let pdf = load(false)?;
     if pdf.is_encrypted() && !pdf.was_encrypted() {
         return Err(Error::PasswordProtected { kind: KIND });
     }
-    // A damaged cross-reference table can hide the page tree; rebuilding it from the objects
-    // themselves often finds it.
-    if pdf.get_pages().is_empty() && !pdf.trailer.has(b"Encrypt") {
-        pdf = load(true).unwrap_or(pdf);
+    match extract(&pdf, limits, progress) {
+        // A damaged cross-reference table can hide the page tree or the content streams;
+        // rebuilding it from the objects themselves often finds them.
+        Err(Error::Malformed { .. }) if !pdf.trailer.has(b"Encrypt") => match load(true) {
+            Ok(rebuilt) => extract(&rebuilt, limits, progress),
+            Err(_) => extract(&pdf, limits, progress),
+        },
+        result => result,
     }
+}
+
+fn extract(
+    pdf: &lopdf::Document,
+    limits: &Limits,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Document, Error> {
     let pages = pdf.get_pages();
     if pages.is_empty() {
         // Without the password, an encrypted file's page tree cannot be read.
@@ -64,10 +75,10 @@ fn parse_unguarded(
     }
     limits.check_pdf_pages(pages.len())?;
     let mut document = Document::new(KIND);
-    document.title = info_title(&pdf);
+    document.title = info_title(pdf);
     let mut fonts = FontCache::default();
     for (&number, &page_id) in &pages {
-        match page_text(&pdf, page_id, &mut fonts) {
+        match page_text(pdf, page_id, &mut fonts) {
             Ok(text) => document.push(text, Position::page(number as usize)),
             Err(problem) => document.warnings.push(format!("page {number}: {problem}")),
         }
@@ -413,6 +424,14 @@ fn page_text<'a>(
     page_id: ObjectId,
     fonts: &mut FontCache<'a>,
 ) -> Result<String, String> {
+    for id in pdf.get_page_contents(page_id) {
+        if pdf.get_object(id).and_then(Object::as_stream).is_err() {
+            return Err(format!(
+                "content stream {} {} is missing or damaged",
+                id.0, id.1
+            ));
+        }
+    }
     let content = pdf
         .get_page_content_with_limit(page_id, MAX_STREAM_BYTES)
         .map_err(|error| error.to_string())?;
@@ -1052,6 +1071,38 @@ mod tests {
         let bytes = build_pdf(&["0 0 100 100 re f /X1 Do"]);
         let error = crate::parse_as(SourceKind::Pdf, &bytes, &Limits::default()).unwrap_err();
         assert!(matches!(error, Error::NoExtractableText), "{error}");
+    }
+
+    fn encrypted(bytes: &[u8], user_password: &str) -> Vec<u8> {
+        let mut pdf = lopdf::Document::load_mem(bytes).unwrap();
+        let file_id = Object::String(
+            b"switchboard-test".to_vec(),
+            lopdf::StringFormat::Hexadecimal,
+        );
+        pdf.trailer
+            .set("ID", Object::Array(vec![file_id.clone(), file_id]));
+        let version = lopdf::EncryptionVersion::V2 {
+            document: &pdf,
+            owner_password: "owner secret",
+            user_password,
+            key_length: 128,
+            permissions: lopdf::Permissions::all(),
+        };
+        let state = lopdf::EncryptionState::try_from(version).unwrap();
+        pdf.encrypt(&state).unwrap();
+        let mut out = Vec::new();
+        pdf.save_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn encrypted_files_open_only_without_a_user_password() {
+        let plain = build_pdf(&["BT /F1 12 Tf 72 700 Td (Opening hours) Tj ET"]);
+        let open = parse_pdf(&encrypted(&plain, "")).unwrap();
+        assert_eq!(open.blocks[0].text, "Opening hours");
+        let error = parse_pdf(&encrypted(&plain, "letmein")).unwrap_err();
+        assert!(matches!(error, Error::PasswordProtected { .. }), "{error}");
+        assert!(error.to_string().contains("password-protected"));
     }
 
     #[test]

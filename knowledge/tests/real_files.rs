@@ -269,7 +269,7 @@ fn readability_pages_keep_the_article() {
     let Some(root) = shared_documents() else {
         return;
     };
-    let mut recalls = Vec::new();
+    let (mut recalls, mut precisions) = (Vec::new(), Vec::new());
     for folder in files_under(&root.join("html/readability"))
         .iter()
         .filter(|p| p.ends_with("source.html"))
@@ -280,20 +280,30 @@ fn readability_pages_keep_the_article() {
             knowledge::parse("expected.html", &expected_html, &Limits::default()).unwrap();
         let expected_words = words(&text_of(&expected));
         let got = parse_bounded(&folder.join("source.html")).unwrap();
-        let got_words: std::collections::HashSet<String> =
-            words(&text_of(&got)).into_iter().collect();
-        let found = expected_words
+        let got_words = words(&text_of(&got));
+        let got_set: std::collections::HashSet<&String> = got_words.iter().collect();
+        let expected_set: std::collections::HashSet<&String> = expected_words.iter().collect();
+        let recall = expected_words
             .iter()
-            .filter(|word| got_words.contains(*word))
-            .count();
-        let recall = found as f64 / expected_words.len().max(1) as f64;
+            .filter(|word| got_set.contains(word))
+            .count() as f64
+            / expected_words.len().max(1) as f64;
+        let precision = got_words
+            .iter()
+            .filter(|word| expected_set.contains(word))
+            .count() as f64
+            / got_words.len().max(1) as f64;
         println!(
-            "{:<28} recall {recall:.2}",
+            "{:<28} recall {recall:.2} precision {precision:.2}",
             folder.file_name().unwrap().to_string_lossy()
         );
         recalls.push(recall);
+        precisions.push(precision);
     }
+    let mean_precision = precisions.iter().sum::<f64>() / precisions.len() as f64;
+    println!("mean precision (words of ours that are in the article): {mean_precision:.3}");
     let mean = recalls.iter().sum::<f64>() / recalls.len() as f64;
     println!("mean recall of the expected article words: {mean:.3}");
     assert!(mean > 0.9, "mean recall {mean:.3}");
+    assert!(mean_precision > 0.9, "mean precision {mean_precision:.3}");
 }

@@ -114,20 +114,30 @@ fn read_and_parse(
         .map_err(|error| SourceError::new(source, error))?;
     let bytes = std::fs::read(path).map_err(io_error)?;
     let mut on_page = |done: usize, total: usize| {
-        spinner.set_length(total as u64);
+        if spinner.length() != Some(total as u64) {
+            spinner.set_length(total as u64);
+            spinner.set_style(bar_style());
+        }
         spinner.set_position(done as u64);
     };
     knowledge::parse_with_progress(source, &bytes, limits, &mut on_page)
 }
 
+/// A spinner while a source is read; it becomes a bar of pages once a PDF says how many it has.
+/// Both draw on standard error, and only on a terminal.
 fn spinner(source: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
-    let style = ProgressStyle::with_template("{spinner} {msg} {pos}/{len} pages {elapsed}")
-        .unwrap_or_else(|_| ProgressStyle::default_spinner());
-    bar.set_style(style);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
+        bar.set_style(style);
+    }
     bar.set_message(source.to_string());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} pages, {per_sec}, ETA {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
 fn write_chunks(source: &str, chunks: &[Chunk]) -> anyhow::Result<()> {
