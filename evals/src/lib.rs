@@ -1,1 +1,7 @@
-//! Eval suites, the runner, retrieval and answer metrics, reports. Not built yet.
+//! Evaluation: how well retrieval and agents do on sets with known answers.
+//!
+//! [`beir`] runs a BEIR-layout retrieval set (corpus, queries, relevance judgments) through
+//! ingestion and retrieval and reports nDCG@10, Recall@100 and MRR@10 per search mode. Eval
+//! suites for agents come with the evals issue.
+
+pub mod beir;

@@ -41,19 +41,58 @@ impl Default for ChunkOptions {
     }
 }
 
-/// Splits a document's blocks into chunks. Records (spreadsheet and table rows) are never split;
-/// other blocks are split at the largest semantic unit that fits (Markdown structure, then
-/// paragraphs, sentences and words).
+/// Splits a document's blocks into chunks sized in characters. Records (spreadsheet and table
+/// rows) are never split; other blocks are split at the largest semantic unit that fits
+/// (Markdown structure, then paragraphs, sentences and words).
 pub fn chunk(source_id: &str, document: &Document, options: ChunkOptions) -> Vec<Chunk> {
+    split(
+        source_id,
+        document,
+        |capacity: usize, overlap: usize| {
+            ChunkConfig::new(capacity)
+                .with_overlap(overlap)
+                .map(|config| config.with_trim(true))
+        },
+        options.max_chars,
+        options.overlap_chars,
+    )
+}
+
+/// [`chunk`], sized in tokens of the embedding model's tokenizer (256 with 32 of overlap is the
+/// product's default).
+pub fn chunk_by_tokens(
+    source_id: &str,
+    document: &Document,
+    tokenizer: &tokenizers::Tokenizer,
+    max_tokens: usize,
+    overlap_tokens: usize,
+) -> Vec<Chunk> {
+    split(
+        source_id,
+        document,
+        |capacity: usize, overlap: usize| {
+            ChunkConfig::new(capacity)
+                .with_sizer(tokenizer.clone())
+                .with_overlap(overlap)
+                .map(|config| config.with_trim(true))
+        },
+        max_tokens,
+        overlap_tokens,
+    )
+}
+
+fn split<S: text_splitter::ChunkSizer>(
+    source_id: &str,
+    document: &Document,
+    config: impl Fn(usize, usize) -> Result<ChunkConfig<S>, text_splitter::ChunkConfigError>,
+    capacity: usize,
+    overlap: usize,
+) -> Vec<Chunk> {
+    let capacity = capacity.max(1);
     let config = || {
-        ChunkConfig::new(options.max_chars)
-            .with_overlap(
-                options
-                    .overlap_chars
-                    .min(options.max_chars.saturating_sub(1)),
-            )
-            .unwrap_or_else(|_| ChunkConfig::new(options.max_chars))
-            .with_trim(true)
+        config(capacity, overlap.min(capacity.saturating_sub(1)))
+            .or_else(|_| config(capacity, 0))
+            .expect("a chunk capacity with no overlap is always valid")
     };
     let markdown = document.kind == SourceKind::Markdown;
     let text_splitter = TextSplitter::new(config());

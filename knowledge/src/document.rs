@@ -1,4 +1,4 @@
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::detect::SourceKind;
 
@@ -64,7 +64,8 @@ pub struct Block {
 }
 
 /// Where a piece of text sits in its source: what a citation shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Position {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,

@@ -3,24 +3,29 @@
 //! `parse` turns the bytes of one source (PDF, spreadsheet, CSV, DOCX, HTML, text) into a
 //! [`Document`]: blocks of text, each with the position a citation needs (page, sheet and row,
 //! section path, URL). [`chunk`] splits a document into retrievable [`Chunk`]s with stable ids.
-//! [`fetch`] brings web pages and Google Docs/Sheets links in safely. Embedding and the index
-//! build on these chunks.
+//! [`fetch`] brings web pages and Google Docs/Sheets links in safely.
+//! [`embed`] turns chunks into dense vectors and [`lexical`] into BM25 sparse vectors;
+//! [`index`] stores them per tenant and [`retrieve`] finds the passages that answer a question.
 
 mod chunk;
 mod csv;
 mod detect;
 mod document;
 mod docx;
+pub mod embed;
 mod error;
 pub mod fetch;
 mod html;
+pub mod index;
 mod lang;
+pub mod lexical;
 mod limits;
 mod pdf;
+pub mod retrieve;
 mod sheet;
 mod text;
 
-pub use chunk::{Chunk, ChunkOptions, chunk};
+pub use chunk::{Chunk, ChunkOptions, chunk, chunk_by_tokens};
 pub use detect::{SourceKind, detect};
 pub use document::{Block, Document, Position, Stats};
 pub use error::{Error, SourceError};

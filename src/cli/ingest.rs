@@ -6,9 +6,16 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use knowledge::embed::EmbedderConfig;
 use knowledge::fetch::{FetchOptions, fetch_document};
-use knowledge::{Chunk, ChunkOptions, Document, Limits, SourceError, chunk};
+use knowledge::{Chunk, ChunkOptions, Document, Limits, SourceError, chunk, chunk_by_tokens};
 use serde::Serialize;
+
+use super::local_kb::LocalKnowledgeBase;
+
+/// Chunk size in tokens of the embedding model, and the overlap between neighbours.
+const CHUNK_TOKENS: usize = 256;
+const OVERLAP_TOKENS: usize = 32;
 
 #[derive(Debug, Args)]
 pub struct Ingest {
@@ -18,6 +25,9 @@ pub struct Ingest {
     /// Follow same-site links from each URL, up to this many pages in all.
     #[arg(long, default_value_t = 1, value_name = "PAGES")]
     crawl: usize,
+    /// Also embed and index the chunks into the knowledge base in this directory.
+    #[arg(long, value_name = "DIR")]
+    kb: Option<std::path::PathBuf>,
     /// Files or http(s) URLs (Google Docs and Sheets share links included).
     #[arg(required = true, value_name = "FILE_OR_URL")]
     sources: Vec<String>,
@@ -37,6 +47,23 @@ impl Ingest {
         limits
             .check_source_count(self.sources.len())
             .with_context(|| format!("{} sources given", self.sources.len()))?;
+        let mut knowledge_base = match &self.kb {
+            Some(dir) => {
+                let knowledge_base = LocalKnowledgeBase::open(dir)?;
+                let mut ids: std::collections::BTreeSet<String> =
+                    knowledge_base.sources.keys().cloned().collect();
+                ids.extend(self.sources.iter().map(|source| source_id(source)));
+                limits.check_source_count(ids.len()).with_context(|| {
+                    format!("{} would hold {} sources", dir.display(), ids.len())
+                })?;
+                Some(knowledge_base)
+            }
+            None => None,
+        };
+        let tokenizer = match &knowledge_base {
+            Some(knowledge_base) => Some(knowledge_base.retrieval.embedder().tokenizer().clone()),
+            None => model_tokenizer(),
+        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -56,19 +83,32 @@ impl Ingest {
                 read_and_parse(source, &limits, &spinner)
             };
             spinner.finish_and_clear();
-            match parsed {
-                Ok(document) => {
-                    let chunks = chunk(&source_id(source), &document, ChunkOptions::default());
-                    if self.json {
-                        write_chunks(source, &chunks)?;
-                    } else {
-                        print_summary(source, &document, &chunks, started.elapsed());
-                    }
-                }
+            let document = match parsed {
+                Ok(document) => document,
                 Err(error) => {
                     failed += 1;
                     eprintln!("error: {error}");
+                    continue;
                 }
+            };
+            let id = source_id(source);
+            let chunks = match &tokenizer {
+                Some(tokenizer) => {
+                    chunk_by_tokens(&id, &document, tokenizer, CHUNK_TOKENS, OVERLAP_TOKENS)
+                }
+                None => chunk(&id, &document, ChunkOptions::default()),
+            };
+            if let Some(knowledge_base) = &mut knowledge_base
+                && let Err(error) = index(knowledge_base, source, &id, &chunks)
+            {
+                failed += 1;
+                eprintln!("error: {source}: {error:#}");
+                continue;
+            }
+            if self.json {
+                write_chunks(source, &chunks)?;
+            } else {
+                print_summary(source, &document, &chunks, started.elapsed());
             }
         }
         Ok(if failed == 0 {
@@ -77,6 +117,38 @@ impl Ingest {
             ExitCode::FAILURE
         })
     }
+}
+
+/// The embedding model's tokenizer when the model is installed, to size chunks in its tokens.
+fn model_tokenizer() -> Option<tokenizers::Tokenizer> {
+    let path = EmbedderConfig::from_environment()
+        .model_dir
+        .join("tokenizer.json");
+    tokenizers::Tokenizer::from_file(path).ok()
+}
+
+fn index(
+    knowledge_base: &mut LocalKnowledgeBase,
+    source: &str,
+    id: &str,
+    chunks: &[Chunk],
+) -> anyhow::Result<()> {
+    let bar = ProgressBar::new(chunks.len() as u64);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {pos}/{len} chunks embedded, {per_sec}, ETA {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message(source.to_string());
+    let result =
+        knowledge_base
+            .retrieval
+            .index_source(&knowledge_base.scope, source, chunks, &mut |done| {
+                bar.set_position(done as u64)
+            });
+    bar.finish_and_clear();
+    result?;
+    knowledge_base.record_source(id, source)
 }
 
 fn is_url(source: &str) -> bool {

@@ -1,6 +1,9 @@
 //! The command line: each subcommand is a thin layer over a domain crate.
 
+mod eval;
 mod ingest;
+mod local_kb;
+mod search;
 
 use std::process::ExitCode;
 
@@ -21,12 +24,18 @@ pub struct Command {
 enum Commands {
     /// Parse and chunk files or web pages, and report what each one gave.
     Ingest(ingest::Ingest),
+    /// Ask a local knowledge base a question and print the passages that answer it.
+    Search(search::Search),
+    /// Measure retrieval and agents on sets with known answers.
+    Eval(eval::Eval),
 }
 
 impl Command {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self.command {
             Commands::Ingest(ingest) => ingest.run(),
+            Commands::Search(search) => search.run(),
+            Commands::Eval(eval) => eval.run(),
         }
     }
 }

@@ -1,0 +1,345 @@
+//! Dense embeddings with fastembed over a local ONNX model, no network at run time.
+//!
+//! The default model is multilingual-e5-small (Arabic, English, and questions in one language
+//! finding passages in the other), converted by `scripts/setup.sh`. e5 wants `query: ` before a
+//! question and `passage: ` before a passage. Batches are formed from texts of similar length
+//! and bounded in tokens, so padding is small and memory stays flat.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use fastembed::{
+    InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
+};
+
+pub const SETUP_COMMAND: &str = "scripts/setup.sh";
+const ORT_VERSION: &str = "1.24.4";
+
+/// Where the model and ONNX Runtime are, and how hard to work.
+#[derive(Debug, Clone)]
+pub struct EmbedderConfig {
+    /// A folder with model.onnx, tokenizer.json, config.json, special_tokens_map.json and
+    /// tokenizer_config.json.
+    pub model_dir: PathBuf,
+    /// ONNX Runtime's shared library (1.24 or newer).
+    pub runtime_library: PathBuf,
+    pub threads: usize,
+    /// Padded tokens per batch (texts x longest text): bounds the memory of one run.
+    pub max_batch_tokens: usize,
+    pub max_batch_texts: usize,
+    /// Tokens per text the model sees; longer texts are truncated.
+    pub max_length: usize,
+}
+
+impl EmbedderConfig {
+    /// The layout `scripts/setup.sh` writes, under `SWITCHBOARD_CACHE` or `~/.cache/switchboard`;
+    /// `SWITCHBOARD_MODEL_DIR` and `SWITCHBOARD_ORT_LIB` point elsewhere.
+    pub fn from_environment() -> Self {
+        let cache = std::env::var_os("SWITCHBOARD_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                std::env::var_os("HOME")
+                    .map(PathBuf::from)
+                    .unwrap_or_default()
+                    .join(".cache/switchboard")
+            });
+        let model_dir = std::env::var_os("SWITCHBOARD_MODEL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| cache.join("models/multilingual-e5-small"));
+        let runtime_library = std::env::var_os("SWITCHBOARD_ORT_LIB")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| cache.join(format!("onnxruntime/{ORT_VERSION}/libonnxruntime.so")));
+        EmbedderConfig {
+            model_dir,
+            runtime_library,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_batch_tokens: 8192,
+            max_batch_texts: 32,
+            max_length: 512,
+        }
+    }
+
+    /// Whether the files are there; tests use it to skip with a reason when setup has not run.
+    pub fn is_installed(&self) -> bool {
+        self.runtime_library.is_file() && self.model_dir.join("model.onnx").is_file()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("ONNX Runtime not found at {0}: run {SETUP_COMMAND}")]
+    RuntimeMissing(PathBuf),
+    #[error("could not load ONNX Runtime from {path}: {reason}")]
+    RuntimeUnusable { path: PathBuf, reason: String },
+    #[error("embedding model file {0} not found: run {SETUP_COMMAND}")]
+    ModelMissing(PathBuf),
+    #[error("embedding model in {dir}: {reason}")]
+    ModelUnusable { dir: PathBuf, reason: String },
+    #[error("embedding failed: {0}")]
+    Inference(String),
+}
+
+/// Whether a text is asked or stored: e5 embeds the two differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Query,
+    Passage,
+}
+
+impl Role {
+    fn prefix(self) -> &'static str {
+        match self {
+            Role::Query => "query: ",
+            Role::Passage => "passage: ",
+        }
+    }
+}
+
+pub struct Embedder {
+    model: Mutex<TextEmbedding>,
+    tokenizer: tokenizers::Tokenizer,
+    config: EmbedderConfig,
+    dimension: usize,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder")
+            .field("model_dir", &self.config.model_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// ONNX Runtime is loaded, and its environment made, once per process; every model shares it.
+static RUNTIME: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+
+fn load_runtime(path: &Path) -> Result<ort::environment::Environment, EmbedError> {
+    if !path.is_file() {
+        return Err(EmbedError::RuntimeMissing(path.to_path_buf()));
+    }
+    RUNTIME
+        .get_or_init(|| {
+            let builder = ort::init_from(path).map_err(|error| error.to_string())?;
+            builder.build().map_err(|error| error.to_string())
+        })
+        .clone()
+        .map_err(|reason| EmbedError::RuntimeUnusable {
+            path: path.to_path_buf(),
+            reason,
+        })
+}
+
+fn read(dir: &Path, name: &str) -> Result<Vec<u8>, EmbedError> {
+    let path = dir.join(name);
+    std::fs::read(&path).map_err(|_| EmbedError::ModelMissing(path))
+}
+
+impl Embedder {
+    pub fn load(config: EmbedderConfig) -> Result<Self, EmbedError> {
+        let environment = load_runtime(&config.runtime_library)?;
+        let dir = &config.model_dir;
+        let unusable = |reason: String| EmbedError::ModelUnusable {
+            dir: dir.clone(),
+            reason,
+        };
+        let tokenizer_file = read(dir, "tokenizer.json")?;
+        let files = TokenizerFiles {
+            tokenizer_file: tokenizer_file.clone(),
+            config_file: read(dir, "config.json")?,
+            special_tokens_map_file: read(dir, "special_tokens_map.json")?,
+            tokenizer_config_file: read(dir, "tokenizer_config.json")?,
+        };
+        let dimension = serde_json::from_slice::<serde_json::Value>(&files.config_file)
+            .ok()
+            .and_then(|config| config["hidden_size"].as_u64())
+            .ok_or_else(|| unusable("config.json has no hidden_size".into()))?
+            as usize;
+        let model = UserDefinedEmbeddingModel::new(read(dir, "model.onnx")?, files)
+            .with_pooling(Pooling::Mean);
+        let options = InitOptionsUserDefined::new()
+            .with_environment(environment)
+            .with_max_length(config.max_length)
+            .with_intra_threads(config.threads);
+        let model = TextEmbedding::try_new_from_user_defined(model, options)
+            .map_err(|error| unusable(error.to_string()))?;
+        let tokenizer = tokenizers::Tokenizer::from_bytes(&tokenizer_file)
+            .map_err(|error| unusable(error.to_string()))?;
+        Ok(Embedder {
+            model: Mutex::new(model),
+            tokenizer,
+            config,
+            dimension,
+        })
+    }
+
+    pub fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    /// The model's tokenizer, for sizing chunks in its tokens.
+    pub fn tokenizer(&self) -> &tokenizers::Tokenizer {
+        &self.tokenizer
+    }
+
+    pub fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        let mut vectors = self.embed(&[text], Role::Query, &mut |_| {})?;
+        vectors
+            .pop()
+            .ok_or_else(|| EmbedError::Inference("no vector returned".into()))
+    }
+
+    /// Embeds texts in their order, reporting how many are done as batches finish. Texts are
+    /// sorted by length into batches bounded by `max_batch_tokens`, then put back in order.
+    pub fn embed<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        role: Role,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let prefixed: Vec<String> = texts
+            .iter()
+            .map(|text| format!("{}{}", role.prefix(), text.as_ref()))
+            .collect();
+        let lengths: Vec<usize> = prefixed
+            .iter()
+            .map(|text| {
+                self.tokenizer
+                    .encode(text.as_str(), true)
+                    .map_or(text.len() / 3, |encoding| encoding.len())
+            })
+            .map(|length| length.min(self.config.max_length))
+            .collect();
+        let mut order: Vec<usize> = (0..prefixed.len()).collect();
+        order.sort_by_key(|&index| lengths[index]);
+        let mut vectors: Vec<Option<Vec<f32>>> = vec![None; prefixed.len()];
+        let mut model = self
+            .model
+            .lock()
+            .map_err(|_| EmbedError::Inference("the model lock was poisoned".into()))?;
+        let mut done = 0;
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len()
+                && end - start < self.config.max_batch_texts
+                && (end - start + 1) * lengths[order[end]] <= self.config.max_batch_tokens
+            {
+                end += 1;
+            }
+            let batch: Vec<&str> = order[start..end]
+                .iter()
+                .map(|&index| prefixed[index].as_str())
+                .collect();
+            let embedded = model
+                .embed(&batch, Some(batch.len()))
+                .map_err(|error| EmbedError::Inference(error.to_string()))?;
+            for (&index, vector) in order[start..end].iter().zip(embedded) {
+                vectors[index] = Some(vector);
+            }
+            done += end - start;
+            progress(done);
+            start = end;
+        }
+        vectors
+            .into_iter()
+            .map(|vector| {
+                vector.ok_or_else(|| EmbedError::Inference("a text was not embedded".into()))
+            })
+            .collect()
+    }
+}
+
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    dot / (norm(a) * norm(b))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The real model, or `None` with a printed reason. CI sets SWITCHBOARD_REQUIRE_MODEL so a
+    /// missing model fails there instead of skipping.
+    pub(crate) fn embedder() -> Option<&'static Embedder> {
+        static EMBEDDER: OnceLock<Option<Embedder>> = OnceLock::new();
+        EMBEDDER
+            .get_or_init(|| {
+                let config = EmbedderConfig::from_environment();
+                if !config.is_installed() && std::env::var_os("SWITCHBOARD_REQUIRE_MODEL").is_none()
+                {
+                    println!("skipped: embedding model not installed ({SETUP_COMMAND})");
+                    return None;
+                }
+                Some(Embedder::load(config).expect("the embedding model loads"))
+            })
+            .as_ref()
+    }
+
+    #[test]
+    fn paraphrases_score_above_unrelated_text_in_arabic_english_and_across() {
+        let Some(embedder) = embedder() else { return };
+        let pairs = [
+            (
+                "How long does delivery take?",
+                "Shipping usually arrives within two working days.",
+                "Our roastery was founded in 2012 by two sisters.",
+            ),
+            (
+                "كم يستغرق التوصيل؟",
+                "يصل الشحن عادة خلال يومي عمل.",
+                "تأسست محمصتنا عام ٢٠١٢ على يد أختين.",
+            ),
+            (
+                "كم يستغرق التوصيل؟",
+                "Shipping usually arrives within two working days.",
+                "Our roastery was founded in 2012 by two sisters.",
+            ),
+            (
+                "How long does delivery take?",
+                "يصل الشحن عادة خلال يومي عمل.",
+                "تأسست محمصتنا عام ٢٠١٢ على يد أختين.",
+            ),
+        ];
+        for (question, paraphrase, unrelated) in pairs {
+            let query = embedder.embed_query(question).unwrap();
+            let passages = embedder
+                .embed(&[paraphrase, unrelated], Role::Passage, &mut |_| {})
+                .unwrap();
+            let (near, far) = (cosine(&query, &passages[0]), cosine(&query, &passages[1]));
+            assert!(
+                near > far + 0.03,
+                "{question:?}: paraphrase {near:.3} vs unrelated {far:.3}"
+            );
+        }
+    }
+
+    #[test]
+    fn batching_keeps_order_and_values() {
+        let Some(embedder) = embedder() else { return };
+        let texts = [
+            "short",
+            "a much longer passage about refunds, returns and the conditions that apply to them",
+            "متوسط الطول",
+        ];
+        let together = embedder.embed(&texts, Role::Passage, &mut |_| {}).unwrap();
+        for (text, vector) in texts.iter().zip(&together) {
+            let alone = embedder
+                .embed(&[*text], Role::Passage, &mut |_| {})
+                .unwrap();
+            assert!(cosine(&alone[0], vector) > 0.999, "{text}");
+            assert_eq!(vector.len(), embedder.dimension());
+        }
+    }
+
+    #[test]
+    fn missing_files_name_the_setup_command() {
+        let config = EmbedderConfig {
+            runtime_library: PathBuf::from("/nonexistent/libonnxruntime.so"),
+            ..EmbedderConfig::from_environment()
+        };
+        let error = Embedder::load(config).unwrap_err();
+        assert!(error.to_string().contains(SETUP_COMMAND), "{error}");
+        assert!(error.to_string().contains("/nonexistent/libonnxruntime.so"));
+    }
+}

@@ -1,0 +1,101 @@
+//! The vector index: one trait, one collection layout, an embedded implementation (qdrant-edge,
+//! files in the data directory) and, later, a Qdrant server. Every read and delete is scoped to
+//! a workspace and a knowledge base; nothing crosses tenants.
+//!
+//! Layout: a dense vector `dense` (cosine), a sparse vector `bm25` (IDF applied by the index),
+//! and a payload with the workspace, knowledge base, source, position, language and text,
+//! with keyword indexes on the ids.
+
+mod edge;
+
+pub use edge::EdgeIndex;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::document::Position;
+use crate::lexical::SparseVector;
+
+pub const DENSE: &str = "dense";
+pub const SPARSE: &str = "bm25";
+
+/// Which tenant's knowledge base an operation concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scope {
+    pub workspace: String,
+    pub knowledge_base: String,
+}
+
+impl Scope {
+    pub fn new(workspace: impl Into<String>, knowledge_base: impl Into<String>) -> Self {
+        Scope {
+            workspace: workspace.into(),
+            knowledge_base: knowledge_base.into(),
+        }
+    }
+}
+
+/// What is stored with each point, and returned with each hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkPayload {
+    pub workspace: String,
+    pub knowledge_base: String,
+    pub source_id: String,
+    pub source: String,
+    pub ordinal: usize,
+    pub position: Position,
+    pub language: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct IndexPoint {
+    pub id: Uuid,
+    pub dense: Vec<f32>,
+    pub sparse: SparseVector,
+    pub payload: ChunkPayload,
+}
+
+#[derive(Debug, Clone)]
+pub enum Query {
+    Dense(Vec<f32>),
+    Sparse(SparseVector),
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub id: Uuid,
+    pub score: f32,
+    pub payload: ChunkPayload,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("vector index at {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("vector index: {0}")]
+    Operation(String),
+    #[error("vector index returned a point without a readable payload: {0}")]
+    Payload(String),
+}
+
+/// The operations retrieval and ingestion need from a vector store.
+pub trait VectorIndex: Send + Sync {
+    /// Inserts or replaces points (by id). Returns once the points are durable.
+    fn upsert(&self, points: &[IndexPoint]) -> Result<(), IndexError>;
+    /// Deletes a source's points except `keep`: with the new points upserted first, a
+    /// re-ingested source goes from its old chunks to its new ones without an empty moment.
+    fn delete_source(
+        &self,
+        scope: &Scope,
+        source_id: &str,
+        keep: &[Uuid],
+    ) -> Result<(), IndexError>;
+    fn search(&self, scope: &Scope, query: &Query, limit: usize) -> Result<Vec<Hit>, IndexError>;
+    /// Points in the scope, or in one of its sources.
+    fn count(&self, scope: &Scope, source_id: Option<&str>) -> Result<usize, IndexError>;
+    /// Builds search structures after a bulk load; slow, so off the request path.
+    fn optimize(&self) -> Result<(), IndexError>;
+    /// Makes every acknowledged write durable.
+    fn flush(&self) -> Result<(), IndexError>;
+}

