@@ -5,7 +5,7 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use knowledge::index::Scope;
-use knowledge::retrieve::{Mode, Retrieval, SearchOptions};
+use knowledge::retrieve::{Fusion, Mode, Retrieval, SearchOptions};
 use knowledge::{Chunk, Position, guess_language};
 use serde::Serialize;
 
@@ -19,6 +19,8 @@ pub enum BeirError {
 
 pub struct BeirSet {
     pub name: String,
+    /// The corpus's own name: sets that share a corpus share its index.
+    pub corpus_name: String,
     /// (document id, title and text)
     pub corpus: Vec<(String, String)>,
     /// (query id, text), only the queries that have judgments
@@ -57,7 +59,9 @@ fn field(record: &serde_json::Value, name: &str) -> String {
 }
 
 impl BeirSet {
-    pub fn load(dir: &Path) -> Result<Self, BeirError> {
+    /// Loads a set; `corpus` replaces `dir/corpus.jsonl` (question sets over another set's corpus).
+    pub fn load(dir: &Path, corpus: Option<&Path>) -> Result<Self, BeirError> {
+        let corpus_path = corpus.map_or_else(|| dir.join("corpus.jsonl"), Path::to_path_buf);
         let qrels_path = dir.join("qrels/test.tsv");
         let text =
             std::fs::read_to_string(&qrels_path).map_err(|error| file_error(&qrels_path, error))?;
@@ -83,7 +87,7 @@ impl BeirSet {
                     .insert(document.to_string(), grade);
             }
         }
-        let corpus = json_lines(&dir.join("corpus.jsonl"))?
+        let corpus = json_lines(&corpus_path)?
             .iter()
             .map(|record| {
                 let (title, text) = (field(record, "title"), field(record, "text"));
@@ -102,12 +106,19 @@ impl BeirSet {
             .map(|record| (field(record, "_id"), field(record, "text")))
             .filter(|(id, _)| qrels.contains_key(id))
             .collect();
-        let name = dir.file_name().map_or_else(
-            || dir.display().to_string(),
-            |name| name.to_string_lossy().into_owned(),
-        );
+        let folder_name = |path: &Path| {
+            path.file_name().map_or_else(
+                || path.display().to_string(),
+                |name| name.to_string_lossy().into_owned(),
+            )
+        };
+        let name = folder_name(dir);
+        let corpus_name = corpus_path
+            .parent()
+            .map_or_else(|| name.clone(), folder_name);
         Ok(BeirSet {
             name,
+            corpus_name,
             corpus,
             queries,
             qrels,
@@ -203,15 +214,17 @@ pub fn score(ranking: &[String], relevant: &HashMap<String, u32>) -> Scores {
     }
 }
 
-/// Runs every judged query in `mode` and averages the scores.
+/// Runs every judged query in `mode` (hybrid fusing by `fusion`) and averages the scores.
 pub fn evaluate(
     set: &BeirSet,
     retrieval: &Retrieval,
     scope: &Scope,
     mode: Mode,
+    fusion: Fusion,
 ) -> Result<Scores, BeirError> {
     let options = SearchOptions {
         mode,
+        fusion,
         limit: 100,
         score_threshold: None,
         candidates: 100,
@@ -277,7 +290,7 @@ mod tests {
             "query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\t2\t0\n",
         )
         .unwrap();
-        let set = BeirSet::load(&dir).unwrap();
+        let set = BeirSet::load(&dir, None).unwrap();
         assert_eq!(
             set.corpus,
             [

@@ -1,7 +1,9 @@
 //! Indexing chunks and answering questions from them: dense and lexical search, fused.
 //!
 //! Hybrid search runs a dense and a lexical (BM25) search over the same tenant-filtered
-//! candidates and fuses them by reciprocal rank. The lexical list is weighted by how much of
+//! candidates and fuses them, by rescaled scores (default) or by reciprocal rank. The fusion is
+//! done here rather than inside the index so that it can be weighted and so that every index
+//! backend fuses alike. The lexical list is weighted by how much of
 //! the question it can see: the share of the question's terms that occur in its hits. A
 //! question asked in Arabic of English knowledge (or the reverse) shares no terms with it, so
 //! its lexical list, which is noise there, gets no weight and hybrid falls back to dense.
@@ -42,9 +44,32 @@ impl std::str::FromStr for Mode {
     }
 }
 
+/// How hybrid search combines its two lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fusion {
+    /// Rescaled scores, added (the default: it measured better on SciFact and ARCD, see
+    /// docs/benchmarks.md).
+    Scores,
+    /// Reciprocal ranks, added.
+    Ranks,
+}
+
+impl std::str::FromStr for Fusion {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "scores" => Ok(Fusion::Scores),
+            "ranks" | "rrf" => Ok(Fusion::Ranks),
+            other => Err(format!("unknown fusion {other:?}: use scores or ranks")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct SearchOptions {
     pub mode: Mode,
+    pub fusion: Fusion,
     pub limit: usize,
     /// Minimum score, applied after fusion (fused scores are rank-based, dense ones cosines).
     pub score_threshold: Option<f32>,
@@ -56,6 +81,7 @@ impl Default for SearchOptions {
     fn default() -> Self {
         SearchOptions {
             mode: Mode::Hybrid,
+            fusion: Fusion::Scores,
             limit: 5,
             score_threshold: None,
             candidates: 50,
@@ -198,13 +224,27 @@ impl Retrieval {
         question: &str,
         options: &SearchOptions,
     ) -> Result<Vec<Passage>, RetrieveError> {
+        let vector = match options.mode {
+            Mode::Sparse => Vec::new(),
+            _ => self.embedder.embed_query(question)?,
+        };
+        self.search_embedded(scope, question, vector, options)
+    }
+
+    /// [`Retrieval::search`] with the question's dense vector already computed (by
+    /// [`Embedder::embed_query`]); what remains is index work and fusion.
+    pub fn search_embedded(
+        &self,
+        scope: &Scope,
+        question: &str,
+        vector: Vec<f32>,
+        options: &SearchOptions,
+    ) -> Result<Vec<Passage>, RetrieveError> {
         let dense = match options.mode {
             Mode::Sparse => Vec::new(),
-            _ => self.index.search(
-                scope,
-                &Query::Dense(self.embedder.embed_query(question)?),
-                options.candidates,
-            )?,
+            _ => self
+                .index
+                .search(scope, &Query::Dense(vector), options.candidates)?,
         };
         let sparse_query = self.lexical.query(question);
         let sparse = match options.mode {
@@ -220,7 +260,10 @@ impl Retrieval {
             Mode::Sparse => ranked(sparse, |passage, rank| passage.sparse_rank = Some(rank)),
             Mode::Hybrid => {
                 let weight = self.term_coverage(&sparse_query.indices, &sparse);
-                fuse(dense, sparse, weight)
+                match options.fusion {
+                    Fusion::Scores => fuse_scores(dense, sparse, weight),
+                    Fusion::Ranks => fuse_ranks(dense, sparse, weight),
+                }
             }
         };
         if let Some(threshold) = options.score_threshold {
@@ -266,7 +309,7 @@ fn ranked(hits: Vec<Hit>, mark: impl Fn(&mut Passage, usize)) -> Vec<Passage> {
 }
 
 /// Weighted reciprocal rank fusion: each list adds weight / (k + rank) for every passage in it.
-fn fuse(dense: Vec<Hit>, sparse: Vec<Hit>, sparse_weight: f32) -> Vec<Passage> {
+fn fuse_ranks(dense: Vec<Hit>, sparse: Vec<Hit>, sparse_weight: f32) -> Vec<Passage> {
     let mut fused: HashMap<Uuid, Passage> = HashMap::new();
     for (rank, hit) in dense.into_iter().enumerate() {
         let passage = fused.entry(hit.id).or_insert_with(|| Passage {
@@ -295,4 +338,91 @@ fn fuse(dense: Vec<Hit>, sparse: Vec<Hit>, sparse_weight: f32) -> Vec<Passage> {
     let mut passages: Vec<Passage> = fused.into_values().collect();
     passages.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
     passages
+}
+
+/// Weighted score fusion: each list's scores are rescaled to 0..1 over its candidates (cosines
+/// and BM25 scores live on different scales) and added, the lexical ones times their weight.
+fn fuse_scores(dense: Vec<Hit>, sparse: Vec<Hit>, sparse_weight: f32) -> Vec<Passage> {
+    let mut fused: HashMap<Uuid, Passage> = HashMap::new();
+    for (list, weight, is_dense) in [(dense, 1.0f32, true), (sparse, sparse_weight, false)] {
+        if weight <= 0.0 || list.is_empty() {
+            continue;
+        }
+        let max = list.iter().map(|hit| hit.score).fold(f32::MIN, f32::max);
+        let min = list.iter().map(|hit| hit.score).fold(f32::MAX, f32::min);
+        let span = (max - min).max(1e-6);
+        for (rank, hit) in list.into_iter().enumerate() {
+            let normalised = (hit.score - min) / span;
+            let passage = fused.entry(hit.id).or_insert_with(|| Passage {
+                id: hit.id,
+                score: 0.0,
+                dense_rank: None,
+                sparse_rank: None,
+                chunk: hit.payload,
+            });
+            if is_dense {
+                passage.dense_rank = Some(rank + 1);
+            } else {
+                passage.sparse_rank = Some(rank + 1);
+            }
+            passage.score += weight * normalised;
+        }
+    }
+    let mut passages: Vec<Passage> = fused.into_values().collect();
+    passages.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    passages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Position;
+
+    fn hit(id: u128, score: f32) -> Hit {
+        Hit {
+            id: Uuid::from_u128(id),
+            score,
+            payload: ChunkPayload {
+                workspace: "w".into(),
+                knowledge_base: "k".into(),
+                source_id: format!("s{id}"),
+                source: "s".into(),
+                ordinal: 0,
+                position: Position::default(),
+                language: "en".into(),
+                text: String::new(),
+            },
+        }
+    }
+
+    fn order(passages: &[Passage]) -> Vec<u128> {
+        passages
+            .iter()
+            .map(|passage| passage.id.as_u128())
+            .collect()
+    }
+
+    #[test]
+    fn agreement_wins_and_a_zero_weight_silences_the_lexical_list() {
+        let dense = || vec![hit(1, 0.90), hit(2, 0.89), hit(3, 0.80)];
+        let sparse = || vec![hit(2, 12.0), hit(4, 11.0), hit(1, 2.0)];
+        for fuse in [fuse_scores, fuse_ranks] {
+            assert_eq!(
+                order(&fuse(dense(), sparse(), 1.0))[0],
+                2,
+                "found by both lists, high in both"
+            );
+            assert_eq!(
+                order(&fuse(dense(), sparse(), 0.0)),
+                [1, 2, 3],
+                "the dense order alone"
+            );
+        }
+        let fused = fuse_scores(dense(), sparse(), 1.0);
+        let two = fused
+            .iter()
+            .find(|passage| passage.id.as_u128() == 2)
+            .unwrap();
+        assert_eq!((two.dense_rank, two.sparse_rank), (Some(2), Some(1)));
+    }
 }

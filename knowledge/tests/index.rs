@@ -6,7 +6,9 @@ use std::path::Path;
 use std::process::Command;
 
 use knowledge::Position;
-use knowledge::index::{ChunkPayload, EdgeIndex, IndexPoint, Query, Scope, VectorIndex};
+use knowledge::index::{
+    ChunkPayload, EdgeIndex, IndexPoint, Query, Scope, ServerIndex, VectorIndex,
+};
 use knowledge::lexical::SparseVector;
 use uuid::Uuid;
 
@@ -69,10 +71,26 @@ fn point(
     }
 }
 
+/// Runs `test` on the embedded index, and on a Qdrant server where QDRANT_URL names one (a
+/// fresh collection each time); prints that the server run was skipped otherwise.
+fn on_every_backend(test: impl Fn(&dyn VectorIndex)) {
+    let dir = tempfile::tempdir().unwrap();
+    test(&EdgeIndex::open(dir.path(), DIMENSION).unwrap());
+    match std::env::var("QDRANT_URL") {
+        Ok(url) => {
+            let collection = format!("switchboard-test-{}", Uuid::new_v4());
+            test(&ServerIndex::connect(&url, &collection, DIMENSION).unwrap());
+        }
+        Err(_) => println!("skipped the Qdrant server run: QDRANT_URL is not set"),
+    }
+}
+
 #[test]
 fn tenants_never_see_each_other() {
-    let dir = tempfile::tempdir().unwrap();
-    let index = EdgeIndex::open(dir.path(), DIMENSION).unwrap();
+    on_every_backend(tenant_isolation);
+}
+
+fn tenant_isolation(index: &dyn VectorIndex) {
     let mut random = Random(7);
     let tenants = [
         Scope::new("acme", "kb"),
@@ -115,8 +133,10 @@ fn tenants_never_see_each_other() {
 
 #[test]
 fn reingest_and_delete_leave_exactly_the_expected_points() {
-    let dir = tempfile::tempdir().unwrap();
-    let index = EdgeIndex::open(dir.path(), DIMENSION).unwrap();
+    on_every_backend(reingest_and_delete);
+}
+
+fn reingest_and_delete(index: &dyn VectorIndex) {
     let scope = Scope::new("acme", "kb");
     let mut random = Random(11);
     let first: Vec<IndexPoint> = (0..10)

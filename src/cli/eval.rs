@@ -8,7 +8,7 @@ use evals::beir::{BeirSet, Scores, evaluate};
 use indicatif::{ProgressBar, ProgressStyle};
 use knowledge::embed::{Embedder, EmbedderConfig};
 use knowledge::index::{EdgeIndex, Scope};
-use knowledge::retrieve::{Mode, Retrieval};
+use knowledge::retrieve::{Fusion, Mode, Retrieval};
 
 #[derive(Debug, Args)]
 pub struct Eval {
@@ -29,9 +29,12 @@ struct Beir {
     /// Print {"dense": {...}, "sparse": {...}, "hybrid": {...}} instead of a table.
     #[arg(long)]
     json: bool,
-    /// Where to keep the index of the corpus between runs (default: the cache, by set name).
+    /// Where to keep the index of the corpus between runs (default: the cache, by corpus name).
     #[arg(long, value_name = "DIR")]
     index_dir: Option<PathBuf>,
+    /// Use this corpus.jsonl instead of DIR's (question sets over another set's corpus).
+    #[arg(long, value_name = "FILE")]
+    corpus: Option<PathBuf>,
 }
 
 impl Eval {
@@ -44,7 +47,7 @@ impl Eval {
 
 impl Beir {
     fn run(self) -> anyhow::Result<ExitCode> {
-        let set = BeirSet::load(&self.dir)?;
+        let set = BeirSet::load(&self.dir, self.corpus.as_deref())?;
         let config = EmbedderConfig::from_environment();
         let index_dir = self.index_dir.clone().unwrap_or_else(|| {
             config
@@ -53,13 +56,13 @@ impl Beir {
                 .and_then(|models| models.parent())
                 .map_or_else(
                     || PathBuf::from("beir-index"),
-                    |cache| cache.join("beir").join(&set.name),
+                    |cache| cache.join("beir").join(&set.corpus_name),
                 )
         });
         let embedder = Arc::new(Embedder::load(config)?);
         let index = EdgeIndex::open(&index_dir, embedder.dimension())?;
         let retrieval = Retrieval::new(embedder, Arc::new(index));
-        let scope = Scope::new("beir", set.name.clone());
+        let scope = Scope::new("beir", set.corpus_name.clone());
         let bar = ProgressBar::new(set.corpus.len() as u64);
         if let Ok(style) = ProgressStyle::with_template(
             "indexing {msg} [{bar:30}] {pos}/{len} documents, {per_sec}, ETA {eta}",
@@ -80,22 +83,19 @@ impl Beir {
                 index_dir.display()
             );
         }
-        let mut results: Vec<(Mode, Scores)> = Vec::new();
-        for mode in [Mode::Dense, Mode::Sparse, Mode::Hybrid] {
-            results.push((mode, evaluate(&set, &retrieval, &scope, mode)?));
+        let mut results: Vec<(&str, Scores)> = Vec::new();
+        for (name, mode, fusion) in [
+            ("dense", Mode::Dense, Fusion::Scores),
+            ("sparse", Mode::Sparse, Fusion::Scores),
+            ("hybrid", Mode::Hybrid, Fusion::Scores),
+            ("hybrid_rrf", Mode::Hybrid, Fusion::Ranks),
+        ] {
+            results.push((name, evaluate(&set, &retrieval, &scope, mode, fusion)?));
         }
         if self.json {
             let json: serde_json::Map<String, serde_json::Value> = results
                 .iter()
-                .map(|(mode, scores)| {
-                    Ok((
-                        serde_json::to_value(mode)?
-                            .as_str()
-                            .unwrap_or_default()
-                            .to_string(),
-                        serde_json::to_value(scores)?,
-                    ))
-                })
+                .map(|(name, scores)| Ok((name.to_string(), serde_json::to_value(scores)?)))
                 .collect::<Result<_, serde_json::Error>>()?;
             println!("{}", serde_json::to_string_pretty(&json)?);
         } else {
@@ -106,16 +106,12 @@ impl Beir {
                 set.queries.len()
             );
             println!(
-                "{:<8} {:>8} {:>11} {:>8}",
+                "{:<10} {:>8} {:>11} {:>8}",
                 "mode", "nDCG@10", "Recall@100", "MRR@10"
             );
-            for (mode, scores) in &results {
-                let name = serde_json::to_value(mode)?
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
+            for (name, scores) in &results {
                 println!(
-                    "{name:<8} {:>8.4} {:>11.4} {:>8.4}",
+                    "{name:<10} {:>8.4} {:>11.4} {:>8.4}",
                     scores.ndcg_at_10, scores.recall_at_100, scores.mrr_at_10
                 );
             }

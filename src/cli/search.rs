@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use knowledge::retrieve::{Mode, SearchOptions};
+use knowledge::retrieve::{Fusion, Mode, SearchOptions};
 
 use super::local_kb::LocalKnowledgeBase;
 
@@ -17,6 +17,9 @@ pub struct Search {
     /// hybrid (default), dense or sparse.
     #[arg(long, default_value = "hybrid")]
     mode: Mode,
+    /// How hybrid combines its lists: scores (default) or ranks (reciprocal rank fusion).
+    #[arg(long, default_value = "scores")]
+    fusion: Fusion,
     /// Drop passages scoring below this (after fusion in hybrid mode).
     #[arg(long)]
     min_score: Option<f32>,

@@ -1,0 +1,217 @@
+//! A Qdrant server (or cluster) through qdrant-client, with the embedded index's layout: one
+//! collection, a dense vector, a BM25 sparse vector with the IDF modifier, keyword indexes on
+//! the tenant and source ids. The trait is synchronous; calls run on a private runtime, so it
+//! must be used from blocking code (the service calls it through `spawn_blocking`).
+
+use qdrant_client::qdrant::point_id::PointIdOptions;
+use qdrant_client::qdrant::{
+    Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
+    DeletePointsBuilder, Distance, FieldType, Filter, Modifier, NamedVectors, PointId, PointStruct,
+    Query as QdrantQuery, QueryPointsBuilder, SparseVectorParamsBuilder,
+    SparseVectorsConfigBuilder, UpsertPointsBuilder, Vector, VectorParamsBuilder,
+    VectorsConfigBuilder,
+};
+use qdrant_client::{Payload, Qdrant};
+use uuid::Uuid;
+
+use super::{ChunkPayload, DENSE, Hit, IndexError, IndexPoint, Query, SPARSE, Scope, VectorIndex};
+
+pub struct ServerIndex {
+    client: Qdrant,
+    collection: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl std::fmt::Debug for ServerIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerIndex")
+            .field("collection", &self.collection)
+            .finish_non_exhaustive()
+    }
+}
+
+fn operation(error: impl std::fmt::Display) -> IndexError {
+    IndexError::Operation(error.to_string())
+}
+
+fn scope_conditions(scope: &Scope, source_id: Option<&str>) -> Vec<Condition> {
+    let mut conditions = vec![
+        Condition::matches("workspace", scope.workspace.clone()),
+        Condition::matches("knowledge_base", scope.knowledge_base.clone()),
+    ];
+    if let Some(source_id) = source_id {
+        conditions.push(Condition::matches("source_id", source_id.to_string()));
+    }
+    conditions
+}
+
+impl ServerIndex {
+    /// Connects to `url` (gRPC, usually port 6334) and creates `collection` if it is missing.
+    pub fn connect(url: &str, collection: &str, dimension: usize) -> Result<Self, IndexError> {
+        let open_error = |reason: String| IndexError::Open {
+            path: format!("{url} collection {collection}"),
+            reason,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| open_error(error.to_string()))?;
+        let client = Qdrant::from_url(url)
+            .build()
+            .map_err(|error| open_error(error.to_string()))?;
+        let index = ServerIndex {
+            client,
+            collection: collection.to_string(),
+            runtime,
+        };
+        let exists = index
+            .runtime
+            .block_on(index.client.collection_exists(collection))
+            .map_err(|error| open_error(error.to_string()))?;
+        if !exists {
+            let mut vectors = VectorsConfigBuilder::default();
+            vectors.add_named_vector_params(
+                DENSE,
+                VectorParamsBuilder::new(dimension as u64, Distance::Cosine),
+            );
+            let mut sparse = SparseVectorsConfigBuilder::default();
+            sparse.add_named_vector_params(
+                SPARSE,
+                SparseVectorParamsBuilder::default().modifier(Modifier::Idf),
+            );
+            let create = CreateCollectionBuilder::new(collection)
+                .vectors_config(vectors)
+                .sparse_vectors_config(sparse);
+            index
+                .runtime
+                .block_on(index.client.create_collection(create))
+                .map_err(|error| open_error(error.to_string()))?;
+            for field in ["workspace", "knowledge_base", "source_id"] {
+                let request =
+                    CreateFieldIndexCollectionBuilder::new(collection, field, FieldType::Keyword)
+                        .wait(true);
+                index
+                    .runtime
+                    .block_on(index.client.create_field_index(request))
+                    .map_err(|error| open_error(error.to_string()))?;
+            }
+        }
+        Ok(index)
+    }
+}
+
+impl VectorIndex for ServerIndex {
+    fn upsert(&self, points: &[IndexPoint]) -> Result<(), IndexError> {
+        for batch in points.chunks(256) {
+            let mut structs = Vec::with_capacity(batch.len());
+            for point in batch {
+                let payload =
+                    Payload::try_from(serde_json::to_value(&point.payload).map_err(operation)?)
+                        .map_err(operation)?;
+                let vectors = NamedVectors::default()
+                    .add_vector(DENSE, Vector::new_dense(point.dense.clone()))
+                    .add_vector(
+                        SPARSE,
+                        Vector::new_sparse(
+                            point.sparse.indices.clone(),
+                            point.sparse.values.clone(),
+                        ),
+                    );
+                structs.push(PointStruct::new(point.id.to_string(), vectors, payload));
+            }
+            let request = UpsertPointsBuilder::new(&self.collection, structs).wait(true);
+            self.runtime
+                .block_on(self.client.upsert_points(request))
+                .map_err(operation)?;
+        }
+        Ok(())
+    }
+
+    fn delete_source(
+        &self,
+        scope: &Scope,
+        source_id: &str,
+        keep: &[Uuid],
+    ) -> Result<(), IndexError> {
+        let mut filter = Filter::must(scope_conditions(scope, Some(source_id)));
+        if !keep.is_empty() {
+            filter.must_not = vec![Condition::has_id(
+                keep.iter().map(|id| PointId::from(id.to_string())),
+            )];
+        }
+        let request = DeletePointsBuilder::new(&self.collection)
+            .points(filter)
+            .wait(true);
+        self.runtime
+            .block_on(self.client.delete_points(request))
+            .map_err(operation)?;
+        Ok(())
+    }
+
+    fn search(&self, scope: &Scope, query: &Query, limit: usize) -> Result<Vec<Hit>, IndexError> {
+        let (query, using) = match query {
+            Query::Dense(vector) => (QdrantQuery::new_nearest(vector.clone()), DENSE),
+            Query::Sparse(sparse) if sparse.indices.is_empty() => return Ok(Vec::new()),
+            Query::Sparse(sparse) => {
+                let pairs: Vec<(u32, f32)> = sparse
+                    .indices
+                    .iter()
+                    .copied()
+                    .zip(sparse.values.iter().copied())
+                    .collect();
+                (QdrantQuery::from(pairs), SPARSE)
+            }
+        };
+        let request = QueryPointsBuilder::new(&self.collection)
+            .query(query)
+            .using(using)
+            .filter(Filter::must(scope_conditions(scope, None)))
+            .limit(limit as u64)
+            .with_payload(true);
+        let response = self
+            .runtime
+            .block_on(self.client.query(request))
+            .map_err(operation)?;
+        response
+            .result
+            .into_iter()
+            .map(|point| {
+                let id = match point.id.and_then(|id| id.point_id_options) {
+                    Some(PointIdOptions::Uuid(text)) => Uuid::parse_str(&text)
+                        .map_err(|error| IndexError::Payload(error.to_string()))?,
+                    Some(PointIdOptions::Num(number)) => Uuid::from_u128(number as u128),
+                    None => return Err(IndexError::Payload("a point without an id".into())),
+                };
+                let payload: ChunkPayload = Payload::from(point.payload)
+                    .deserialize()
+                    .map_err(|error| IndexError::Payload(format!("{id}: {error}")))?;
+                Ok(Hit {
+                    id,
+                    score: point.score,
+                    payload,
+                })
+            })
+            .collect()
+    }
+
+    fn count(&self, scope: &Scope, source_id: Option<&str>) -> Result<usize, IndexError> {
+        let request = CountPointsBuilder::new(&self.collection)
+            .filter(Filter::must(scope_conditions(scope, source_id)))
+            .exact(true);
+        let response = self
+            .runtime
+            .block_on(self.client.count(request))
+            .map_err(operation)?;
+        Ok(response.result.map_or(0, |result| result.count as usize))
+    }
+
+    /// The server optimises in the background by itself.
+    fn optimize(&self) -> Result<(), IndexError> {
+        Ok(())
+    }
+
+    /// Writes were made with `wait`: acknowledged means applied.
+    fn flush(&self) -> Result<(), IndexError> {
+        Ok(())
+    }
+}
