@@ -72,13 +72,18 @@ pub fn chunk_by_tokens(
         document,
         |capacity: usize, overlap: usize| {
             ChunkConfig::new(capacity)
-                .with_sizer(tokenizer.clone())
+                .with_sizer(tokenizer)
                 .with_overlap(overlap)
                 .map(|config| config.with_trim(true))
         },
         max_tokens,
         overlap_tokens,
     )
+}
+
+enum Splitter<S: text_splitter::ChunkSizer> {
+    Markdown(MarkdownSplitter<S>),
+    Text(TextSplitter<S>),
 }
 
 fn split<S: text_splitter::ChunkSizer>(
@@ -95,16 +100,21 @@ fn split<S: text_splitter::ChunkSizer>(
             .expect("a chunk capacity with no overlap is always valid")
     };
     let markdown = document.kind == SourceKind::Markdown;
-    let text_splitter = TextSplitter::new(config());
-    let markdown_splitter = MarkdownSplitter::new(config());
+    // Only the splitter the document needs is built: a sizer can be costly to set up.
+    let splitter = if markdown {
+        Splitter::Markdown(MarkdownSplitter::new(config()))
+    } else {
+        Splitter::Text(TextSplitter::new(config()))
+    };
     let mut chunks = Vec::new();
     for block in &document.blocks {
         let pieces: Vec<&str> = if block.record {
             vec![block.text.trim()]
-        } else if markdown {
-            markdown_splitter.chunks(&block.text).collect()
         } else {
-            text_splitter.chunks(&block.text).collect()
+            match &splitter {
+                Splitter::Markdown(splitter) => splitter.chunks(&block.text).collect(),
+                Splitter::Text(splitter) => splitter.chunks(&block.text).collect(),
+            }
         };
         for piece in pieces.into_iter().filter(|piece| !piece.trim().is_empty()) {
             let ordinal = chunks.len();
