@@ -184,6 +184,19 @@ fn reopening_after_a_clean_stop_keeps_everything() {
     assert_eq!(hits[0].id, points[42].id);
 }
 
+#[test]
+fn an_index_built_for_another_model_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(EdgeIndex::open(dir.path(), DIMENSION).unwrap());
+    let error = EdgeIndex::open(dir.path(), 384).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("holds 16-dimensional vectors, the embedding model gives 384"),
+        "{error}"
+    );
+}
+
 const CHILD_DIR: &str = "SWITCHBOARD_TEST_KILLED_WRITER_DIR";
 
 /// In the child process: acknowledge writes one batch at a time, then die without flushing.

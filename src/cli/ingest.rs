@@ -111,6 +111,9 @@ impl Ingest {
                 print_summary(source, &document, &chunks, started.elapsed());
             }
         }
+        if let Some(knowledge_base) = &knowledge_base {
+            optimise_if_large(knowledge_base)?;
+        }
         Ok(if failed == 0 {
             ExitCode::SUCCESS
         } else {
@@ -125,6 +128,20 @@ fn model_tokenizer() -> Option<tokenizers::Tokenizer> {
         .model_dir
         .join("tokenizer.json");
     tokenizers::Tokenizer::from_file(path).ok()
+}
+
+/// Below this many chunks a brute-force scan is as fast as an HNSW graph; above it, building the
+/// graph after a load keeps searches fast.
+const OPTIMISE_FROM_CHUNKS: usize = 5_000;
+
+fn optimise_if_large(knowledge_base: &LocalKnowledgeBase) -> anyhow::Result<()> {
+    let index = knowledge_base.retrieval.index();
+    let chunks = index.count(&knowledge_base.scope, None)?;
+    if chunks >= OPTIMISE_FROM_CHUNKS {
+        eprintln!("optimising the index ({chunks} chunks)");
+        index.optimize()?;
+    }
+    Ok(())
 }
 
 fn index(

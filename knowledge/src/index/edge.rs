@@ -63,6 +63,16 @@ impl EdgeIndex {
                 .build();
             EdgeShard::new(path, config).map_err(|error| open_error(error.to_string()))?
         };
+        let built_for = shard.config().vectors.get(DENSE).map(|params| params.size);
+        if built_for != Some(dimension) {
+            let found = built_for.map_or_else(
+                || "no dense vectors".to_string(),
+                |size| format!("{size}-dimensional vectors"),
+            );
+            return Err(open_error(format!(
+                "the index holds {found}, the embedding model gives {dimension}: re-ingest into a new directory"
+            )));
+        }
         let index = EdgeIndex {
             shard,
             path: path.to_path_buf(),
