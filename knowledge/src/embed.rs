@@ -13,6 +13,9 @@ use fastembed::{
 };
 
 pub const SETUP_COMMAND: &str = "scripts/setup.sh";
+/// The default model; `multilingual-e5-small-int8` (also written by the setup) is 1.5x faster
+/// and a little less accurate (docs/benchmarks.md).
+pub const DEFAULT_MODEL: &str = "multilingual-e5-small";
 const ORT_VERSION: &str = "1.24.4";
 
 /// Where the model and ONNX Runtime are, and how hard to work.
@@ -32,7 +35,8 @@ pub struct EmbedderConfig {
 }
 
 impl EmbedderConfig {
-    /// The layout `scripts/setup.sh` writes, under `SWITCHBOARD_CACHE` or `~/.cache/switchboard`;
+    /// The layout `scripts/setup.sh` writes, under `SWITCHBOARD_CACHE` or `~/.cache/switchboard`:
+    /// the model named by `SWITCHBOARD_MODEL` (default multilingual-e5-small);
     /// `SWITCHBOARD_MODEL_DIR` and `SWITCHBOARD_ORT_LIB` point elsewhere.
     pub fn from_environment() -> Self {
         let cache = std::env::var_os("SWITCHBOARD_CACHE")
@@ -43,9 +47,11 @@ impl EmbedderConfig {
                     .unwrap_or_default()
                     .join(".cache/switchboard")
             });
+        let model =
+            std::env::var("SWITCHBOARD_MODEL").unwrap_or_else(|_| DEFAULT_MODEL.to_string());
         let model_dir = std::env::var_os("SWITCHBOARD_MODEL_DIR")
             .map(PathBuf::from)
-            .unwrap_or_else(|| cache.join("models/multilingual-e5-small"));
+            .unwrap_or_else(|| cache.join("models").join(model));
         let runtime_library = std::env::var_os("SWITCHBOARD_ORT_LIB")
             .map(PathBuf::from)
             .unwrap_or_else(|| cache.join(format!("onnxruntime/{ORT_VERSION}/libonnxruntime.so")));

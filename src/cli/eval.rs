@@ -56,7 +56,11 @@ impl Beir {
                 .and_then(|models| models.parent())
                 .map_or_else(
                     || PathBuf::from("beir-index"),
-                    |cache| cache.join("beir").join(&set.corpus_name),
+                    |cache| {
+                        // One index per model and corpus: vectors of different models never mix.
+                        let model = config.model_dir.file_name().unwrap_or_default();
+                        cache.join("beir").join(model).join(&set.corpus_name)
+                    },
                 )
         });
         let embedder = Arc::new(Embedder::load(config)?);
