@@ -13,8 +13,8 @@ use fastembed::{
 };
 
 pub const SETUP_COMMAND: &str = "scripts/setup.sh";
-/// The default model; `multilingual-e5-small-int8` (also written by the setup) is 1.5x faster
-/// and a little less accurate (docs/benchmarks.md).
+/// The default model. `multilingual-e5-small-int8`, also written by the setup, has its matrix
+/// products in int8: faster, and less accurate on SciFact (docs/benchmarks.md).
 pub const DEFAULT_MODEL: &str = "multilingual-e5-small";
 const ORT_VERSION: &str = "1.24.4";
 
