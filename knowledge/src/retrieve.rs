@@ -291,17 +291,24 @@ impl Retrieval {
     }
 }
 
+impl Passage {
+    fn from_hit(hit: Hit, score: f32) -> Self {
+        Passage {
+            id: hit.id,
+            score,
+            dense_rank: None,
+            sparse_rank: None,
+            chunk: hit.payload,
+        }
+    }
+}
+
 fn ranked(hits: Vec<Hit>, mark: impl Fn(&mut Passage, usize)) -> Vec<Passage> {
     hits.into_iter()
         .enumerate()
         .map(|(rank, hit)| {
-            let mut passage = Passage {
-                id: hit.id,
-                score: hit.score,
-                dense_rank: None,
-                sparse_rank: None,
-                chunk: hit.payload,
-            };
+            let score = hit.score;
+            let mut passage = Passage::from_hit(hit, score);
             mark(&mut passage, rank + 1);
             passage
         })
@@ -310,62 +317,48 @@ fn ranked(hits: Vec<Hit>, mark: impl Fn(&mut Passage, usize)) -> Vec<Passage> {
 
 /// Weighted reciprocal rank fusion: each list adds weight / (k + rank) for every passage in it.
 fn fuse_ranks(dense: Vec<Hit>, sparse: Vec<Hit>, sparse_weight: f32) -> Vec<Passage> {
-    let mut fused: HashMap<Uuid, Passage> = HashMap::new();
-    for (rank, hit) in dense.into_iter().enumerate() {
-        let passage = fused.entry(hit.id).or_insert_with(|| Passage {
-            id: hit.id,
-            score: 0.0,
-            dense_rank: None,
-            sparse_rank: None,
-            chunk: hit.payload,
-        });
-        passage.dense_rank = Some(rank + 1);
-        passage.score += 1.0 / (RRF_K + (rank + 1) as f32);
-    }
-    if sparse_weight > 0.0 {
-        for (rank, hit) in sparse.into_iter().enumerate() {
-            let passage = fused.entry(hit.id).or_insert_with(|| Passage {
-                id: hit.id,
-                score: 0.0,
-                dense_rank: None,
-                sparse_rank: None,
-                chunk: hit.payload,
-            });
-            passage.sparse_rank = Some(rank + 1);
-            passage.score += sparse_weight / (RRF_K + (rank + 1) as f32);
-        }
-    }
-    let mut passages: Vec<Passage> = fused.into_values().collect();
-    passages.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-    passages
+    fuse(dense, sparse, sparse_weight, |hits| {
+        (1..=hits.len())
+            .map(|rank| 1.0 / (RRF_K + rank as f32))
+            .collect()
+    })
 }
 
 /// Weighted score fusion: each list's scores are rescaled to 0..1 over its candidates (cosines
 /// and BM25 scores live on different scales) and added, the lexical ones times their weight.
 fn fuse_scores(dense: Vec<Hit>, sparse: Vec<Hit>, sparse_weight: f32) -> Vec<Passage> {
+    fuse(dense, sparse, sparse_weight, |hits| {
+        let max = hits.iter().map(|hit| hit.score).fold(f32::MIN, f32::max);
+        let min = hits.iter().map(|hit| hit.score).fold(f32::MAX, f32::min);
+        let span = (max - min).max(1e-6);
+        hits.iter().map(|hit| (hit.score - min) / span).collect()
+    })
+}
+
+/// Adds each list's contributions (what `contributions` gives for each of its hits, in order),
+/// the lexical list's times `sparse_weight`, and orders the passages by the sum.
+fn fuse(
+    dense: Vec<Hit>,
+    sparse: Vec<Hit>,
+    sparse_weight: f32,
+    contributions: impl Fn(&[Hit]) -> Vec<f32>,
+) -> Vec<Passage> {
     let mut fused: HashMap<Uuid, Passage> = HashMap::new();
     for (list, weight, is_dense) in [(dense, 1.0f32, true), (sparse, sparse_weight, false)] {
-        if weight <= 0.0 || list.is_empty() {
+        if weight <= 0.0 {
             continue;
         }
-        let max = list.iter().map(|hit| hit.score).fold(f32::MIN, f32::max);
-        let min = list.iter().map(|hit| hit.score).fold(f32::MAX, f32::min);
-        let span = (max - min).max(1e-6);
-        for (rank, hit) in list.into_iter().enumerate() {
-            let normalised = (hit.score - min) / span;
-            let passage = fused.entry(hit.id).or_insert_with(|| Passage {
-                id: hit.id,
-                score: 0.0,
-                dense_rank: None,
-                sparse_rank: None,
-                chunk: hit.payload,
-            });
+        let scores = contributions(&list);
+        for (rank, (hit, score)) in list.into_iter().zip(scores).enumerate() {
+            let passage = fused
+                .entry(hit.id)
+                .or_insert_with(|| Passage::from_hit(hit, 0.0));
             if is_dense {
                 passage.dense_rank = Some(rank + 1);
             } else {
                 passage.sparse_rank = Some(rank + 1);
             }
-            passage.score += weight * normalised;
+            passage.score += weight * score;
         }
     }
     let mut passages: Vec<Passage> = fused.into_values().collect();
