@@ -94,12 +94,37 @@ impl Default for SearchOptions {
 pub struct Passage {
     pub id: Uuid,
     pub score: f32,
+    /// The passage's cosine similarity to the question, when the dense list found it: unlike
+    /// the fused score, comparable across questions (the agents' confidence signal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dense_rank: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sparse_rank: Option<usize>,
     #[serde(flatten)]
     pub chunk: ChunkPayload,
+}
+
+/// How sure a retrieval is that its passages hold the answer: the best question-to-passage
+/// cosine, and the share of the question's terms that occur in the passages. Neither alone
+/// tells off-topic questions apart well (e5 cosines sit in a narrow band); together they do
+/// (docs/calibration.md).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Confidence {
+    pub similarity: f32,
+    pub coverage: f32,
+}
+
+impl Confidence {
+    /// The weight of term coverage against cosine, chosen on SciFact and ARCD
+    /// (`switchboard eval confidence`).
+    pub const COVERAGE_WEIGHT: f32 = 0.1;
+
+    /// The combined signal the agents' threshold applies to.
+    pub fn value(self) -> f32 {
+        self.similarity + Self::COVERAGE_WEIGHT * self.coverage
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -256,7 +281,10 @@ impl Retrieval {
             )?,
         };
         let mut passages = match options.mode {
-            Mode::Dense => ranked(dense, |passage, rank| passage.dense_rank = Some(rank)),
+            Mode::Dense => ranked(dense, |passage, rank| {
+                passage.similarity = Some(passage.score);
+                passage.dense_rank = Some(rank);
+            }),
             Mode::Sparse => ranked(sparse, |passage, rank| passage.sparse_rank = Some(rank)),
             Mode::Hybrid => {
                 let weight = self.term_coverage(&sparse_query.indices, &sparse);
@@ -271,6 +299,30 @@ impl Retrieval {
         }
         passages.truncate(options.limit);
         Ok(passages)
+    }
+
+    /// The confidence that `passages` (found for `question`) answer it.
+    pub fn confidence(&self, question: &str, passages: &[Passage]) -> Confidence {
+        let terms = self.lexical.query(question).indices;
+        let mut seen: HashSet<u32> = HashSet::new();
+        for passage in passages {
+            seen.extend(
+                self.lexical
+                    .document(&passage.chunk.text, &passage.chunk.language)
+                    .indices,
+            );
+        }
+        Confidence {
+            similarity: passages
+                .iter()
+                .filter_map(|passage| passage.similarity)
+                .fold(0.0, f32::max),
+            coverage: if terms.is_empty() {
+                0.0
+            } else {
+                terms.iter().filter(|term| seen.contains(term)).count() as f32 / terms.len() as f32
+            },
+        }
     }
 
     /// The share of the question's terms that occur in the lexical hits: 0 when the lexical
@@ -296,6 +348,7 @@ impl Passage {
         Passage {
             id: hit.id,
             score,
+            similarity: None,
             dense_rank: None,
             sparse_rank: None,
             chunk: hit.payload,
@@ -350,10 +403,12 @@ fn fuse(
         }
         let scores = contributions(&list);
         for (rank, (hit, score)) in list.into_iter().zip(scores).enumerate() {
+            let similarity = hit.score;
             let passage = fused
                 .entry(hit.id)
                 .or_insert_with(|| Passage::from_hit(hit, 0.0));
             if is_dense {
+                passage.similarity = Some(similarity);
                 passage.dense_rank = Some(rank + 1);
             } else {
                 passage.sparse_rank = Some(rank + 1);
