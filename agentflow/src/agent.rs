@@ -1,0 +1,789 @@
+//! One agent and its turn: the answer pipeline.
+//!
+//! input guardrails -> handoff triggers in the message -> custom answers -> retrieval ->
+//! confidence gate -> generation (model or extractive) -> output guardrails -> groundedness.
+//!
+//! The triggers that need only the message (a request for a person, a complaint, a rule, a
+//! lead turning hot) are checked before custom answers: a customer who asks for a person gets
+//! one even when the message also matches a curated answer. The confidence trigger needs
+//! retrieval and comes after it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use knowledge::embed::{EmbedError, Embedder, Role, cosine};
+use knowledge::index::Scope;
+use knowledge::lexical::Lexical;
+use knowledge::retrieve::{Confidence, Passage, Retrieval, RetrieveError, SearchOptions};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::config::AgentConfig;
+use crate::conversation::TurnRequest;
+use crate::evidence::{Evidence, terms};
+use crate::extractive;
+use crate::grounding::{self, Grounding};
+use crate::guardrails::{self, Guardrail, GuardrailHit, Stage};
+use crate::handoff;
+use crate::lead;
+use crate::llm::{LlmClient, LlmError, LlmRequest, TokenSink};
+use crate::prompt::{self, ContextPassage};
+use crate::text::{Language, excerpt};
+use crate::turn::{
+    Action, Citation, Handoff, HandoffReason, Reply, ReplyOrigin, RetrievedPassage, Trace, Turn,
+};
+
+/// Credits a turn costs: an AI reply, whichever way it was produced. Refusals, requests to
+/// rephrase and handoffs are free.
+const REPLY_CREDITS: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Retrieve(#[from] RetrieveError),
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    #[error(
+        "the writing assistant needs an LLM endpoint: configure one (--llm-url) to polish drafts"
+    )]
+    WritingAssistantNeedsLlm,
+    #[error("there is no customer message to suggest replies to")]
+    NothingToReplyTo,
+}
+
+pub struct Agent {
+    config: AgentConfig,
+    retrieval: Arc<Retrieval>,
+    llm: Option<Arc<dyn LlmClient>>,
+    lexical: Lexical,
+    /// The custom answers' questions, embedded once.
+    custom_questions: Vec<Vec<f32>>,
+    /// (rule index, example vector) for the rules matched by meaning.
+    rule_examples: Vec<(usize, Vec<f32>)>,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("name", &self.config.name)
+            .field("llm", &self.llm.as_ref().map(|llm| llm.model().to_string()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The passages of one retrieval, cleaned of injected instructions, with their evidence.
+struct Context {
+    passages: Vec<Passage>,
+    confidence: Confidence,
+}
+
+impl Context {
+    fn texts(&self) -> Vec<&str> {
+        self.passages
+            .iter()
+            .map(|passage| passage.chunk.text.as_str())
+            .collect()
+    }
+}
+
+impl Agent {
+    /// An agent answering from `retrieval`, with a model when `llm` is given and the
+    /// extractive answerer otherwise.
+    pub fn new(
+        config: AgentConfig,
+        retrieval: Arc<Retrieval>,
+        llm: Option<Arc<dyn LlmClient>>,
+    ) -> Result<Self, AgentError> {
+        let embedder = retrieval.embedder();
+        let questions: Vec<&str> = config
+            .custom_answers
+            .iter()
+            .map(|answer| answer.question.as_str())
+            .collect();
+        let custom_questions = embedder.embed(&questions, Role::Query, &mut |_| {})?;
+        let examples: Vec<(usize, &str)> = config
+            .handoff
+            .rules
+            .iter()
+            .enumerate()
+            .flat_map(|(index, rule)| {
+                rule.examples
+                    .iter()
+                    .map(move |example| (index, example.as_str()))
+            })
+            .collect();
+        let texts: Vec<&str> = examples.iter().map(|(_, text)| *text).collect();
+        let vectors = embedder.embed(&texts, Role::Query, &mut |_| {})?;
+        let rule_examples = examples
+            .iter()
+            .map(|(index, _)| *index)
+            .zip(vectors)
+            .collect();
+        Ok(Agent {
+            config,
+            retrieval,
+            llm,
+            lexical: Lexical::new(),
+            custom_questions,
+            rule_examples,
+        })
+    }
+
+    pub fn config(&self) -> &AgentConfig {
+        &self.config
+    }
+
+    fn embedder(&self) -> &Embedder {
+        self.retrieval.embedder()
+    }
+
+    /// Runs one turn. With `tokens`, a model's reply streams into it as it is generated;
+    /// what the customer is sent is only ever the returned turn's (checked) text.
+    pub async fn answer(
+        &self,
+        request: &TurnRequest,
+        tokens: Option<TokenSink<'_>>,
+    ) -> Result<Turn, AgentError> {
+        let mut turn = TurnBuilder::new(request, &self.config);
+        let message = request.message.trim();
+        let language = turn.language;
+
+        // Input guardrails.
+        let step = Instant::now();
+        if let Some(phrase) = guardrails::injection(message) {
+            turn.hit(Guardrail::PromptInjection, Stage::Input, &phrase);
+            turn.trace.record("input_guardrails", step);
+            return Ok(turn.fixed(refusal(language), "prompt injection"));
+        }
+        if self.config.guardrails.refuse_personal_data
+            && let Some(phrase) = guardrails::personal_data_request(message)
+        {
+            turn.hit(Guardrail::PersonalData, Stage::Input, &phrase);
+            turn.trace.record("input_guardrails", step);
+            return Ok(turn.fixed(personal_data_refusal(language), "personal data request"));
+        }
+        if let Some((topic, keyword)) =
+            guardrails::blocked_topic(message, &self.config.guardrails.blocked_topics)
+        {
+            turn.hit(Guardrail::BlockedTopic, Stage::Input, &keyword);
+            turn.trace.record("input_guardrails", step);
+            let team = self.config.handoff.default_team.clone();
+            let reason = HandoffReason::BlockedTopic {
+                topic: topic.name.clone(),
+            };
+            return Ok(turn.handoff(team, reason, &format!("blocked topic {}", topic.name)));
+        }
+        turn.trace.record("input_guardrails", step);
+
+        // Handoff triggers in the message, and qualification.
+        let step = Instant::now();
+        let question_vector = self.embedder().embed_query(message)?;
+        if let Some(lead) = &self.config.lead {
+            let found = lead::qualify(lead, message, &request.contact.fields);
+            turn.contact_updates = found.updates;
+            turn.lead_score = Some(found.score);
+            if found.became_hot {
+                turn.trace.record("handoff_triggers", step);
+                let team = self.config.handoff.sales_team.clone();
+                return Ok(turn.handoff(team, HandoffReason::HotLead, "hot lead"));
+            }
+        }
+        if let Some((team, reason, why)) = self.message_trigger(message, &question_vector) {
+            turn.trace.record("handoff_triggers", step);
+            return Ok(turn.handoff(team, reason, &why));
+        }
+        turn.trace.record("handoff_triggers", step);
+
+        // Custom answers.
+        let step = Instant::now();
+        let best_custom = self
+            .custom_questions
+            .iter()
+            .map(|vector| cosine(&question_vector, vector))
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        turn.trace.record("custom_answers", step);
+        if let Some((index, similarity)) = best_custom
+            && similarity >= self.config.custom_answer_threshold
+        {
+            let custom = &self.config.custom_answers[index];
+            turn.trace.decided_by = Some(format!(
+                "custom answer {:?} (cosine {similarity:.3})",
+                custom.question
+            ));
+            return Ok(turn.reply(Reply {
+                text: custom.answer.clone(),
+                citations: Vec::new(),
+                origin: ReplyOrigin::CustomAnswer,
+                unanswered: false,
+            }));
+        }
+
+        // Retrieval and the confidence gate.
+        let step = Instant::now();
+        let query = request.retrieval_query(self.config.memory);
+        let query_vector = if query == message {
+            question_vector.clone()
+        } else {
+            self.embedder().embed_query(&query)?
+        };
+        let context = self.retrieve(request, &query, query_vector.clone(), &mut turn)?;
+        turn.trace.retrieval_query = Some(query.clone());
+        turn.trace.record("retrieval", step);
+        if context.passages.is_empty()
+            || context.confidence.value() < self.config.handoff.min_confidence
+        {
+            let unanswered = request.unanswered_in_a_row() + 1;
+            if unanswered >= self.config.handoff.low_confidence_turns {
+                let team = self.config.handoff.default_team.clone();
+                let why = format!("{unanswered} questions in a row the knowledge does not answer");
+                return Ok(turn.handoff(team, HandoffReason::LowConfidence, &why));
+            }
+            turn.trace.decided_by = Some("low retrieval confidence: asked to rephrase".into());
+            return Ok(turn.fixed_unanswered(rephrase(language)));
+        }
+
+        // Generation.
+        let step = Instant::now();
+        let texts = context.texts();
+        let evidence = Evidence::gather(self.embedder(), &self.lexical, &texts)?;
+        let generated = match &self.llm {
+            Some(llm) => match self.generate(llm.as_ref(), request, &context, tokens).await {
+                Ok(text) => Some(text),
+                Err(error) => {
+                    turn.trace.decided_by =
+                        Some(format!("the model failed ({error}); answered extractively"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let (text, origin) = match generated {
+            Some(text) => (text, ReplyOrigin::Generated),
+            None => (
+                self.extract(&evidence, &query_vector, &query, language),
+                ReplyOrigin::Extractive,
+            ),
+        };
+        turn.trace.record("generation", step);
+
+        // Output guardrails and groundedness.
+        let step = Instant::now();
+        if let Some((topic, keyword)) =
+            guardrails::blocked_topic(&text, &self.config.guardrails.blocked_topics)
+        {
+            turn.hit(Guardrail::BlockedTopic, Stage::Output, &keyword);
+            turn.trace.record("output_guardrails", step);
+            let team = self.config.handoff.default_team.clone();
+            let reason = HandoffReason::BlockedTopic {
+                topic: topic.name.clone(),
+            };
+            return Ok(turn.handoff(
+                team,
+                reason,
+                &format!("reply touched blocked topic {}", topic.name),
+            ));
+        }
+        let (text, redacted) = guardrails::redact_pii(&text, &texts);
+        for kind in redacted {
+            turn.hit(Guardrail::PiiRedacted, Stage::Output, kind);
+        }
+        let grounding = grounding::check(self.embedder(), &self.lexical, &evidence, &text)?;
+        turn.trace.record("output_guardrails", step);
+        turn.trace.grounding = grounding.sentences.clone();
+        if !grounding.grounded {
+            let unsupported: Vec<&str> = grounding
+                .sentences
+                .iter()
+                .filter(|sentence| !sentence.supported)
+                .map(|sentence| sentence.text.as_str())
+                .collect();
+            turn.hit(
+                Guardrail::Ungrounded,
+                Stage::Output,
+                &if unsupported.is_empty() {
+                    "the reply states nothing to check".to_string()
+                } else {
+                    format!("unsupported: {}", unsupported.join(" | "))
+                },
+            );
+            let team = self.config.handoff.default_team.clone();
+            let mut turn = turn.handoff(team, HandoffReason::Ungrounded, "no grounded answer");
+            if let Action::Handoff(handoff) = &mut turn.action {
+                handoff.message = handoff::dont_know(language).to_string();
+            }
+            return Ok(turn);
+        }
+        let citations = citations(&text, &context.passages, &evidence, &grounding);
+        Ok(turn.reply(Reply {
+            text,
+            citations,
+            origin,
+            unanswered: false,
+        }))
+    }
+
+    /// A request for a person, a complaint, or a configured rule (by keyword, then by meaning).
+    fn message_trigger(
+        &self,
+        message: &str,
+        vector: &[f32],
+    ) -> Option<(String, HandoffReason, String)> {
+        let handoff = &self.config.handoff;
+        if handoff::asks_for_human(message) {
+            return Some((
+                handoff.default_team.clone(),
+                HandoffReason::HumanRequested,
+                "the customer asked for a person".into(),
+            ));
+        }
+        if handoff::is_complaint(message) {
+            return Some((
+                handoff.default_team.clone(),
+                HandoffReason::Complaint,
+                "complaint".into(),
+            ));
+        }
+        if let Some(rule) = handoff::keyword_rule(message, &handoff.rules) {
+            return Some((
+                rule.team.clone(),
+                HandoffReason::Rule {
+                    rule: rule.name.clone(),
+                },
+                format!("rule {} (keyword)", rule.name),
+            ));
+        }
+        let (index, similarity) = self
+            .rule_examples
+            .iter()
+            .map(|(index, example)| (*index, cosine(vector, example)))
+            .filter(|(index, similarity)| *similarity >= handoff.rules[*index].threshold)
+            .max_by(|a, b| a.1.total_cmp(&b.1))?;
+        let rule = &handoff.rules[index];
+        Some((
+            rule.team.clone(),
+            HandoffReason::Rule {
+                rule: rule.name.clone(),
+            },
+            format!("rule {} (meaning, cosine {similarity:.3})", rule.name),
+        ))
+    }
+
+    fn retrieve(
+        &self,
+        request: &TurnRequest,
+        query: &str,
+        vector: Vec<f32>,
+        turn: &mut TurnBuilder,
+    ) -> Result<Context, AgentError> {
+        let scope = Scope::new(&request.workspace, &self.config.knowledge_base);
+        let options = SearchOptions {
+            limit: self.config.response_length.passages(),
+            ..SearchOptions::default()
+        };
+        let mut passages = self
+            .retrieval
+            .search_embedded(&scope, query, vector, &options)?;
+        for passage in &mut passages {
+            let (clean, removed) = guardrails::strip_injections(&passage.chunk.text);
+            for phrase in removed {
+                turn.hit(
+                    Guardrail::PromptInjection,
+                    Stage::Knowledge,
+                    &format!("{}: {phrase}", passage.chunk.source),
+                );
+            }
+            passage.chunk.text = clean;
+        }
+        passages.retain(|passage| !passage.chunk.text.trim().is_empty());
+        let confidence = self.retrieval.confidence(query, &passages);
+        turn.trace.confidence = Some(confidence);
+        turn.trace.retrieved = passages
+            .iter()
+            .enumerate()
+            .map(|(index, passage)| RetrievedPassage {
+                number: index + 1,
+                source: passage.chunk.source.clone(),
+                position: passage.chunk.position.to_string(),
+                score: passage.score,
+                similarity: passage.similarity,
+                text: excerpt(&passage.chunk.text, 300),
+            })
+            .collect();
+        Ok(Context {
+            passages,
+            confidence,
+        })
+    }
+
+    async fn generate(
+        &self,
+        llm: &dyn LlmClient,
+        request: &TurnRequest,
+        context: &Context,
+        tokens: Option<TokenSink<'_>>,
+    ) -> Result<String, LlmError> {
+        let language = prompt::reply_language(&self.config, &request.message);
+        let system = numbered(&context.passages, |numbered| {
+            prompt::answer_system_prompt(&self.config, &language, numbered)
+        });
+        let messages =
+            prompt::conversation(system, request.recent(self.config.memory), &request.message);
+        let request = LlmRequest {
+            messages,
+            max_tokens: self.config.response_length.max_tokens(),
+        };
+        // The sink outlives this request: lend it for the call only.
+        let mut tokens = tokens;
+        let sink: Option<TokenSink<'_>> = match tokens.as_mut() {
+            Some(sink) => Some(&mut **sink),
+            None => None,
+        };
+        llm.complete(&request, sink).await
+    }
+
+    /// The extractive reply: the chosen sentences, each followed by its passage's number.
+    fn extract(
+        &self,
+        evidence: &Evidence,
+        question_vector: &[f32],
+        message: &str,
+        language: Language,
+    ) -> String {
+        let question_terms = terms(&self.lexical, message);
+        let picks = extractive::choose(
+            evidence,
+            question_vector,
+            &question_terms,
+            language,
+            self.config.response_length.sentences(),
+        );
+        picks
+            .iter()
+            .map(|pick| {
+                let sentence = &evidence.sentences[pick.sentence];
+                cite(&sentence.text, sentence.passage + 1)
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Smart reply: up to three replies a human agent may send to the customer's last message,
+    /// each grounded in the knowledge. One credit per suggestion produced.
+    pub async fn suggest_replies(&self, request: &TurnRequest) -> Result<Suggestions, AgentError> {
+        const WANTED: usize = 3;
+        let message = request.message.trim();
+        if message.is_empty() {
+            return Err(AgentError::NothingToReplyTo);
+        }
+        let mut turn = TurnBuilder::new(request, &self.config);
+        let query = request.retrieval_query(self.config.memory);
+        let question_vector = self.embedder().embed_query(&query)?;
+        let context = self.retrieve(request, &query, question_vector.clone(), &mut turn)?;
+        if context.passages.is_empty()
+            || context.confidence.value() < self.config.handoff.min_confidence
+        {
+            return Ok(Suggestions::default());
+        }
+        let texts = context.texts();
+        let evidence = Evidence::gather(self.embedder(), &self.lexical, &texts)?;
+        let candidates: Vec<String> = match &self.llm {
+            Some(llm) => {
+                let language = prompt::reply_language(&self.config, message);
+                let system = numbered(&context.passages, |numbered| {
+                    prompt::suggestions_prompt(&self.config, &language, numbered, WANTED)
+                });
+                let messages =
+                    prompt::conversation(system, request.recent(self.config.memory), message);
+                let reply = llm
+                    .complete(
+                        &LlmRequest {
+                            messages,
+                            max_tokens: 300,
+                        },
+                        None,
+                    )
+                    .await?;
+                reply
+                    .lines()
+                    .filter_map(|line| {
+                        line.trim()
+                            .strip_prefix("- ")
+                            .or_else(|| line.trim().strip_prefix("* "))
+                    })
+                    .map(|line| line.trim().to_string())
+                    .filter(|line| !line.is_empty())
+                    .collect()
+            }
+            None => {
+                // One suggestion per passage: its sentence that best answers the message.
+                let question_terms = terms(&self.lexical, message);
+                let picks = extractive::choose(
+                    &evidence,
+                    &question_vector,
+                    &question_terms,
+                    Language::of(message),
+                    usize::MAX,
+                );
+                let mut by_passage: Vec<String> = Vec::new();
+                let mut used = Vec::new();
+                for pick in picks {
+                    let sentence = &evidence.sentences[pick.sentence];
+                    if !used.contains(&sentence.passage) {
+                        used.push(sentence.passage);
+                        by_passage.push(cite(&sentence.text, sentence.passage + 1));
+                    }
+                }
+                by_passage
+            }
+        };
+        let mut replies = Vec::new();
+        for candidate in candidates.into_iter().take(WANTED) {
+            let (text, _) = guardrails::redact_pii(&candidate, &texts);
+            let grounding = grounding::check(self.embedder(), &self.lexical, &evidence, &text)?;
+            if grounding.grounded {
+                let citations = citations(&text, &context.passages, &evidence, &grounding);
+                replies.push(Reply {
+                    text,
+                    citations,
+                    origin: if self.llm.is_some() {
+                        ReplyOrigin::Generated
+                    } else {
+                        ReplyOrigin::Extractive
+                    },
+                    unanswered: false,
+                });
+            }
+        }
+        Ok(Suggestions {
+            credits: replies.len() as u32,
+            replies,
+        })
+    }
+
+    /// The writing assistant: a human agent's draft, polished to `tone`. One credit.
+    pub async fn polish(&self, draft: &str, tone: &str) -> Result<Polished, AgentError> {
+        let llm = self
+            .llm
+            .as_ref()
+            .ok_or(AgentError::WritingAssistantNeedsLlm)?;
+        let request = LlmRequest {
+            messages: prompt::polish_prompt(tone, draft),
+            max_tokens: 400,
+        };
+        let text = llm.complete(&request, None).await?;
+        Ok(Polished {
+            text: text.trim().to_string(),
+            credits: REPLY_CREDITS,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Suggestions {
+    pub replies: Vec<Reply>,
+    pub credits: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Polished {
+    pub text: String,
+    pub credits: u32,
+}
+
+/// A quoted sentence with its citation marker before its closing punctuation.
+fn cite(sentence: &str, number: usize) -> String {
+    let body = sentence.trim_end_matches(['.', '!', '。', '۔']);
+    let end = &sentence[body.len()..];
+    format!("{body} [{number}]{end}")
+}
+
+/// Runs `build` over the passages numbered from 1 as a prompt shows them.
+fn numbered<R>(passages: &[Passage], build: impl FnOnce(&[ContextPassage<'_>]) -> R) -> R {
+    let positions: Vec<String> = passages
+        .iter()
+        .map(|passage| passage.chunk.position.to_string())
+        .collect();
+    let numbered: Vec<ContextPassage<'_>> = passages
+        .iter()
+        .zip(&positions)
+        .enumerate()
+        .map(|(index, (passage, position))| ContextPassage {
+            number: index + 1,
+            source: &passage.chunk.source,
+            position,
+            text: &passage.chunk.text,
+        })
+        .collect();
+    build(&numbered)
+}
+
+/// The citations of a checked reply: the passages it cites by number, or, when it cites none,
+/// the passages its supported sentences rest on. Each quotes the sentence of the passage
+/// closest to what the reply said.
+fn citations(
+    reply: &str,
+    passages: &[Passage],
+    evidence: &Evidence,
+    grounding: &Grounding,
+) -> Vec<Citation> {
+    let cited: Vec<usize> = prompt::cited_numbers(reply, passages.len())
+        .into_iter()
+        .map(|number| number - 1)
+        .collect();
+    let used = if cited.is_empty() {
+        grounding.passages()
+    } else {
+        cited
+    };
+    used.into_iter()
+        .map(|index| {
+            let passage = &passages[index];
+            let quote = grounding
+                .sentences
+                .iter()
+                .filter(|sentence| sentence.passage == Some(index))
+                .find_map(|sentence| {
+                    evidence
+                        .sentences
+                        .iter()
+                        .filter(|candidate| candidate.passage == index)
+                        .find(|candidate| sentence.text.contains(candidate.text.as_str()))
+                        .map(|candidate| candidate.text.clone())
+                })
+                .unwrap_or_else(|| excerpt(&passage.chunk.text, 200));
+            Citation {
+                number: index + 1,
+                source: passage.chunk.source.clone(),
+                position: passage.chunk.position.to_string(),
+                quote,
+            }
+        })
+        .collect()
+}
+
+/// A turn being decided: what every outcome shares.
+struct TurnBuilder {
+    started: Instant,
+    id: Uuid,
+    language: Language,
+    language_code: String,
+    summary_memory: usize,
+    request: TurnRequest,
+    trace: Trace,
+    contact_updates: BTreeMap<String, String>,
+    lead_score: Option<u32>,
+}
+
+impl TurnBuilder {
+    fn new(request: &TurnRequest, config: &AgentConfig) -> Self {
+        let language = Language::of(&request.message);
+        let guessed = knowledge::guess_language(&request.message);
+        TurnBuilder {
+            started: Instant::now(),
+            id: Uuid::new_v4(),
+            language,
+            language_code: if guessed == "und" {
+                language.code().to_string()
+            } else {
+                guessed
+            },
+            summary_memory: config.memory,
+            request: request.clone(),
+            trace: Trace::default(),
+            contact_updates: BTreeMap::new(),
+            lead_score: None,
+        }
+    }
+
+    fn hit(&mut self, guardrail: Guardrail, stage: Stage, detail: &str) {
+        self.trace.guardrails.push(GuardrailHit {
+            guardrail,
+            stage,
+            detail: detail.to_string(),
+        });
+    }
+
+    fn finish(mut self, action: Action, credits: u32) -> Turn {
+        self.trace.record("total", self.started);
+        Turn {
+            id: self.id,
+            language: self.language_code,
+            action,
+            contact_updates: self.contact_updates,
+            lead_score: self.lead_score,
+            credits,
+            trace: self.trace,
+        }
+    }
+
+    fn reply(self, reply: Reply) -> Turn {
+        self.finish(Action::Reply(reply), REPLY_CREDITS)
+    }
+
+    fn fixed(mut self, text: &str, why: &str) -> Turn {
+        self.trace.decided_by = Some(why.to_string());
+        self.finish(
+            Action::Reply(Reply {
+                text: text.to_string(),
+                citations: Vec::new(),
+                origin: ReplyOrigin::Fixed,
+                unanswered: false,
+            }),
+            0,
+        )
+    }
+
+    fn fixed_unanswered(self, text: &str) -> Turn {
+        self.finish(
+            Action::Reply(Reply {
+                text: text.to_string(),
+                citations: Vec::new(),
+                origin: ReplyOrigin::Fixed,
+                unanswered: true,
+            }),
+            0,
+        )
+    }
+
+    fn handoff(mut self, team: String, reason: HandoffReason, why: &str) -> Turn {
+        self.trace.decided_by = Some(format!("handoff: {why}"));
+        let summary = handoff::summary(&self.request, why, self.summary_memory);
+        let message = handoff::notice(self.language).to_string();
+        self.finish(
+            Action::Handoff(Handoff {
+                team,
+                reason,
+                summary,
+                message,
+            }),
+            0,
+        )
+    }
+}
+
+fn refusal(language: Language) -> &'static str {
+    match language {
+        Language::En => "I can only help with questions about our products and services.",
+        Language::Ar => "يمكنني المساعدة فقط في الأسئلة المتعلقة بمنتجاتنا وخدماتنا.",
+    }
+}
+
+fn personal_data_refusal(language: Language) -> &'static str {
+    match language {
+        Language::En => "I'm sorry, I can't share personal information about other people.",
+        Language::Ar => "عذراً، لا يمكنني مشاركة معلومات شخصية عن أشخاص آخرين.",
+    }
+}
+
+fn rephrase(language: Language) -> &'static str {
+    match language {
+        Language::En => {
+            "I couldn't find that in our information. Could you rephrase your question or add a detail?"
+        }
+        Language::Ar => "لم أجد ذلك في معلوماتنا. هل يمكنك إعادة صياغة سؤالك أو إضافة تفصيل؟",
+    }
+}

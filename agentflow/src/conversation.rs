@@ -1,0 +1,201 @@
+//! What the agent is given for a turn: the message, the conversation so far and the contact.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::text::matching_form;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TurnRequest {
+    /// The workspace the conversation belongs to: retrieval never leaves it.
+    pub workspace: String,
+    pub message: String,
+    /// Earlier messages, oldest first.
+    #[serde(default)]
+    pub history: Vec<Message>,
+    #[serde(default)]
+    pub contact: Contact,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Message {
+    pub author: Author,
+    pub text: String,
+    /// On an agent's message: it could not answer (the turn's `Reply::unanswered`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unanswered: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Author {
+    Customer,
+    Agent,
+    Human,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Contact {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Fields already known (qualification answers from earlier turns, CRM data).
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Message {
+    pub fn customer(text: &str) -> Self {
+        Message {
+            author: Author::Customer,
+            text: text.to_string(),
+            unanswered: false,
+        }
+    }
+
+    pub fn agent(text: &str, unanswered: bool) -> Self {
+        Message {
+            author: Author::Agent,
+            text: text.to_string(),
+            unanswered,
+        }
+    }
+}
+
+/// Words that make a short message lean on what came before ("and how much is it?").
+const FOLLOW_UP_WORDS: &[&str] = &[
+    "it",
+    "its",
+    "that",
+    "this",
+    "these",
+    "those",
+    "they",
+    "them",
+    "one",
+    "also",
+    "and",
+    "what about",
+    "how about",
+    "هذا",
+    "هذه",
+    "ذلك",
+    "تلك",
+    "هو",
+    "هي",
+    "هم",
+    "نفس",
+    "ايضا",
+    "كمان",
+    "وماذا",
+    "وكم",
+    "وهل",
+    "طيب",
+];
+
+impl TurnRequest {
+    /// The last `memory` messages.
+    pub fn recent(&self, memory: usize) -> &[Message] {
+        &self.history[self.history.len().saturating_sub(memory)..]
+    }
+
+    /// The query retrieval runs: the message itself, or, when it is a short follow-up that
+    /// leans on what came before, the customer's previous message followed by this one.
+    pub fn retrieval_query(&self, memory: usize) -> String {
+        let previous = self
+            .recent(memory)
+            .iter()
+            .rev()
+            .find(|message| message.author == Author::Customer);
+        match previous {
+            Some(previous) if is_follow_up(&self.message) => {
+                format!("{} {}", previous.text.trim(), self.message.trim())
+            }
+            _ => self.message.trim().to_string(),
+        }
+    }
+
+    /// How many of the agent's latest replies in a row could not answer.
+    pub fn unanswered_in_a_row(&self) -> usize {
+        self.history
+            .iter()
+            .rev()
+            .filter(|message| message.author != Author::Customer)
+            .take_while(|message| message.author == Author::Agent && message.unanswered)
+            .count()
+    }
+}
+
+fn is_follow_up(message: &str) -> bool {
+    let form = matching_form(message);
+    let words: Vec<&str> = form
+        .split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect();
+    if words.len() > 6 {
+        return false;
+    }
+    let padded = format!(" {} ", words.join(" "));
+    words.len() <= 2
+        || FOLLOW_UP_WORDS
+            .iter()
+            .any(|word| padded.contains(&format!(" {} ", matching_form(word))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(message: &str, history: Vec<Message>) -> TurnRequest {
+        TurnRequest {
+            workspace: "w".into(),
+            message: message.into(),
+            history,
+            contact: Contact::default(),
+        }
+    }
+
+    #[test]
+    fn follow_ups_carry_the_previous_question_into_retrieval() {
+        let history = vec![
+            Message::customer("Do you sell the espresso grinder?"),
+            Message::agent("Yes, the Burr 2 grinder.", false),
+        ];
+        let follow_up = request("How much is it?", history.clone());
+        assert_eq!(
+            follow_up.retrieval_query(6),
+            "Do you sell the espresso grinder? How much is it?"
+        );
+        let standalone = request("What are your opening hours on Friday?", history);
+        assert_eq!(
+            standalone.retrieval_query(6),
+            "What are your opening hours on Friday?"
+        );
+        let arabic = request(
+            "وكم سعره؟",
+            vec![Message::customer("هل تبيعون مطحنة القهوة؟")],
+        );
+        assert_eq!(
+            arabic.retrieval_query(6),
+            "هل تبيعون مطحنة القهوة؟ وكم سعره؟"
+        );
+        assert_eq!(
+            arabic.retrieval_query(0),
+            "وكم سعره؟",
+            "no memory, no context"
+        );
+    }
+
+    #[test]
+    fn unanswered_replies_are_counted_back_to_the_last_answer() {
+        let history = vec![
+            Message::agent("Here it is.", false),
+            Message::customer("q1"),
+            Message::agent("Could you rephrase?", true),
+            Message::customer("q2"),
+            Message::agent("Could you rephrase?", true),
+        ];
+        assert_eq!(request("q3", history).unanswered_in_a_row(), 2);
+        assert_eq!(request("q", Vec::new()).unanswered_in_a_row(), 0);
+    }
+}

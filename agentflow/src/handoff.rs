@@ -1,0 +1,217 @@
+//! When a conversation goes to people. Each trigger is checked on the customer's message in
+//! English and Arabic and produces a structured [`HandoffReason`]; nothing here reads the
+//! model's output.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::config::HandoffRule;
+use crate::conversation::{Author, TurnRequest};
+use crate::text::{Language, contains_term, excerpt, matching_form};
+
+static HUMAN_REQUEST: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    compile(&[
+        r"\b(talk|speak|chat|connect|transfer|put)\b.{0,25}\b(human|person|people|someone|somebody|agent|representative|rep|staff|manager|supervisor|operator)\b",
+        r"\b(real|live|actual)\s+(person|human|agent|people)\b",
+        r"^\W*(human|agent|representative|operator|person)(\s+please)?\W*$",
+        r"\bhuman (please|agent|support|being)\b",
+        r"(اتحدث|اتكلم|اكلم|كلم|تحدث|التحدث|الكلام|تحويلي|حولني|حولوني|وصلني|اوصلني)\S*\s.{0,25}(موظف|شخص|انسان|بشري|ممثل|مسؤول|مدير|احد)",
+        r"(موظف|شخص|انسان) (حقيقي|بشري)",
+    ])
+});
+
+static COMPLAINT: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    compile(&[
+        r"\b(complaint|complain|complaining|unacceptable|terrible|horrible|awful|worst|angry|furious|ridiculous|scam|fraud|rip-?off|disgusting|useless|pathetic|lawyer|sue|outraged|fed up)\b",
+        r"!!!",
+    ])
+});
+
+/// Arabic complaint words, matched as words with their particles and endings.
+const ARABIC_COMPLAINT_WORDS: &[&str] = &[
+    "شكوى",
+    "اشتكي",
+    "اشتكى",
+    "غاضب",
+    "زعلان",
+    "معصب",
+    "سيء",
+    "سيئ",
+    "اسوا",
+    "نصب",
+    "نصاب",
+    "احتيال",
+    "غير مقبول",
+    "مهزلة",
+    "حرامي",
+    "حرامية",
+    "محامي",
+    "سخيف",
+    "مقرف",
+    "فاشل",
+];
+
+fn compile(sources: &[&str]) -> Vec<Regex> {
+    sources
+        .iter()
+        .map(|source| Regex::new(source).expect("the built-in patterns compile"))
+        .collect()
+}
+
+/// The customer asks for a person, in so many words.
+pub fn asks_for_human(message: &str) -> bool {
+    let form = matching_form(message);
+    HUMAN_REQUEST.iter().any(|pattern| pattern.is_match(&form))
+}
+
+/// The message complains or is angry.
+pub fn is_complaint(message: &str) -> bool {
+    let form = matching_form(message);
+    COMPLAINT.iter().any(|pattern| pattern.is_match(&form))
+        || ARABIC_COMPLAINT_WORDS
+            .iter()
+            .any(|word| contains_term(&form, &matching_form(word)))
+}
+
+/// The first configured rule whose keywords the message holds.
+pub fn keyword_rule<'a>(message: &str, rules: &'a [HandoffRule]) -> Option<&'a HandoffRule> {
+    let form = matching_form(message);
+    rules.iter().find(|rule| {
+        rule.keywords
+            .iter()
+            .any(|keyword| contains_term(&form, &matching_form(keyword)))
+    })
+}
+
+/// A few lines for the person taking over: who, why, and what the customer said lately.
+pub fn summary(request: &TurnRequest, reason: &str, memory: usize) -> String {
+    let mut lines = Vec::new();
+    let who = request.contact.name.as_deref().unwrap_or("The customer");
+    lines.push(format!("{who} — handed over: {reason}."));
+    let earlier: Vec<String> = request
+        .recent(memory)
+        .iter()
+        .filter(|message| message.author == Author::Customer)
+        .map(|message| excerpt(&message.text, 160))
+        .collect();
+    if !earlier.is_empty() {
+        lines.push(format!("Earlier: {}", earlier.join(" / ")));
+    }
+    lines.push(format!("Last message: {}", excerpt(&request.message, 300)));
+    if !request.contact.fields.is_empty() {
+        let known: Vec<String> = request
+            .contact
+            .fields
+            .iter()
+            .map(|(field, value)| format!("{field}: {value}"))
+            .collect();
+        lines.push(format!("Known: {}", known.join("; ")));
+    }
+    lines.join("\n")
+}
+
+/// What the customer is told when a person takes over.
+pub fn notice(language: Language) -> &'static str {
+    match language {
+        Language::En => {
+            "I'm connecting you with a member of our team, who will reply here shortly."
+        }
+        Language::Ar => "سأحوّلك إلى أحد أعضاء فريقنا، وسيرد عليك هنا قريباً.",
+    }
+}
+
+/// What the customer is told when the agent has no grounded answer.
+pub fn dont_know(language: Language) -> &'static str {
+    match language {
+        Language::En => {
+            "I don't know the answer to that, so let me connect you with a person who does."
+        }
+        Language::Ar => "لا أعرف إجابة هذا السؤال، لذا سأوصلك بشخص من فريقنا يستطيع مساعدتك.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conversation::{Contact, Message};
+
+    #[test]
+    fn requests_for_a_person_in_english_and_arabic() {
+        for message in [
+            "Can I talk to a human?",
+            "I want to speak with someone from your team",
+            "real person please",
+            "agent",
+            "أريد التحدث مع موظف",
+            "ممكن أكلم شخص حقيقي؟",
+            "حولني على خدمة العملاء الموظف",
+        ] {
+            assert!(asks_for_human(message), "{message}");
+        }
+        for message in [
+            "How do I become an agent for your brand?",
+            "Is the product safe for people with allergies?",
+            "كم عدد الموظفين لديكم؟",
+        ] {
+            assert!(!asks_for_human(message), "{message}");
+        }
+    }
+
+    #[test]
+    fn complaints_in_english_and_arabic() {
+        for message in [
+            "This is unacceptable, my order is late again",
+            "Worst service ever",
+            "Where is my refund!!!",
+            "هذه خدمة سيئة جداً",
+            "أريد تقديم شكوى",
+            "هذا نصب واحتيال",
+            "الخدمة كانت سيئة",
+        ] {
+            assert!(is_complaint(message), "{message}");
+        }
+        for message in [
+            "Thanks, that was helpful",
+            "شكراً جزيلاً على المساعدة",
+            "ما هو منصب المدير؟",
+        ] {
+            assert!(!is_complaint(message), "{message}");
+        }
+    }
+
+    #[test]
+    fn keyword_rules_and_the_summary() {
+        let rules = vec![HandoffRule {
+            name: "billing".into(),
+            team: "billing".into(),
+            keywords: vec!["invoice".into(), "فاتورة".into()],
+            examples: Vec::new(),
+            threshold: 0.9,
+        }];
+        assert_eq!(
+            keyword_rule("I need a copy of my invoice", &rules)
+                .unwrap()
+                .team,
+            "billing"
+        );
+        assert!(keyword_rule("أين فاتورتي؟", &rules).is_some());
+        assert!(keyword_rule("What do you sell?", &rules).is_none());
+        let request = TurnRequest {
+            workspace: "w".into(),
+            message: "I want a refund now".into(),
+            history: vec![Message::customer("My order 123 arrived broken")],
+            contact: Contact {
+                name: Some("Laila".into()),
+                ..Contact::default()
+            },
+        };
+        let summary = summary(&request, "complaint", 6);
+        assert!(
+            summary.starts_with("Laila — handed over: complaint."),
+            "{summary}"
+        );
+        assert!(summary.contains("Earlier: My order 123 arrived broken"));
+        assert!(summary.contains("Last message: I want a refund now"));
+    }
+}

@@ -1,0 +1,169 @@
+//! What one turn of an agent produces: data the service applies (send the reply, or give the
+//! conversation to a team; update the contact; meter credits) and a trace of how it got there.
+
+use std::collections::BTreeMap;
+
+use knowledge::retrieve::Confidence;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::grounding::CheckedSentence;
+use crate::guardrails::GuardrailHit;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Turn {
+    pub id: Uuid,
+    /// The language the customer wrote in ("ar", "en", ...).
+    pub language: String,
+    #[serde(flatten)]
+    pub action: Action,
+    /// Qualification fields found in this message, to be written to the contact.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub contact_updates: BTreeMap<String, String>,
+    /// 0-100, when the agent qualifies leads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_score: Option<u32>,
+    pub credits: u32,
+    pub trace: Trace,
+}
+
+/// The turn's decision: answer the customer, or give the conversation to people.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    Reply(Reply),
+    Handoff(Handoff),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reply {
+    pub text: String,
+    pub citations: Vec<Citation>,
+    pub origin: ReplyOrigin,
+    /// True when the agent could not answer and asked the customer to rephrase: the service
+    /// stores it with the message so the next turn counts unanswered questions.
+    pub unanswered: bool,
+}
+
+/// Where a reply's words came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyOrigin {
+    CustomAnswer,
+    Generated,
+    Extractive,
+    /// One of the agent's fixed messages: a refusal, or asking to rephrase.
+    Fixed,
+}
+
+/// A passage a reply rests on, as the customer can be shown it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Citation {
+    /// The number the reply cites it by: `[1]`.
+    pub number: usize,
+    pub source: String,
+    /// Page, sheet and row, section or URL, as text ("page 3", "sheet Prices, row 12").
+    pub position: String,
+    /// The words of the passage the reply used.
+    pub quote: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Handoff {
+    pub team: String,
+    pub reason: HandoffReason,
+    /// For the person who takes over: what the customer wants, in a few lines.
+    pub summary: String,
+    /// What the customer is told while they wait.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum HandoffReason {
+    HumanRequested,
+    LowConfidence,
+    BlockedTopic { topic: String },
+    Complaint,
+    HotLead,
+    Rule { rule: String },
+    Ungrounded,
+}
+
+/// How the turn was decided, for the inbox's "why did the agent say that" view and for evals.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Trace {
+    /// The query retrieval ran (the message, or the message with earlier context).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retrieval_query: Option<String>,
+    pub retrieved: Vec<RetrievedPassage>,
+    /// What the confidence gate compared: the best cosine and the question's term coverage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+    pub guardrails: Vec<GuardrailHit>,
+    /// How each statement of the reply was found supported, or not, by the passages.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub grounding: Vec<CheckedSentence>,
+    /// The handoff trigger, custom answer or rule that decided the turn, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    pub steps: Vec<StepTiming>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RetrievedPassage {
+    pub number: usize,
+    pub source: String,
+    pub position: String,
+    pub score: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTiming {
+    pub step: &'static str,
+    pub ms: f64,
+}
+
+impl Trace {
+    /// Runs `work` and records how long it took under `step`.
+    pub fn time<T>(&mut self, step: &'static str, work: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let result = work();
+        self.record(step, started);
+        result
+    }
+
+    pub fn record(&mut self, step: &'static str, started: std::time::Instant) {
+        self.steps.push(StepTiming {
+            step,
+            ms: started.elapsed().as_secs_f64() * 1000.0,
+        });
+    }
+}
+
+impl Turn {
+    pub fn reply(&self) -> Option<&Reply> {
+        match &self.action {
+            Action::Reply(reply) => Some(reply),
+            Action::Handoff(_) => None,
+        }
+    }
+
+    pub fn handoff(&self) -> Option<&Handoff> {
+        match &self.action {
+            Action::Handoff(handoff) => Some(handoff),
+            Action::Reply(_) => None,
+        }
+    }
+
+    /// What the customer sees: the reply, or the notice that a person will take over.
+    pub fn customer_text(&self) -> &str {
+        match &self.action {
+            Action::Reply(reply) => &reply.text,
+            Action::Handoff(handoff) => &handoff.message,
+        }
+    }
+}
