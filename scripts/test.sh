@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchboard/target}"
 
 scripts/setup.sh
+# The real-model generation tests need llama-server; without it they print why they skip.
+scripts/setup-llm.sh || echo "test: no local LLM server (scripts/setup-llm.sh failed); its tests will skip"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 if cargo nextest --version >/dev/null 2>&1; then

@@ -2,37 +2,11 @@
 //! embedded Qdrant index, questions in Arabic and English. Skipped with a printed reason where
 //! the model is not set up (scripts/setup.sh), unless SWITCHBOARD_REQUIRE_MODEL is set.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use knowledge::embed::EmbedderConfig;
-
-fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn switchboard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn model_ready() -> bool {
-    if EmbedderConfig::from_environment().is_installed() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("SWITCHBOARD_REQUIRE_MODEL").is_none(),
-        "the embedding model is required here: run scripts/setup.sh"
-    );
-    println!("skipped: embedding model not installed (scripts/setup.sh)");
-    false
-}
+use common::{fixture, ingest, model_ready, switchboard};
 
 fn top_passage(kb: &Path, question: &str) -> serde_json::Value {
     let output = switchboard(&[
@@ -72,14 +46,7 @@ fn answers_arabic_and_english_questions_from_ingested_files() {
     if shared_faq.is_file() {
         sources.push(shared_faq.display().to_string());
     }
-    let mut args = vec!["ingest", "--kb", kb.to_str().unwrap()];
-    args.extend(sources.iter().map(String::as_str));
-    let output = switchboard(&args);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ingest(&kb, &sources);
 
     let delivery = top_passage(&kb, "How much does delivery cost in Amman?");
     assert!(

@@ -11,7 +11,7 @@ use knowledge::index::{EdgeIndex, Scope};
 use knowledge::retrieve::Retrieval;
 
 pub struct LocalKnowledgeBase {
-    pub retrieval: Retrieval,
+    pub retrieval: Arc<Retrieval>,
     pub scope: Scope,
     manifest: PathBuf,
     /// Source id -> the name it was ingested under.
@@ -32,7 +32,7 @@ impl LocalKnowledgeBase {
             }
         };
         Ok(LocalKnowledgeBase {
-            retrieval: Retrieval::new(embedder, Arc::new(index)),
+            retrieval: Arc::new(Retrieval::new(embedder, Arc::new(index))),
             scope: Scope::new("local", "default"),
             manifest,
             sources,

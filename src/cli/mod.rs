@@ -1,5 +1,6 @@
 //! The command line: each subcommand is a thin layer over a domain crate.
 
+mod ask;
 mod eval;
 mod ingest;
 mod local_kb;
@@ -26,6 +27,8 @@ enum Commands {
     Ingest(ingest::Ingest),
     /// Ask a local knowledge base a question and print the passages that answer it.
     Search(search::Search),
+    /// Ask an agent a question: its reply with citations, or its handoff, and the trace.
+    Ask(ask::Ask),
     /// Measure retrieval and agents on sets with known answers.
     Eval(eval::Eval),
 }
@@ -35,6 +38,7 @@ impl Command {
         match self.command {
             Commands::Ingest(ingest) => ingest.run(),
             Commands::Search(search) => search.run(),
+            Commands::Ask(ask) => ask.run(),
             Commands::Eval(eval) => eval.run(),
         }
     }

@@ -1,0 +1,212 @@
+//! The generation path against a real model: llama.cpp's `llama-server` with
+//! SmolLM2-135M-Instruct on 127.0.0.1 (scripts/setup-llm.sh builds and caches both). The model
+//! is tiny, so these tests check the plumbing (requests, streaming, citations, the checks that
+//! follow generation), not the quality of its answers. Skipped with a printed reason when the
+//! server is not set up or does not start.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agentflow::llm::{ChatMessage, ChatRole, LlmClient, LlmRequest, LlmSettings, OpenAiClient};
+use agentflow::{Action, Agent, AgentConfig, HandoffReason, ReplyOrigin, TurnRequest};
+use knowledge::embed::{Embedder, EmbedderConfig};
+use knowledge::index::{EdgeIndex, Scope};
+use knowledge::retrieve::Retrieval;
+use knowledge::{Limits, chunk_by_tokens};
+
+use common::block_on;
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cache() -> PathBuf {
+    std::env::var_os("SWITCHBOARD_CACHE").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/switchboard"),
+        PathBuf::from,
+    )
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+/// The cached llama-server with the cached model on a free port, or `None` with the reason.
+fn start() -> Option<Server> {
+    let binary = cache().join("llama/11434.0.0/llama-server");
+    let model = cache().join("models/smollm2-135m-instruct/model.gguf");
+    if !binary.exists() || !model.exists() {
+        println!(
+            "skipped: no llama-server or model in {} (scripts/setup-llm.sh)",
+            cache().display()
+        );
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let child = Command::new(&binary)
+        .args([
+            "-m",
+            model.to_str()?,
+            "--alias",
+            "smollm2",
+            "--host",
+            "127.0.0.1",
+        ])
+        .args([
+            "--port",
+            &port.to_string(),
+            "-c",
+            "2048",
+            "-t",
+            "1",
+            "--jinja",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let child = match child {
+        Ok(child) => child,
+        Err(error) => {
+            println!("skipped: llama-server did not start: {error}");
+            return None;
+        }
+    };
+    let server = Server {
+        child,
+        url: format!("http://127.0.0.1:{port}/v1"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        if http_get(port, "/health").is_some_and(|response| response.contains("\"ok\"")) {
+            return Some(server);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    println!("skipped: llama-server did not become healthy within 90 s");
+    None
+}
+
+fn client(server: &Server) -> OpenAiClient {
+    OpenAiClient::new(LlmSettings {
+        timeout: Duration::from_secs(120),
+        ..LlmSettings::new(&server.url, "smollm2")
+    })
+}
+
+#[test]
+fn the_client_completes_and_streams_from_a_real_server() {
+    let Some(server) = start() else { return };
+    let llm = client(&server);
+    let request = LlmRequest {
+        messages: vec![
+            ChatMessage::new(
+                ChatRole::System,
+                "You are a helpful assistant. Answer briefly.",
+            ),
+            ChatMessage::new(ChatRole::User, "What is the capital of France?"),
+        ],
+        max_tokens: 24,
+    };
+    let text = block_on(llm.complete(&request, None)).unwrap();
+    assert!(!text.trim().is_empty());
+    let mut pieces = Vec::new();
+    let mut sink = |piece: &str| pieces.push(piece.to_string());
+    let streamed = block_on(llm.complete(&request, Some(&mut sink))).unwrap();
+    assert!(pieces.len() > 1, "the reply came in pieces: {pieces:?}");
+    assert_eq!(pieces.concat(), streamed);
+}
+
+#[test]
+fn an_agent_generates_through_a_real_model_and_checks_what_it_said() {
+    let Some(server) = start() else { return };
+    if !EmbedderConfig::from_environment().is_installed() {
+        assert!(std::env::var_os("SWITCHBOARD_REQUIRE_MODEL").is_none());
+        println!("skipped: embedding model not installed (scripts/setup.sh)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let embedder = Arc::new(Embedder::load(EmbedderConfig::from_environment()).unwrap());
+    let index = EdgeIndex::open(&dir.path().join("index"), embedder.dimension()).unwrap();
+    let retrieval = Arc::new(Retrieval::new(embedder.clone(), Arc::new(index)));
+    let faq = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faq.md"),
+    )
+    .unwrap();
+    let document = knowledge::parse("faq.md", &faq, &Limits::default()).unwrap();
+    let chunks = chunk_by_tokens("faq.md", &document, embedder.tokenizer(), 256, 32);
+    retrieval
+        .index_source(
+            &Scope::new("local", "default"),
+            "faq.md",
+            &chunks,
+            &mut |_| {},
+        )
+        .unwrap();
+    let llm: Arc<dyn LlmClient> = Arc::new(client(&server));
+    let agent = Agent::new(
+        AgentConfig::default_support("default"),
+        retrieval,
+        Some(llm),
+    )
+    .unwrap();
+    let request = TurnRequest {
+        workspace: "local".into(),
+        message: "How long does delivery inside Amman take?".into(),
+        ..TurnRequest::default()
+    };
+    let mut streamed = String::new();
+    let mut sink = |piece: &str| streamed.push_str(piece);
+    let turn = block_on(agent.answer(&request, Some(&mut sink))).unwrap();
+    assert!(!streamed.trim().is_empty(), "the model streamed its reply");
+    assert!(
+        turn.trace
+            .decided_by
+            .as_deref()
+            .is_none_or(|why| !why.contains("the model failed")),
+        "{turn:#?}"
+    );
+    match &turn.action {
+        Action::Reply(reply) => {
+            assert_eq!(reply.origin, ReplyOrigin::Generated);
+            assert!(
+                !reply.citations.is_empty(),
+                "a grounded reply cites: {turn:#?}"
+            );
+        }
+        Action::Handoff(handoff) => assert_eq!(handoff.reason, HandoffReason::Ungrounded),
+    }
+    let polished = block_on(agent.polish(
+        "hi ur order is late sry we will send it tmrw",
+        "professional",
+    ))
+    .unwrap();
+    assert!(!polished.text.is_empty());
+    assert_eq!(polished.credits, 1);
+}
