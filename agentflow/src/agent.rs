@@ -317,7 +317,7 @@ impl Agent {
             }
             return Ok(turn);
         }
-        let citations = citations(&text, &context.passages, &evidence, &grounding);
+        let citations = citations(&text, &context.passages, &grounding);
         Ok(turn.reply(Reply {
             text,
             citations,
@@ -545,7 +545,7 @@ impl Agent {
             let (text, _) = guardrails::redact_pii(&candidate, &texts);
             let grounding = grounding::check(self.embedder(), &self.lexical, &evidence, &text)?;
             if grounding.grounded {
-                let citations = citations(&text, &context.passages, &evidence, &grounding);
+                let citations = citations(&text, &context.passages, &grounding);
                 replies.push(Reply {
                     text,
                     citations,
@@ -624,12 +624,7 @@ fn numbered<R>(passages: &[Passage], build: impl FnOnce(&[ContextPassage<'_>]) -
 /// The citations of a checked reply: the passages it cites by number, or, when it cites none,
 /// the passages its supported sentences rest on. Each quotes the sentence of the passage
 /// closest to what the reply said.
-fn citations(
-    reply: &str,
-    passages: &[Passage],
-    evidence: &Evidence,
-    grounding: &Grounding,
-) -> Vec<Citation> {
+fn citations(reply: &str, passages: &[Passage], grounding: &Grounding) -> Vec<Citation> {
     let cited: Vec<usize> = prompt::cited_numbers(reply, passages.len())
         .into_iter()
         .map(|number| number - 1)
@@ -646,14 +641,7 @@ fn citations(
                 .sentences
                 .iter()
                 .filter(|sentence| sentence.passage == Some(index))
-                .find_map(|sentence| {
-                    evidence
-                        .sentences
-                        .iter()
-                        .filter(|candidate| candidate.passage == index)
-                        .find(|candidate| sentence.text.contains(candidate.text.as_str()))
-                        .map(|candidate| candidate.text.clone())
-                })
+                .find_map(|sentence| sentence.closest.clone())
                 .unwrap_or_else(|| excerpt(&passage.chunk.text, 200));
             Citation {
                 number: index + 1,

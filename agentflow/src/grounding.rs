@@ -36,6 +36,9 @@ pub struct CheckedSentence {
     /// The retrieved passage (index) its closest sentence is in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub passage: Option<usize>,
+    /// That closest sentence: what a citation quotes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closest: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,6 +119,9 @@ pub fn check(
                 passage: support
                     .closest
                     .map(|index| evidence.sentences[index].passage),
+                closest: support
+                    .closest
+                    .map(|index| evidence.sentences[index].text.clone()),
                 text,
             }
         })

@@ -53,8 +53,8 @@ pub fn matching_form(text: &str) -> String {
     unified.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Splits text into sentences at ., !, ?, their Arabic forms, blank lines and line breaks
-/// before a list item or heading, keeping the punctuation. A single line break inside a
+/// Splits text into sentences at ., !, ?, their Arabic forms, blank lines, and line breaks
+/// around a heading or before a list item, keeping the punctuation. A single line break inside a
 /// paragraph (hard-wrapped text) is a space. Decimal points and abbreviations like "e.g." stay
 /// inside their sentence because a sentence only ends where whitespace follows.
 pub fn sentences(text: &str) -> Vec<String> {
@@ -65,7 +65,11 @@ pub fn sentences(text: &str) -> Vec<String> {
         if character == '\n' {
             let rest: String = characters.clone().take(3).collect();
             let next_line = rest.trim_start_matches([' ', '\t']);
-            if next_line.starts_with(['\n', '-', '*', '•', '#', '|']) || next_line.is_empty() {
+            let heading = current.trim_start().starts_with('#');
+            if heading
+                || next_line.starts_with(['\n', '-', '*', '•', '#', '|'])
+                || next_line.is_empty()
+            {
                 push_sentence(&mut found, &mut current);
             } else {
                 current.push(' ');
@@ -165,6 +169,10 @@ mod tests {
                 "- Free over 30 JOD",
                 "- Tracked"
             ]
+        );
+        assert_eq!(
+            sentences("## Delivery\nWe ship daily."),
+            ["## Delivery", "We ship daily."]
         );
         assert_eq!(
             sentences("يصل الطلب خلال يومين. هل تريد التتبع؟ شكرا"),
