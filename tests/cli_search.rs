@@ -70,6 +70,19 @@ fn answers_arabic_and_english_questions_from_ingested_files() {
         "{refunds}"
     );
 
+    // Another model of the same vector size may not read these vectors.
+    let other_model = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["search", "--kb", kb.to_str().unwrap(), "delivery"])
+        .env("SWITCHBOARD_MODEL", "all-minilm-l6-v2")
+        .output()
+        .unwrap();
+    assert!(!other_model.status.success());
+    let error = String::from_utf8_lossy(&other_model.stderr);
+    assert!(
+        error.contains("was embedded with multilingual-e5-small"),
+        "{error}"
+    );
+
     // Re-ingesting keeps the same chunks; the knowledge base refuses an eleventh source.
     let again = switchboard(&["ingest", "--kb", kb.to_str().unwrap(), &fixture("faq.md")]);
     assert!(again.status.success());

@@ -1,8 +1,10 @@
 //! Dense embeddings with fastembed over a local ONNX model, no network at run time.
 //!
 //! The default model is multilingual-e5-small (Arabic, English, and questions in one language
-//! finding passages in the other), converted by `scripts/setup.sh`. e5 wants `query: ` before a
-//! question and `passage: ` before a passage. Batches are formed from texts of similar length
+//! finding passages in the other), converted by `scripts/setup.sh`; all-MiniLM-L6-v2 (English
+//! only) is the other model it sets up. A model folder says, in sentence-transformers' files,
+//! what it puts before a question and a passage (e5: `query: ` and `passage: `; MiniLM:
+//! nothing) and how many tokens it reads (e5 512, MiniLM 256). Batches are formed from texts of similar length
 //! and bounded in tokens, so padding is small and memory stays flat.
 
 use std::path::{Path, PathBuf};
@@ -92,11 +94,21 @@ pub enum Role {
     Passage,
 }
 
-impl Role {
-    fn prefix(self) -> &'static str {
-        match self {
-            Role::Query => "query: ",
-            Role::Passage => "passage: ",
+/// What the model wants before a question and before a passage
+/// (`config_sentence_transformers.json`, `prompts`); nothing when the file does not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+struct Prompts {
+    #[serde(default)]
+    query: String,
+    #[serde(default)]
+    passage: String,
+}
+
+impl Prompts {
+    fn prefix(&self, role: Role) -> &str {
+        match role {
+            Role::Query => &self.query,
+            Role::Passage => &self.passage,
         }
     }
 }
@@ -106,6 +118,7 @@ pub struct Embedder {
     tokenizer: tokenizers::Tokenizer,
     config: EmbedderConfig,
     dimension: usize,
+    prompts: Prompts,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -141,9 +154,9 @@ fn read(dir: &Path, name: &str) -> Result<Vec<u8>, EmbedError> {
 }
 
 impl Embedder {
-    pub fn load(config: EmbedderConfig) -> Result<Self, EmbedError> {
+    pub fn load(mut config: EmbedderConfig) -> Result<Self, EmbedError> {
         let environment = load_runtime(&config.runtime_library)?;
-        let dir = &config.model_dir;
+        let dir = &config.model_dir.clone();
         let unusable = |reason: String| EmbedError::ModelUnusable {
             dir: dir.clone(),
             reason,
@@ -160,6 +173,17 @@ impl Embedder {
             .and_then(|config| config["hidden_size"].as_u64())
             .ok_or_else(|| unusable("config.json has no hidden_size".into()))?
             as usize;
+        let optional = |name: &str| -> Option<serde_json::Value> {
+            serde_json::from_slice(&std::fs::read(dir.join(name)).ok()?).ok()
+        };
+        let prompts: Prompts = optional("config_sentence_transformers.json")
+            .and_then(|config| serde_json::from_value(config["prompts"].clone()).ok())
+            .unwrap_or_default();
+        if let Some(length) = optional("sentence_bert_config.json")
+            .and_then(|config| config["max_seq_length"].as_u64())
+        {
+            config.max_length = config.max_length.min(length as usize);
+        }
         let model = UserDefinedEmbeddingModel::new(read(dir, "model.onnx")?, files)
             .with_pooling(Pooling::Mean);
         let options = InitOptionsUserDefined::new()
@@ -175,7 +199,16 @@ impl Embedder {
             tokenizer,
             config,
             dimension,
+            prompts,
         })
+    }
+
+    /// The model's folder name: what an index built with it records.
+    pub fn model_name(&self) -> String {
+        self.config
+            .model_dir
+            .file_name()
+            .map_or_else(String::new, |name| name.to_string_lossy().into_owned())
     }
 
     pub fn dimension(&self) -> usize {
@@ -204,7 +237,7 @@ impl Embedder {
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let prefixed: Vec<String> = texts
             .iter()
-            .map(|text| format!("{}{}", role.prefix(), text.as_ref()))
+            .map(|text| format!("{}{}", self.prompts.prefix(role), text.as_ref()))
             .collect();
         let lengths: Vec<usize> = prefixed
             .iter()
@@ -318,6 +351,53 @@ pub(crate) mod tests {
                 "{question:?}: paraphrase {near:.3} vs unrelated {far:.3}"
             );
         }
+    }
+
+    #[test]
+    fn minilm_ranks_english_paraphrases_first_and_reads_no_prefixes() {
+        let mut config = EmbedderConfig::from_environment();
+        config.model_dir = config.model_dir.with_file_name("all-minilm-l6-v2");
+        if !config.is_installed() {
+            assert!(
+                std::env::var_os("SWITCHBOARD_REQUIRE_MODEL").is_none(),
+                "all-MiniLM-L6-v2 is required here: run {SETUP_COMMAND}"
+            );
+            println!("skipped: all-MiniLM-L6-v2 not installed ({SETUP_COMMAND})");
+            return;
+        }
+        let minilm = Embedder::load(config).unwrap();
+        assert_eq!(minilm.prompts, Prompts::default());
+        assert_eq!(minilm.config.max_length, 256);
+        assert_eq!(minilm.model_name(), "all-minilm-l6-v2");
+        let query = minilm.embed_query("How long does delivery take?").unwrap();
+        let passages = minilm
+            .embed(
+                &[
+                    "Shipping usually arrives within two working days.",
+                    "Our roastery was founded in 2012 by two sisters.",
+                    &"a very long passage ".repeat(200),
+                ],
+                Role::Passage,
+                &mut |_| {},
+            )
+            .unwrap();
+        let (near, far) = (cosine(&query, &passages[0]), cosine(&query, &passages[1]));
+        assert!(
+            near > far + 0.1,
+            "paraphrase {near:.3} vs unrelated {far:.3}"
+        );
+        assert_eq!(
+            passages[2].len(),
+            384,
+            "a text past 256 tokens is truncated, not refused"
+        );
+    }
+
+    #[test]
+    fn e5_reads_its_prefixes_from_the_model_folder() {
+        let Some(embedder) = embedder() else { return };
+        assert_eq!(embedder.prompts.prefix(Role::Query), "query: ");
+        assert_eq!(embedder.prompts.prefix(Role::Passage), "passage: ");
     }
 
     #[test]
