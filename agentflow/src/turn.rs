@@ -128,14 +128,6 @@ pub struct StepTiming {
 }
 
 impl Trace {
-    /// Runs `work` and records how long it took under `step`.
-    pub fn time<T>(&mut self, step: &'static str, work: impl FnOnce() -> T) -> T {
-        let started = std::time::Instant::now();
-        let result = work();
-        self.record(step, started);
-        result
-    }
-
     pub fn record(&mut self, step: &'static str, started: std::time::Instant) {
         self.steps.push(StepTiming {
             step,
@@ -156,14 +148,6 @@ impl Turn {
         match &self.action {
             Action::Handoff(handoff) => Some(handoff),
             Action::Reply(_) => None,
-        }
-    }
-
-    /// What the customer sees: the reply, or the notice that a person will take over.
-    pub fn customer_text(&self) -> &str {
-        match &self.action {
-            Action::Reply(reply) => &reply.text,
-            Action::Handoff(handoff) => &handoff.message,
         }
     }
 }
