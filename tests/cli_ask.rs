@@ -99,6 +99,32 @@ fn ask_answers_from_a_knowledge_base_and_hands_off_by_the_agents_rules() {
             .contains("the model failed")
     );
 
+    // The assistants for people: grounded suggestions, and no fake polishing without a model.
+    let output = switchboard(&[
+        "suggest",
+        "--json",
+        "--kb",
+        kb_arg,
+        "Can I return an unopened bag?",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let suggestions: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let replies = suggestions["replies"].as_array().unwrap();
+    assert!((1..=3).contains(&replies.len()), "{suggestions:#}");
+    assert_eq!(suggestions["credits"], replies.len());
+    assert!(replies[0]["citations"][0]["source"].is_string());
+    let polish = switchboard(&["polish", "hi ur order is late sry"]);
+    assert!(!polish.status.success());
+    assert!(
+        String::from_utf8_lossy(&polish.stderr).contains("writing assistant needs an LLM endpoint"),
+        "{}",
+        String::from_utf8_lossy(&polish.stderr)
+    );
+
     let text = switchboard(&["ask", "--kb", kb_arg, "I want to talk to a human"]);
     let printed = String::from_utf8_lossy(&text.stdout);
     assert!(

@@ -566,20 +566,26 @@ impl Agent {
 
     /// The writing assistant: a human agent's draft, polished to `tone`. One credit.
     pub async fn polish(&self, draft: &str, tone: &str) -> Result<Polished, AgentError> {
-        let llm = self
-            .llm
-            .as_ref()
-            .ok_or(AgentError::WritingAssistantNeedsLlm)?;
-        let request = LlmRequest {
-            messages: prompt::polish_prompt(tone, draft),
-            max_tokens: 400,
-        };
-        let text = llm.complete(&request, None).await?;
-        Ok(Polished {
-            text: text.trim().to_string(),
-            credits: REPLY_CREDITS,
-        })
+        polish(self.llm.as_deref(), draft, tone).await
     }
+}
+
+/// The writing assistant on its own: it needs a model, not knowledge. One credit.
+pub async fn polish(
+    llm: Option<&dyn LlmClient>,
+    draft: &str,
+    tone: &str,
+) -> Result<Polished, AgentError> {
+    let llm = llm.ok_or(AgentError::WritingAssistantNeedsLlm)?;
+    let request = LlmRequest {
+        messages: prompt::polish_prompt(tone, draft),
+        max_tokens: 400,
+    };
+    let text = llm.complete(&request, None).await?;
+    Ok(Polished {
+        text: text.trim().to_string(),
+        credits: REPLY_CREDITS,
+    })
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

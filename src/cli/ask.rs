@@ -11,17 +11,9 @@ use clap::Args;
 
 use super::local_kb::LocalKnowledgeBase;
 
+/// Which model writes, if any: shared by every command that may call one.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("who").required(true).multiple(true).args(["agent", "kb"])))]
-pub struct Ask {
-    /// The agent's configuration (YAML or JSON). Its `knowledge_base` is taken as a directory
-    /// next to the file unless --kb names one.
-    #[arg(long, value_name = "FILE")]
-    agent: Option<PathBuf>,
-    /// The knowledge base directory that `ingest --kb` filled; alone, a default support agent
-    /// answers from it.
-    #[arg(long, value_name = "DIR")]
-    kb: Option<PathBuf>,
+pub struct LlmArgs {
     /// An OpenAI-compatible endpoint, up to /v1; without one the extractive answerer replies.
     #[arg(long, env = "SWITCHBOARD_LLM_URL", value_name = "URL")]
     llm_url: Option<String>,
@@ -31,17 +23,41 @@ pub struct Ask {
     /// Seconds to wait for the model before retrying, then answering extractively.
     #[arg(long, default_value_t = 60)]
     llm_timeout: u64,
+}
+
+impl LlmArgs {
+    pub fn client(&self) -> Option<Arc<dyn LlmClient>> {
+        self.llm_url.as_deref().map(|url| {
+            let mut settings = LlmSettings::new(url, &self.llm_model);
+            settings.api_key = std::env::var("SWITCHBOARD_LLM_KEY").ok();
+            settings.timeout = Duration::from_secs(self.llm_timeout);
+            Arc::new(OpenAiClient::new(settings)) as Arc<dyn LlmClient>
+        })
+    }
+}
+
+/// Which agent answers, over which knowledge base, in which conversation.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("who").required(true).multiple(true).args(["agent", "kb"])))]
+pub struct AgentArgs {
+    /// The agent's configuration (YAML or JSON). Its `knowledge_base` is taken as a directory
+    /// next to the file unless --kb names one.
+    #[arg(long, value_name = "FILE")]
+    agent: Option<PathBuf>,
+    /// The knowledge base directory that `ingest --kb` filled; alone, a default support agent
+    /// answers from it.
+    #[arg(long, value_name = "DIR")]
+    kb: Option<PathBuf>,
+    #[command(flatten)]
+    llm: LlmArgs,
     /// The conversation so far: a JSON list of {"author": "customer"|"agent"|"human", "text": ..}.
     #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
-    /// Print the turn as one JSON document.
-    #[arg(long)]
-    json: bool,
-    question: String,
 }
 
-impl Ask {
-    pub fn run(self) -> anyhow::Result<ExitCode> {
+impl AgentArgs {
+    /// The agent, and the request carrying `message` in its workspace and conversation.
+    pub fn open(&self, message: &str) -> anyhow::Result<(Agent, TurnRequest)> {
         let (mut config, kb_dir) = match (&self.agent, &self.kb) {
             (Some(file), kb) => {
                 let config = AgentConfig::load(file)?;
@@ -66,12 +82,6 @@ impl Ask {
         // A local directory holds one knowledge base; the agent answers from it whatever id
         // its configuration gives.
         config.knowledge_base = knowledge_base.scope.knowledge_base.clone();
-        let llm: Option<Arc<dyn LlmClient>> = self.llm_url.as_deref().map(|url| {
-            let mut settings = LlmSettings::new(url, &self.llm_model);
-            settings.api_key = std::env::var("SWITCHBOARD_LLM_KEY").ok();
-            settings.timeout = Duration::from_secs(self.llm_timeout);
-            Arc::new(OpenAiClient::new(settings)) as Arc<dyn LlmClient>
-        });
         let history = match &self.history {
             Some(file) => {
                 let bytes =
@@ -81,22 +91,42 @@ impl Ask {
             }
             None => Vec::new(),
         };
-        let agent = Agent::new(config, knowledge_base.retrieval.clone(), llm)?;
+        let agent = Agent::new(config, knowledge_base.retrieval.clone(), self.llm.client())?;
         let request = TurnRequest {
             workspace: knowledge_base.scope.workspace.clone(),
-            message: self.question.clone(),
+            message: message.to_string(),
             history,
             ..TurnRequest::default()
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let stream_to_terminal = !self.json && self.llm_url.is_some();
+        Ok((agent, request))
+    }
+}
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+#[derive(Debug, Args)]
+pub struct Ask {
+    #[command(flatten)]
+    agent: AgentArgs,
+    /// Print the turn as one JSON document.
+    #[arg(long)]
+    json: bool,
+    question: String,
+}
+
+impl Ask {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let (agent, request) = self.agent.open(&self.question)?;
+        let stream_to_terminal = !self.json && self.agent.llm.llm_url.is_some();
         let mut show = |token: &str| {
             eprint!("{token}");
             let _ = std::io::stderr().flush();
         };
-        let turn = runtime.block_on(agent.answer(
+        let turn = runtime()?.block_on(agent.answer(
             &request,
             if stream_to_terminal {
                 Some(&mut show)

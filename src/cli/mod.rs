@@ -1,6 +1,7 @@
 //! The command line: each subcommand is a thin layer over a domain crate.
 
 mod ask;
+mod assist;
 mod eval;
 mod ingest;
 mod local_kb;
@@ -29,6 +30,10 @@ enum Commands {
     Search(search::Search),
     /// Ask an agent a question: its reply with citations, or its handoff, and the trace.
     Ask(ask::Ask),
+    /// Suggest up to three grounded replies a person could send to a customer's message.
+    Suggest(assist::Suggest),
+    /// Polish a person's draft reply to a tone (needs --llm-url).
+    Polish(assist::Polish),
     /// Measure retrieval and agents on sets with known answers.
     Eval(eval::Eval),
 }
@@ -39,6 +44,8 @@ impl Command {
             Commands::Ingest(ingest) => ingest.run(),
             Commands::Search(search) => search.run(),
             Commands::Ask(ask) => ask.run(),
+            Commands::Suggest(suggest) => suggest.run(),
+            Commands::Polish(polish) => polish.run(),
             Commands::Eval(eval) => eval.run(),
         }
     }
