@@ -11,7 +11,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::config::BlockedTopic;
-use crate::text::{contains_term, matching_form, sentences};
+use crate::text::{compile_all, contains_term, matching_form, sentences};
 
 /// What a guardrail found, for the trace.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,15 +39,8 @@ pub enum Stage {
     Output,
 }
 
-fn patterns(sources: &[&str]) -> Vec<Regex> {
-    sources
-        .iter()
-        .map(|source| Regex::new(source).expect("the built-in patterns compile"))
-        .collect()
-}
-
 static INJECTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    patterns(&[
+    compile_all(&[
         r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules|prompts?|guidelines|directions)\b",
         r"\b(system|developer|hidden|initial)\s+(prompt|message|instructions)\b",
         r"\b(reveal|show|print|repeat)\b.{0,20}\b(your|the)\s+(prompt|instructions|rules)\b",
@@ -67,7 +60,7 @@ static INJECTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 static PERSONAL_DATA: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     const DATA: &str = r"(phone|mobile|number|address|e-?mail|salary|password|location|details|data|information|info|date of birth|birthday|bank account|credit card|medical records?|ssn)";
     const PEOPLE: &str = r"(customers?|clients?|employees?|users?|staff|managers?|owners?|people|persons?|members?|colleagues?|someone|somebody|mr|mrs|ms)";
-    patterns(&[
+    compile_all(&[
         &format!(
             r"\b(his|her|their)\s+(personal |private |home |phone |mobile |email |e-mail )?{DATA}\b"
         ),

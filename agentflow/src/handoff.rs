@@ -8,10 +8,10 @@ use regex::Regex;
 
 use crate::config::HandoffRule;
 use crate::conversation::{Author, TurnRequest};
-use crate::text::{Language, contains_term, excerpt, matching_form};
+use crate::text::{Language, compile_all, contains_term, excerpt, matching_form};
 
 static HUMAN_REQUEST: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    compile(&[
+    compile_all(&[
         r"\b(talk|speak|chat|connect|transfer|put)\b.{0,25}\b(human|person|people|someone|somebody|agent|representative|rep|staff|manager|supervisor|operator)\b",
         r"\b(real|live|actual)\s+(person|human|agent|people)\b",
         r"^\W*(human|agent|representative|operator|person)(\s+please)?\W*$",
@@ -22,7 +22,7 @@ static HUMAN_REQUEST: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 });
 
 static COMPLAINT: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    compile(&[
+    compile_all(&[
         r"\b(complaint|complain|complaining|unacceptable|terrible|horrible|awful|worst|angry|furious|ridiculous|scam|fraud|rip-?off|disgusting|useless|pathetic|lawyer|sue|outraged|fed up)\b",
         r"!!!",
     ])
@@ -51,13 +51,6 @@ const ARABIC_COMPLAINT_WORDS: &[&str] = &[
     "مقرف",
     "فاشل",
 ];
-
-fn compile(sources: &[&str]) -> Vec<Regex> {
-    sources
-        .iter()
-        .map(|source| Regex::new(source).expect("the built-in patterns compile"))
-        .collect()
-}
 
 /// The customer asks for a person, in so many words.
 pub fn asks_for_human(message: &str) -> bool {

@@ -7,13 +7,13 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::config::LeadConfig;
-use crate::text::matching_form;
+use crate::text::{compile_all, matching_form};
 
 const MONTHS: &str =
     "january|february|march|april|may|june|july|august|september|october|november|december";
 
 static BUDGET: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    compile(&[
+    compile_all(&[
         r"(?:budget|spend|afford|pay)\D{0,25}?((?:[$€£]|usd|aed|sar|eur)?\s?\d[\d,.]*\s?(?:k|m|thousand|million)?\s?(?:usd|dollars?|aed|sar|dirhams?|riyals?|eur|euros?)?)",
         r"((?:[$€£]|usd|aed|sar)\s?\d[\d,.]*\s?(?:k|m|thousand|million)?)",
         r"(\d[\d,.]*\s?(?:k|thousand|million)?\s?(?:dollars|usd|aed|sar|dirhams?|riyals?|euros?))\b",
@@ -23,7 +23,7 @@ static BUDGET: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 });
 
 static TIMELINE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    compile(&[
+    compile_all(&[
         &format!(
             r"\b((?:within|in|by|next|this|before|starting|from)\s+(?:the\s+)?(?:\d+\s+|a\s+|two\s+|few\s+)?(?:days?|weeks?|months?|quarters?|years?|q[1-4]|{MONTHS}|end of (?:the )?(?:month|year|quarter)))\b"
         ),
@@ -35,18 +35,11 @@ static TIMELINE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 });
 
 static NEEDS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    compile(&[
+    compile_all(&[
         r"\b(?:i|we)\s*(?:need|want|require|would like|'m looking for|am looking for|'re looking for|are looking for)\s+(.{3,80}?)(?:[.!?,]|$)",
         r"(?:احتاج|نحتاج|ابحث عن|نبحث عن|اريد|نريد|ابغى|نبغى|بدي|بدنا)\s+(.{3,80}?)(?:[.!?,]|$)",
     ])
 });
-
-fn compile(sources: &[&str]) -> Vec<Regex> {
-    sources
-        .iter()
-        .map(|source| Regex::new(source).expect("the built-in patterns compile"))
-        .collect()
-}
 
 pub(crate) fn is_builtin(field: &str) -> bool {
     matches!(field, "budget" | "timeline" | "needs")

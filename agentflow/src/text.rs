@@ -141,6 +141,14 @@ fn is_arabic_letter(character: char) -> bool {
     matches!(character as u32, 0x0600..=0x06FF)
 }
 
+/// The phrase patterns a module matches the matching form against, compiled once.
+pub(crate) fn compile_all(sources: &[&str]) -> Vec<regex::Regex> {
+    sources
+        .iter()
+        .map(|source| regex::Regex::new(source).expect("the built-in patterns compile"))
+        .collect()
+}
+
 /// Cuts text to at most `limit` characters at a word boundary, marking the cut.
 pub fn excerpt(text: &str, limit: usize) -> String {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
