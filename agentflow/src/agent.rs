@@ -26,7 +26,7 @@ use crate::extractive;
 use crate::grounding::{self, Grounding};
 use crate::guardrails::{self, Guardrail, GuardrailHit, Stage};
 use crate::handoff;
-use crate::lead;
+use crate::lead::Qualifier;
 use crate::llm::{LlmClient, LlmError, LlmRequest, TokenSink};
 use crate::prompt::{self, ContextPassage};
 use crate::text::{Language, excerpt};
@@ -63,6 +63,7 @@ pub struct Agent {
     custom_questions: Vec<Vec<f32>>,
     /// (rule index, example vector) for the rules matched by meaning.
     rule_examples: Vec<(usize, Vec<f32>)>,
+    qualifier: Option<Qualifier>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -123,6 +124,7 @@ impl Agent {
             .zip(vectors)
             .collect();
         Ok(Agent {
+            qualifier: config.lead.as_ref().map(Qualifier::new),
             config,
             retrieval,
             llm,
@@ -181,8 +183,8 @@ impl Agent {
         // Handoff triggers in the message, and qualification.
         let step = Instant::now();
         let question_vector = self.embedder().embed_query(message)?;
-        if let Some(lead) = &self.config.lead {
-            let found = lead::qualify(lead, message, &request.contact.fields);
+        if let Some(qualifier) = &self.qualifier {
+            let found = qualifier.qualify(message, &request.contact.fields);
             turn.contact_updates = found.updates;
             turn.lead_score = Some(found.score);
             if found.became_hot {

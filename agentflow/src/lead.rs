@@ -55,23 +55,54 @@ pub struct Qualification {
     pub became_hot: bool,
 }
 
-/// Looks for the configured fields in `message`, scores the contact with them.
-pub fn qualify(
+/// A lead configuration with its fields' own patterns compiled, once per agent.
+#[derive(Debug, Clone)]
+pub struct Qualifier {
+    config: LeadConfig,
+    /// Per field, its pattern (case-insensitive) when it has one.
+    patterns: Vec<Option<Regex>>,
+}
+
+impl Qualifier {
+    /// The patterns were checked when the configuration was loaded; one that still fails to
+    /// compile finds nothing.
+    pub fn new(config: &LeadConfig) -> Self {
+        let patterns = config
+            .fields
+            .iter()
+            .map(|field| {
+                let pattern = field.pattern.as_ref()?;
+                Regex::new(&format!("(?i){pattern}")).ok()
+            })
+            .collect();
+        Qualifier {
+            config: config.clone(),
+            patterns,
+        }
+    }
+
+    /// Looks for the configured fields in `message`, scores the contact with them.
+    pub fn qualify(&self, message: &str, known: &BTreeMap<String, String>) -> Qualification {
+        qualify(&self.config, &self.patterns, message, known)
+    }
+}
+
+fn qualify(
     config: &LeadConfig,
+    patterns: &[Option<Regex>],
     message: &str,
     known: &BTreeMap<String, String>,
 ) -> Qualification {
     let form = matching_form(message);
     let mut updates = BTreeMap::new();
-    for field in &config.fields {
+    for (field, pattern) in config.fields.iter().zip(patterns) {
         if known.contains_key(&field.name) {
             continue;
         }
-        let found = match &field.pattern {
-            Some(pattern) => Regex::new(&format!("(?i){pattern}"))
-                .ok()
-                .and_then(|pattern| capture(std::slice::from_ref(&pattern), &form)),
-            None => match field.name.as_str() {
+        let found = match (&field.pattern, pattern) {
+            (Some(_), Some(pattern)) => capture(std::slice::from_ref(pattern), &form),
+            (Some(_), None) => None,
+            (None, _) => match field.name.as_str() {
                 "budget" => capture(&BUDGET, &form),
                 "timeline" => capture(&TIMELINE, &form),
                 "needs" => capture(&NEEDS, &form),
@@ -143,8 +174,7 @@ mod tests {
 
     #[test]
     fn english_fields_and_the_score() {
-        let found = qualify(
-            &config(),
+        let found = Qualifier::new(&config()).qualify(
             "We need a CRM for our sales team. Our budget is $5,000 and we want to start next month.",
             &BTreeMap::new(),
         );
@@ -159,8 +189,7 @@ mod tests {
     fn arabic_fields_and_known_ones_are_not_found_again() {
         let mut known = BTreeMap::new();
         known.insert("needs".to_string(), "متجر الكتروني".to_string());
-        let found = qualify(
-            &config(),
+        let found = Qualifier::new(&config()).qualify(
             "ميزانيتنا ٢٠ ألف درهم ونريد البدء خلال شهرين، الفريق ١٢ موظف",
             &known,
         );
@@ -177,10 +206,10 @@ mod tests {
             .into_iter()
             .map(|(key, value)| (key.to_string(), value.to_string()))
             .collect();
-        let found = qualify(&config(), "Also we have 40 users", &known);
+        let found = Qualifier::new(&config()).qualify("Also we have 40 users", &known);
         assert_eq!(found.score, 80);
         assert!(!found.became_hot);
-        let cold = qualify(&config(), "Hello there", &BTreeMap::new());
+        let cold = Qualifier::new(&config()).qualify("Hello there", &BTreeMap::new());
         assert_eq!((cold.score, cold.updates.len()), (0, 0));
     }
 }
