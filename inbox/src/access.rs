@@ -1,0 +1,353 @@
+//! Who may act for a workspace: people (argon2-hashed passwords, roles, teams, sessions) and
+//! programs (API keys, stored hashed and shown once).
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::audit;
+use crate::error::StoreError;
+use crate::secret;
+use crate::store::{Store, new_id, now};
+
+const API_KEY_PREFIX: &str = "sb_";
+const SESSION_PREFIX: &str = "ss_";
+const SESSION_MILLIS: i64 = 7 * 24 * 3600 * 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    TeamAdmin,
+    Staff,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::TeamAdmin => "team_admin",
+            Role::Staff => "staff",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, sqlx::Error> {
+        match text {
+            "admin" => Ok(Role::Admin),
+            "team_admin" => Ok(Role::TeamAdmin),
+            "staff" => Ok(Role::Staff),
+            other => Err(sqlx::Error::Decode(
+                format!("unknown role {other:?}").into(),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: String,
+    pub workspace_id: String,
+    pub email: String,
+    pub role: Role,
+    pub team_id: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// An API key as listed: never the secret.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    /// The first characters of the secret, to tell keys apart.
+    pub prefix: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A key just made: the only time its secret is seen.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NewApiKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    pub secret: String,
+}
+
+/// The caller a credential stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub workspace_id: String,
+    /// `key:<id>` or `user:<id>`: what the audit log names.
+    pub actor: String,
+    /// A person's role; a key acts as an admin of its workspace.
+    pub role: Role,
+}
+
+impl User {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(User {
+            id: row.try_get("id")?,
+            workspace_id: row.try_get("workspace_id")?,
+            email: row.try_get("email")?,
+            role: Role::parse(&row.try_get::<String, _>("role")?)?,
+            team_id: row.try_get("team_id")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+}
+
+impl ApiKey {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(ApiKey {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            prefix: row.try_get("prefix")?,
+            created_at: row.try_get("created_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+        })
+    }
+}
+
+fn hash_password(password: &str) -> Result<String, StoreError> {
+    let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes())
+        .map_err(|error| StoreError::Password(error.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| StoreError::Password(error.to_string()))
+}
+
+impl Store {
+    pub async fn create_team(
+        &self,
+        workspace: &str,
+        actor: &str,
+        name: &str,
+    ) -> Result<Team, StoreError> {
+        let team = Team {
+            id: new_id(),
+            name: name.to_string(),
+            created_at: now(),
+        };
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&team.id)
+        .bind(workspace)
+        .bind(&team.name)
+        .bind(team.created_at)
+        .execute(&mut *transaction)
+        .await
+        .map_err(|error| {
+            StoreError::conflict_or(error, || format!("a team named {name:?} exists already"))
+        })?;
+        audit::record(&mut transaction, workspace, actor, "team.create", &team.id).await?;
+        transaction.commit().await?;
+        Ok(team)
+    }
+
+    pub async fn create_user(
+        &self,
+        workspace: &str,
+        actor: &str,
+        email: &str,
+        password: &str,
+        role: Role,
+        team: Option<&str>,
+    ) -> Result<User, StoreError> {
+        let user = User {
+            id: new_id(),
+            workspace_id: workspace.to_string(),
+            email: email.trim().to_lowercase(),
+            role,
+            team_id: team.map(str::to_string),
+            created_at: now(),
+        };
+        let password_hash = hash_password(password)?;
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, workspace_id, email, password_hash, role, team_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&user.id)
+        .bind(workspace)
+        .bind(&user.email)
+        .bind(&password_hash)
+        .bind(role.as_str())
+        .bind(user.team_id.clone())
+        .bind(user.created_at)
+        .execute(&mut *transaction)
+        .await
+        .map_err(|error| {
+            StoreError::conflict_or(error, || format!("{} has an account already", user.email))
+        })?;
+        audit::record(&mut transaction, workspace, actor, "user.create", &user.id).await?;
+        transaction.commit().await?;
+        Ok(user)
+    }
+
+    /// A session token for the person with this email and password, or `None` when either is
+    /// wrong (the caller cannot tell which).
+    pub async fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<Option<(User, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, workspace_id, email, password_hash, role, team_id, created_at
+             FROM users WHERE email = $1",
+        )
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let stored: String = row.try_get("password_hash")?;
+        let parsed =
+            PasswordHash::new(&stored).map_err(|error| StoreError::Password(error.to_string()))?;
+        if Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_err()
+        {
+            return Ok(None);
+        }
+        let user = User::from_row(&row)?;
+        let token = secret::generate(SESSION_PREFIX);
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(secret::hash(&token))
+            .bind(&user.id)
+            .bind(now() + SESSION_MILLIS)
+            .execute(&self.pool)
+            .await?;
+        Ok(Some((user, token)))
+    }
+
+    pub async fn create_api_key(
+        &self,
+        workspace: &str,
+        actor: &str,
+        name: &str,
+    ) -> Result<NewApiKey, StoreError> {
+        let secret = secret::generate(API_KEY_PREFIX);
+        let key = ApiKey {
+            id: new_id(),
+            name: name.to_string(),
+            prefix: secret[..API_KEY_PREFIX.len() + 8].to_string(),
+            created_at: now(),
+            revoked_at: None,
+        };
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, workspace_id, name, prefix, key_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&key.id)
+        .bind(workspace)
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(secret::hash(&secret))
+        .bind(key.created_at)
+        .execute(&mut *transaction)
+        .await?;
+        audit::record(
+            &mut transaction,
+            workspace,
+            actor,
+            "api_key.create",
+            &key.id,
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(NewApiKey { key, secret })
+    }
+
+    pub async fn api_keys(&self, workspace: &str) -> Result<Vec<ApiKey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, prefix, created_at, revoked_at FROM api_keys
+             WHERE workspace_id = $1 ORDER BY created_at, id",
+        )
+        .bind(workspace)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(ApiKey::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    pub async fn revoke_api_key(
+        &self,
+        workspace: &str,
+        actor: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let revoked = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1
+             WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(id)
+        .bind(workspace)
+        .execute(&mut *transaction)
+        .await?;
+        if revoked.rows_affected() == 0 {
+            return Err(StoreError::NotFound("api key"));
+        }
+        audit::record(&mut transaction, workspace, actor, "api_key.revoke", id).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Who a bearer credential (an API key or a session token) stands for; `None` when it is
+    /// unknown, revoked or expired.
+    pub async fn authenticate(&self, credential: &str) -> Result<Option<Principal>, StoreError> {
+        let hash = secret::hash(credential);
+        if credential.starts_with(API_KEY_PREFIX) {
+            let row = sqlx::query(
+                "SELECT id, workspace_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(&hash)
+            .fetch_optional(&self.pool)
+            .await?;
+            return Ok(match row {
+                Some(row) => Some(Principal {
+                    workspace_id: row.try_get("workspace_id")?,
+                    actor: format!("key:{}", row.try_get::<String, _>("id")?),
+                    role: Role::Admin,
+                }),
+                None => None,
+            });
+        }
+        if credential.starts_with(SESSION_PREFIX) {
+            let row = sqlx::query(
+                "SELECT users.id, users.workspace_id, users.role FROM sessions
+                 JOIN users ON users.id = sessions.user_id
+                 WHERE sessions.token_hash = $1 AND sessions.expires_at > $2",
+            )
+            .bind(&hash)
+            .bind(now())
+            .fetch_optional(&self.pool)
+            .await?;
+            return Ok(match row {
+                Some(row) => Some(Principal {
+                    workspace_id: row.try_get("workspace_id")?,
+                    actor: format!("user:{}", row.try_get::<String, _>("id")?),
+                    role: Role::parse(&row.try_get::<String, _>("role")?)?,
+                }),
+                None => None,
+            });
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,160 @@
+//! The credit ledger. An AI action first reserves the most it may cost (refused, with the plan
+//! and balance, when the balance cannot cover it), then settles at what it did cost; an action
+//! that fails settles at zero. The balance never goes below zero and no action is half-paid.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::error::StoreError;
+use crate::store::{Store, new_id, now};
+
+/// Credits held for one action until it settles.
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    ledger_entry: String,
+    workspace: String,
+    amount: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LedgerEntry {
+    pub id: String,
+    /// Positive for allowances, negative for what actions spent.
+    pub delta: i64,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn reserve_credits(
+        &self,
+        workspace: &str,
+        amount: i64,
+        reason: &str,
+    ) -> Result<Reservation, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let taken = sqlx::query(
+            "UPDATE workspaces SET credit_balance = credit_balance - $1
+             WHERE id = $2 AND credit_balance >= $1",
+        )
+        .bind(amount)
+        .bind(workspace)
+        .execute(&mut *transaction)
+        .await?;
+        if taken.rows_affected() == 0 {
+            let row = sqlx::query("SELECT plan, credit_balance FROM workspaces WHERE id = $1")
+                .bind(workspace)
+                .fetch_optional(&mut *transaction)
+                .await?
+                .ok_or(StoreError::NotFound("workspace"))?;
+            return Err(StoreError::InsufficientCredits {
+                workspace: workspace.to_string(),
+                plan: row.try_get("plan")?,
+                balance: row.try_get("credit_balance")?,
+                needed: amount,
+            });
+        }
+        let ledger_entry = new_id();
+        sqlx::query(
+            "INSERT INTO credit_ledger (id, workspace_id, delta, reason, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&ledger_entry)
+        .bind(workspace)
+        .bind(-amount)
+        .bind(reason)
+        .bind(now())
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(Reservation {
+            ledger_entry,
+            workspace: workspace.to_string(),
+            amount,
+        })
+    }
+
+    /// Charges `used` (at most what was reserved) and gives the rest back.
+    pub async fn settle_credits(
+        &self,
+        reservation: Reservation,
+        used: i64,
+    ) -> Result<(), StoreError> {
+        let used = used.clamp(0, reservation.amount);
+        let refund = reservation.amount - used;
+        if refund == 0 {
+            return Ok(());
+        }
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("UPDATE workspaces SET credit_balance = credit_balance + $1 WHERE id = $2")
+            .bind(refund)
+            .bind(&reservation.workspace)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query("UPDATE credit_ledger SET delta = $1 WHERE id = $2")
+            .bind(-used)
+            .bind(&reservation.ledger_entry)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Adds credits (a plan renewal, a top-up).
+    pub async fn grant_credits(
+        &self,
+        workspace: &str,
+        amount: i64,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let updated =
+            sqlx::query("UPDATE workspaces SET credit_balance = credit_balance + $1 WHERE id = $2")
+                .bind(amount)
+                .bind(workspace)
+                .execute(&mut *transaction)
+                .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound("workspace"));
+        }
+        sqlx::query(
+            "INSERT INTO credit_ledger (id, workspace_id, delta, reason, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_id())
+        .bind(workspace)
+        .bind(amount)
+        .bind(reason)
+        .bind(now())
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// The ledger, newest first. Reservations not yet settled show what they hold.
+    pub async fn credit_ledger(
+        &self,
+        workspace: &str,
+        limit: i64,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, delta, reason, created_at FROM credit_ledger WHERE workspace_id = $1
+             ORDER BY created_at DESC, id LIMIT $2",
+        )
+        .bind(workspace)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(LedgerEntry {
+                    id: row.try_get("id")?,
+                    delta: row.try_get("delta")?,
+                    reason: row.try_get("reason")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
