@@ -1,6 +1,12 @@
 //! Switchboard: one binary for the whole platform. It only wires the domain crates together.
 
 mod cli;
+mod config;
+mod demo;
+mod files;
+mod ingestion;
+mod retrieval;
+mod server;
 
 use std::process::ExitCode;
 

@@ -36,7 +36,10 @@ use crate::turn::{
 
 /// Credits a turn costs: an AI reply, whichever way it was produced. Refusals, requests to
 /// rephrase and handoffs are free.
-const REPLY_CREDITS: u32 = 1;
+pub const REPLY_CREDITS: u32 = 1;
+
+/// How many replies smart reply suggests at most (one credit each).
+pub const SMART_REPLIES: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
@@ -476,7 +479,6 @@ impl Agent {
     /// Smart reply: up to three replies a human agent may send to the customer's last message,
     /// each grounded in the knowledge. One credit per suggestion produced.
     pub async fn suggest_replies(&self, request: &TurnRequest) -> Result<Suggestions, AgentError> {
-        const WANTED: usize = 3;
         let message = request.message.trim();
         if message.is_empty() {
             return Err(AgentError::NothingToReplyTo);
@@ -496,7 +498,7 @@ impl Agent {
             Some(llm) => {
                 let language = prompt::reply_language(&self.config, message);
                 let system = numbered(&context.passages, |numbered| {
-                    prompt::suggestions_prompt(&self.config, &language, numbered, WANTED)
+                    prompt::suggestions_prompt(&self.config, &language, numbered, SMART_REPLIES)
                 });
                 let messages =
                     prompt::conversation(system, request.recent(self.config.memory), message);
@@ -543,7 +545,7 @@ impl Agent {
             }
         };
         let mut replies = Vec::new();
-        for candidate in candidates.into_iter().take(WANTED) {
+        for candidate in candidates.into_iter().take(SMART_REPLIES) {
             let (text, _) = guardrails::redact_pii(&candidate, &texts);
             let grounding = grounding::check(self.embedder(), &self.lexical, &evidence, &text)?;
             if grounding.grounded {

@@ -33,7 +33,7 @@ pub mod prompt;
 pub mod text;
 pub mod turn;
 
-pub use agent::{Agent, AgentError, Polished, Suggestions, polish};
+pub use agent::{Agent, AgentError, Polished, REPLY_CREDITS, SMART_REPLIES, Suggestions, polish};
 pub use config::AgentConfig;
 pub use conversation::{Author, Contact, Message, TurnRequest};
 pub use turn::{Action, Citation, Handoff, HandoffReason, Reply, ReplyOrigin, Trace, Turn};

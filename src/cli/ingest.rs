@@ -12,10 +12,7 @@ use knowledge::{Chunk, ChunkOptions, Document, Limits, SourceError, chunk, chunk
 use serde::Serialize;
 
 use super::local_kb::LocalKnowledgeBase;
-
-/// Chunk size in tokens of the embedding model, and the overlap between neighbours.
-const CHUNK_TOKENS: usize = 256;
-const OVERLAP_TOKENS: usize = 32;
+use crate::retrieval::{CHUNK_TOKENS, OVERLAP_TOKENS};
 
 #[derive(Debug, Args)]
 pub struct Ingest {

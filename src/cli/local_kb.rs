@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use knowledge::embed::{Embedder, EmbedderConfig};
-use knowledge::index::{EdgeIndex, Scope};
+use knowledge::index::Scope;
 use knowledge::retrieve::Retrieval;
 
 pub struct LocalKnowledgeBase {
@@ -20,9 +19,7 @@ pub struct LocalKnowledgeBase {
 
 impl LocalKnowledgeBase {
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
-        let embedder = Arc::new(Embedder::load(EmbedderConfig::from_environment())?);
-        check_model(dir, &embedder.model_name())?;
-        let index = EdgeIndex::open(&dir.join("index"), embedder.dimension())?;
+        let retrieval = crate::retrieval::open(dir, None)?;
         let manifest = dir.join("sources.json");
         let sources = match std::fs::read(&manifest) {
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -33,7 +30,7 @@ impl LocalKnowledgeBase {
             }
         };
         Ok(LocalKnowledgeBase {
-            retrieval: Arc::new(Retrieval::new(embedder, Arc::new(index))),
+            retrieval,
             scope: Scope::new("local", "default"),
             manifest,
             sources,
@@ -48,26 +45,5 @@ impl LocalKnowledgeBase {
         std::fs::write(&temporary, serde_json::to_vec_pretty(&self.sources)?)?;
         std::fs::rename(&temporary, &self.manifest)?;
         Ok(())
-    }
-}
-
-/// A knowledge base records the model that embedded it, and refuses to be read with another:
-/// two models of the same vector size would otherwise mix silently.
-fn check_model(dir: &Path, model: &str) -> anyhow::Result<()> {
-    let record = dir.join("model");
-    match std::fs::read_to_string(&record) {
-        Ok(recorded) if recorded.trim() == model => Ok(()),
-        Ok(recorded) => anyhow::bail!(
-            "{} was embedded with {}, and the model now is {model}: set SWITCHBOARD_MODEL={} or ingest into a new directory",
-            dir.display(),
-            recorded.trim(),
-            recorded.trim()
-        ),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir)?;
-            std::fs::write(&record, format!("{model}\n"))
-                .with_context(|| format!("writing {}", record.display()))
-        }
-        Err(error) => Err(error).with_context(|| format!("reading {}", record.display())),
     }
 }

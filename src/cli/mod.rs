@@ -6,6 +6,8 @@ mod eval;
 mod ingest;
 mod local_kb;
 mod search;
+mod serve;
+mod workspace;
 
 use std::process::ExitCode;
 
@@ -36,6 +38,10 @@ enum Commands {
     Polish(assist::Polish),
     /// Measure retrieval and agents on sets with known answers.
     Eval(eval::Eval),
+    /// Run the service: the HTTP API and the ingestion workers.
+    Serve(serve::Serve),
+    /// Manage workspaces directly in the records (the first key of a new business).
+    Workspace(workspace::Workspace),
 }
 
 impl Command {
@@ -47,6 +53,8 @@ impl Command {
             Commands::Suggest(suggest) => suggest.run(),
             Commands::Polish(polish) => polish.run(),
             Commands::Eval(eval) => eval.run(),
+            Commands::Serve(serve) => serve.run(),
+            Commands::Workspace(workspace) => workspace.run(),
         }
     }
 }

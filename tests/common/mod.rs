@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 
 use knowledge::embed::EmbedderConfig;
 
+pub mod service;
+
 pub fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")

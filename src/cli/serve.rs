@@ -1,0 +1,165 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use inbox::Store;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::server::AppState;
+
+/// How long shutdown waits for workers to give their jobs back.
+const WORKER_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Args)]
+pub struct Serve {
+    #[command(flatten)]
+    settings: Settings,
+    /// Listen here (default 127.0.0.1:8080; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<SocketAddr>,
+    /// Create (or find) the demo workspace, knowledge base and agent, and print a key and a
+    /// curl line that asks the agent something.
+    #[arg(long)]
+    demo: bool,
+}
+
+/// Where the configuration comes from; shared by the commands that open the records.
+#[derive(Debug, Args)]
+pub struct Settings {
+    /// A TOML configuration file (default: ./switchboard.toml when present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where records, the index and uploads live.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    pub fn load(&self) -> anyhow::Result<Config> {
+        let mut config = Config::load(self.config.as_deref(), std::env::vars())?;
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = dir.clone();
+        }
+        Ok(config)
+    }
+}
+
+impl Serve {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let mut config = self.settings.load()?;
+        if let Some(bind) = self.bind {
+            config.bind = bind;
+        }
+        init_logging(&config);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(serve(config, self.demo))?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log.json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let store = Store::open(&config.database_url())
+        .await
+        .context("opening the records")?;
+    let recovered = store.recover_jobs().await?;
+    if recovered > 0 {
+        tracing::info!(
+            jobs = recovered,
+            "resuming jobs a stopped process left running"
+        );
+    }
+    let data_dir = config.data_dir.clone();
+    let qdrant = config.qdrant.url.clone();
+    let retrieval =
+        tokio::task::spawn_blocking(move || crate::retrieval::open(&data_dir, qdrant.as_deref()))
+            .await??;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("listening on {}", config.bind))?;
+    let address = listener.local_addr()?;
+    let workers = config.jobs.workers;
+    let state = Arc::new(AppState::new(config, store.clone(), retrieval));
+    let (stop, stopping) = watch::channel(false);
+    let mut worker_tasks = Vec::new();
+    for number in 0..workers {
+        let name = format!(
+            "{}-{number}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        );
+        worker_tasks.push(tokio::spawn(crate::ingestion::work(
+            state.clone(),
+            name,
+            stopping.clone(),
+        )));
+    }
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = stop.send(true);
+    });
+    let base_url = format!("http://{address}");
+    // Tests and scripts read this line to find the port.
+    println!("switchboard listening on {base_url}");
+    if demo {
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(error) = crate::demo::prepare(state, base_url).await {
+                eprintln!("error: the demo could not be set up: {error:#}");
+            }
+        });
+    }
+    crate::server::serve(state.clone(), listener, stopping).await?;
+    for task in worker_tasks {
+        let _ = tokio::time::timeout(WORKER_GRACE, task).await;
+    }
+    state.retrieval.index().flush()?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

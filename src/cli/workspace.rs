@@ -1,0 +1,91 @@
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use inbox::{Role, Store};
+use serde_json::json;
+
+use super::serve::Settings;
+
+#[derive(Debug, Args)]
+pub struct Workspace {
+    #[command(subcommand)]
+    command: WorkspaceCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkspaceCommand {
+    /// Create a workspace and its first API key; prints both as JSON (the key only this once).
+    Create {
+        name: String,
+        #[command(flatten)]
+        settings: Settings,
+        /// The plan (default: credits.plan from the configuration).
+        #[arg(long)]
+        plan: Option<String>,
+        /// The credits the plan grants (default: credits.allowance).
+        #[arg(long)]
+        credits: Option<i64>,
+        /// Also create an admin who logs in with this email...
+        #[arg(long, requires = "admin_password")]
+        admin_email: Option<String>,
+        /// ...and this password.
+        #[arg(long, env = "SWITCHBOARD_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: Option<String>,
+    },
+}
+
+impl Workspace {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let WorkspaceCommand::Create {
+            name,
+            settings,
+            plan,
+            credits,
+            admin_email,
+            admin_password,
+        } = self.command;
+        let config = settings.load()?;
+        std::fs::create_dir_all(&config.data_dir)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            let store = Store::open(&config.database_url()).await?;
+            let workspace = store
+                .create_workspace(
+                    &name,
+                    plan.as_deref().unwrap_or(&config.credits.plan),
+                    credits.unwrap_or(config.credits.allowance),
+                )
+                .await?;
+            let key = store
+                .create_api_key(&workspace.id, "system", "first key")
+                .await?;
+            let admin = match (admin_email, admin_password) {
+                (Some(email), Some(password)) => Some(
+                    store
+                        .create_user(
+                            &workspace.id,
+                            "system",
+                            &email,
+                            &password,
+                            Role::Admin,
+                            None,
+                        )
+                        .await?,
+                ),
+                _ => None,
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "workspace": workspace,
+                    "api_key": key.secret,
+                    "admin": admin,
+                }))?
+            );
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        })
+    }
+}

@@ -1,0 +1,138 @@
+//! The demo: a workspace, a bilingual knowledge base of a fictional coffee roaster (shipped in
+//! `demo/`), an agent over it and a fresh API key, then a curl line that asks it something.
+//! Idempotent: a second start finds the workspace, knowledge base and agent it made before.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use inbox::{NewSource, SourceKind, SourceStatus};
+use serde_json::json;
+
+use crate::server::AppState;
+
+const WORKSPACE: &str = "demo";
+const KNOWLEDGE_BASE: &str = "Qahwa House FAQ";
+const AGENT: &str = "Qahwa House assistant";
+const ACTOR: &str = "system";
+const DOCUMENTS: &[(&str, &[u8])] = &[
+    (
+        "qahwa-house-faq.md",
+        include_bytes!("../demo/qahwa-house-faq.md"),
+    ),
+    (
+        "qahwa-house-faq.ar.md",
+        include_bytes!("../demo/qahwa-house-faq.ar.md"),
+    ),
+];
+
+/// Sets the demo up against the running service at `base_url` and prints how to use it.
+pub async fn prepare(state: Arc<AppState>, base_url: String) -> anyhow::Result<()> {
+    let store = &state.store;
+    let workspace = match store.workspace_named(WORKSPACE).await? {
+        Some(workspace) => workspace,
+        None => {
+            store
+                .create_workspace(
+                    WORKSPACE,
+                    &state.config.credits.plan,
+                    state.config.credits.allowance,
+                )
+                .await?
+        }
+    };
+    let knowledge_bases = store.knowledge_bases(&workspace.id).await?;
+    let knowledge_base = match knowledge_bases
+        .into_iter()
+        .find(|knowledge_base| knowledge_base.name == KNOWLEDGE_BASE)
+    {
+        Some(knowledge_base) => knowledge_base,
+        None => {
+            let knowledge_base = store
+                .create_knowledge_base(&workspace.id, ACTOR, KNOWLEDGE_BASE)
+                .await?;
+            for (name, bytes) in DOCUMENTS {
+                let checksum = state
+                    .files
+                    .keep_bytes(bytes)
+                    .await
+                    .with_context(|| format!("keeping {name}"))?;
+                store
+                    .create_source(
+                        &workspace.id,
+                        ACTOR,
+                        &knowledge_base.id,
+                        NewSource {
+                            name: (*name).to_string(),
+                            kind: SourceKind::File,
+                            location: checksum.clone(),
+                            checksum: Some(checksum),
+                        },
+                    )
+                    .await?;
+            }
+            knowledge_base
+        }
+    };
+    let agents = store.agents(&workspace.id).await?;
+    let agent = match agents.into_iter().find(|agent| agent.name == AGENT) {
+        Some(agent) => agent,
+        None => {
+            let config = json!({
+                "name": AGENT,
+                "goal": "Answer Qahwa House customers about the café, orders, delivery, returns and subscriptions.",
+                "tone": "friendly",
+                "knowledge_base": knowledge_base.id,
+                "guardrails": { "blocked_topics": [
+                    { "name": "medical advice", "keywords": ["diagnosis", "medication", "تشخيص", "دواء"] }
+                ] },
+                "handoff": { "rules": [
+                    { "name": "wholesale", "team": "sales", "keywords": ["wholesale", "بالجملة"] }
+                ] }
+            });
+            store
+                .create_agent(&workspace.id, ACTOR, AGENT, &config.to_string())
+                .await?
+        }
+    };
+    let key = store.create_api_key(&workspace.id, ACTOR, "demo").await?;
+    wait_for_sources(&state, &workspace.id, &knowledge_base.id).await?;
+    println!(
+        "\nThe demo is ready at {base_url}\n\n  workspace  {workspace}\n  agent      {agent}\n  API key    {key}   (shown once)\n\nAsk it something:\n\n  curl -s {base_url}/v1/agents/{agent}/messages -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"message\": \"Can I return an opened bag of coffee?\"}}'\n\n  curl -s {base_url}/v1/agents/{agent}/messages -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"message\": \"متى يفتح المقهى يوم الجمعة؟\"}}'\n\nThe API is described at {base_url}/openapi.json\n",
+        workspace = workspace.id,
+        agent = agent.id,
+        key = key.secret,
+    );
+    Ok(())
+}
+
+async fn wait_for_sources(
+    state: &AppState,
+    workspace: &str,
+    knowledge_base: &str,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let sources = state.store.sources(workspace, knowledge_base).await?;
+        if let Some(failed) = sources
+            .iter()
+            .find(|source| source.status == SourceStatus::Failed)
+        {
+            anyhow::bail!(
+                "the demo document {} failed: {}",
+                failed.name,
+                failed.error.as_deref().unwrap_or("no error recorded")
+            );
+        }
+        if sources
+            .iter()
+            .all(|source| source.status == SourceStatus::Ready)
+        {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            anyhow::bail!("the demo documents were not ingested within 10 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

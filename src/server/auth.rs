@@ -1,0 +1,133 @@
+//! Who is calling: a bearer credential (API key or session token) resolved to its workspace,
+//! and a per-credential rate limit.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use inbox::{Principal, Role};
+
+use super::{ApiError, AppState};
+
+/// The authenticated caller of a /v1 route.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let credential = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(ApiError::unauthorized)?;
+        let principal = state
+            .store
+            .authenticate(credential)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        state.rate_limiter.admit(&principal.actor)?;
+        Ok(Caller(principal))
+    }
+}
+
+impl Caller {
+    pub fn workspace(&self) -> &str {
+        &self.0.workspace_id
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.0.actor
+    }
+
+    /// Refuses a caller whose role is below `needed` (admin > team admin > staff).
+    pub fn require(&self, needed: Role) -> Result<(), ApiError> {
+        let rank = |role: Role| match role {
+            Role::Admin => 2,
+            Role::TeamAdmin => 1,
+            Role::Staff => 0,
+        };
+        if rank(self.0.role) >= rank(needed) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("this needs the {needed:?} role or above"),
+            ))
+        }
+    }
+}
+
+/// A token bucket per credential, in this process.
+pub struct RateLimiter {
+    per_second: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_second: f64, burst: u32) -> Self {
+        RateLimiter {
+            per_second: per_second.max(0.001),
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn admit(&self, actor: &str) -> Result<(), ApiError> {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let (tokens, last) = buckets
+            .entry(actor.to_string())
+            .or_insert((self.burst, now));
+        *tokens =
+            (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second).min(self.burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            return Ok(());
+        }
+        let wait = ((1.0 - *tokens) / self.per_second).ceil() as u64;
+        let mut error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "more than {} requests per second with this credential (burst {}); retry in {wait} s",
+                self.per_second, self.burst
+            ),
+        );
+        error.retry_after = Some(wait.max(1));
+        Err(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_admitted_then_the_rate_holds() {
+        let limiter = RateLimiter::new(1.0, 3);
+        for _ in 0..3 {
+            assert!(limiter.admit("key:a").is_ok());
+        }
+        let refused = limiter.admit("key:a").unwrap_err();
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.retry_after, Some(1));
+        assert!(
+            limiter.admit("key:b").is_ok(),
+            "each credential has its own bucket"
+        );
+    }
+}

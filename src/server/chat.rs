@@ -1,0 +1,177 @@
+//! An OpenAI-compatible endpoint: `POST /v1/chat/completions` with `model` set to an agent's
+//! id, so any OpenAI client library talks to an agent. The reply's citations (and a handoff,
+//! when the agent hands the conversation to people) ride in extra fields.
+//!
+//! Streaming sends the turn's checked text, word by word, once the turn is decided: a model's
+//! raw tokens are never shown to a customer, because groundedness and the output guardrails
+//! may still replace them.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use agentflow::{Action, Contact, Message, Turn, TurnRequest};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::agents::{TurnRun, check_message, now_millis, wants_events};
+use super::auth::Caller;
+use super::error::ErrorBody;
+use super::{ApiError, AppState};
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/v1/chat/completions", post(completions))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ChatRequest {
+    /// The agent's id.
+    model: String,
+    #[schema(value_type = Vec<Object>)]
+    messages: Vec<ChatMessage>,
+    #[serde(default)]
+    stream: bool,
+}
+
+#[derive(Deserialize)]
+struct ChatMessage {
+    role: String,
+    #[serde(default)]
+    content: Value,
+}
+
+impl ChatMessage {
+    /// A string, or the text parts of a list of content parts.
+    fn text(&self) -> String {
+        match &self.content {
+            Value::String(text) => text.clone(),
+            Value::Array(parts) => parts
+                .iter()
+                .filter_map(|part| part.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The last user message is the customer's; the user and assistant messages before it are the
+/// conversation. System messages are ignored: the agent's configuration is its instructions.
+fn turn_request(workspace: &str, messages: &[ChatMessage]) -> Result<TurnRequest, ApiError> {
+    let conversation: Vec<&ChatMessage> = messages
+        .iter()
+        .filter(|message| message.role == "user" || message.role == "assistant")
+        .collect();
+    let Some((last, earlier)) = conversation.split_last() else {
+        return Err(ApiError::invalid("messages: needs a user message"));
+    };
+    if last.role != "user" {
+        return Err(ApiError::invalid(
+            "messages: the last message must be the user's",
+        ));
+    }
+    let message = last.text();
+    check_message(&message)?;
+    let history = earlier
+        .iter()
+        .map(|message| {
+            if message.role == "user" {
+                Message::customer(&message.text())
+            } else {
+                Message::agent(&message.text(), false)
+            }
+        })
+        .collect();
+    Ok(TurnRequest {
+        workspace: workspace.to_string(),
+        message,
+        history,
+        contact: Contact::default(),
+    })
+}
+
+/// What the customer reads, and the extra fields beside it.
+fn content_and_extras(turn: &Turn) -> (String, Value) {
+    match &turn.action {
+        Action::Reply(reply) => (
+            reply.text.clone(),
+            json!({ "citations": reply.citations, "turn_id": turn.id }),
+        ),
+        Action::Handoff(handoff) => (
+            handoff.message.clone(),
+            json!({ "citations": [], "handoff": handoff, "turn_id": turn.id }),
+        ),
+    }
+}
+
+/// Chat with an agent as with an OpenAI model.
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "agents", security(("bearer" = [])),
+    request_body = ChatRequest,
+    responses((status = 200, description = "a chat.completion object (or chat.completion.chunk events) with `citations`", body = Object),
+        (status = 402, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn completions(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(request): Json<ChatRequest>,
+) -> Result<Response, ApiError> {
+    let turn_request = turn_request(caller.workspace(), &request.messages)?;
+    let run = TurnRun::begin(&state, &caller, &request.model).await?;
+    let turn = run.finish(&state, &turn_request, None).await?;
+    let (content, extras) = content_and_extras(&turn);
+    let id = format!("chatcmpl-{}", turn.id.simple());
+    let created = now_millis() / 1000;
+    if !wants_events(&headers, request.stream) {
+        let mut body = json!({
+            "id": id,
+            "object": "chat.completion",
+            "created": created,
+            "model": request.model,
+            "choices": [{
+                "index": 0,
+                "message": { "role": "assistant", "content": content },
+                "finish_reason": "stop"
+            }],
+            "usage": { "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0 }
+        });
+        merge(&mut body, extras);
+        return Ok(Json(body).into_response());
+    }
+    let chunk = |delta: Value, finish: Option<&str>| {
+        json!({
+            "id": id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": request.model,
+            "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }]
+        })
+    };
+    let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), None)];
+    events.extend(
+        content
+            .split_inclusive(' ')
+            .map(|word| chunk(json!({ "content": word }), None)),
+    );
+    let mut last = chunk(json!({}), Some("stop"));
+    merge(&mut last, extras);
+    events.push(last);
+    let stream = futures::stream::iter(
+        events
+            .into_iter()
+            .map(|event| Event::default().data(event.to_string()))
+            .chain(std::iter::once(Event::default().data("[DONE]")))
+            .map(Ok::<_, Infallible>),
+    );
+    Ok(Sse::new(stream).into_response())
+}
+
+fn merge(into: &mut Value, extras: Value) {
+    if let (Value::Object(into), Value::Object(extras)) = (into, extras) {
+        into.extend(extras);
+    }
+}

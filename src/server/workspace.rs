@@ -1,0 +1,199 @@
+//! The caller's workspace: logging in, its balance and ledger, API keys, people, teams, audit.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use inbox::{ApiKey, AuditEntry, LedgerEntry, NewApiKey, Role, Team, User, Workspace};
+use serde::{Deserialize, Serialize};
+
+use super::auth::Caller;
+use super::error::ErrorBody;
+use super::{ApiError, AppState};
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/sessions", post(log_in))
+        .route("/v1/workspace", get(workspace))
+        .route("/v1/credits", get(credits))
+        .route("/v1/api-keys", get(api_keys).post(create_api_key))
+        .route("/v1/api-keys/{id}", delete(revoke_api_key))
+        .route("/v1/users", post(create_user))
+        .route("/v1/teams", post(create_team))
+        .route("/v1/audit-log", get(audit_log))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LogIn {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Session {
+    /// Send as `Authorization: Bearer <token>`; valid for 7 days.
+    token: String,
+    user: User,
+}
+
+/// Logs a person in with email and password.
+#[utoipa::path(post, path = "/v1/sessions", tag = "workspace", request_body = LogIn,
+    responses((status = 200, body = Session), (status = 401, body = ErrorBody)))]
+async fn log_in(
+    State(state): State<Arc<AppState>>,
+    Json(request): Json<LogIn>,
+) -> Result<Json<Session>, ApiError> {
+    let (user, token) = state
+        .store
+        .log_in(&request.email, &request.password)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "wrong email or password",
+            )
+        })?;
+    Ok(Json(Session { token, user }))
+}
+
+/// The caller's workspace, with its plan and credit balance.
+#[utoipa::path(get, path = "/v1/workspace", tag = "workspace", security(("bearer" = [])),
+    responses((status = 200, body = Workspace), (status = 401, body = ErrorBody)))]
+async fn workspace(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Workspace>, ApiError> {
+    Ok(Json(state.store.workspace(caller.workspace()).await?))
+}
+
+/// The credit ledger, newest first.
+#[utoipa::path(get, path = "/v1/credits", tag = "workspace", security(("bearer" = [])),
+    responses((status = 200, body = Vec<LedgerEntry>)))]
+async fn credits(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Vec<LedgerEntry>>, ApiError> {
+    Ok(Json(
+        state.store.credit_ledger(caller.workspace(), 500).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/api-keys", tag = "workspace", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ApiKey>)))]
+async fn api_keys(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Vec<ApiKey>>, ApiError> {
+    caller.require(Role::Admin)?;
+    Ok(Json(state.store.api_keys(caller.workspace()).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CreateApiKey {
+    name: String,
+}
+
+/// Makes an API key; its secret is in this response and nowhere else, ever.
+#[utoipa::path(post, path = "/v1/api-keys", tag = "workspace", security(("bearer" = [])),
+    request_body = CreateApiKey, responses((status = 201, body = NewApiKey)))]
+async fn create_api_key(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Json(request): Json<CreateApiKey>,
+) -> Result<(StatusCode, Json<NewApiKey>), ApiError> {
+    caller.require(Role::Admin)?;
+    let key = state
+        .store
+        .create_api_key(caller.workspace(), caller.actor(), &request.name)
+        .await?;
+    Ok((StatusCode::CREATED, Json(key)))
+}
+
+#[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "workspace", security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn revoke_api_key(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Role::Admin)?;
+    state
+        .store
+        .revoke_api_key(caller.workspace(), caller.actor(), &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CreateUser {
+    email: String,
+    password: String,
+    role: Role,
+    team_id: Option<String>,
+}
+
+/// Adds a person to the workspace.
+#[utoipa::path(post, path = "/v1/users", tag = "workspace", security(("bearer" = [])),
+    request_body = CreateUser, responses((status = 201, body = User), (status = 409, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Json(request): Json<CreateUser>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    caller.require(Role::Admin)?;
+    if !request.email.contains('@') {
+        return Err(ApiError::invalid(format!(
+            "email: {:?} is not an email address",
+            request.email
+        )));
+    }
+    if request.password.chars().count() < 10 {
+        return Err(ApiError::invalid("password: needs at least 10 characters"));
+    }
+    let user = state
+        .store
+        .create_user(
+            caller.workspace(),
+            caller.actor(),
+            &request.email,
+            &request.password,
+            request.role,
+            request.team_id.as_deref(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CreateTeam {
+    name: String,
+}
+
+#[utoipa::path(post, path = "/v1/teams", tag = "workspace", security(("bearer" = [])),
+    request_body = CreateTeam, responses((status = 201, body = Team)))]
+async fn create_team(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Json(request): Json<CreateTeam>,
+) -> Result<(StatusCode, Json<Team>), ApiError> {
+    caller.require(Role::Admin)?;
+    let team = state
+        .store
+        .create_team(caller.workspace(), caller.actor(), &request.name)
+        .await?;
+    Ok((StatusCode::CREATED, Json(team)))
+}
+
+/// Who changed what, newest first.
+#[utoipa::path(get, path = "/v1/audit-log", tag = "workspace", security(("bearer" = [])),
+    responses((status = 200, body = Vec<AuditEntry>)))]
+async fn audit_log(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    caller.require(Role::Admin)?;
+    Ok(Json(state.store.audit_log(caller.workspace(), 500).await?))
+}

@@ -1,0 +1,249 @@
+//! The service as its users run it: the binary, started on a free port over a data directory,
+//! and an HTTP client with a key.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub struct TestServer {
+    child: Child,
+    pub url: String,
+    pub data_dir: PathBuf,
+}
+
+impl TestServer {
+    /// Starts `switchboard serve` and waits until it listens.
+    pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .envs(env.iter().copied())
+            .env("SWITCHBOARD_LOG__LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("switchboard listening on ") {
+                    let _ = sender.send(url.to_string());
+                }
+            }
+        });
+        let url = match receiver.recv_timeout(Duration::from_secs(120)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the server did not start listening");
+            }
+        };
+        TestServer {
+            child,
+            url,
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then waits for the process to finish shutting down.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `switchboard workspace create` against the data directory: (workspace id, API key).
+pub fn create_workspace(
+    data_dir: &Path,
+    env: &[(&str, &str)],
+    name: &str,
+    credits: i64,
+) -> (String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["workspace", "create", name, "--plan", "trial", "--credits"])
+        .arg(credits.to_string())
+        .arg("--data-dir")
+        .arg(data_dir)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let created: Value = serde_json::from_slice(&output.stdout).unwrap();
+    (
+        created["workspace"]["id"].as_str().unwrap().to_string(),
+        created["api_key"].as_str().unwrap().to_string(),
+    )
+}
+
+/// A caller of the API with one credential.
+#[derive(Clone)]
+pub struct Api {
+    pub url: String,
+    pub key: String,
+    pub client: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(server: &TestServer, key: &str) -> Self {
+        Api {
+            url: server.url.clone(),
+            key: key.to_string(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.key)
+    }
+
+    /// (status, JSON body; Null when the body is not JSON).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.request(reqwest::Method::POST, path).json(&body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.request(reqwest::Method::PUT, path).json(&body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> u16 {
+        self.send(self.request(reqwest::Method::DELETE, path))
+            .await
+            .0
+    }
+
+    pub async fn upload(&self, path: &str, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+        self.send(self.request(reqwest::Method::POST, path).multipart(form))
+            .await
+    }
+
+    pub async fn replace(&self, source: &str, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+        self.send(
+            self.request(reqwest::Method::PUT, &format!("/v1/sources/{source}/file"))
+                .multipart(form),
+        )
+        .await
+    }
+
+    pub async fn create_knowledge_base(&self, name: &str) -> String {
+        let (status, body) = self
+            .post("/v1/knowledge-bases", json!({ "name": name }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    /// Waits until every source of the knowledge base is ready (or one failed: a panic).
+    pub async fn wait_until_ready(&self, knowledge_base: &str) -> Vec<Value> {
+        let started = Instant::now();
+        loop {
+            let (status, sources) = self
+                .get(&format!("/v1/knowledge-bases/{knowledge_base}/sources"))
+                .await;
+            assert_eq!(status, 200, "{sources}");
+            let sources = sources.as_array().unwrap().clone();
+            if let Some(failed) = sources.iter().find(|source| source["status"] == "failed") {
+                panic!("a source failed: {failed}");
+            }
+            if sources.iter().all(|source| source["status"] == "ready") {
+                return sources;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(600),
+                "not ready after 10 minutes: {sources:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// A fresh database on the PostgreSQL server for one test, dropped by [`PostgresDatabase::drop`].
+pub struct PostgresDatabase {
+    pub url: String,
+    name: String,
+    server: String,
+}
+
+/// None (with the reason printed) when no server answers.
+pub async fn fresh_postgres_database() -> Option<PostgresDatabase> {
+    let server = std::env::var("SWITCHBOARD_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    sqlx::any::install_default_drivers();
+    let admin = match sqlx::AnyPool::connect(&server).await {
+        Ok(pool) => pool,
+        Err(error) => {
+            println!("skipped: no PostgreSQL at {server} ({error}); set SWITCHBOARD_TEST_POSTGRES");
+            return None;
+        }
+    };
+    let name = format!("switchboard_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(base, _)| base);
+    Some(PostgresDatabase {
+        url: format!("{base}/{name}"),
+        name,
+        server,
+    })
+}
+
+impl PostgresDatabase {
+    pub async fn drop(self) {
+        let admin = sqlx::AnyPool::connect(&self.server).await.unwrap();
+        sqlx::raw_sql(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
+            .execute(&admin)
+            .await
+            .unwrap();
+    }
+}
