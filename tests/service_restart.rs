@@ -1,0 +1,152 @@
+//! kill -9 while sources are being ingested, then a restart: every source reaches `ready` with
+//! exactly its chunks in the records and in the index, and nothing of a replaced file lingers.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::service::{Api, TestServer, create_workspace};
+use serde_json::Value;
+
+/// A long bilingual catalogue: `paragraphs` distinct paragraphs.
+fn catalogue(seed: usize, paragraphs: usize) -> String {
+    const ITEMS: &[&str] = &["grinder", "kettle", "dripper", "scale", "filter", "mug"];
+    const PLACES: &[&str] = &["Dubai", "Sharjah", "Abu Dhabi", "Ajman", "Fujairah"];
+    let mut text = format!("# Catalogue {seed}\n\n");
+    for number in 0..paragraphs {
+        let item = ITEMS[(number + seed) % ITEMS.len()];
+        let place = PLACES[(number * 7 + seed) % PLACES.len()];
+        text.push_str(&format!(
+            "Item {seed}-{number}: the {item} model {number} costs {} AED, weighs {} grams and ships to {place} within {} days. \
+             المنتج رقم {number} من الفئة {seed} متوفر في {place} بسعر {} درهماً ويصل خلال {} أيام.\n\n",
+            40 + number * 3 % 200,
+            100 + number * 11 % 900,
+            1 + number % 5,
+            40 + number * 3 % 200,
+            1 + number % 5,
+        ));
+    }
+    text
+}
+
+/// How many chunks the same chunker makes of a file (`switchboard ingest --json`).
+fn expected_chunks(path: &Path) -> i64 {
+    let output = common::switchboard(&["ingest", "--json", path.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).lines().count() as i64
+}
+
+async fn sources(api: &Api, knowledge_base: &str) -> Vec<Value> {
+    let (status, body) = api
+        .get(&format!("/v1/knowledge-bases/{knowledge_base}/sources"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body.as_array().unwrap().clone()
+}
+
+/// Waits until some source is being embedded and has made progress, then kills the server.
+async fn kill_mid_embedding(server: TestServer, api: &Api, knowledge_base: &str) {
+    let started = Instant::now();
+    loop {
+        let busy = sources(api, knowledge_base)
+            .await
+            .into_iter()
+            .any(|source| {
+                source["status"] == "embedding" && source["progress_done"].as_i64().unwrap_or(0) > 0
+            });
+        if busy {
+            server.kill();
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "ingestion never got under way"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_killed_server_resumes_ingestion_and_leaves_exactly_each_sources_chunks() {
+    if !common::model_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let (_, key) = create_workspace(&data, &[], "acme", 100);
+
+    let mut expected = Vec::new();
+    for (name, seed, paragraphs) in [
+        ("first.md", 1, 60),
+        ("big-a.md", 2, 500),
+        ("big-b.md", 3, 500),
+        ("short.md", 4, 12),
+    ] {
+        let path = files.join(name);
+        std::fs::write(&path, catalogue(seed, paragraphs)).unwrap();
+        expected.push((name, path.clone(), expected_chunks(&path)));
+    }
+    assert!(
+        expected[0].2 > expected[3].2,
+        "the replacement must be shorter"
+    );
+
+    let server = TestServer::start(&data, &[]);
+    let api = Api::new(&server, &key);
+    let kb = api.create_knowledge_base("catalogue").await;
+    let upload = |name: &str| std::fs::read(files.join(name)).unwrap();
+    let (_, first) = api
+        .upload(
+            &format!("/v1/knowledge-bases/{kb}/sources"),
+            "first.md",
+            upload("first.md"),
+        )
+        .await;
+    let first_id = first["id"].as_str().unwrap().to_string();
+    api.wait_until_ready(&kb).await;
+    for name in ["big-a.md", "big-b.md"] {
+        let (status, body) = api
+            .upload(
+                &format!("/v1/knowledge-bases/{kb}/sources"),
+                name,
+                upload(name),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+    }
+    // The first file is replaced by a shorter one: its job runs after the two big ones.
+    let (status, body) = api.replace(&first_id, "short.md", upload("short.md")).await;
+    assert_eq!(status, 202, "{body}");
+
+    kill_mid_embedding(server, &api, &kb).await;
+    // Restarted, killed again while the resumed work is under way, restarted again.
+    let server = TestServer::start(&data, &[]);
+    let api = Api::new(&server, &key);
+    kill_mid_embedding(server, &api, &kb).await;
+    let server = TestServer::start(&data, &[]);
+    let api = Api::new(&server, &key);
+
+    let ready = api.wait_until_ready(&kb).await;
+    assert_eq!(ready.len(), 3);
+    for source in ready {
+        let name = source["name"].as_str().unwrap();
+        let (_, _, chunks) = expected.iter().find(|(file, _, _)| *file == name).unwrap();
+        let (_, detail) = api
+            .get(&format!("/v1/sources/{}", source["id"].as_str().unwrap()))
+            .await;
+        assert_eq!(detail["chunks"].as_i64(), Some(*chunks), "{name}: {detail}");
+        assert_eq!(
+            detail["indexed"].as_i64(),
+            Some(*chunks),
+            "{name}: the index holds other points than its chunks: {detail}"
+        );
+    }
+    drop(server);
+}
