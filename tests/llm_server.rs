@@ -210,3 +210,63 @@ fn an_agent_generates_through_a_real_model_and_checks_what_it_said() {
     assert!(!polished.text.is_empty());
     assert_eq!(polished.credits, 1);
 }
+
+/// The service with a real model behind it: a message streams the model's tokens and then the
+/// checked turn; the writing assistant polishes through the API.
+#[tokio::test]
+async fn the_service_streams_a_models_tokens_and_polishes_drafts() {
+    if !common::model_ready() {
+        return;
+    }
+    let Some(llm) = start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("SWITCHBOARD_LLM__URL", llm.url.as_str()),
+        ("SWITCHBOARD_LLM__MODEL", "smollm2"),
+        ("SWITCHBOARD_LLM__TIMEOUT_SECONDS", "120"),
+    ];
+    let (_, key) = common::service::create_workspace(dir.path(), &env, "acme", 100);
+    let service = common::service::TestServer::start(dir.path(), &env);
+    let api = common::service::Api::new(&service, &key);
+    let kb = api.create_knowledge_base("faq").await;
+    let faq = std::fs::read(common::fixture("faq.md")).unwrap();
+    api.upload(&format!("/v1/knowledge-bases/{kb}/sources"), "faq.md", faq)
+        .await;
+    api.wait_until_ready(&kb).await;
+    let (status, agent) = api
+        .post(
+            "/v1/agents",
+            serde_json::json!({ "name": "helper", "knowledge_base": kb }),
+        )
+        .await;
+    assert_eq!(status, 201, "{agent}");
+    let events = api
+        .events(
+            &format!("/v1/agents/{}/messages", agent["id"].as_str().unwrap()),
+            serde_json::json!({ "message": "How much does delivery inside Amman cost?", "stream": true }),
+        )
+        .await;
+    let names: Vec<&str> = events
+        .lines()
+        .filter_map(|line| line.strip_prefix("event: "))
+        .collect();
+    assert!(
+        names.contains(&"token"),
+        "the model's tokens stream: {events}"
+    );
+    assert_eq!(
+        names.last(),
+        Some(&"turn"),
+        "the checked turn comes last: {events}"
+    );
+
+    let (status, polished) = api
+        .post(
+            "/v1/polish",
+            serde_json::json!({ "draft": "hi ur order is late sry we will send it tmrw", "tone": "professional" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{polished}");
+    assert!(!polished["text"].as_str().unwrap().is_empty());
+    assert_eq!(polished["credits"], 1);
+}

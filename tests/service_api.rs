@@ -42,6 +42,8 @@ async fn the_api_on_postgres() {
 async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
     let mut env = env.to_vec();
     env.push(("SWITCHBOARD_LIMITS__UPLOAD_BYTES", "200000"));
+    // The test's web server is on loopback.
+    env.push(("SWITCHBOARD_FETCH__ALLOW_PRIVATE_ADDRESSES", "true"));
     let (_, key) = create_workspace(data_dir, &env, "acme", 1000);
     let (_, other_key) = create_workspace(data_dir, &env, "globex", 1000);
     let (_, poor_key) = create_workspace(data_dir, &env, "poor", 1);
@@ -117,6 +119,36 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
         failed["error"].as_str().unwrap().contains("broken.pdf"),
         "{failed}"
     );
+
+    // A web page as a source, and a page that is not there (a permanent failure that says so).
+    let site = serve_pages();
+    let (status, page) = api
+        .post(
+            &format!("/v1/knowledge-bases/{kb}/urls"),
+            json!({ "url": format!("{site}/shipping.html") }),
+        )
+        .await;
+    assert_eq!(status, 202, "{page}");
+    let page = wait_for_status(&api, page["id"].as_str().unwrap(), "ready").await;
+    assert!(page["chunks"].as_i64().unwrap() > 0, "{page}");
+    let (_, missing) = api
+        .post(
+            &format!("/v1/knowledge-bases/{broken_kb}/urls"),
+            json!({ "url": format!("{site}/gone.html") }),
+        )
+        .await;
+    let missing = wait_for_status(&api, missing["id"].as_str().unwrap(), "failed").await;
+    assert!(
+        missing["error"].as_str().unwrap().contains("404"),
+        "{missing}"
+    );
+    let (status, body) = api
+        .post(
+            &format!("/v1/knowledge-bases/{kb}/urls"),
+            json!({ "url": "file:///etc/passwd" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
 
     // An agent over the knowledge base.
     let config = json!({
@@ -238,14 +270,11 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
     );
     assert_eq!(completion["citations"][0]["source"], "faq.md");
     let streamed = api
-        .request(reqwest::Method::POST, "/v1/chat/completions")
-        .json(&json!({ "model": agent_id, "stream": true, "messages": [ { "role": "user", "content": "Do you deliver to Sharjah?" } ] }))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .events(
+            "/v1/chat/completions",
+            json!({ "model": agent_id, "stream": true, "messages": [ { "role": "user", "content": "Do you deliver to Sharjah?" } ] }),
+        )
+        .await;
     let chunks: Vec<Value> = streamed
         .lines()
         .filter_map(|line| line.strip_prefix("data: "))
@@ -532,6 +561,35 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
         Some(0),
         "a graceful stop exits cleanly"
     );
+}
+
+/// A web server on loopback with the test's HTML fixture at /shipping.html and nothing else.
+fn serve_pages() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let page = std::fs::read(common::fixture("shipping.html")).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let read = stream.read(&mut request).unwrap_or(0);
+            let head = String::from_utf8_lossy(&request[..read]);
+            let response = if head.starts_with("GET /shipping.html ") {
+                let mut response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    page.len()
+                )
+                .into_bytes();
+                response.extend_from_slice(&page);
+                response
+            } else {
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+            };
+            let _ = stream.write_all(&response);
+        }
+    });
+    format!("http://{address}")
 }
 
 async fn wait_for_status(api: &Api, source: &str, wanted: &str) -> Value {

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use knowledge::embed::{EmbedError, Embedder, Role, cosine};
+use knowledge::embed::{EmbedError, Embedder, cosine};
 use knowledge::lexical::Lexical;
 
 use crate::text::sentences;
@@ -56,7 +56,7 @@ impl Evidence {
             }
         }
         let texts: Vec<&str> = found.iter().map(|(_, text)| text.as_str()).collect();
-        let vectors = embedder.embed(&texts, Role::Passage, &mut |_| {})?;
+        let vectors = embedder.embed_sentences(&texts)?;
         let mut all_terms = HashSet::new();
         let sentences = found
             .into_iter()

@@ -7,6 +7,7 @@
 //! nothing) and how many tokens it reads (e5 512, MiniLM 256). Batches are formed from texts of similar length
 //! and bounded in tokens, so padding is small and memory stays flat.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -34,6 +35,9 @@ pub struct EmbedderConfig {
     pub max_batch_texts: usize,
     /// Tokens per text the model sees; longer texts are truncated.
     pub max_length: usize,
+    /// Knowledge sentences kept embedded between turns ([`Embedder::embed_sentences`]); 0 keeps
+    /// none. 16,384 vectors of 384 floats are about 25 MB.
+    pub sentence_cache: usize,
 }
 
 impl EmbedderConfig {
@@ -64,6 +68,7 @@ impl EmbedderConfig {
             max_batch_tokens: 8192,
             max_batch_texts: 32,
             max_length: 512,
+            sentence_cache: 16_384,
         }
     }
 
@@ -115,6 +120,7 @@ impl Prompts {
 
 pub struct Embedder {
     model: Mutex<TextEmbedding>,
+    sentences: Mutex<SentenceCache>,
     tokenizer: tokenizers::Tokenizer,
     config: EmbedderConfig,
     dimension: usize,
@@ -196,6 +202,7 @@ impl Embedder {
             .map_err(|error| unusable(error.to_string()))?;
         Ok(Embedder {
             model: Mutex::new(model),
+            sentences: Mutex::new(SentenceCache::new(config.sentence_cache)),
             tokenizer,
             config,
             dimension,
@@ -288,6 +295,68 @@ impl Embedder {
     }
 }
 
+impl Embedder {
+    /// Embeds sentences of the knowledge (as passages), keeping their vectors in a bounded
+    /// cache: the same few hundred sentences of a business's knowledge come back turn after
+    /// turn, and embedding them dominated a turn's cost. Questions never go through it.
+    pub fn embed_sentences<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut found: Vec<Option<Vec<f32>>> = match self.sentences.lock() {
+            Ok(mut cache) => texts.iter().map(|text| cache.get(text.as_ref())).collect(),
+            Err(_) => vec![None; texts.len()],
+        };
+        let missing: Vec<usize> = (0..texts.len()).filter(|&i| found[i].is_none()).collect();
+        if !missing.is_empty() {
+            let wanted: Vec<&str> = missing.iter().map(|&i| texts[i].as_ref()).collect();
+            let vectors = self.embed(&wanted, Role::Passage, &mut |_| {})?;
+            let mut cache = self.sentences.lock().ok();
+            for (&i, vector) in missing.iter().zip(vectors) {
+                if let Some(cache) = cache.as_mut() {
+                    cache.insert(texts[i].as_ref(), vector.clone());
+                }
+                found[i] = Some(vector);
+            }
+        }
+        Ok(found.into_iter().flatten().collect())
+    }
+}
+
+/// A bounded cache with two generations: lookups promote from the older one, and when the
+/// newer one fills, the older is dropped. Close to least-recently-used at O(1) a step.
+struct SentenceCache {
+    capacity: usize,
+    newer: HashMap<String, Vec<f32>>,
+    older: HashMap<String, Vec<f32>>,
+}
+
+impl SentenceCache {
+    fn new(capacity: usize) -> Self {
+        SentenceCache {
+            capacity,
+            newer: HashMap::new(),
+            older: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, text: &str) -> Option<Vec<f32>> {
+        if let Some(vector) = self.newer.get(text) {
+            return Some(vector.clone());
+        }
+        let vector = self.older.remove(text)?;
+        self.insert(text, vector.clone());
+        Some(vector)
+    }
+
+    fn insert(&mut self, text: &str, vector: Vec<f32>) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.newer.len() >= self.capacity.div_ceil(2) {
+            self.older = std::mem::take(&mut self.newer);
+        }
+        self.newer.insert(text.to_string(), vector);
+    }
+}
+
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
@@ -313,6 +382,42 @@ pub(crate) mod tests {
                 Some(Embedder::load(config).expect("the embedding model loads"))
             })
             .as_ref()
+    }
+
+    #[test]
+    fn the_sentence_cache_is_bounded_and_keeps_what_is_used() {
+        let mut cache = SentenceCache::new(4);
+        for n in 0..4 {
+            cache.insert(&format!("s{n}"), vec![n as f32]);
+        }
+        // s0 and s1 went to the older generation; using s0 brings it back.
+        assert_eq!(cache.get("s0"), Some(vec![0.0]));
+        for n in 4..6 {
+            cache.insert(&format!("s{n}"), vec![n as f32]);
+        }
+        assert!(cache.newer.len() + cache.older.len() <= 4);
+        assert_eq!(cache.get("s5"), Some(vec![5.0]));
+        assert_eq!(cache.get("s1"), None, "unused and two generations old");
+        let mut off = SentenceCache::new(0);
+        off.insert("s", vec![1.0]);
+        assert_eq!(off.get("s"), None);
+    }
+
+    #[test]
+    fn cached_sentences_have_the_vectors_the_model_gives() {
+        let Some(embedder) = embedder() else { return };
+        let texts = [
+            "Delivery is free above 150 AED.",
+            "التوصيل مجاني للطلبات الكبيرة.",
+        ];
+        let direct = embedder.embed(&texts, Role::Passage, &mut |_| {}).unwrap();
+        let first = embedder.embed_sentences(&texts).unwrap();
+        let again = embedder.embed_sentences(&[texts[1], texts[0]]).unwrap();
+        for (a, b) in direct.iter().zip(&first) {
+            assert!(cosine(a, b) > 0.9999);
+        }
+        assert_eq!(again[0], first[1]);
+        assert_eq!(again[1], first[0]);
     }
 
     #[test]

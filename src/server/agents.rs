@@ -270,7 +270,8 @@ impl TurnRun {
         request: &TurnRequest,
         tokens: Option<agentflow::llm::TokenSink<'_>>,
     ) -> Result<Turn, ApiError> {
-        let answered = self.agent.answer(request, tokens).await;
+        let agent = &self.agent;
+        let answered = off_the_reactor(|| agent.answer(request, tokens));
         let used = answered.as_ref().map_or(0, |turn| i64::from(turn.credits));
         state.store.settle_credits(self.reservation, used).await?;
         let turn = answered?;
@@ -321,6 +322,12 @@ impl TurnRun {
     }
 }
 
+/// Runs an agent's work (embedding is CPU-bound for milliseconds at a time) where it does not
+/// hold up the tasks doing I/O, such as a database transaction waiting to commit.
+fn off_the_reactor<F: std::future::Future>(work: impl FnOnce() -> F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(work()))
+}
+
 pub(super) fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -359,7 +366,7 @@ async fn suggestions(
         history: request.history,
         contact: Contact::default(),
     };
-    let suggested = agent.suggest_replies(&request).await;
+    let suggested = off_the_reactor(|| agent.suggest_replies(&request));
     let used = suggested
         .as_ref()
         .map_or(0, |found| i64::from(found.credits));

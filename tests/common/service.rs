@@ -50,6 +50,18 @@ impl TestServer {
         }
     }
 
+    /// The server's peak resident memory so far (VmHWM), in MB.
+    pub fn peak_memory_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let kilobytes = status
+            .lines()
+            .filter(|line| line.starts_with("VmHWM"))
+            .flat_map(str::split_whitespace)
+            .find_map(|word| word.parse::<f64>().ok());
+        kilobytes.unwrap_or(0.0) / 1024.0
+    }
+
     /// SIGKILL: no chance to clean up.
     pub fn kill(mut self) {
         self.child.kill().unwrap();
@@ -138,6 +150,18 @@ impl Api {
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(self.request(reqwest::Method::POST, path).json(&body))
             .await
+    }
+
+    /// A POST whose answer is an event stream: the stream's whole text.
+    pub async fn events(&self, path: &str, body: Value) -> String {
+        self.request(reqwest::Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
