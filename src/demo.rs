@@ -5,15 +5,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use agentflow::AgentConfig;
 use anyhow::Context;
 use inbox::{NewSource, SourceKind, SourceStatus};
-use serde_json::json;
 
 use crate::server::AppState;
 
 const WORKSPACE: &str = "demo";
 const KNOWLEDGE_BASE: &str = "Qahwa House FAQ";
 const AGENT: &str = "Qahwa House assistant";
+const AGENT_CONFIG: &str = include_str!("../demo/agent.yaml");
 const ACTOR: &str = "system";
 const DOCUMENTS: &[(&str, &[u8])] = &[
     (
@@ -78,18 +79,9 @@ pub async fn prepare(state: Arc<AppState>, base_url: String) -> anyhow::Result<(
     let agent = match agents.into_iter().find(|agent| agent.name == AGENT) {
         Some(agent) => agent,
         None => {
-            let config = json!({
-                "name": AGENT,
-                "goal": "Answer Qahwa House customers about the café, orders, delivery, returns and subscriptions.",
-                "tone": "friendly",
-                "knowledge_base": knowledge_base.id,
-                "guardrails": { "blocked_topics": [
-                    { "name": "medical advice", "keywords": ["diagnosis", "medication", "تشخيص", "دواء"] }
-                ] },
-                "handoff": { "rules": [
-                    { "name": "wholesale", "team": "sales", "keywords": ["wholesale", "بالجملة"] }
-                ] }
-            });
+            let mut config = AgentConfig::parse("demo/agent.yaml", AGENT_CONFIG)?;
+            config.knowledge_base = knowledge_base.id.clone();
+            let config = serde_json::to_value(&config)?;
             store
                 .create_agent(&workspace.id, ACTOR, AGENT, &config.to_string())
                 .await?

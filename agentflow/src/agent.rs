@@ -141,7 +141,8 @@ impl Agent {
         &self.config
     }
 
-    fn embedder(&self) -> &Embedder {
+    /// The model the agent embeds with (evals compare answers with it).
+    pub fn embedder(&self) -> &Embedder {
         self.retrieval.embedder()
     }
 

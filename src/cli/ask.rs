@@ -1,5 +1,5 @@
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,30 +58,8 @@ pub struct AgentArgs {
 impl AgentArgs {
     /// The agent, and the request carrying `message` in its workspace and conversation.
     pub fn open(&self, message: &str) -> anyhow::Result<(Agent, TurnRequest)> {
-        let (mut config, kb_dir) = match (&self.agent, &self.kb) {
-            (Some(file), kb) => {
-                let config = AgentConfig::load(file)?;
-                let dir = kb.clone().unwrap_or_else(|| {
-                    file.parent()
-                        .unwrap_or(std::path::Path::new("."))
-                        .join(&config.knowledge_base)
-                });
-                (config, dir)
-            }
-            (None, Some(kb)) => (AgentConfig::default_support("default"), kb.clone()),
-            (None, None) => unreachable!("clap requires --agent or --kb"),
-        };
-        if !kb_dir.join("index").is_dir() {
-            anyhow::bail!(
-                "{} is not a knowledge base: fill it with `switchboard ingest --kb {} FILE`",
-                kb_dir.display(),
-                kb_dir.display()
-            );
-        }
-        let knowledge_base = LocalKnowledgeBase::open(&kb_dir)?;
-        // A local directory holds one knowledge base; the agent answers from it whatever id
-        // its configuration gives.
-        config.knowledge_base = knowledge_base.scope.knowledge_base.clone();
+        let (agent, workspace) =
+            open_local_agent(self.agent.as_deref(), self.kb.as_deref(), &self.llm)?;
         let history = match &self.history {
             Some(file) => {
                 let bytes =
@@ -91,15 +69,52 @@ impl AgentArgs {
             }
             None => Vec::new(),
         };
-        let agent = Agent::new(config, knowledge_base.retrieval.clone(), self.llm.client())?;
         let request = TurnRequest {
-            workspace: knowledge_base.scope.workspace.clone(),
+            workspace,
             message: message.to_string(),
             history,
             ..TurnRequest::default()
         };
         Ok((agent, request))
     }
+}
+
+/// An agent from its file (or the default support agent) over a local knowledge base
+/// directory, and the workspace its turns run in.
+pub fn open_local_agent(
+    file: Option<&Path>,
+    kb: Option<&Path>,
+    llm: &LlmArgs,
+) -> anyhow::Result<(Agent, String)> {
+    let (mut config, kb_dir) = match (file, kb) {
+        (Some(file), kb) => {
+            let config = AgentConfig::load(file)?;
+            let dir = kb.map_or_else(
+                || {
+                    file.parent()
+                        .unwrap_or(Path::new("."))
+                        .join(&config.knowledge_base)
+                },
+                Path::to_path_buf,
+            );
+            (config, dir)
+        }
+        (None, Some(kb)) => (AgentConfig::default_support("default"), kb.to_path_buf()),
+        (None, None) => anyhow::bail!("name an agent file or a knowledge base directory"),
+    };
+    if !kb_dir.join("index").is_dir() {
+        anyhow::bail!(
+            "{} is not a knowledge base: fill it with `switchboard ingest --kb {} FILE`",
+            kb_dir.display(),
+            kb_dir.display()
+        );
+    }
+    let knowledge_base = LocalKnowledgeBase::open(&kb_dir)?;
+    // A local directory holds one knowledge base; the agent answers from it whatever id its
+    // configuration gives.
+    config.knowledge_base = knowledge_base.scope.knowledge_base.clone();
+    let agent = Agent::new(config, knowledge_base.retrieval.clone(), llm.client())?;
+    Ok((agent, knowledge_base.scope.workspace.clone()))
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -24,6 +24,13 @@ enum EvalCommand {
     /// Calibrate the agents' confidence signal on a BEIR-layout set: each question asked with
     /// and without its relevant documents; the threshold that best tells them apart.
     Confidence(Confidence),
+    /// Run an eval suite against an agent (in this process, or on a service) and report;
+    /// exits 1 when a threshold is not met.
+    Run(super::eval_suite::Run),
+    /// Regressions and improvements between two `eval run --json` reports.
+    Compare(super::eval_suite::Compare),
+    /// Print a suite built from an agent's thumbs up and down on a service.
+    FromFeedback(super::eval_suite::FromFeedback),
 }
 
 /// What every evaluation over a BEIR-layout set is given.
@@ -64,6 +71,9 @@ impl Eval {
         match self.command {
             EvalCommand::Beir(beir) => beir.run(),
             EvalCommand::Confidence(confidence) => confidence.run(),
+            EvalCommand::Run(run) => run.run(),
+            EvalCommand::Compare(compare) => compare.run(),
+            EvalCommand::FromFeedback(from_feedback) => from_feedback.run(),
         }
     }
 }

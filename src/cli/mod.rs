@@ -3,6 +3,7 @@
 mod ask;
 mod assist;
 mod eval;
+mod eval_suite;
 mod ingest;
 mod local_kb;
 mod search;

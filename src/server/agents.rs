@@ -32,6 +32,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/agents/{id}/suggestions", post(suggestions))
         .route("/v1/polish", post(polish))
         .route("/v1/turns/{id}/feedback", post(feedback))
+        .route("/v1/agents/{id}/rated-turns", get(rated_turns))
 }
 
 /// An agent as the API shows it: its configuration as an object.
@@ -451,4 +452,43 @@ async fn feedback(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// A turn people rated, with what they said: what eval suites are built from.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RatedTurnView {
+    turn_id: String,
+    question: String,
+    agent_version: i64,
+    #[schema(value_type = Object)]
+    turn: serde_json::Value,
+    rating: Rating,
+    correction: Option<String>,
+    rated_at: i64,
+}
+
+/// The agent's rated turns, oldest first (`switchboard eval from-feedback` reads them).
+#[utoipa::path(get, path = "/v1/agents/{id}/rated-turns", tag = "agents", security(("bearer" = [])),
+    responses((status = 200, body = Vec<RatedTurnView>), (status = 404, body = ErrorBody)))]
+async fn rated_turns(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<RatedTurnView>>, ApiError> {
+    state.store.agent(caller.workspace(), &id).await?;
+    let rated = state.store.rated_turns(caller.workspace(), &id).await?;
+    Ok(Json(
+        rated
+            .into_iter()
+            .map(|(turn, feedback)| RatedTurnView {
+                turn: serde_json::from_str(&turn.turn).unwrap_or(serde_json::Value::Null),
+                turn_id: turn.id,
+                question: turn.question,
+                agent_version: turn.agent_version,
+                rating: feedback.rating,
+                correction: feedback.correction,
+                rated_at: feedback.created_at,
+            })
+            .collect(),
+    ))
 }

@@ -24,6 +24,7 @@ use super::{agents, chat, error, knowledge_bases, ops, workspace};
         knowledge_bases::replace_file,
         agents::create, agents::list, agents::show, agents::update, agents::remove,
         agents::versions, agents::message, agents::suggestions, agents::polish, agents::feedback,
+        agents::rated_turns,
         chat::completions,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),

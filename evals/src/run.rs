@@ -1,0 +1,291 @@
+//! The runner: every case of a suite through an agent (in this process or behind the API), a
+//! bounded number at a time, then the metrics over all of them.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use agentflow::TurnRequest;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use knowledge::embed::{Embedder, Role, cosine};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::check::{Check, check, customer_text, handoff_team, refusal, same_source};
+use crate::suite::{Case, Suite};
+
+/// Where a retrieval hit must rank to count.
+pub const RETRIEVAL_K: usize = 5;
+
+/// Produces one turn, in the API's JSON shape, or says why it could not.
+pub trait Answerer: Send + Sync {
+    fn answer<'a>(&'a self, request: TurnRequest) -> BoxFuture<'a, Result<Value, String>>;
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseResult {
+    pub id: String,
+    pub tags: Vec<String>,
+    pub message: String,
+    pub passed: bool,
+    pub checks: Vec<Check>,
+    /// Set when no turn came back (the agent or the service failed).
+    pub error: Option<String>,
+    pub latency_ms: f64,
+    pub similarity: Option<f32>,
+    /// The turn with its trace (retrieved passages, grounding, guardrails, timings).
+    pub turn: Value,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Rate {
+    pub cases: usize,
+    pub passed: usize,
+    pub pass_rate: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PrecisionRecall {
+    pub true_positives: usize,
+    pub false_positives: usize,
+    pub false_negatives: usize,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Metrics {
+    pub overall: Rate,
+    pub per_tag: BTreeMap<String, Rate>,
+    pub errors: usize,
+    /// Over the cases that name a source to cite: an expected source among the first
+    /// [`RETRIEVAL_K`] passages retrieved, and the reciprocal rank of the first.
+    pub retrieval_cases: usize,
+    pub hit_rate: Option<f64>,
+    pub mrr: Option<f64>,
+    /// Mean similarity to the reference answer, over the cases that give one.
+    pub answer_similarity: Option<f64>,
+    /// Share of the replies' checked statements that the retrieved passages support.
+    pub groundedness: Option<f64>,
+    /// Refusals at input against the cases that expect one (a case that says nothing expects
+    /// none).
+    pub guardrails: PrecisionRecall,
+    /// Handoffs against the cases that expect one, likewise.
+    pub handoffs: PrecisionRecall,
+    pub latency_p50_ms: f64,
+    pub latency_p95_ms: f64,
+    pub credits: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub suite: String,
+    /// Which agent ran (a file, or a service URL and agent id).
+    pub agent: String,
+    pub metrics: Metrics,
+    pub cases: Vec<CaseResult>,
+}
+
+pub async fn run(
+    suite: &Suite,
+    agent: &str,
+    answerer: &dyn Answerer,
+    embedder: &Embedder,
+    parallel: usize,
+) -> Report {
+    let cases: Vec<CaseResult> = futures::stream::iter(
+        suite
+            .cases
+            .iter()
+            .map(|case| run_case(case, answerer, embedder)),
+    )
+    .buffered(parallel.max(1))
+    .collect()
+    .await;
+    Report {
+        suite: suite.name.clone(),
+        agent: agent.to_string(),
+        metrics: metrics(suite, &cases),
+        cases,
+    }
+}
+
+async fn run_case(case: &Case, answerer: &dyn Answerer, embedder: &Embedder) -> CaseResult {
+    let request = TurnRequest {
+        workspace: String::new(),
+        message: case.input.message.clone(),
+        history: case.input.history.clone(),
+        contact: case.input.contact.clone(),
+    };
+    let started = Instant::now();
+    let answered = answerer.answer(request).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (turn, error) = match answered {
+        Ok(turn) => (turn, None),
+        Err(error) => (Value::Null, Some(error)),
+    };
+    let similarity = match (&case.expect.similar_to, &error) {
+        (Some(similar), None) => embedder
+            .embed(
+                &[customer_text(&turn), similar.answer.as_str()],
+                Role::Passage,
+                &mut |_| {},
+            )
+            .ok()
+            .map(|vectors| cosine(&vectors[0], &vectors[1])),
+        _ => None,
+    };
+    let checks = if error.is_none() {
+        check(case, &turn, similarity)
+    } else {
+        Vec::new()
+    };
+    CaseResult {
+        id: case.id.clone(),
+        tags: case.tags.clone(),
+        message: case.input.message.clone(),
+        passed: error.is_none() && checks.iter().all(|check| check.passed),
+        checks,
+        error,
+        latency_ms,
+        similarity,
+        turn,
+    }
+}
+
+fn rate<'a>(results: impl Iterator<Item = &'a CaseResult>) -> Rate {
+    let (cases, passed) = results.fold((0, 0), |(cases, passed), result| {
+        (cases + 1, passed + usize::from(result.passed))
+    });
+    Rate {
+        cases,
+        passed,
+        pass_rate: if cases == 0 {
+            0.0
+        } else {
+            passed as f64 / cases as f64
+        },
+    }
+}
+
+fn precision_recall(pairs: impl Iterator<Item = (bool, bool)>) -> PrecisionRecall {
+    let mut counts = PrecisionRecall::default();
+    for (expected, predicted) in pairs {
+        match (expected, predicted) {
+            (true, true) => counts.true_positives += 1,
+            (false, true) => counts.false_positives += 1,
+            (true, false) => counts.false_negatives += 1,
+            (false, false) => {}
+        }
+    }
+    let ratio = |part: usize, whole: usize| (whole > 0).then(|| part as f64 / whole as f64);
+    counts.precision = ratio(
+        counts.true_positives,
+        counts.true_positives + counts.false_positives,
+    );
+    counts.recall = ratio(
+        counts.true_positives,
+        counts.true_positives + counts.false_negatives,
+    );
+    counts
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 * fraction) as usize).min(sorted.len() - 1)]
+}
+
+pub fn metrics(suite: &Suite, results: &[CaseResult]) -> Metrics {
+    let answered: Vec<(&Case, &CaseResult)> = suite
+        .cases
+        .iter()
+        .zip(results)
+        .filter(|(_, result)| result.error.is_none())
+        .collect();
+    let mut tags: BTreeMap<String, Vec<&CaseResult>> = BTreeMap::new();
+    for result in results {
+        for tag in &result.tags {
+            tags.entry(tag.clone()).or_default().push(result);
+        }
+    }
+    let mut reciprocal_ranks = Vec::new();
+    let mut hits = Vec::new();
+    for (case, result) in &answered {
+        if case.expect.cites.is_empty() {
+            continue;
+        }
+        let retrieved: Vec<&str> = result.turn["trace"]["retrieved"]
+            .as_array()
+            .map(|passages| {
+                passages
+                    .iter()
+                    .filter_map(|passage| passage["source"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rank = retrieved.iter().position(|source| {
+            case.expect
+                .cites
+                .iter()
+                .any(|cited| same_source(source, &cited.source))
+        });
+        hits.push(f64::from(u8::from(
+            rank.is_some_and(|rank| rank < RETRIEVAL_K),
+        )));
+        reciprocal_ranks.push(rank.map_or(0.0, |rank| 1.0 / (rank + 1) as f64));
+    }
+    let similarities: Vec<f64> = answered
+        .iter()
+        .filter_map(|(_, result)| result.similarity.map(f64::from))
+        .collect();
+    let (supported, statements) = answered
+        .iter()
+        .filter_map(|(_, result)| result.turn["trace"]["grounding"].as_array())
+        .flatten()
+        .fold((0usize, 0usize), |(supported, all), sentence| {
+            (
+                supported + usize::from(sentence["supported"] == true),
+                all + 1,
+            )
+        });
+    let mut latencies: Vec<f64> = results.iter().map(|result| result.latency_ms).collect();
+    latencies.sort_by(f64::total_cmp);
+    let expects = |value: &Option<String>| value.as_deref().is_some_and(|value| value != "none");
+    Metrics {
+        overall: rate(results.iter()),
+        per_tag: tags
+            .into_iter()
+            .map(|(tag, results)| (tag, rate(results.into_iter())))
+            .collect(),
+        errors: results.len() - answered.len(),
+        retrieval_cases: hits.len(),
+        hit_rate: mean(&hits),
+        mrr: mean(&reciprocal_ranks),
+        answer_similarity: mean(&similarities),
+        groundedness: (statements > 0).then(|| supported as f64 / statements as f64),
+        guardrails: precision_recall(answered.iter().map(|(case, result)| {
+            (
+                expects(&case.expect.refuses),
+                refusal(&result.turn).is_some(),
+            )
+        })),
+        handoffs: precision_recall(answered.iter().map(|(case, result)| {
+            (
+                expects(&case.expect.handoff),
+                handoff_team(&result.turn) != "none",
+            )
+        })),
+        latency_p50_ms: percentile(&latencies, 0.50),
+        latency_p95_ms: percentile(&latencies, 0.95),
+        credits: answered
+            .iter()
+            .filter_map(|(_, result)| result.turn["credits"].as_u64())
+            .sum(),
+    }
+}
