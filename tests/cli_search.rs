@@ -121,3 +121,31 @@ fn searching_a_missing_knowledge_base_says_how_to_fill_it() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("switchboard ingest --kb"));
 }
+
+/// A model named for the hub, on a machine that reaches none: the error names the model, what
+/// failed and the offline models.
+#[test]
+fn a_hub_model_out_of_reach_is_a_clear_error() {
+    if !common::model_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["ingest", "--kb"])
+        .arg(dir.path().join("kb"))
+        .arg(common::fixture("faq.md"))
+        .env("SWITCHBOARD_MODEL", "BAAI/bge-small-en-v1.5")
+        .output()
+        .unwrap();
+    let error = String::from_utf8_lossy(&output.stderr);
+    if output.status.success() {
+        println!("the hub answered here: the named model was fetched and used");
+        return;
+    }
+    assert!(
+        error.contains("bge-small-en-v1.5")
+            && error.contains("model hub")
+            && error.contains("scripts/setup.sh"),
+        "{error}"
+    );
+}

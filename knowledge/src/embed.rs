@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use fastembed::{
-    InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
+    EmbeddingModel, InitOptionsUserDefined, Pooling, TextEmbedding, TextInitOptions,
+    TokenizerFiles, UserDefinedEmbeddingModel,
 };
 
 pub const SETUP_COMMAND: &str = "scripts/setup.sh";
@@ -35,6 +36,10 @@ pub struct EmbedderConfig {
     pub max_batch_texts: usize,
     /// Tokens per text the model sees; longer texts are truncated.
     pub max_length: usize,
+    /// A model fastembed knows by name (`BAAI/bge-small-en-v1.5`), fetched from the model hub
+    /// into `model_dir` on first use; set when `SWITCHBOARD_MODEL` names one that is not one of
+    /// the models `scripts/setup.sh` installs.
+    pub hub_model: Option<String>,
     /// Knowledge sentences kept embedded between turns ([`Embedder::embed_sentences`]); 0 keeps
     /// none. 16,384 vectors of 384 floats are about 25 MB.
     pub sentence_cache: usize,
@@ -55,9 +60,16 @@ impl EmbedderConfig {
             });
         let model =
             std::env::var("SWITCHBOARD_MODEL").unwrap_or_else(|_| DEFAULT_MODEL.to_string());
-        let model_dir = std::env::var_os("SWITCHBOARD_MODEL_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| cache.join("models").join(model));
+        let installed = cache.join("models").join(&model);
+        let hub_model = (std::env::var_os("SWITCHBOARD_MODEL_DIR").is_none()
+            && !installed.is_dir()
+            && hub_model(&model).is_some())
+        .then(|| model.clone());
+        let model_dir = match (std::env::var_os("SWITCHBOARD_MODEL_DIR"), &hub_model) {
+            (Some(dir), _) => PathBuf::from(dir),
+            (None, Some(_)) => cache.join("hub"),
+            (None, None) => installed,
+        };
         let runtime_library = std::env::var_os("SWITCHBOARD_ORT_LIB")
             .map(PathBuf::from)
             .unwrap_or_else(|| cache.join(format!("onnxruntime/{ORT_VERSION}/libonnxruntime.so")));
@@ -68,13 +80,16 @@ impl EmbedderConfig {
             max_batch_tokens: 8192,
             max_batch_texts: 32,
             max_length: 512,
+            hub_model,
             sentence_cache: 16_384,
         }
     }
 
     /// Whether the files are there; tests use it to skip with a reason when setup has not run.
     pub fn is_installed(&self) -> bool {
-        self.runtime_library.is_file() && self.model_dir.join("model.onnx").is_file()
+        self.runtime_library.is_file()
+            && self.hub_model.is_none()
+            && self.model_dir.join("model.onnx").is_file()
     }
 }
 
@@ -88,8 +103,44 @@ pub enum EmbedError {
     ModelMissing(PathBuf),
     #[error("embedding model in {dir}: {reason}")]
     ModelUnusable { dir: PathBuf, reason: String },
+    #[error(
+        "embedding model {model} is not installed here and could not be fetched from the model hub ({reason}); offline, run {SETUP_COMMAND} and choose multilingual-e5-small, multilingual-e5-small-int8 or all-minilm-l6-v2"
+    )]
+    Hub { model: String, reason: String },
     #[error("embedding failed: {0}")]
     Inference(String),
+}
+
+/// An error and what caused it, outermost first.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
+/// The model fastembed knows by this name, in any case: its hub code
+/// (`Xenova/bge-small-en-v1.5`), its fastembed name (`BGESmallENV15`), or the name after the
+/// organisation (`BAAI/bge-small-en-v1.5` and `bge-small-en-v1.5` find the ONNX export).
+pub fn hub_model(name: &str) -> Option<EmbeddingModel> {
+    let models = TextEmbedding::list_supported_models();
+    let last = |code: &str| code.rsplit('/').next().unwrap_or(code).to_ascii_lowercase();
+    models
+        .iter()
+        .find(|info| {
+            info.model_code.eq_ignore_ascii_case(name)
+                || format!("{:?}", info.model).eq_ignore_ascii_case(name)
+        })
+        .or_else(|| {
+            models
+                .iter()
+                .find(|info| last(&info.model_code) == last(name))
+        })
+        .map(|info| info.model.clone())
 }
 
 /// Whether a text is asked or stored: e5 embeds the two differently.
@@ -119,6 +170,8 @@ impl Prompts {
 }
 
 pub struct Embedder {
+    /// What an index built with this model records.
+    name: String,
     model: Mutex<TextEmbedding>,
     sentences: Mutex<SentenceCache>,
     tokenizer: tokenizers::Tokenizer,
@@ -162,6 +215,9 @@ fn read(dir: &Path, name: &str) -> Result<Vec<u8>, EmbedError> {
 impl Embedder {
     pub fn load(mut config: EmbedderConfig) -> Result<Self, EmbedError> {
         let environment = load_runtime(&config.runtime_library)?;
+        if let Some(name) = config.hub_model.clone() {
+            return Self::load_from_hub(config, &name, environment);
+        }
         let dir = &config.model_dir.clone();
         let unusable = |reason: String| EmbedError::ModelUnusable {
             dir: dir.clone(),
@@ -201,6 +257,10 @@ impl Embedder {
         let tokenizer = tokenizers::Tokenizer::from_bytes(&tokenizer_file)
             .map_err(|error| unusable(error.to_string()))?;
         Ok(Embedder {
+            name: config
+                .model_dir
+                .file_name()
+                .map_or_else(String::new, |name| name.to_string_lossy().into_owned()),
             model: Mutex::new(model),
             sentences: Mutex::new(SentenceCache::new(config.sentence_cache)),
             tokenizer,
@@ -210,12 +270,52 @@ impl Embedder {
         })
     }
 
-    /// The model's folder name: what an index built with it records.
+    /// The model's folder name, or its hub code: what an index built with it records.
     pub fn model_name(&self) -> String {
-        self.config
-            .model_dir
-            .file_name()
-            .map_or_else(String::new, |name| name.to_string_lossy().into_owned())
+        self.name.clone()
+    }
+
+    /// A model fastembed fetches from the hub by name (and keeps in `config.model_dir`).
+    fn load_from_hub(
+        config: EmbedderConfig,
+        name: &str,
+        environment: ort::environment::Environment,
+    ) -> Result<Self, EmbedError> {
+        let unknown = || EmbedError::Hub {
+            model: name.to_string(),
+            reason: "fastembed does not know this model".into(),
+        };
+        let model = hub_model(name).ok_or_else(unknown)?;
+        let info = TextEmbedding::get_model_info(&model).map_err(|_| unknown())?;
+        let (code, dimension) = (info.model_code.clone(), info.dim);
+        let options = TextInitOptions::new(model)
+            .with_cache_dir(config.model_dir.clone())
+            .with_environment(environment)
+            .with_max_length(config.max_length)
+            .with_intra_threads(config.threads)
+            .with_show_download_progress(false);
+        let model = TextEmbedding::try_new(options).map_err(|error| EmbedError::Hub {
+            model: code.clone(),
+            reason: with_causes(&error),
+        })?;
+        // The e5 family reads what it is given after a prefix saying which it is.
+        let prompts = if code.contains("e5") {
+            Prompts {
+                query: "query: ".into(),
+                passage: "passage: ".into(),
+            }
+        } else {
+            Prompts::default()
+        };
+        Ok(Embedder {
+            name: code,
+            tokenizer: model.tokenizer.clone(),
+            model: Mutex::new(model),
+            sentences: Mutex::new(SentenceCache::new(config.sentence_cache)),
+            config,
+            dimension,
+            prompts,
+        })
     }
 
     pub fn dimension(&self) -> usize {
@@ -382,6 +482,44 @@ pub(crate) mod tests {
                 Some(Embedder::load(config).expect("the embedding model loads"))
             })
             .as_ref()
+    }
+
+    #[test]
+    fn hub_models_are_found_by_code_or_fastembed_name() {
+        let bge = hub_model("Xenova/bge-small-en-v1.5").unwrap();
+        assert_eq!(hub_model("BAAI/bge-small-en-v1.5"), Some(bge.clone()));
+        assert_eq!(hub_model("bgesmallenv15"), Some(bge));
+        assert!(hub_model("intfloat/multilingual-e5-small").is_some());
+        assert!(hub_model("multilingual-e5-small-int8").is_none());
+        assert!(hub_model("no-such-model").is_none());
+    }
+
+    #[test]
+    fn a_hub_model_that_cannot_be_fetched_names_itself_and_the_offline_way() {
+        let installed = EmbedderConfig::from_environment();
+        if !installed.runtime_library.is_file() {
+            println!("skipped: ONNX Runtime not installed ({SETUP_COMMAND})");
+            return;
+        }
+        let hub = tempfile::tempdir().unwrap();
+        let config = EmbedderConfig {
+            hub_model: Some("BAAI/bge-small-en-v1.5".into()),
+            model_dir: hub.path().to_path_buf(),
+            ..installed
+        };
+        assert!(!config.is_installed());
+        // This machine reaches no model hub: the error must say what was tried and what works.
+        match Embedder::load(config) {
+            Err(error @ EmbedError::Hub { .. }) => {
+                let message = error.to_string();
+                assert!(
+                    message.contains("bge-small-en-v1.5") && message.contains(SETUP_COMMAND),
+                    "{message}"
+                );
+            }
+            Err(other) => panic!("expected a hub error, got {other}"),
+            Ok(embedder) => assert_eq!(embedder.model_name(), "Xenova/bge-small-en-v1.5"),
+        }
     }
 
     #[test]
