@@ -49,31 +49,33 @@ async fn the_demo_suite_passes_in_process_and_against_the_service() {
     let html = dir.path().join("local.html");
     let suite = repo("evals/suites/demo.yaml");
     let agent_file = repo("demo/agent.yaml");
-    let in_process = |more: &[&str]| {
-        let mut args = vec![
+    let in_process = |suite: &str, more: &[&str]| {
+        let local = [
             "eval",
             "run",
-            &suite,
+            suite,
             "--agent",
             &agent_file,
             "--kb",
             kb.to_str().unwrap(),
         ];
-        args.extend_from_slice(more);
-        common::switchboard(&args)
+        common::switchboard(&[&local[..], more].concat())
     };
-    let table = succeeded(&in_process(&[
-        "--min-pass-rate",
-        "1",
-        "--threshold",
-        "mrr>=0.9",
-        "--json",
-        local.to_str().unwrap(),
-        "--junit",
-        junit.to_str().unwrap(),
-        "--html",
-        html.to_str().unwrap(),
-    ]));
+    let table = succeeded(&in_process(
+        &suite,
+        &[
+            "--min-pass-rate",
+            "1",
+            "--threshold",
+            "mrr>=0.9",
+            "--json",
+            local.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    ));
     assert!(table.contains("passed 13/13"), "{table}");
     let local_report = report(&local);
     assert_eq!(local_report["metrics"]["overall"]["pass_rate"], 1.0);
@@ -88,7 +90,7 @@ async fn the_demo_suite_passes_in_process_and_against_the_service() {
     assert!(page.contains("demo: 13 of 13 passed") && page.contains("Retrieved passages"));
 
     // A threshold the run cannot meet fails it, and says which.
-    let gated = in_process(&["--threshold", "latency_p95_ms<=0"]);
+    let gated = in_process(&suite, &["--threshold", "latency_p95_ms<=0"]);
     assert_eq!(gated.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&gated.stderr).contains("latency_p95_ms is"));
     let bad = common::switchboard(&[
@@ -194,6 +196,16 @@ async fn the_demo_suite_passes_in_process_and_against_the_service() {
     against_service(
         feedback_suite.to_str().unwrap(),
         &["--json", from_feedback.to_str().unwrap()],
+    );
+    // The same feedback suite in this process, over the local copy of the knowledge.
+    let local_feedback = dir.path().join("feedback-local.json");
+    succeeded(&in_process(
+        feedback_suite.to_str().unwrap(),
+        &["--json", local_feedback.to_str().unwrap()],
+    ));
+    assert_eq!(
+        report(&local_feedback)["cases"].as_array().unwrap().len(),
+        2
     );
     let run = report(&from_feedback);
     let cases = run["cases"].as_array().unwrap();
