@@ -111,7 +111,7 @@ async fn list(
     Ok(Json(agents.into_iter().map(AgentView::from).collect()))
 }
 
-#[utoipa::path(get, path = "/v1/agents/{id}", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/agents/{id}", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
     responses((status = 200, body = AgentView), (status = 404, body = ErrorBody)))]
 async fn show(
     State(state): State<Arc<AppState>>,
@@ -124,7 +124,7 @@ async fn show(
 }
 
 /// Replaces the agent's configuration: a new version; earlier ones stay readable.
-#[utoipa::path(put, path = "/v1/agents/{id}", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(put, path = "/v1/agents/{id}", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
     request_body(content = Object, description = "the agent's configuration"),
     responses((status = 200, body = AgentView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update(
@@ -142,7 +142,7 @@ async fn update(
     Ok(Json(record.into()))
 }
 
-#[utoipa::path(delete, path = "/v1/agents/{id}", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/agents/{id}", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn remove(
     State(state): State<Arc<AppState>>,
@@ -157,7 +157,7 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/v1/agents/{id}/versions", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/agents/{id}/versions", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
     responses((status = 200, body = Vec<AgentVersion>), (status = 404, body = ErrorBody)))]
 async fn versions(
     State(state): State<Arc<AppState>>,
@@ -209,7 +209,7 @@ pub(super) fn wants_events(headers: &HeaderMap, stream: bool) -> bool {
 
 /// Sends a customer message to the agent and returns its turn: a reply with citations or a
 /// handoff, with the trace. One credit per AI reply.
-#[utoipa::path(post, path = "/v1/agents/{id}/messages", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/agents/{id}/messages", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
     request_body = MessageRequest,
     responses((status = 200, description = "the turn (or an event stream)", content_type = "application/json", body = Object),
         (status = 402, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -345,7 +345,7 @@ pub struct SuggestionsRequest {
 }
 
 /// Smart reply: up to three grounded replies a person may send. One credit per suggestion.
-#[utoipa::path(post, path = "/v1/agents/{id}/suggestions", tag = "assistants", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/agents/{id}/suggestions", params(("id" = String, Path, description = "the id")), tag = "assistants", security(("bearer" = [])),
     request_body = SuggestionsRequest,
     responses((status = 200, body = Object), (status = 402, body = ErrorBody)))]
 async fn suggestions(
@@ -422,7 +422,7 @@ pub struct FeedbackRequest {
 }
 
 /// Thumbs up or down on a turn, with an optional correction.
-#[utoipa::path(post, path = "/v1/turns/{id}/feedback", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/turns/{id}/feedback", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
     request_body = FeedbackRequest,
     responses((status = 201, body = FeedbackRecord), (status = 404, body = ErrorBody)))]
 async fn feedback(
@@ -468,7 +468,7 @@ pub struct RatedTurnView {
 }
 
 /// The agent's rated turns, oldest first (`switchboard eval from-feedback` reads them).
-#[utoipa::path(get, path = "/v1/agents/{id}/rated-turns", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/agents/{id}/rated-turns", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
     responses((status = 200, body = Vec<RatedTurnView>), (status = 404, body = ErrorBody)))]
 async fn rated_turns(
     State(state): State<Arc<AppState>>,

@@ -70,7 +70,7 @@ async fn knowledge_bases(
     Ok(Json(state.store.knowledge_bases(caller.workspace()).await?))
 }
 
-#[utoipa::path(get, path = "/v1/knowledge-bases/{id}", tag = "knowledge", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/knowledge-bases/{id}", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
     responses((status = 200, body = KnowledgeBase), (status = 404, body = ErrorBody)))]
 async fn knowledge_base(
     State(state): State<Arc<AppState>>,
@@ -83,7 +83,7 @@ async fn knowledge_base(
 }
 
 /// Deletes the knowledge base, its sources and their chunks.
-#[utoipa::path(delete, path = "/v1/knowledge-bases/{id}", tag = "knowledge", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/knowledge-bases/{id}", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_knowledge_base(
     State(state): State<Arc<AppState>>,
@@ -101,7 +101,7 @@ async fn delete_knowledge_base(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/v1/knowledge-bases/{id}/sources", tag = "knowledge", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/knowledge-bases/{id}/sources", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
     responses((status = 200, body = Vec<Source>), (status = 404, body = ErrorBody)))]
 async fn sources(
     State(state): State<Arc<AppState>>,
@@ -112,7 +112,7 @@ async fn sources(
 }
 
 /// Uploads a file (multipart field `file`) as a new source; it is ingested in the background.
-#[utoipa::path(post, path = "/v1/knowledge-bases/{id}/sources", tag = "knowledge", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/knowledge-bases/{id}/sources", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "a `file` field"),
     responses((status = 202, body = Source), (status = 413, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn upload(
@@ -139,7 +139,7 @@ pub struct AddUrl {
 }
 
 /// Adds a web page (or Google Docs/Sheets link) as a new source.
-#[utoipa::path(post, path = "/v1/knowledge-bases/{id}/urls", tag = "knowledge", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/knowledge-bases/{id}/urls", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
     request_body = AddUrl, responses((status = 202, body = Source), (status = 422, body = ErrorBody)))]
 async fn add_url(
     State(state): State<Arc<AppState>>,
@@ -182,7 +182,7 @@ pub struct SourceView {
 }
 
 /// A source with its status, progress and error, and what the index holds of it.
-#[utoipa::path(get, path = "/v1/sources/{id}", tag = "knowledge", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/sources/{id}", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
     responses((status = 200, body = SourceView), (status = 404, body = ErrorBody)))]
 async fn source(
     State(state): State<Arc<AppState>>,
@@ -202,7 +202,7 @@ async fn source(
 }
 
 /// Deletes the source and its chunks.
-#[utoipa::path(delete, path = "/v1/sources/{id}", tag = "knowledge", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/sources/{id}", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_source(
     State(state): State<Arc<AppState>>,
@@ -226,7 +226,7 @@ async fn delete_source(
 }
 
 /// Ingests the source again (a page that changed, a failure that is fixed).
-#[utoipa::path(post, path = "/v1/sources/{id}/resync", tag = "knowledge", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/sources/{id}/resync", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
     responses((status = 202, body = Source), (status = 404, body = ErrorBody)))]
 async fn resync(
     State(state): State<Arc<AppState>>,
@@ -242,7 +242,7 @@ async fn resync(
 }
 
 /// Replaces an uploaded source's file; its chunks are replaced once the new file is ingested.
-#[utoipa::path(put, path = "/v1/sources/{id}/file", tag = "knowledge", security(("bearer" = [])),
+#[utoipa::path(put, path = "/v1/sources/{id}/file", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "a `file` field"),
     responses((status = 202, body = Source), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 async fn replace_file(

@@ -112,7 +112,7 @@ async fn create_api_key(
     Ok((StatusCode::CREATED, Json(key)))
 }
 
-#[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "workspace", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/api-keys/{id}", params(("id" = String, Path, description = "the id")), tag = "workspace", security(("bearer" = [])),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn revoke_api_key(
     State(state): State<Arc<AppState>>,
