@@ -4,6 +4,8 @@
 mod common;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::service::{Api, TestServer, create_workspace};
 use serde_json::{Value, json};
@@ -121,7 +123,7 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
     );
 
     // A web page as a source, and a page that is not there (a permanent failure that says so).
-    let site = serve_pages();
+    let (site, flaky_requests) = serve_pages();
     let (status, page) = api
         .post(
             &format!("/v1/knowledge-bases/{kb}/urls"),
@@ -142,6 +144,16 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
         missing["error"].as_str().unwrap().contains("404"),
         "{missing}"
     );
+    // A page that answers 503 once is fetched again after a backoff, and becomes ready.
+    let (_, flaky) = api
+        .post(
+            &format!("/v1/knowledge-bases/{broken_kb}/urls"),
+            json!({ "url": format!("{site}/flaky.html") }),
+        )
+        .await;
+    let flaky = wait_for_status(&api, flaky["id"].as_str().unwrap(), "ready").await;
+    assert!(flaky["chunks"].as_i64().unwrap() > 0, "{flaky}");
+    assert_eq!(flaky_requests.load(Ordering::SeqCst), 2, "one failure, one retry");
     let (status, body) = api
         .post(
             &format!("/v1/knowledge-bases/{kb}/urls"),
@@ -563,19 +575,26 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
     );
 }
 
-/// A web server on loopback with the test's HTML fixture at /shipping.html and nothing else.
-fn serve_pages() -> String {
+/// A web server on loopback with the test's HTML fixture at /shipping.html, the same at
+/// /flaky.html after a first 503, and nothing else; and how often /flaky.html was asked for.
+fn serve_pages() -> (String, Arc<AtomicUsize>) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     let page = std::fs::read(common::fixture("shipping.html")).unwrap();
+    let flaky_requests = Arc::new(AtomicUsize::new(0));
+    let counter = flaky_requests.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let mut request = [0u8; 4096];
             let read = stream.read(&mut request).unwrap_or(0);
             let head = String::from_utf8_lossy(&request[..read]);
-            let response = if head.starts_with("GET /shipping.html ") {
+            let flaky = head.starts_with("GET /flaky.html ");
+            let unavailable = flaky && counter.fetch_add(1, Ordering::SeqCst) == 0;
+            let response = if unavailable {
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+            } else if flaky || head.starts_with("GET /shipping.html ") {
                 let mut response = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                     page.len()
@@ -589,7 +608,7 @@ fn serve_pages() -> String {
             let _ = stream.write_all(&response);
         }
     });
-    format!("http://{address}")
+    (format!("http://{address}"), flaky_requests)
 }
 
 async fn wait_for_status(api: &Api, source: &str, wanted: &str) -> Value {
