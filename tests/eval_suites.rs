@@ -76,18 +76,18 @@ async fn the_demo_suite_passes_in_process_and_against_the_service() {
             html.to_str().unwrap(),
         ],
     ));
-    assert!(table.contains("passed 13/13"), "{table}");
+    assert!(table.contains("passed 14/14"), "{table}");
     let local_report = report(&local);
     assert_eq!(local_report["metrics"]["overall"]["pass_rate"], 1.0);
-    assert_eq!(local_report["metrics"]["retrieval_cases"], 6);
+    assert_eq!(local_report["metrics"]["retrieval_cases"], 7);
     assert_eq!(local_report["metrics"]["guardrails"]["recall"], 1.0);
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
-        xml.contains("<testsuite name=\"demo\" tests=\"13\" failures=\"0\""),
+        xml.contains("<testsuite name=\"demo\" tests=\"14\" failures=\"0\""),
         "{xml}"
     );
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(page.contains("demo: 13 of 13 passed") && page.contains("Retrieved passages"));
+    assert!(page.contains("demo: 14 of 14 passed") && page.contains("Retrieved passages"));
 
     // A threshold the run cannot meet fails it, and says which.
     let gated = in_process(&suite, &["--threshold", "latency_p95_ms<=0"]);
@@ -139,7 +139,7 @@ async fn the_demo_suite_passes_in_process_and_against_the_service() {
         &suite,
         &["--min-pass-rate", "1", "--json", remote.to_str().unwrap()],
     );
-    assert!(table.contains("passed 13/13"), "{table}");
+    assert!(table.contains("passed 14/14"), "{table}");
     assert_eq!(
         report(&remote)["metrics"]["credits"],
         report(&local)["metrics"]["credits"]

@@ -153,7 +153,11 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
         .await;
     let flaky = wait_for_status(&api, flaky["id"].as_str().unwrap(), "ready").await;
     assert!(flaky["chunks"].as_i64().unwrap() > 0, "{flaky}");
-    assert_eq!(flaky_requests.load(Ordering::SeqCst), 2, "one failure, one retry");
+    assert_eq!(
+        flaky_requests.load(Ordering::SeqCst),
+        2,
+        "one failure, one retry"
+    );
     let (status, body) = api
         .post(
             &format!("/v1/knowledge-bases/{kb}/urls"),

@@ -126,16 +126,27 @@ impl TurnRequest {
     }
 }
 
+/// Words that open a message continuing the one before, even a longer one ("And how long does
+/// it take to Sharjah?").
+const CONTINUATIONS: &[&str] = &["and", "also", "but", "plus", "what about", "how about"];
+
 fn is_follow_up(message: &str) -> bool {
     let form = matching_form(message);
     let words: Vec<&str> = form
         .split(|character: char| !character.is_alphanumeric())
         .filter(|word| !word.is_empty())
         .collect();
+    let padded = format!(" {} ", words.join(" "));
+    if words.len() <= 12
+        && CONTINUATIONS
+            .iter()
+            .any(|word| padded.starts_with(&format!(" {word} ")))
+    {
+        return true;
+    }
     if words.len() > 6 {
         return false;
     }
-    let padded = format!(" {} ", words.join(" "));
     words.len() <= 2
         || FOLLOW_UP_WORDS
             .iter()
@@ -165,6 +176,14 @@ mod tests {
         assert_eq!(
             follow_up.retrieval_query(6),
             "Do you sell the espresso grinder? How much is it?"
+        );
+        let continuing = request(
+            "And how long does it take to ship it to Sharjah?",
+            history.clone(),
+        );
+        assert_eq!(
+            continuing.retrieval_query(6),
+            "Do you sell the espresso grinder? And how long does it take to ship it to Sharjah?"
         );
         let standalone = request("What are your opening hours on Friday?", history);
         assert_eq!(
