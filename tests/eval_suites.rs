@@ -162,12 +162,7 @@ async fn the_demo_suite_passes_in_process_and_against_the_service() {
         "هل يمكن إرجاع الكيس المفتوح؟",
         "Do you have oat milk?",
     ] {
-        let (_, turn) = api
-            .post(
-                &format!("/v1/agents/{agent}/messages"),
-                json!({ "message": question }),
-            )
-            .await;
+        let (_, turn) = api.ask(&agent, question).await;
         turns.push(turn);
     }
     let [liked, disliked, unexplained] = [&turns[0], &turns[1], &turns[2]];

@@ -207,30 +207,19 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
 
     // English and Arabic questions get cited answers from the right document.
     let (status, turn) = api
-        .post(
-            &format!("/v1/agents/{agent_id}/messages"),
-            json!({ "message": "Can I return an opened bag of coffee?" }),
-        )
+        .ask(&agent_id, "Can I return an opened bag of coffee?")
         .await;
     assert_eq!(status, 200, "{turn}");
     assert_eq!(turn["action"], "reply", "{turn}");
     assert_eq!(turn["citations"][0]["source"], "faq.md", "{turn}");
     assert_eq!(turn["credits"], 1);
     let english_turn = turn["id"].as_str().unwrap().to_string();
-    let (_, turn) = api
-        .post(
-            &format!("/v1/agents/{agent_id}/messages"),
-            json!({ "message": "متى يفتح المقهى يوم الجمعة؟" }),
-        )
-        .await;
+    let (_, turn) = api.ask(&agent_id, "متى يفتح المقهى يوم الجمعة؟").await;
     assert_eq!(turn["action"], "reply", "{turn}");
     assert_eq!(turn["citations"][0]["source"], "faq.ar.md", "{turn}");
     assert!(turn["text"].as_str().unwrap().contains("الجمعة"), "{turn}");
     let (_, turn) = api
-        .post(
-            &format!("/v1/agents/{agent_id}/messages"),
-            json!({ "message": "I want to buy wholesale for my office" }),
-        )
+        .ask(&agent_id, "I want to buy wholesale for my office")
         .await;
     assert_eq!(turn["action"], "handoff", "{turn}");
     assert_eq!(turn["team"], "sales", "{turn}");
@@ -368,12 +357,7 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
         let (status, body) = other.get(&path).await;
         assert_eq!(status, 404, "{path}: {body}");
     }
-    let (status, _) = other
-        .post(
-            &format!("/v1/agents/{agent_id}/messages"),
-            json!({ "message": "hours?" }),
-        )
-        .await;
+    let (status, _) = other.ask(&agent_id, "hours?").await;
     assert_eq!(status, 404);
     let (status, _) = other
         .post(
@@ -434,19 +418,9 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
         )
         .await;
     let poor_agent = poor_agent["id"].as_str().unwrap().to_string();
-    let (status, _) = poor
-        .post(
-            &format!("/v1/agents/{poor_agent}/messages"),
-            json!({ "message": "How much does delivery cost?" }),
-        )
-        .await;
+    let (status, _) = poor.ask(&poor_agent, "How much does delivery cost?").await;
     assert_eq!(status, 200);
-    let (status, body) = poor
-        .post(
-            &format!("/v1/agents/{poor_agent}/messages"),
-            json!({ "message": "How much does delivery cost?" }),
-        )
-        .await;
+    let (status, body) = poor.ask(&poor_agent, "How much does delivery cost?").await;
     assert_eq!(status, 402, "{body}");
     assert_eq!(body["error"]["code"], "insufficient_credits");
     let message = body["error"]["message"].as_str().unwrap();
@@ -461,6 +435,75 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
         )
         .await;
     assert_eq!(status, 402, "{body}");
+
+    // A top-up from the command line, and the agent answers again.
+    common::service::grant_credits(data_dir, &env, "poor", 5);
+    let (status, _) = poor.ask(&poor_agent, "How much does delivery cost?").await;
+    assert_eq!(status, 200);
+
+    // People: an admin adds staff, who log in with a session, may not manage people, and log out.
+    let (status, staff) = api
+        .post("/v1/users", json!({ "email": "Sara@acme.example", "password": "a long passphrase", "role": "staff" }))
+        .await;
+    assert_eq!(status, 201, "{staff}");
+    let (status, body) = api
+        .post(
+            "/v1/users",
+            json!({ "email": "x@acme.example", "password": "short", "role": "staff" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, session) = api
+        .send(
+            api.client
+                .post(format!("{}/v1/sessions", api.url))
+                .json(&json!({ "email": "sara@acme.example", "password": "a long passphrase" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{session}");
+    let sara = Api {
+        key: session["token"].as_str().unwrap().to_string(),
+        ..api.clone()
+    };
+    assert_eq!(sara.get("/v1/agents").await.0, 200);
+    let (status, body) = sara.get("/v1/users").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let staff_id = staff["id"].as_str().unwrap();
+    let (status, promoted) = api
+        .send(
+            api.request(reqwest::Method::PATCH, &format!("/v1/users/{staff_id}"))
+                .json(&json!({ "role": "team_admin" })),
+        )
+        .await;
+    assert_eq!(
+        (status, promoted["role"].as_str()),
+        (200, Some("team_admin")),
+        "{promoted}"
+    );
+    assert_eq!(sara.get("/v1/users").await.1.as_array().unwrap().len(), 1);
+    assert_eq!(other.get("/v1/users").await.1.as_array().unwrap().len(), 0);
+    let (status, _) = api
+        .send(api.request(reqwest::Method::DELETE, "/v1/sessions"))
+        .await;
+    assert_eq!(status, 422, "an API key is not a session");
+    assert_eq!(
+        sara.send(sara.request(reqwest::Method::DELETE, "/v1/sessions"))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(sara.get("/v1/agents").await.0, 401);
+    let (status, _) = api
+        .send(
+            api.client
+                .post(format!("{}/v1/sessions", api.url))
+                .json(&json!({ "email": "sara@acme.example", "password": "wrong" })),
+        )
+        .await;
+    assert_eq!(status, 401);
 
     // Replacing a file replaces its chunks; deleting a source removes them.
     let (status, replaced) = api
@@ -569,6 +612,8 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
         "source.create",
         "source.delete",
         "feedback.create",
+        "user.create",
+        "user.update",
     ] {
         assert!(actions.contains(&expected), "{expected} not in {actions:?}");
     }

@@ -232,6 +232,79 @@ impl Store {
         Ok(Some((user, token)))
     }
 
+    pub async fn users(&self, workspace: &str) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, workspace_id, email, password_hash, role, team_id, created_at
+             FROM users WHERE workspace_id = $1 ORDER BY created_at, id",
+        )
+        .bind(workspace)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(User::from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Changes a person's role and team. A team must be the workspace's own.
+    pub async fn update_user(
+        &self,
+        workspace: &str,
+        actor: &str,
+        id: &str,
+        role: Role,
+        team: Option<&str>,
+    ) -> Result<User, StoreError> {
+        if let Some(team) = team
+            && !self
+                .teams(workspace)
+                .await?
+                .iter()
+                .any(|known| known.id == team)
+        {
+            return Err(StoreError::NotFound("team"));
+        }
+        let mut transaction = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE users SET role = $1, team_id = $2 WHERE id = $3 AND workspace_id = $4
+             RETURNING id, workspace_id, email, password_hash, role, team_id, created_at",
+        )
+        .bind(role.as_str())
+        .bind(team.map(str::to_string))
+        .bind(id)
+        .bind(workspace)
+        .fetch_optional(&mut *transaction)
+        .await?
+        .ok_or(StoreError::NotFound("user"))?;
+        audit::record(&mut transaction, workspace, actor, "user.update", id).await?;
+        transaction.commit().await?;
+        Ok(User::from_row(&row)?)
+    }
+
+    pub async fn teams(&self, workspace: &str) -> Result<Vec<Team>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, created_at FROM teams WHERE workspace_id = $1 ORDER BY name",
+        )
+        .bind(workspace)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Team {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Ends the session this token opened; true when there was one.
+    pub async fn log_out(&self, token: &str) -> Result<bool, StoreError> {
+        let ended = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(secret::hash(token))
+            .execute(&self.pool)
+            .await?;
+        Ok(ended.rows_affected() > 0)
+    }
+
     pub async fn create_api_key(
         &self,
         workspace: &str,

@@ -177,6 +177,39 @@ async fn keys_and_sessions_authenticate_within_their_workspace(store: &Store) {
     let principal = store.authenticate(&token).await.unwrap().unwrap();
     assert_eq!(principal.role, Role::TeamAdmin);
     assert_eq!(principal.workspace_id, acme.id);
+    let promoted = store
+        .update_user(&acme.id, "system", &user.id, Role::Admin, None)
+        .await
+        .unwrap();
+    assert_eq!((promoted.role, promoted.team_id), (Role::Admin, None));
+    let other_team = store
+        .create_team(&globex.id, "system", "sales")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .update_user(
+                &acme.id,
+                "system",
+                &user.id,
+                Role::Staff,
+                Some(&other_team.id)
+            )
+            .await,
+        Err(StoreError::NotFound("team"))
+    ));
+    assert!(matches!(
+        store
+            .update_user(&globex.id, "system", &user.id, Role::Staff, None)
+            .await,
+        Err(StoreError::NotFound("user"))
+    ));
+    assert_eq!(store.users(&acme.id).await.unwrap().len(), 1);
+    assert!(store.users(&globex.id).await.unwrap().is_empty());
+    assert_eq!(store.teams(&acme.id).await.unwrap()[0].name, "sales");
+    assert!(store.log_out(&token).await.unwrap());
+    assert_eq!(store.authenticate(&token).await.unwrap(), None);
+    assert!(!store.log_out(&token).await.unwrap());
 
     let audit = store.audit_log(&acme.id, 100).await.unwrap();
     let actions: Vec<&str> = audit.iter().map(|entry| entry.action.as_str()).collect();

@@ -32,60 +32,98 @@ enum WorkspaceCommand {
         #[arg(long, env = "SWITCHBOARD_ADMIN_PASSWORD", hide_env_values = true)]
         admin_password: Option<String>,
     },
+    /// Add credits to a workspace (a renewal or a top-up); prints its new balance.
+    Grant {
+        /// The workspace's id or name.
+        workspace: String,
+        #[arg(long)]
+        credits: i64,
+        /// What the ledger says the credits are for.
+        #[arg(long, default_value = "top-up")]
+        reason: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
 }
 
 impl Workspace {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let WorkspaceCommand::Create {
-            name,
-            settings,
-            plan,
-            credits,
-            admin_email,
-            admin_password,
-        } = self.command;
-        let config = settings.load()?;
-        std::fs::create_dir_all(&config.data_dir)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        runtime.block_on(async {
-            let store = Store::open(&config.database_url()).await?;
-            let workspace = store
-                .create_workspace(
-                    &name,
-                    plan.as_deref().unwrap_or(&config.credits.plan),
-                    credits.unwrap_or(config.credits.allowance),
-                )
-                .await?;
-            let key = store
-                .create_api_key(&workspace.id, "system", "first key")
-                .await?;
-            let admin = match (admin_email, admin_password) {
-                (Some(email), Some(password)) => Some(
-                    store
-                        .create_user(
-                            &workspace.id,
-                            "system",
-                            &email,
-                            &password,
-                            Role::Admin,
-                            None,
+        match self.command {
+            WorkspaceCommand::Create {
+                name,
+                settings,
+                plan,
+                credits,
+                admin_email,
+                admin_password,
+            } => {
+                let config = settings.load()?;
+                std::fs::create_dir_all(&config.data_dir)?;
+                runtime.block_on(async {
+                    let store = Store::open(&config.database_url()).await?;
+                    let workspace = store
+                        .create_workspace(
+                            &name,
+                            plan.as_deref().unwrap_or(&config.credits.plan),
+                            credits.unwrap_or(config.credits.allowance),
                         )
-                        .await?,
-                ),
-                _ => None,
-            };
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({
-                    "workspace": workspace,
-                    "api_key": key.secret,
-                    "admin": admin,
-                }))?
-            );
-            store.close().await;
-            Ok(ExitCode::SUCCESS)
-        })
+                        .await?;
+                    let key = store
+                        .create_api_key(&workspace.id, "system", "first key")
+                        .await?;
+                    let admin = match (admin_email, admin_password) {
+                        (Some(email), Some(password)) => Some(
+                            store
+                                .create_user(
+                                    &workspace.id,
+                                    "system",
+                                    &email,
+                                    &password,
+                                    Role::Admin,
+                                    None,
+                                )
+                                .await?,
+                        ),
+                        _ => None,
+                    };
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&json!({
+                            "workspace": workspace,
+                            "api_key": key.secret,
+                            "admin": admin,
+                        }))?
+                    );
+                    store.close().await;
+                    Ok(ExitCode::SUCCESS)
+                })
+            }
+            WorkspaceCommand::Grant {
+                workspace,
+                credits,
+                reason,
+                settings,
+            } => {
+                anyhow::ensure!(credits > 0, "--credits: must be more than 0, got {credits}");
+                let config = settings.load()?;
+                runtime.block_on(async {
+                    let store = Store::open(&config.database_url()).await?;
+                    let found = match store.workspace(&workspace).await {
+                        Ok(found) => found,
+                        Err(_) => store.workspace_named(&workspace).await?.ok_or_else(|| {
+                            anyhow::anyhow!("no workspace has the id or name {workspace:?}")
+                        })?,
+                    };
+                    store.grant_credits(&found.id, credits, &reason).await?;
+                    let updated = store.workspace(&found.id).await?;
+                    println!("{}", serde_json::to_string_pretty(&updated)?);
+                    store.close().await;
+                    Ok(ExitCode::SUCCESS)
+                })
+            }
+        }
     }
 }

@@ -14,8 +14,9 @@ use super::{agents, chat, error, knowledge_bases, ops, workspace};
     ),
     paths(
         ops::healthz, ops::readyz, ops::metrics,
-        workspace::log_in, workspace::workspace, workspace::credits, workspace::api_keys,
-        workspace::create_api_key, workspace::revoke_api_key, workspace::create_user,
+        workspace::log_in, workspace::log_out, workspace::workspace, workspace::credits, workspace::api_keys,
+        workspace::create_api_key, workspace::revoke_api_key, workspace::users, workspace::create_user,
+        workspace::update_user, workspace::teams,
         workspace::create_team, workspace::audit_log,
         knowledge_bases::create_knowledge_base, knowledge_bases::knowledge_bases,
         knowledge_bases::knowledge_base, knowledge_bases::delete_knowledge_base,

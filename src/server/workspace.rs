@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use inbox::{ApiKey, AuditEntry, LedgerEntry, NewApiKey, Role, Team, User, Workspace};
 use serde::{Deserialize, Serialize};
@@ -15,13 +16,14 @@ use super::{ApiError, AppState};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/v1/sessions", post(log_in))
+        .route("/v1/sessions", post(log_in).delete(log_out))
         .route("/v1/workspace", get(workspace))
         .route("/v1/credits", get(credits))
         .route("/v1/api-keys", get(api_keys).post(create_api_key))
         .route("/v1/api-keys/{id}", delete(revoke_api_key))
-        .route("/v1/users", post(create_user))
-        .route("/v1/teams", post(create_team))
+        .route("/v1/users", get(users).post(create_user))
+        .route("/v1/users/{id}", patch(update_user))
+        .route("/v1/teams", get(teams).post(create_team))
         .route("/v1/audit-log", get(audit_log))
 }
 
@@ -57,6 +59,29 @@ async fn log_in(
             )
         })?;
     Ok(Json(Session { token, user }))
+}
+
+/// Ends the session whose token authorises this request.
+#[utoipa::path(delete, path = "/v1/sessions", tag = "workspace", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+async fn log_out(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    if state.store.log_out(token).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::invalid(
+            "this request carries an API key, not a session token: revoke keys with DELETE /v1/api-keys/{id}",
+        ))
+    }
 }
 
 /// The caller's workspace, with its plan and credit balance.
@@ -165,6 +190,55 @@ async fn create_user(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(user)))
+}
+
+#[utoipa::path(get, path = "/v1/users", tag = "workspace", security(("bearer" = [])),
+    responses((status = 200, body = Vec<User>)))]
+async fn users(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Vec<User>>, ApiError> {
+    caller.require(Role::TeamAdmin)?;
+    Ok(Json(state.store.users(caller.workspace()).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct UpdateUser {
+    role: Role,
+    team_id: Option<String>,
+}
+
+/// Changes a person's role and team.
+#[utoipa::path(patch, path = "/v1/users/{id}", params(("id" = String, Path, description = "the id")),
+    tag = "workspace", security(("bearer" = [])), request_body = UpdateUser,
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+async fn update_user(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(request): Json<UpdateUser>,
+) -> Result<Json<User>, ApiError> {
+    caller.require(Role::Admin)?;
+    let user = state
+        .store
+        .update_user(
+            caller.workspace(),
+            caller.actor(),
+            &id,
+            request.role,
+            request.team_id.as_deref(),
+        )
+        .await?;
+    Ok(Json(user))
+}
+
+#[utoipa::path(get, path = "/v1/teams", tag = "workspace", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Team>)))]
+async fn teams(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Vec<Team>>, ApiError> {
+    Ok(Json(state.store.teams(caller.workspace()).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

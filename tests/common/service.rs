@@ -85,16 +85,11 @@ impl Drop for TestServer {
     }
 }
 
-/// `switchboard workspace create` against the data directory: (workspace id, API key).
-pub fn create_workspace(
-    data_dir: &Path,
-    env: &[(&str, &str)],
-    name: &str,
-    credits: i64,
-) -> (String, String) {
+/// `switchboard workspace ARGS... --data-dir DIR`, which must succeed: what it printed.
+fn workspace_command(data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Vec<u8> {
     let output = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["workspace", "create", name, "--plan", "trial", "--credits"])
-        .arg(credits.to_string())
+        .arg("workspace")
+        .args(args)
         .arg("--data-dir")
         .arg(data_dir)
         .envs(env.iter().copied())
@@ -105,11 +100,33 @@ pub fn create_workspace(
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let created: Value = serde_json::from_slice(&output.stdout).unwrap();
+    output.stdout
+}
+
+/// `switchboard workspace create` against the data directory: (workspace id, API key).
+pub fn create_workspace(
+    data_dir: &Path,
+    env: &[(&str, &str)],
+    name: &str,
+    credits: i64,
+) -> (String, String) {
+    let credits = credits.to_string();
+    let printed = workspace_command(
+        data_dir,
+        env,
+        &["create", name, "--plan", "trial", "--credits", &credits],
+    );
+    let created: Value = serde_json::from_slice(&printed).unwrap();
     (
         created["workspace"]["id"].as_str().unwrap().to_string(),
         created["api_key"].as_str().unwrap().to_string(),
     )
+}
+
+/// `switchboard workspace grant`: adds credits to a workspace.
+pub fn grant_credits(data_dir: &Path, env: &[(&str, &str)], workspace: &str, credits: i64) {
+    let credits = credits.to_string();
+    workspace_command(data_dir, env, &["grant", workspace, "--credits", &credits]);
 }
 
 /// A caller of the API with one credential.
@@ -150,6 +167,15 @@ impl Api {
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(self.request(reqwest::Method::POST, path).json(&body))
             .await
+    }
+
+    /// Sends a customer message to an agent: (status, the turn or the error).
+    pub async fn ask(&self, agent: &str, message: &str) -> (u16, Value) {
+        self.post(
+            &format!("/v1/agents/{agent}/messages"),
+            json!({ "message": message }),
+        )
+        .await
     }
 
     /// A POST whose answer is an event stream: the stream's whole text.
