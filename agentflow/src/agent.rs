@@ -593,13 +593,13 @@ pub async fn polish(
     })
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Suggestions {
     pub replies: Vec<Reply>,
     pub credits: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Polished {
     pub text: String,
     pub credits: u32,

@@ -24,7 +24,7 @@ const SUPPORTED_COVERAGE: f32 = 0.8;
 /// a faithful restatement (docs/calibration.md), so numbers are checked as well.
 const CROSS_LANGUAGE_SIMILARITY: f32 = 0.85;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CheckedSentence {
     pub text: String,
     pub coverage: f32,

@@ -14,14 +14,14 @@ use crate::config::BlockedTopic;
 use crate::text::{compile_all, contains_term, matching_form, sentences};
 
 /// What a guardrail found, for the trace.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct GuardrailHit {
     pub guardrail: Guardrail,
     pub stage: Stage,
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Guardrail {
     PromptInjection,
@@ -31,7 +31,7 @@ pub enum Guardrail {
     Ungrounded,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Input,

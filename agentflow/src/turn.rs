@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::grounding::CheckedSentence;
 use crate::guardrails::GuardrailHit;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Turn {
     pub id: Uuid,
     /// The language the customer wrote in ("ar", "en", ...).
@@ -28,14 +28,14 @@ pub struct Turn {
 }
 
 /// The turn's decision: answer the customer, or give the conversation to people.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     Reply(Reply),
     Handoff(Handoff),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Reply {
     pub text: String,
     pub citations: Vec<Citation>,
@@ -46,7 +46,7 @@ pub struct Reply {
 }
 
 /// Where a reply's words came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReplyOrigin {
     CustomAnswer,
@@ -57,7 +57,7 @@ pub enum ReplyOrigin {
 }
 
 /// A passage a reply rests on, as the customer can be shown it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Citation {
     /// The number the reply cites it by: `[1]`.
     pub number: usize,
@@ -68,7 +68,7 @@ pub struct Citation {
     pub quote: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Handoff {
     pub team: String,
     pub reason: HandoffReason,
@@ -78,7 +78,7 @@ pub struct Handoff {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum HandoffReason {
     HumanRequested,
@@ -91,7 +91,7 @@ pub enum HandoffReason {
 }
 
 /// How the turn was decided, for the inbox's "why did the agent say that" view and for evals.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Trace {
     /// The query retrieval ran (the message, or the message with earlier context).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,6 +99,7 @@ pub struct Trace {
     pub retrieved: Vec<RetrievedPassage>,
     /// What the confidence gate compared: the best cosine and the question's term coverage.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub confidence: Option<Confidence>,
     pub guardrails: Vec<GuardrailHit>,
     /// How each statement of the reply was found supported, or not, by the passages.
@@ -110,7 +111,7 @@ pub struct Trace {
     pub steps: Vec<StepTiming>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RetrievedPassage {
     pub number: usize,
     pub source: String,
@@ -121,7 +122,7 @@ pub struct RetrievedPassage {
     pub text: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepTiming {
     pub step: &'static str,
     pub ms: f64,

@@ -211,7 +211,7 @@ pub(super) fn wants_events(headers: &HeaderMap, stream: bool) -> bool {
 /// handoff, with the trace. One credit per AI reply.
 #[utoipa::path(post, path = "/v1/agents/{id}/messages", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
     request_body = MessageRequest,
-    responses((status = 200, description = "the turn (or an event stream)", content_type = "application/json", body = Object),
+    responses((status = 200, description = "the turn (or, streaming, `token` events and then a `turn` event)", body = agentflow::Turn),
         (status = 402, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn message(
     State(state): State<Arc<AppState>>,
@@ -347,7 +347,7 @@ pub struct SuggestionsRequest {
 /// Smart reply: up to three grounded replies a person may send. One credit per suggestion.
 #[utoipa::path(post, path = "/v1/agents/{id}/suggestions", params(("id" = String, Path, description = "the id")), tag = "assistants", security(("bearer" = [])),
     request_body = SuggestionsRequest,
-    responses((status = 200, body = Object), (status = 402, body = ErrorBody)))]
+    responses((status = 200, body = agentflow::Suggestions), (status = 402, body = ErrorBody)))]
 async fn suggestions(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -390,7 +390,7 @@ fn default_tone() -> String {
 /// The writing assistant: a person's draft polished to a tone. Needs an LLM. One credit.
 #[utoipa::path(post, path = "/v1/polish", tag = "assistants", security(("bearer" = [])),
     request_body = PolishRequest,
-    responses((status = 200, body = Object), (status = 402, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = agentflow::Polished), (status = 402, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn polish(
     State(state): State<Arc<AppState>>,
     caller: Caller,
