@@ -576,7 +576,15 @@ async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {
         .await
         .unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
-    for schema in ["Turn", "Citation", "Handoff", "Trace", "Suggestions"] {
+    for schema in [
+        "Turn",
+        "Citation",
+        "Handoff",
+        "Trace",
+        "Suggestions",
+        "AgentConfig",
+        "HandoffRule",
+    ] {
         assert!(
             spec["components"]["schemas"].get(schema).is_some(),
             "{schema} missing from the OpenAPI schemas"

@@ -24,7 +24,7 @@ pub const DEFAULT_CUSTOM_ANSWER_THRESHOLD: f32 = 0.9;
 /// rephrased cancellation 0.93-0.96 (docs/calibration.md).
 pub const DEFAULT_RULE_THRESHOLD: f32 = 0.92;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     pub name: String,
@@ -33,6 +33,7 @@ pub struct AgentConfig {
     #[serde(default)]
     pub goal: String,
     #[serde(default)]
+    #[schema(value_type = String, example = "friendly")]
     pub tone: Tone,
     #[serde(default)]
     pub response_length: ResponseLength,
@@ -59,7 +60,7 @@ pub struct AgentConfig {
     pub memory: usize,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Sales,
@@ -107,7 +108,7 @@ impl Tone {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ResponseLength {
     Short,
@@ -144,7 +145,7 @@ impl ResponseLength {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Guardrails {
     #[serde(default)]
@@ -173,7 +174,7 @@ impl Default for Guardrails {
 
 /// A topic the agent must not discuss: its name, and the words (in any language) that raise
 /// it. A bare string is a topic whose name is its only keyword.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(from = "BlockedTopicForm")]
 pub struct BlockedTopic {
     pub name: String,
@@ -209,14 +210,14 @@ impl From<BlockedTopicForm> for BlockedTopic {
 }
 
 /// A curated answer, given whenever a message asks its question (matched by meaning).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomAnswer {
     pub question: String,
     pub answer: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandoffConfig {
     /// The team that takes a conversation when no rule names another.
@@ -249,7 +250,7 @@ impl Default for HandoffConfig {
 
 /// Hands the conversation to `team` when a message holds one of `keywords`, or means what one
 /// of `examples` means (cosine at least `threshold`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandoffRule {
     pub name: String,
@@ -262,7 +263,7 @@ pub struct HandoffRule {
     pub threshold: f32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeadConfig {
     pub fields: Vec<LeadField>,
@@ -274,7 +275,7 @@ pub struct LeadConfig {
 /// A qualification field. `budget`, `timeline` and `needs` are recognised in English and
 /// Arabic; any other field needs a `pattern` (a regular expression whose first group, or
 /// whole match, is the value).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeadField {
     pub name: String,

@@ -41,7 +41,7 @@ pub struct AgentView {
     id: String,
     name: String,
     version: i64,
-    #[schema(value_type = Object)]
+    #[schema(value_type = agentflow::AgentConfig)]
     config: serde_json::Value,
     created_at: i64,
     updated_at: i64,
@@ -85,7 +85,7 @@ async fn checked_config(
 
 /// Creates an agent from its configuration (the same fields as an agent YAML file).
 #[utoipa::path(post, path = "/v1/agents", tag = "agents", security(("bearer" = [])),
-    request_body(content = Object, description = "the agent's configuration"),
+    request_body(content = agentflow::AgentConfig, description = "the agent's configuration (the fields of an agent YAML file)"),
     responses((status = 201, body = AgentView), (status = 422, body = ErrorBody)))]
 async fn create(
     State(state): State<Arc<AppState>>,
@@ -125,7 +125,7 @@ async fn show(
 
 /// Replaces the agent's configuration: a new version; earlier ones stay readable.
 #[utoipa::path(put, path = "/v1/agents/{id}", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
-    request_body(content = Object, description = "the agent's configuration"),
+    request_body(content = agentflow::AgentConfig, description = "the agent's configuration (the fields of an agent YAML file)"),
     responses((status = 200, body = AgentView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update(
     State(state): State<Arc<AppState>>,
