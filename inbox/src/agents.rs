@@ -175,18 +175,8 @@ impl Store {
         actor: &str,
         id: &str,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let deleted = sqlx::query("DELETE FROM agents WHERE id = $1 AND workspace_id = $2")
-            .bind(id)
-            .bind(workspace)
-            .execute(&mut *transaction)
-            .await?;
-        if deleted.rows_affected() == 0 {
-            return Err(StoreError::NotFound("agent"));
-        }
-        audit::record(&mut transaction, workspace, actor, "agent.delete", id).await?;
-        transaction.commit().await?;
-        Ok(())
+        self.delete_owned("agents", "agent", workspace, actor, id)
+            .await
     }
 }
 

@@ -52,6 +52,35 @@ pub(crate) async fn record(
 }
 
 impl Store {
+    /// Deletes the row `id` of `table` if it is the workspace's, with its audit entry
+    /// (`agent.delete`, `knowledge_base.delete`, ...) in the same transaction; rows that hang
+    /// off it go by cascade.
+    /// `table` is one of the store's own table names, never input.
+    pub(crate) async fn delete_owned(
+        &self,
+        table: &'static str,
+        what: &'static str,
+        workspace: &str,
+        actor: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let deleted = sqlx::query(&format!(
+            "DELETE FROM {table} WHERE id = $1 AND workspace_id = $2"
+        ))
+        .bind(id)
+        .bind(workspace)
+        .execute(&mut *transaction)
+        .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::NotFound(what));
+        }
+        let action = format!("{}.delete", what.replace(' ', "_"));
+        record(&mut transaction, workspace, actor, &action, id).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
     /// The workspace's audit log, newest first.
     pub async fn audit_log(
         &self,

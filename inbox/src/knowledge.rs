@@ -198,26 +198,8 @@ impl Store {
         actor: &str,
         id: &str,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let deleted =
-            sqlx::query("DELETE FROM knowledge_bases WHERE id = $1 AND workspace_id = $2")
-                .bind(id)
-                .bind(workspace)
-                .execute(&mut *transaction)
-                .await?;
-        if deleted.rows_affected() == 0 {
-            return Err(StoreError::NotFound("knowledge base"));
-        }
-        audit::record(
-            &mut transaction,
-            workspace,
-            actor,
-            "knowledge_base.delete",
-            id,
-        )
-        .await?;
-        transaction.commit().await?;
-        Ok(())
+        self.delete_owned("knowledge_bases", "knowledge base", workspace, actor, id)
+            .await
     }
 
     /// Adds a source and the job that will ingest it, in one transaction: a source is never
@@ -297,18 +279,8 @@ impl Store {
         actor: &str,
         id: &str,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let deleted = sqlx::query("DELETE FROM sources WHERE id = $1 AND workspace_id = $2")
-            .bind(id)
-            .bind(workspace)
-            .execute(&mut *transaction)
-            .await?;
-        if deleted.rows_affected() == 0 {
-            return Err(StoreError::NotFound("source"));
-        }
-        audit::record(&mut transaction, workspace, actor, "source.delete", id).await?;
-        transaction.commit().await?;
-        Ok(())
+        self.delete_owned("sources", "source", workspace, actor, id)
+            .await
     }
 
     /// Queues the source to be ingested again (a changed upload, a page that moved on).
@@ -378,21 +350,5 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(updated.rows_affected() > 0)
-    }
-
-    /// Sources by status across the workspace (for dashboards and the demo's wait).
-    pub async fn count_sources(
-        &self,
-        workspace: &str,
-        status: SourceStatus,
-    ) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query("SELECT COUNT(*) FROM sources WHERE workspace_id = $1 AND status = $2")
-                .bind(workspace)
-                .bind(status.as_str())
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?,
-        )
     }
 }
