@@ -33,12 +33,12 @@ async fn the_api_on_postgres() {
     if !common::model_ready() {
         return;
     }
-    let Some(database) = common::service::fresh_postgres_database().await else {
+    let Some(database) = inbox::scratch::scratch_postgres().await.unwrap() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     scenario(dir.path(), &[("SWITCHBOARD_DATABASE__URL", &database.url)]).await;
-    database.drop().await;
+    database.drop().await.unwrap();
 }
 
 async fn scenario(data_dir: &Path, env: &[(&str, &str)]) {

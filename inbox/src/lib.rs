@@ -16,6 +16,8 @@ mod error;
 mod jobs;
 mod knowledge;
 mod migrate;
+#[cfg(feature = "test-support")]
+pub mod scratch;
 mod secret;
 mod store;
 mod turns;

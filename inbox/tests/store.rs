@@ -1,6 +1,5 @@
-//! One storage suite, run on SQLite and on PostgreSQL. The PostgreSQL run creates a fresh
-//! database on the server named by SWITCHBOARD_TEST_POSTGRES (default
-//! postgres://postgres@127.0.0.1:5432/postgres) and skips, saying why, when none answers.
+//! One storage suite, run on SQLite and on PostgreSQL. The PostgreSQL run uses a scratch
+//! database (`inbox::scratch`) and skips, saying why, when no server answers.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -34,9 +33,10 @@ async fn sqlite_passes_the_storage_suite() {
 
 #[tokio::test]
 async fn postgres_passes_the_storage_suite() {
-    let Some((url, database)) = fresh_postgres_database().await else {
+    let Some(database) = inbox::scratch::scratch_postgres().await.unwrap() else {
         return;
     };
+    let url = database.url.clone();
     let store = Store::open(&url).await.unwrap();
     suite(&store).await;
     concurrent_workers_claim_each_job_once(&store).await;
@@ -44,45 +44,7 @@ async fn postgres_passes_the_storage_suite() {
     let reopened = Store::open(&url).await.unwrap();
     assert!(reopened.workspace_named("acme").await.unwrap().is_some());
     reopened.close().await;
-    drop_postgres_database(&database).await;
-}
-
-fn postgres_server() -> String {
-    std::env::var("SWITCHBOARD_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// A new empty database for this run (its URL and name), or None (with the reason printed)
-/// without a server.
-async fn fresh_postgres_database() -> Option<(String, String)> {
-    let server = postgres_server();
-    sqlx::any::install_default_drivers();
-    let admin = match sqlx::AnyPool::connect(&server).await {
-        Ok(pool) => pool,
-        Err(error) => {
-            eprintln!(
-                "skipped: no PostgreSQL at {server} ({error}); set SWITCHBOARD_TEST_POSTGRES"
-            );
-            return None;
-        }
-    };
-    let name = format!("switchboard_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let base = server
-        .rsplit_once('/')
-        .map_or(server.as_str(), |(base, _)| base);
-    Some((format!("{base}/{name}"), name))
-}
-
-async fn drop_postgres_database(name: &str) {
-    let admin = sqlx::AnyPool::connect(&postgres_server()).await.unwrap();
-    sqlx::raw_sql(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .unwrap();
+    database.drop().await.unwrap();
 }
 
 async fn suite(store: &Store) {

@@ -122,8 +122,7 @@ async fn upload(
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<Source>), ApiError> {
     caller.require(Role::TeamAdmin)?;
-    let existing = state.store.sources(caller.workspace(), &id).await?;
-    check_source_count(existing.len() + 1)?;
+    room_for_another_source(&state, caller.workspace(), &id).await?;
     let new_source = receive_file(&state, multipart).await?;
     let source = state
         .store
@@ -154,8 +153,7 @@ async fn add_url(
             "url: {url:?} is not an http(s) URL of at most 2048 characters"
         )));
     }
-    let existing = state.store.sources(caller.workspace(), &id).await?;
-    check_source_count(existing.len() + 1)?;
+    room_for_another_source(&state, caller.workspace(), &id).await?;
     let source = state
         .store
         .create_source(
@@ -266,9 +264,16 @@ async fn replace_file(
     Ok((StatusCode::ACCEPTED, Json(source)))
 }
 
-fn check_source_count(count: usize) -> Result<(), ApiError> {
+/// Refuses a source the knowledge base has no room for (and a knowledge base that is not the
+/// workspace's).
+async fn room_for_another_source(
+    state: &AppState,
+    workspace: &str,
+    knowledge_base: &str,
+) -> Result<(), ApiError> {
+    let existing = state.store.sources(workspace, knowledge_base).await?;
     knowledge::Limits::default()
-        .check_source_count(count)
+        .check_source_count(existing.len() + 1)
         .map_err(|error| ApiError::invalid(format!("knowledge base: {error}")))
 }
 
