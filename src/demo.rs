@@ -13,7 +13,6 @@ use crate::server::AppState;
 
 const WORKSPACE: &str = "demo";
 const KNOWLEDGE_BASE: &str = "Qahwa House FAQ";
-const AGENT: &str = "Qahwa House assistant";
 const AGENT_CONFIG: &str = include_str!("../demo/agent.yaml");
 const ACTOR: &str = "system";
 const DOCUMENTS: &[(&str, &[u8])] = &[
@@ -75,15 +74,15 @@ pub async fn prepare(state: Arc<AppState>, base_url: String) -> anyhow::Result<(
             knowledge_base
         }
     };
+    let mut config = AgentConfig::parse("demo/agent.yaml", AGENT_CONFIG)?;
+    config.knowledge_base = knowledge_base.id.clone();
     let agents = store.agents(&workspace.id).await?;
-    let agent = match agents.into_iter().find(|agent| agent.name == AGENT) {
+    let agent = match agents.into_iter().find(|agent| agent.name == config.name) {
         Some(agent) => agent,
         None => {
-            let mut config = AgentConfig::parse("demo/agent.yaml", AGENT_CONFIG)?;
-            config.knowledge_base = knowledge_base.id.clone();
-            let config = serde_json::to_value(&config)?;
+            let text = serde_json::to_string(&config)?;
             store
-                .create_agent(&workspace.id, ACTOR, AGENT, &config.to_string())
+                .create_agent(&workspace.id, ACTOR, &config.name, &text)
                 .await?
         }
     };
