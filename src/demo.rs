@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use agentflow::AgentConfig;
 use anyhow::Context;
-use inbox::{NewSource, SourceKind, SourceStatus};
+use records::{NewSource, SourceOrigin, SourceStatus};
 
 use crate::server::AppState;
 
@@ -28,12 +28,13 @@ const DOCUMENTS: &[(&str, &[u8])] = &[
 
 /// Sets the demo up against the running service at `base_url` and prints how to use it.
 pub async fn prepare(state: Arc<AppState>, base_url: String) -> anyhow::Result<()> {
-    let store = &state.store;
-    let workspace = match store.workspace_named(WORKSPACE).await? {
+    let store = &state.app.store;
+    let workspace = match store.workspaces().named(WORKSPACE).await? {
         Some(workspace) => workspace,
         None => {
             store
-                .create_workspace(
+                .workspaces()
+                .create(
                     WORKSPACE,
                     &state.config.credits.plan,
                     state.config.credits.allowance,
@@ -41,7 +42,7 @@ pub async fn prepare(state: Arc<AppState>, base_url: String) -> anyhow::Result<(
                 .await?
         }
     };
-    let knowledge_bases = store.knowledge_bases(&workspace.id).await?;
+    let knowledge_bases = store.knowledge_bases().list(&workspace.id).await?;
     let knowledge_base = match knowledge_bases
         .into_iter()
         .find(|knowledge_base| knowledge_base.name == KNOWLEDGE_BASE)
@@ -49,22 +50,25 @@ pub async fn prepare(state: Arc<AppState>, base_url: String) -> anyhow::Result<(
         Some(knowledge_base) => knowledge_base,
         None => {
             let knowledge_base = store
-                .create_knowledge_base(&workspace.id, ACTOR, KNOWLEDGE_BASE)
+                .knowledge_bases()
+                .create(&workspace.id, ACTOR, KNOWLEDGE_BASE)
                 .await?;
             for (name, bytes) in DOCUMENTS {
                 let checksum = state
+                    .app
                     .files
                     .keep_bytes(bytes)
                     .await
                     .with_context(|| format!("keeping {name}"))?;
-                store
-                    .create_source(
+                state
+                    .app
+                    .add_source(
                         &workspace.id,
                         ACTOR,
                         &knowledge_base.id,
                         NewSource {
                             name: (*name).to_string(),
-                            kind: SourceKind::File,
+                            origin: SourceOrigin::File,
                             location: checksum.clone(),
                             checksum: Some(checksum),
                         },
@@ -76,17 +80,21 @@ pub async fn prepare(state: Arc<AppState>, base_url: String) -> anyhow::Result<(
     };
     let mut config = AgentConfig::parse("demo/agent.yaml", AGENT_CONFIG)?;
     config.knowledge_base = knowledge_base.id.clone();
-    let agents = store.agents(&workspace.id).await?;
+    let agents = store.agents().list(&workspace.id).await?;
     let agent = match agents.into_iter().find(|agent| agent.name == config.name) {
         Some(agent) => agent,
         None => {
             let text = serde_json::to_string(&config)?;
             store
-                .create_agent(&workspace.id, ACTOR, &config.name, &text)
+                .agents()
+                .create(&workspace.id, ACTOR, &config.name, &text)
                 .await?
         }
     };
-    let key = store.create_api_key(&workspace.id, ACTOR, "demo").await?;
+    let key = store
+        .api_keys()
+        .create(&workspace.id, ACTOR, "demo")
+        .await?;
     wait_for_sources(&state, &workspace.id, &knowledge_base.id).await?;
     println!(
         "\nThe demo is ready at {base_url}\n\n  workspace  {workspace}\n  agent      {agent}\n  API key    {key}   (shown once)\n\nAsk it something:\n\n  curl -s {base_url}/v1/agents/{agent}/messages -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"message\": \"Can I return an opened bag of coffee?\"}}'\n\n  curl -s {base_url}/v1/agents/{agent}/messages -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"message\": \"متى يفتح المقهى يوم الجمعة؟\"}}'\n\nThe API is described at {base_url}/openapi.json\n",
@@ -104,7 +112,12 @@ async fn wait_for_sources(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
-        let sources = state.store.sources(workspace, knowledge_base).await?;
+        let sources = state
+            .app
+            .store
+            .sources()
+            .list(workspace, knowledge_base)
+            .await?;
         if let Some(failed) = sources
             .iter()
             .find(|source| source.status == SourceStatus::Failed)

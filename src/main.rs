@@ -1,19 +1,12 @@
-//! Switchboard: one binary for the whole platform. It only wires the domain crates together.
-
-mod cli;
-mod config;
-mod demo;
-mod files;
-mod ingestion;
-mod retrieval;
-mod server;
+//! Switchboard: one binary for the whole platform. It only wires the crates together.
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use switchboard::cli::Command;
 
 fn main() -> ExitCode {
-    let command = cli::Command::parse();
+    let command = Command::parse();
     match command.run() {
         Ok(code) => code,
         Err(error) => {

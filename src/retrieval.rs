@@ -1,5 +1,5 @@
 //! The retrieval stack every entry point opens the same way (the embedding model, the vector
-//! index in a directory or on a Qdrant server), and the one way documents become chunks.
+//! index in a directory or on a Qdrant server).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,11 +8,6 @@ use anyhow::Context;
 use knowledge::embed::{Embedder, EmbedderConfig};
 use knowledge::index::{EdgeIndex, ServerIndex, VectorIndex};
 use knowledge::retrieve::Retrieval;
-use knowledge::{Chunk, Document, chunk_by_tokens};
-
-/// Chunk size in tokens of the embedding model, and the overlap between neighbours.
-pub const CHUNK_TOKENS: usize = 256;
-pub const OVERLAP_TOKENS: usize = 32;
 
 /// The collection a Qdrant server keeps the service's points in.
 const SERVER_COLLECTION: &str = "switchboard";
@@ -31,17 +26,6 @@ pub fn open(dir: &Path, qdrant_url: Option<&str>) -> anyhow::Result<Arc<Retrieva
         None => Arc::new(EdgeIndex::open(&dir.join("index"), embedder.dimension())?),
     };
     Ok(Arc::new(Retrieval::new(embedder, index)))
-}
-
-/// A document's chunks, sized in the embedding model's tokens.
-pub fn chunks(retrieval: &Retrieval, source_id: &str, document: &Document) -> Vec<Chunk> {
-    chunk_by_tokens(
-        source_id,
-        document,
-        retrieval.embedder().tokenizer(),
-        CHUNK_TOKENS,
-        OVERLAP_TOKENS,
-    )
 }
 
 /// A directory records the model that embedded it, and refuses to be read with another:

@@ -108,7 +108,9 @@ fn knowledge() -> Option<Knowledge> {
         let document = knowledge::parse(name, bytes, &Limits::default()).unwrap();
         let chunks = chunk_by_tokens(name, &document, embedder.tokenizer(), 256, 32);
         retrieval
-            .index_source(&scope, name, &chunks, &mut |_| {})
+            .index_source(&scope, name, &chunks, &mut |_| {
+                std::ops::ControlFlow::Continue(())
+            })
             .unwrap();
     }
     Some(Knowledge {

@@ -166,7 +166,7 @@ fn an_agent_generates_through_a_real_model_and_checks_what_it_said() {
             &Scope::new("local", "default"),
             "faq.md",
             &chunks,
-            &mut |_| {},
+            &mut |_| std::ops::ControlFlow::Continue(()),
         )
         .unwrap();
     let llm: Arc<dyn LlmClient> = Arc::new(client(&server));

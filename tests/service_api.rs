@@ -33,7 +33,7 @@ async fn the_api_on_postgres() {
     if !common::model_ready() {
         return;
     }
-    let Some(database) = inbox::scratch::scratch_postgres().await.unwrap() else {
+    let Some(database) = records::scratch::scratch_postgres().await.unwrap() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

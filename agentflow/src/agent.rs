@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use knowledge::embed::{EmbedError, Embedder, Role, cosine};
+use knowledge::embed::{EmbedError, Embedder, TextRole, cosine};
 use knowledge::index::Scope;
 use knowledge::lexical::Lexical;
 use knowledge::retrieve::{Confidence, Passage, Retrieval, RetrieveError, SearchOptions};
@@ -55,9 +55,19 @@ pub enum AgentError {
     WritingAssistantNeedsLlm,
     #[error("there is no customer message to suggest replies to")]
     NothingToReplyTo,
+    /// The blocking half of a turn panicked or was cancelled.
+    #[error("the turn was interrupted: {0}")]
+    Interrupted(String),
 }
 
+/// An agent, cheap to clone: its parts are shared, so each half of a turn can run on a
+/// blocking thread of its own.
+#[derive(Clone)]
 pub struct Agent {
+    parts: Arc<AgentParts>,
+}
+
+struct AgentParts {
     config: AgentConfig,
     retrieval: Arc<Retrieval>,
     llm: Option<Arc<dyn LlmClient>>,
@@ -72,10 +82,44 @@ pub struct Agent {
 impl std::fmt::Debug for Agent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Agent")
-            .field("name", &self.config.name)
-            .field("llm", &self.llm.as_ref().map(|llm| llm.model().to_string()))
+            .field("name", &self.parts.config.name)
+            .field(
+                "llm",
+                &self.parts.llm.as_ref().map(|llm| llm.model().to_string()),
+            )
             .finish_non_exhaustive()
     }
+}
+
+/// What the first half of a turn leaves: a turn already decided, or what a reply is written
+/// from.
+enum Prepared {
+    Decided(Turn),
+    Draft(Draft),
+}
+
+struct Draft {
+    turn: TurnBuilder,
+    context: Context,
+    evidence: Evidence,
+    query: String,
+    query_vector: Vec<f32>,
+}
+
+/// What suggestions are chosen from and checked against.
+struct Grounds {
+    context: Context,
+    evidence: Evidence,
+    extracted: Vec<String>,
+}
+
+/// Runs CPU-bound work of a turn on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AgentError> + Send + 'static,
+) -> Result<T, AgentError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| AgentError::Interrupted(error.to_string()))?
 }
 
 /// The passages of one retrieval, cleaned of injected instructions, with their evidence.
@@ -107,7 +151,7 @@ impl Agent {
             .iter()
             .map(|answer| answer.question.as_str())
             .collect();
-        let custom_questions = embedder.embed(&questions, Role::Query, &mut |_| {})?;
+        let custom_questions = embedder.embed(&questions, TextRole::Query, &mut |_| {})?;
         let examples: Vec<(usize, &str)> = config
             .handoff
             .rules
@@ -120,40 +164,76 @@ impl Agent {
             })
             .collect();
         let texts: Vec<&str> = examples.iter().map(|(_, text)| *text).collect();
-        let vectors = embedder.embed(&texts, Role::Query, &mut |_| {})?;
+        let vectors = embedder.embed(&texts, TextRole::Query, &mut |_| {})?;
         let rule_examples = examples
             .iter()
             .map(|(index, _)| *index)
             .zip(vectors)
             .collect();
         Ok(Agent {
-            qualifier: config.lead.as_ref().map(Qualifier::new),
-            config,
-            retrieval,
-            llm,
-            lexical: Lexical::new(),
-            custom_questions,
-            rule_examples,
+            parts: Arc::new(AgentParts {
+                qualifier: config.lead.as_ref().map(Qualifier::new),
+                config,
+                retrieval,
+                llm,
+                lexical: Lexical::new(),
+                custom_questions,
+                rule_examples,
+            }),
         })
     }
 
     pub fn config(&self) -> &AgentConfig {
-        &self.config
+        &self.parts.config
     }
 
     /// The model the agent embeds with (evals compare answers with it).
     pub fn embedder(&self) -> &Embedder {
-        self.retrieval.embedder()
+        self.parts.retrieval.embedder()
     }
 
     /// Runs one turn. With `tokens`, a model's reply streams into it as it is generated;
     /// what the customer is sent is only ever the returned turn's (checked) text.
+    ///
+    /// The turn's CPU work (embedding, retrieval, choosing and checking sentences) runs on
+    /// tokio's blocking pool in two halves around the model call, so an async caller's
+    /// threads stay free and a blocking vector index is only ever called from a blocking
+    /// thread. It must be awaited inside a tokio runtime.
     pub async fn answer(
         &self,
         request: &TurnRequest,
         tokens: Option<TokenSink<'_>>,
     ) -> Result<Turn, AgentError> {
-        let mut turn = TurnBuilder::new(request, &self.config);
+        let agent = self.clone();
+        let owned = request.clone();
+        let draft = match blocking(move || agent.prepare(&owned)).await? {
+            Prepared::Decided(turn) => return Ok(turn),
+            Prepared::Draft(draft) => draft,
+        };
+        let step = Instant::now();
+        let mut failure = None;
+        let generated = match &self.parts.llm {
+            Some(llm) => match self
+                .generate(llm.as_ref(), request, &draft.context, tokens)
+                .await
+            {
+                Ok(text) => Some(text),
+                Err(error) => {
+                    failure = Some(format!("the model failed ({error}); answered extractively"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let agent = self.clone();
+        blocking(move || Ok(agent.conclude(draft, generated, failure, step))).await?
+    }
+
+    /// The first half of a turn, up to what generation needs: guardrails, triggers, custom
+    /// answers, retrieval, the confidence gate and the evidence.
+    fn prepare(&self, request: &TurnRequest) -> Result<Prepared, AgentError> {
+        let config = &self.parts.config;
+        let mut turn = TurnBuilder::new(request, config);
         let message = request.message.trim();
         let language = turn.language;
 
@@ -162,50 +242,63 @@ impl Agent {
         if let Some(phrase) = guardrails::injection(message) {
             turn.hit(Guardrail::PromptInjection, Stage::Input, &phrase);
             turn.trace.record("input_guardrails", step);
-            return Ok(turn.fixed(refusal(language), "prompt injection"));
+            return Ok(Prepared::Decided(
+                turn.fixed(refusal(language), "prompt injection"),
+            ));
         }
-        if self.config.guardrails.refuse_personal_data
+        if config.guardrails.refuse_personal_data
             && let Some(phrase) = guardrails::personal_data_request(message)
         {
             turn.hit(Guardrail::PersonalData, Stage::Input, &phrase);
             turn.trace.record("input_guardrails", step);
-            return Ok(turn.fixed(personal_data_refusal(language), "personal data request"));
+            return Ok(Prepared::Decided(
+                turn.fixed(personal_data_refusal(language), "personal data request"),
+            ));
         }
         if let Some((topic, keyword)) =
-            guardrails::blocked_topic(message, &self.config.guardrails.blocked_topics)
+            guardrails::blocked_topic(message, &config.guardrails.blocked_topics)
         {
             turn.hit(Guardrail::BlockedTopic, Stage::Input, &keyword);
             turn.trace.record("input_guardrails", step);
-            let team = self.config.handoff.default_team.clone();
+            let team = config.handoff.default_team.clone();
             let reason = HandoffReason::BlockedTopic {
                 topic: topic.name.clone(),
             };
-            return Ok(turn.handoff(team, reason, &format!("blocked topic {}", topic.name)));
+            return Ok(Prepared::Decided(turn.handoff(
+                team,
+                reason,
+                &format!("blocked topic {}", topic.name),
+            )));
         }
         turn.trace.record("input_guardrails", step);
 
         // Handoff triggers in the message, and qualification.
         let step = Instant::now();
         let question_vector = self.embedder().embed_query(message)?;
-        if let Some(qualifier) = &self.qualifier {
+        if let Some(qualifier) = &self.parts.qualifier {
             let found = qualifier.qualify(message, &request.contact.fields);
             turn.contact_updates = found.updates;
             turn.lead_score = Some(found.score);
             if found.became_hot {
                 turn.trace.record("handoff_triggers", step);
-                let team = self.config.handoff.sales_team.clone();
-                return Ok(turn.handoff(team, HandoffReason::HotLead, "hot lead"));
+                let team = config.handoff.sales_team.clone();
+                return Ok(Prepared::Decided(turn.handoff(
+                    team,
+                    HandoffReason::HotLead,
+                    "hot lead",
+                )));
             }
         }
         if let Some((team, reason, why)) = self.message_trigger(message, &question_vector) {
             turn.trace.record("handoff_triggers", step);
-            return Ok(turn.handoff(team, reason, &why));
+            return Ok(Prepared::Decided(turn.handoff(team, reason, &why)));
         }
         turn.trace.record("handoff_triggers", step);
 
         // Custom answers.
         let step = Instant::now();
         let best_custom = self
+            .parts
             .custom_questions
             .iter()
             .map(|vector| cosine(&question_vector, vector))
@@ -213,24 +306,24 @@ impl Agent {
             .max_by(|a, b| a.1.total_cmp(&b.1));
         turn.trace.record("custom_answers", step);
         if let Some((index, similarity)) = best_custom
-            && similarity >= self.config.custom_answer_threshold
+            && similarity >= config.custom_answer_threshold
         {
-            let custom = &self.config.custom_answers[index];
+            let custom = &config.custom_answers[index];
             turn.trace.decided_by = Some(format!(
                 "custom answer {:?} (cosine {similarity:.3})",
                 custom.question
             ));
-            return Ok(turn.reply(Reply {
+            return Ok(Prepared::Decided(turn.reply(Reply {
                 text: custom.answer.clone(),
                 citations: Vec::new(),
                 origin: ReplyOrigin::CustomAnswer,
                 unanswered: false,
-            }));
+            })));
         }
 
         // Retrieval and the confidence gate.
         let step = Instant::now();
-        let query = request.retrieval_query(self.config.memory);
+        let query = request.retrieval_query(config.memory);
         let query_vector = if query == message {
             question_vector.clone()
         } else {
@@ -239,34 +332,52 @@ impl Agent {
         let context = self.retrieve(request, &query, query_vector.clone(), &mut turn)?;
         turn.trace.retrieval_query = Some(query.clone());
         turn.trace.record("retrieval", step);
-        if context.passages.is_empty()
-            || context.confidence.value() < self.config.handoff.min_confidence
+        if context.passages.is_empty() || context.confidence.value() < config.handoff.min_confidence
         {
             let unanswered = request.unanswered_in_a_row() + 1;
-            if unanswered >= self.config.handoff.low_confidence_turns {
-                let team = self.config.handoff.default_team.clone();
+            if unanswered >= config.handoff.low_confidence_turns {
+                let team = config.handoff.default_team.clone();
                 let why = format!("{unanswered} questions in a row the knowledge does not answer");
-                return Ok(turn.handoff(team, HandoffReason::LowConfidence, &why));
+                return Ok(Prepared::Decided(turn.handoff(
+                    team,
+                    HandoffReason::LowConfidence,
+                    &why,
+                )));
             }
             turn.trace.decided_by = Some("low retrieval confidence: asked to rephrase".into());
-            return Ok(turn.fixed_unanswered(rephrase(language)));
+            return Ok(Prepared::Decided(turn.fixed_unanswered(rephrase(language))));
         }
+        let evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &context.texts())?;
+        Ok(Prepared::Draft(Draft {
+            turn,
+            context,
+            evidence,
+            query,
+            query_vector,
+        }))
+    }
 
-        // Generation.
-        let step = Instant::now();
-        let texts = context.texts();
-        let evidence = Evidence::gather(self.embedder(), &self.lexical, &texts)?;
-        let generated = match &self.llm {
-            Some(llm) => match self.generate(llm.as_ref(), request, &context, tokens).await {
-                Ok(text) => Some(text),
-                Err(error) => {
-                    turn.trace.decided_by =
-                        Some(format!("the model failed ({error}); answered extractively"));
-                    None
-                }
-            },
-            None => None,
-        };
+    /// The second half of a turn: the reply (the model's, or chosen sentences), the output
+    /// guardrails and groundedness.
+    fn conclude(
+        &self,
+        draft: Draft,
+        generated: Option<String>,
+        failure: Option<String>,
+        step: Instant,
+    ) -> Result<Turn, AgentError> {
+        let config = &self.parts.config;
+        let Draft {
+            mut turn,
+            context,
+            evidence,
+            query,
+            query_vector,
+        } = draft;
+        let language = turn.language;
+        if failure.is_some() {
+            turn.trace.decided_by = failure;
+        }
         let (text, origin) = match generated {
             Some(text) => (text, ReplyOrigin::Generated),
             None => (
@@ -278,12 +389,13 @@ impl Agent {
 
         // Output guardrails and groundedness.
         let step = Instant::now();
+        let texts = context.texts();
         if let Some((topic, keyword)) =
-            guardrails::blocked_topic(&text, &self.config.guardrails.blocked_topics)
+            guardrails::blocked_topic(&text, &config.guardrails.blocked_topics)
         {
             turn.hit(Guardrail::BlockedTopic, Stage::Output, &keyword);
             turn.trace.record("output_guardrails", step);
-            let team = self.config.handoff.default_team.clone();
+            let team = config.handoff.default_team.clone();
             let reason = HandoffReason::BlockedTopic {
                 topic: topic.name.clone(),
             };
@@ -297,7 +409,7 @@ impl Agent {
         for kind in redacted {
             turn.hit(Guardrail::PiiRedacted, Stage::Output, kind);
         }
-        let grounding = grounding::check(self.embedder(), &self.lexical, &evidence, &text)?;
+        let grounding = grounding::check(self.embedder(), &self.parts.lexical, &evidence, &text)?;
         turn.trace.record("output_guardrails", step);
         turn.trace.grounding = grounding.sentences.clone();
         if !grounding.grounded {
@@ -316,7 +428,7 @@ impl Agent {
                     format!("unsupported: {}", unsupported.join(" | "))
                 },
             );
-            let team = self.config.handoff.default_team.clone();
+            let team = config.handoff.default_team.clone();
             let mut turn = turn.handoff(team, HandoffReason::Ungrounded, "no grounded answer");
             if let Action::Handoff(handoff) = &mut turn.action {
                 handoff.message = handoff::dont_know(language).to_string();
@@ -338,7 +450,7 @@ impl Agent {
         message: &str,
         vector: &[f32],
     ) -> Option<(String, HandoffReason, String)> {
-        let handoff = &self.config.handoff;
+        let handoff = &self.parts.config.handoff;
         if handoff::asks_for_human(message) {
             return Some((
                 handoff.default_team.clone(),
@@ -363,6 +475,7 @@ impl Agent {
             ));
         }
         let (index, similarity) = self
+            .parts
             .rule_examples
             .iter()
             .map(|(index, example)| (*index, cosine(vector, example)))
@@ -385,12 +498,13 @@ impl Agent {
         vector: Vec<f32>,
         turn: &mut TurnBuilder,
     ) -> Result<Context, AgentError> {
-        let scope = Scope::new(&request.workspace, &self.config.knowledge_base);
+        let scope = Scope::new(&request.workspace, &self.parts.config.knowledge_base);
         let options = SearchOptions {
-            limit: self.config.response_length.passages(),
+            limit: self.parts.config.response_length.passages(),
             ..SearchOptions::default()
         };
         let mut passages = self
+            .parts
             .retrieval
             .search_embedded(&scope, query, vector, &options)?;
         for passage in &mut passages {
@@ -405,7 +519,7 @@ impl Agent {
             passage.chunk.text = clean;
         }
         passages.retain(|passage| !passage.chunk.text.trim().is_empty());
-        let confidence = self.retrieval.confidence(query, &passages);
+        let confidence = self.parts.retrieval.confidence(query, &passages);
         turn.trace.confidence = Some(confidence);
         turn.trace.retrieved = passages
             .iter()
@@ -432,15 +546,18 @@ impl Agent {
         context: &Context,
         tokens: Option<TokenSink<'_>>,
     ) -> Result<String, LlmError> {
-        let language = prompt::reply_language(&self.config, &request.message);
+        let language = prompt::reply_language(&self.parts.config, &request.message);
         let system = numbered(&context.passages, |numbered| {
-            prompt::answer_system_prompt(&self.config, &language, numbered)
+            prompt::answer_system_prompt(&self.parts.config, &language, numbered)
         });
-        let messages =
-            prompt::conversation(system, request.recent(self.config.memory), &request.message);
+        let messages = prompt::conversation(
+            system,
+            request.recent(self.parts.config.memory),
+            &request.message,
+        );
         let request = LlmRequest {
             messages,
-            max_tokens: self.config.response_length.max_tokens(),
+            max_tokens: self.parts.config.response_length.max_tokens(),
         };
         // The sink outlives this request: lend it for the call only.
         let mut tokens = tokens;
@@ -459,13 +576,13 @@ impl Agent {
         message: &str,
         language: Language,
     ) -> String {
-        let question_terms = terms(&self.lexical, message);
+        let question_terms = terms(&self.parts.lexical, message);
         let picks = extractive::choose(
             evidence,
             question_vector,
             &question_terms,
             language,
-            self.config.response_length.sentences(),
+            self.parts.config.response_length.sentences(),
         );
         picks
             .iter()
@@ -478,83 +595,123 @@ impl Agent {
     }
 
     /// Smart reply: up to three replies a human agent may send to the customer's last message,
-    /// each grounded in the knowledge. One credit per suggestion produced.
+    /// each grounded in the knowledge. One credit per suggestion produced. Like a turn, its CPU
+    /// work runs on the blocking pool around the model call.
     pub async fn suggest_replies(&self, request: &TurnRequest) -> Result<Suggestions, AgentError> {
-        let message = request.message.trim();
-        if message.is_empty() {
+        if request.message.trim().is_empty() {
             return Err(AgentError::NothingToReplyTo);
         }
-        let mut turn = TurnBuilder::new(request, &self.config);
-        let query = request.retrieval_query(self.config.memory);
+        let agent = self.clone();
+        let owned = request.clone();
+        let Some(grounds) = blocking(move || agent.suggestion_grounds(&owned)).await? else {
+            return Ok(Suggestions::default());
+        };
+        let candidates = match &self.parts.llm {
+            Some(llm) => {
+                self.suggested_by_model(llm.as_ref(), request, &grounds.context)
+                    .await?
+            }
+            None => grounds.extracted.clone(),
+        };
+        let agent = self.clone();
+        blocking(move || agent.checked_suggestions(&grounds, candidates)).await
+    }
+
+    /// The passages suggestions rest on, their evidence, and one extracted sentence per
+    /// passage; `None` when the knowledge does not answer.
+    fn suggestion_grounds(&self, request: &TurnRequest) -> Result<Option<Grounds>, AgentError> {
+        let message = request.message.trim();
+        let mut turn = TurnBuilder::new(request, &self.parts.config);
+        let query = request.retrieval_query(self.parts.config.memory);
         let question_vector = self.embedder().embed_query(&query)?;
         let context = self.retrieve(request, &query, question_vector.clone(), &mut turn)?;
         if context.passages.is_empty()
-            || context.confidence.value() < self.config.handoff.min_confidence
+            || context.confidence.value() < self.parts.config.handoff.min_confidence
         {
-            return Ok(Suggestions::default());
+            return Ok(None);
         }
-        let texts = context.texts();
-        let evidence = Evidence::gather(self.embedder(), &self.lexical, &texts)?;
-        let candidates: Vec<String> = match &self.llm {
-            Some(llm) => {
-                let language = prompt::reply_language(&self.config, message);
-                let system = numbered(&context.passages, |numbered| {
-                    prompt::suggestions_prompt(&self.config, &language, numbered, SMART_REPLIES)
-                });
-                let messages =
-                    prompt::conversation(system, request.recent(self.config.memory), message);
-                let reply = llm
-                    .complete(
-                        &LlmRequest {
-                            messages,
-                            max_tokens: 300,
-                        },
-                        None,
-                    )
-                    .await?;
-                reply
-                    .lines()
-                    .filter_map(|line| {
-                        line.trim()
-                            .strip_prefix("- ")
-                            .or_else(|| line.trim().strip_prefix("* "))
-                    })
-                    .map(|line| line.trim().to_string())
-                    .filter(|line| !line.is_empty())
-                    .collect()
+        let evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &context.texts())?;
+        // One suggestion per passage: its sentence that best answers the message.
+        let question_terms = terms(&self.parts.lexical, message);
+        let picks = extractive::choose(
+            &evidence,
+            &question_vector,
+            &question_terms,
+            Language::of(message),
+            usize::MAX,
+        );
+        let mut extracted: Vec<String> = Vec::new();
+        let mut used = Vec::new();
+        for pick in picks {
+            let sentence = &evidence.sentences[pick.sentence];
+            if !used.contains(&sentence.passage) {
+                used.push(sentence.passage);
+                extracted.push(cite(&sentence.text, sentence.passage + 1));
             }
-            None => {
-                // One suggestion per passage: its sentence that best answers the message.
-                let question_terms = terms(&self.lexical, message);
-                let picks = extractive::choose(
-                    &evidence,
-                    &question_vector,
-                    &question_terms,
-                    Language::of(message),
-                    usize::MAX,
-                );
-                let mut by_passage: Vec<String> = Vec::new();
-                let mut used = Vec::new();
-                for pick in picks {
-                    let sentence = &evidence.sentences[pick.sentence];
-                    if !used.contains(&sentence.passage) {
-                        used.push(sentence.passage);
-                        by_passage.push(cite(&sentence.text, sentence.passage + 1));
-                    }
-                }
-                by_passage
-            }
-        };
+        }
+        Ok(Some(Grounds {
+            context,
+            evidence,
+            extracted,
+        }))
+    }
+
+    async fn suggested_by_model(
+        &self,
+        llm: &dyn LlmClient,
+        request: &TurnRequest,
+        context: &Context,
+    ) -> Result<Vec<String>, AgentError> {
+        let message = request.message.trim();
+        let language = prompt::reply_language(&self.parts.config, message);
+        let system = numbered(&context.passages, |numbered| {
+            prompt::suggestions_prompt(&self.parts.config, &language, numbered, SMART_REPLIES)
+        });
+        let messages =
+            prompt::conversation(system, request.recent(self.parts.config.memory), message);
+        let reply = llm
+            .complete(
+                &LlmRequest {
+                    messages,
+                    max_tokens: 300,
+                },
+                None,
+            )
+            .await?;
+        Ok(reply
+            .lines()
+            .filter_map(|line| {
+                line.trim()
+                    .strip_prefix("- ")
+                    .or_else(|| line.trim().strip_prefix("* "))
+            })
+            .map(|line| line.trim().to_string())
+            .filter(|line| !line.is_empty())
+            .collect())
+    }
+
+    /// The candidates that pass the output guardrails and groundedness, with their citations.
+    fn checked_suggestions(
+        &self,
+        grounds: &Grounds,
+        candidates: Vec<String>,
+    ) -> Result<Suggestions, AgentError> {
+        let texts = grounds.context.texts();
         let mut replies = Vec::new();
         for candidate in candidates.into_iter().take(SMART_REPLIES) {
             let (text, _) = guardrails::redact_pii(&candidate, &texts);
-            let grounding = grounding::check(self.embedder(), &self.lexical, &evidence, &text)?;
+            let grounding = grounding::check(
+                self.embedder(),
+                &self.parts.lexical,
+                &grounds.evidence,
+                &text,
+            )?;
             if grounding.grounded {
-                let citations = citations(&text, &context.passages, &grounding);
+                let citations = citations(&text, &grounds.context.passages, &grounding);
                 replies.push(Reply {
                     text,
                     citations,
-                    origin: if self.llm.is_some() {
+                    origin: if self.parts.llm.is_some() {
                         ReplyOrigin::Generated
                     } else {
                         ReplyOrigin::Extractive
@@ -571,7 +728,7 @@ impl Agent {
 
     /// The writing assistant: a human agent's draft, polished to `tone`. One credit.
     pub async fn polish(&self, draft: &str, tone: &str) -> Result<Polished, AgentError> {
-        polish(self.llm.as_deref(), draft, tone).await
+        polish(self.parts.llm.as_deref(), draft, tone).await
     }
 }
 

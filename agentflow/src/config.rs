@@ -29,7 +29,7 @@ pub const DEFAULT_RULE_THRESHOLD: f32 = 0.92;
 pub struct AgentConfig {
     pub name: String,
     #[serde(default)]
-    pub role: Role,
+    pub role: AgentRole,
     #[serde(default)]
     pub goal: String,
     #[serde(default)]
@@ -62,7 +62,7 @@ pub struct AgentConfig {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Role {
+pub enum AgentRole {
     Sales,
     #[default]
     Support,
@@ -333,7 +333,7 @@ impl AgentConfig {
     pub fn default_support(knowledge_base: &str) -> Self {
         AgentConfig {
             name: "Support".to_string(),
-            role: Role::Support,
+            role: AgentRole::Support,
             goal: "Answer customers' questions from the business's knowledge.".to_string(),
             tone: Tone::Professional,
             response_length: ResponseLength::Medium,
@@ -547,7 +547,7 @@ lead:
     #[test]
     fn a_full_agent_loads_with_its_defaults_filled_in() {
         let agent = AgentConfig::parse("sales.yaml", SALES_AGENT).unwrap();
-        assert_eq!(agent.role, Role::Sales);
+        assert_eq!(agent.role, AgentRole::Sales);
         assert_eq!(agent.tone, Tone::Custom("warm but brief".into()));
         assert_eq!(agent.response_length, ResponseLength::Short);
         assert_eq!(agent.guardrails.blocked_topics[0].keywords, ["politics"]);

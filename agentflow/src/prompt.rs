@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::config::{AgentConfig, ResponseLength, Role};
+use crate::config::{AgentConfig, AgentRole, ResponseLength};
 use crate::conversation::{Author, Message};
 use crate::llm::{ChatMessage, ChatRole};
 use crate::text::{Language, excerpt};
@@ -32,9 +32,9 @@ pub fn answer_system_prompt(
         "You are {}, the {} assistant of this business. {}",
         agent.name,
         match agent.role {
-            Role::Sales => "sales",
-            Role::Support => "customer support",
-            Role::Custom => "customer",
+            AgentRole::Sales => "sales",
+            AgentRole::Support => "customer support",
+            AgentRole::Custom => "customer",
         },
         agent.goal
     )];

@@ -7,7 +7,7 @@ use std::time::Instant;
 use agentflow::TurnRequest;
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use knowledge::embed::{Embedder, Role, cosine};
+use knowledge::embed::{Embedder, TextRole, cosine};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -128,7 +128,7 @@ async fn run_case(case: &Case, answerer: &dyn Answerer, embedder: &Embedder) -> 
         (Some(similar), None) => embedder
             .embed(
                 &[customer_text(&turn), similar.answer.as_str()],
-                Role::Passage,
+                TextRole::Passage,
                 &mut |_| {},
             )
             .ok()

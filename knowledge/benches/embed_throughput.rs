@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use knowledge::embed::{Embedder, EmbedderConfig, Role};
+use knowledge::embed::{Embedder, EmbedderConfig, TextRole};
 use knowledge::{Limits, chunk_by_tokens, parse};
 
 const PER_LANGUAGE: usize = 500;
@@ -90,7 +90,7 @@ fn main() {
     let baseline_rss = peak_rss_mb();
     let started = Instant::now();
     let vectors = embedder
-        .embed(&chunks, Role::Passage, &mut |_| {})
+        .embed(&chunks, TextRole::Passage, &mut |_| {})
         .expect("embedding works");
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(vectors.len(), chunks.len());

@@ -145,7 +145,7 @@ pub fn hub_model(name: &str) -> Option<EmbeddingModel> {
 
 /// Whether a text is asked or stored: e5 embeds the two differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub enum TextRole {
     Query,
     Passage,
 }
@@ -161,10 +161,10 @@ struct Prompts {
 }
 
 impl Prompts {
-    fn prefix(&self, role: Role) -> &str {
+    fn prefix(&self, role: TextRole) -> &str {
         match role {
-            Role::Query => &self.query,
-            Role::Passage => &self.passage,
+            TextRole::Query => &self.query,
+            TextRole::Passage => &self.passage,
         }
     }
 }
@@ -172,13 +172,27 @@ impl Prompts {
 pub struct Embedder {
     /// What an index built with this model records.
     name: String,
-    model: Mutex<TextEmbedding>,
+    model: Model,
     sentences: Mutex<SentenceCache>,
     tokenizer: tokenizers::Tokenizer,
     config: EmbedderConfig,
     dimension: usize,
     prompts: Prompts,
 }
+
+enum Model {
+    Onnx(Box<Mutex<TextEmbedding>>),
+    /// Feature hashing of the words: deterministic and free, with no sense of meaning. For
+    /// tests that exercise the service rather than retrieval (`Embedder::deterministic`).
+    Hashed,
+}
+
+/// The name an index built by the deterministic embedder records.
+pub const DETERMINISTIC_MODEL: &str = "deterministic-hashing";
+
+/// A whitespace tokenizer with no vocabulary: every word one token, so chunks are sized in
+/// words.
+const WORD_TOKENIZER: &str = r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"normalizer":null,"pre_tokenizer":{"type":"Whitespace"},"post_processor":null,"decoder":null,"model":{"type":"WordLevel","vocab":{"[UNK]":0},"unk_token":"[UNK]"}}"#;
 
 impl std::fmt::Debug for Embedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -261,13 +275,30 @@ impl Embedder {
                 .model_dir
                 .file_name()
                 .map_or_else(String::new, |name| name.to_string_lossy().into_owned()),
-            model: Mutex::new(model),
+            model: Model::Onnx(Box::new(Mutex::new(model))),
             sentences: Mutex::new(SentenceCache::new(config.sentence_cache)),
             tokenizer,
             config,
             dimension,
             prompts,
         })
+    }
+
+    /// An embedder that needs no model: each word hashed to a signed position of a vector of
+    /// `dimension`, normalised. The same text always gives the same vector and shared words
+    /// make texts close, but meaning does not: for tests of everything around retrieval.
+    pub fn deterministic(dimension: usize) -> Self {
+        let tokenizer = tokenizers::Tokenizer::from_bytes(WORD_TOKENIZER.as_bytes())
+            .unwrap_or_else(|error| unreachable!("the built-in word tokenizer parses: {error}"));
+        Embedder {
+            name: DETERMINISTIC_MODEL.to_string(),
+            model: Model::Hashed,
+            sentences: Mutex::new(SentenceCache::new(0)),
+            tokenizer,
+            config: EmbedderConfig::from_environment(),
+            dimension: dimension.max(1),
+            prompts: Prompts::default(),
+        }
     }
 
     /// The model's folder name, or its hub code: what an index built with it records.
@@ -310,7 +341,7 @@ impl Embedder {
         Ok(Embedder {
             name: code,
             tokenizer: model.tokenizer.clone(),
-            model: Mutex::new(model),
+            model: Model::Onnx(Box::new(Mutex::new(model))),
             sentences: Mutex::new(SentenceCache::new(config.sentence_cache)),
             config,
             dimension,
@@ -328,7 +359,7 @@ impl Embedder {
     }
 
     pub fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        let mut vectors = self.embed(&[text], Role::Query, &mut |_| {})?;
+        let mut vectors = self.embed(&[text], TextRole::Query, &mut |_| {})?;
         vectors
             .pop()
             .ok_or_else(|| EmbedError::Inference("no vector returned".into()))
@@ -339,7 +370,7 @@ impl Embedder {
     pub fn embed<S: AsRef<str>>(
         &self,
         texts: &[S],
-        role: Role,
+        role: TextRole,
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let prefixed: Vec<String> = texts
@@ -358,10 +389,14 @@ impl Embedder {
         let mut order: Vec<usize> = (0..prefixed.len()).collect();
         order.sort_by_key(|&index| lengths[index]);
         let mut vectors: Vec<Option<Vec<f32>>> = vec![None; prefixed.len()];
-        let mut model = self
-            .model
-            .lock()
-            .map_err(|_| EmbedError::Inference("the model lock was poisoned".into()))?;
+        let mut model = match &self.model {
+            Model::Onnx(model) => Some(
+                model
+                    .lock()
+                    .map_err(|_| EmbedError::Inference("the model lock was poisoned".into()))?,
+            ),
+            Model::Hashed => None,
+        };
         let mut done = 0;
         let mut start = 0;
         while start < order.len() {
@@ -376,9 +411,15 @@ impl Embedder {
                 .iter()
                 .map(|&index| prefixed[index].as_str())
                 .collect();
-            let embedded = model
-                .embed(&batch, Some(batch.len()))
-                .map_err(|error| EmbedError::Inference(error.to_string()))?;
+            let embedded = match model.as_mut() {
+                Some(model) => model
+                    .embed(&batch, Some(batch.len()))
+                    .map_err(|error| EmbedError::Inference(error.to_string()))?,
+                None => batch
+                    .iter()
+                    .map(|text| hashed(text, self.dimension))
+                    .collect(),
+            };
             for (&index, vector) in order[start..end].iter().zip(embedded) {
                 vectors[index] = Some(vector);
             }
@@ -407,7 +448,7 @@ impl Embedder {
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| found[i].is_none()).collect();
         if !missing.is_empty() {
             let wanted: Vec<&str> = missing.iter().map(|&i| texts[i].as_ref()).collect();
-            let vectors = self.embed(&wanted, Role::Passage, &mut |_| {})?;
+            let vectors = self.embed(&wanted, TextRole::Passage, &mut |_| {})?;
             let mut cache = self.sentences.lock().ok();
             for (&i, vector) in missing.iter().zip(vectors) {
                 if let Some(cache) = cache.as_mut() {
@@ -457,6 +498,30 @@ impl SentenceCache {
     }
 }
 
+/// The deterministic embedder's vector: FNV-1a of each lower-cased word picks a position and
+/// a sign.
+fn hashed(text: &str, dimension: usize) -> Vec<f32> {
+    let mut vector = vec![0.0f32; dimension];
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+    {
+        let hash = word
+            .to_lowercase()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            });
+        let position = (hash % dimension as u64) as usize;
+        vector[position] += if hash >> 63 == 0 { 1.0 } else { -1.0 };
+    }
+    let norm = vector.iter().map(|value| value * value).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        vector.iter_mut().for_each(|value| *value /= norm);
+    }
+    vector
+}
+
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
@@ -482,6 +547,24 @@ pub(crate) mod tests {
                 Some(Embedder::load(config).expect("the embedding model loads"))
             })
             .as_ref()
+    }
+
+    #[test]
+    fn the_deterministic_embedder_needs_no_model_and_repeats_itself() {
+        let embedder = Embedder::deterministic(64);
+        let vectors = embedder
+            .embed(
+                &["Delivery is free", "delivery is FREE", "التوصيل مجاني"],
+                TextRole::Passage,
+                &mut |_| {},
+            )
+            .unwrap();
+        assert_eq!(vectors[0].len(), 64);
+        assert!((cosine(&vectors[0], &vectors[1]) - 1.0).abs() < 1e-6);
+        assert!(cosine(&vectors[0], &vectors[2]) < 0.9);
+        let words = embedder.tokenizer().encode("one two three", false).unwrap();
+        assert_eq!(words.len(), 3, "chunks are sized in words");
+        assert_eq!(embedder.model_name(), DETERMINISTIC_MODEL);
     }
 
     #[test]
@@ -548,7 +631,9 @@ pub(crate) mod tests {
             "Delivery is free above 150 AED.",
             "التوصيل مجاني للطلبات الكبيرة.",
         ];
-        let direct = embedder.embed(&texts, Role::Passage, &mut |_| {}).unwrap();
+        let direct = embedder
+            .embed(&texts, TextRole::Passage, &mut |_| {})
+            .unwrap();
         let first = embedder.embed_sentences(&texts).unwrap();
         let again = embedder.embed_sentences(&[texts[1], texts[0]]).unwrap();
         for (a, b) in direct.iter().zip(&first) {
@@ -586,7 +671,7 @@ pub(crate) mod tests {
         for (question, paraphrase, unrelated) in pairs {
             let query = embedder.embed_query(question).unwrap();
             let passages = embedder
-                .embed(&[paraphrase, unrelated], Role::Passage, &mut |_| {})
+                .embed(&[paraphrase, unrelated], TextRole::Passage, &mut |_| {})
                 .unwrap();
             let (near, far) = (cosine(&query, &passages[0]), cosine(&query, &passages[1]));
             assert!(
@@ -620,7 +705,7 @@ pub(crate) mod tests {
                     "Our roastery was founded in 2012 by two sisters.",
                     &"a very long passage ".repeat(200),
                 ],
-                Role::Passage,
+                TextRole::Passage,
                 &mut |_| {},
             )
             .unwrap();
@@ -639,8 +724,8 @@ pub(crate) mod tests {
     #[test]
     fn e5_reads_its_prefixes_from_the_model_folder() {
         let Some(embedder) = embedder() else { return };
-        assert_eq!(embedder.prompts.prefix(Role::Query), "query: ");
-        assert_eq!(embedder.prompts.prefix(Role::Passage), "passage: ");
+        assert_eq!(embedder.prompts.prefix(TextRole::Query), "query: ");
+        assert_eq!(embedder.prompts.prefix(TextRole::Passage), "passage: ");
     }
 
     #[test]
@@ -651,10 +736,12 @@ pub(crate) mod tests {
             "a much longer passage about refunds, returns and the conditions that apply to them",
             "متوسط الطول",
         ];
-        let together = embedder.embed(&texts, Role::Passage, &mut |_| {}).unwrap();
+        let together = embedder
+            .embed(&texts, TextRole::Passage, &mut |_| {})
+            .unwrap();
         for (text, vector) in texts.iter().zip(&together) {
             let alone = embedder
-                .embed(&[*text], Role::Passage, &mut |_| {})
+                .embed(&[*text], TextRole::Passage, &mut |_| {})
                 .unwrap();
             assert!(cosine(&alone[0], vector) > 0.999, "{text}");
             assert_eq!(vector.len(), embedder.dimension());

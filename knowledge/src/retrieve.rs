@@ -9,13 +9,14 @@
 //! its lexical list, which is noise there, gets no weight and hybrid falls back to dense.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::chunk::Chunk;
-use crate::embed::{EmbedError, Embedder, Role};
+use crate::embed::{EmbedError, Embedder, TextRole};
 use crate::index::{ChunkPayload, Hit, IndexError, IndexPoint, Query, Scope, VectorIndex};
 use crate::lexical::Lexical;
 
@@ -138,6 +139,9 @@ pub enum RetrieveError {
     Embed(#[from] EmbedError),
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// The caller's progress callback asked to stop (its job was cancelled or is shutting down).
+    #[error("stopped before the source was indexed")]
+    Stopped,
 }
 
 pub struct Retrieval {
@@ -170,13 +174,15 @@ impl Retrieval {
     }
 
     /// Embeds and stores a source's chunks, then removes whatever the source had before that is
-    /// not among them. `progress` hears how many chunks are embedded.
+    /// not among them. `progress` hears how many chunks are embedded, and may answer
+    /// `ControlFlow::Break` to stop: what was written stays, and [`RetrieveError::Stopped`] says
+    /// the source is not complete.
     pub fn index_source(
         &self,
         scope: &Scope,
         source_name: &str,
         chunks: &[Chunk],
-        progress: &mut dyn FnMut(usize),
+        progress: &mut dyn FnMut(usize) -> ControlFlow<()>,
     ) -> Result<(), RetrieveError> {
         let Some(source_id) = chunks.first().map(|chunk| chunk.source_id.clone()) else {
             return Ok(());
@@ -196,27 +202,36 @@ impl Retrieval {
         chunks: &[(&str, &Chunk)],
         progress: &mut dyn FnMut(usize),
     ) -> Result<(), RetrieveError> {
-        self.store(scope, chunks, progress)?;
+        self.store(scope, chunks, &mut |done| {
+            progress(done);
+            ControlFlow::Continue(())
+        })?;
         self.index.flush()?;
         self.index.optimize()?;
         Ok(())
     }
 
-    /// Embeds in slices, writing each as it is done, so a long load reports progress and holds
-    /// one slice of vectors in memory. Returns the ids written.
+    /// Embeds in slices, writing each as it is done, so a long load reports progress, holds
+    /// one slice of vectors in memory and can stop between slices. Returns the ids written.
     fn store(
         &self,
         scope: &Scope,
         chunks: &[(&str, &Chunk)],
-        progress: &mut dyn FnMut(usize),
+        progress: &mut dyn FnMut(usize) -> ControlFlow<()>,
     ) -> Result<Vec<Uuid>, RetrieveError> {
         const SLICE: usize = 512;
         let mut ids = Vec::with_capacity(chunks.len());
         for (number, slice) in chunks.chunks(SLICE).enumerate() {
             let texts: Vec<&str> = slice.iter().map(|(_, chunk)| chunk.text.as_str()).collect();
-            let vectors = self.embedder.embed(&texts, Role::Passage, &mut |done| {
-                progress(number * SLICE + done)
-            })?;
+            let mut stop = false;
+            let vectors = self
+                .embedder
+                .embed(&texts, TextRole::Passage, &mut |done| {
+                    stop |= progress(number * SLICE + done).is_break();
+                })?;
+            if stop {
+                return Err(RetrieveError::Stopped);
+            }
             let points: Vec<IndexPoint> = slice
                 .iter()
                 .zip(vectors)

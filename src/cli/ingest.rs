@@ -12,7 +12,7 @@ use knowledge::{Chunk, ChunkOptions, Document, Limits, SourceError, chunk, chunk
 use serde::Serialize;
 
 use super::local_kb::LocalKnowledgeBase;
-use crate::retrieval::{CHUNK_TOKENS, OVERLAP_TOKENS};
+use app::ingestion::{CHUNK_TOKENS, OVERLAP_TOKENS};
 
 #[derive(Debug, Args)]
 pub struct Ingest {
@@ -158,7 +158,8 @@ fn index(
         knowledge_base
             .retrieval
             .index_source(&knowledge_base.scope, source, chunks, &mut |done| {
-                bar.set_position(done as u64)
+                bar.set_position(done as u64);
+                std::ops::ControlFlow::Continue(())
             });
     bar.finish_and_clear();
     result?;

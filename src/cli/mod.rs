@@ -7,7 +7,7 @@ mod eval_suite;
 mod ingest;
 mod local_kb;
 mod search;
-mod serve;
+pub mod serve;
 mod workspace;
 
 use std::process::ExitCode;

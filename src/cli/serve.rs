@@ -4,9 +4,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agentflow::llm::{LlmClient, LlmSettings, OpenAiClient};
 use anyhow::Context;
+use app::{App, FileStore};
 use clap::Args;
-use inbox::Store;
+use records::Store;
 use tokio::sync::watch;
 
 use crate::config::Config;
@@ -83,7 +85,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let store = Store::open(&config.database_url())
         .await
         .context("opening the records")?;
-    let recovered = store.recover_jobs().await?;
+    let recovered = store.jobs().recover().await?;
     if recovered > 0 {
         tracing::info!(
             jobs = recovered,
@@ -99,22 +101,16 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.bind))?;
     let address = listener.local_addr()?;
-    let workers = config.jobs.workers;
-    let state = Arc::new(AppState::new(config, store.clone(), retrieval));
+    let app = Arc::new(App::new(
+        store.clone(),
+        retrieval,
+        llm_client(&config),
+        FileStore::new(config.data_dir.join("files")),
+        app_settings(&config),
+    ));
     let (stop, stopping) = watch::channel(false);
-    let mut worker_tasks = Vec::new();
-    for number in 0..workers {
-        let name = format!(
-            "{}-{number}-{}",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        );
-        worker_tasks.push(tokio::spawn(crate::ingestion::work(
-            state.clone(),
-            name,
-            stopping.clone(),
-        )));
-    }
+    let worker_tasks = crate::jobs::start(app.clone(), &config.jobs, &stopping);
+    let state = Arc::new(AppState::new(config, app.clone()));
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
@@ -135,10 +131,29 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     for task in worker_tasks {
         let _ = tokio::time::timeout(WORKER_GRACE, task).await;
     }
-    state.retrieval.index().flush()?;
+    app.retrieval.index().flush()?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The model the agents write with, when one is configured.
+pub fn llm_client(config: &Config) -> Option<Arc<dyn LlmClient>> {
+    config.llm.url.as_ref().map(|url| {
+        let mut settings = LlmSettings::new(url, &config.llm.model);
+        settings.timeout = Duration::from_secs(config.llm.timeout_seconds);
+        settings.api_key = config.llm.api_key.as_ref().map(|key| key.0.clone());
+        Arc::new(OpenAiClient::new(settings)) as Arc<dyn LlmClient>
+    })
+}
+
+pub fn app_settings(config: &Config) -> app::Settings {
+    app::Settings {
+        upload_bytes: config.limits.upload_bytes,
+        lease: Duration::from_secs(config.jobs.lease_seconds.max(1)),
+        max_attempts: config.jobs.max_attempts,
+        allow_private_addresses: config.fetch.allow_private_addresses,
+    }
 }
 
 async fn wait_for_signal() {

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use inbox::{Role, Store};
+use records::{Email, Role, Store};
 use serde_json::json;
 
 use super::serve::Settings;
@@ -65,22 +65,25 @@ impl Workspace {
                 runtime.block_on(async {
                     let store = Store::open(&config.database_url()).await?;
                     let workspace = store
-                        .create_workspace(
+                        .workspaces()
+                        .create(
                             &name,
                             plan.as_deref().unwrap_or(&config.credits.plan),
                             credits.unwrap_or(config.credits.allowance),
                         )
                         .await?;
                     let key = store
-                        .create_api_key(&workspace.id, "system", "first key")
+                        .api_keys()
+                        .create(&workspace.id, "system", "first key")
                         .await?;
                     let admin = match (admin_email, admin_password) {
                         (Some(email), Some(password)) => Some(
                             store
-                                .create_user(
+                                .people()
+                                .create(
                                     &workspace.id,
                                     "system",
-                                    &email,
+                                    &Email::parse(&email)?,
                                     &password,
                                     Role::Admin,
                                     None,
@@ -111,14 +114,14 @@ impl Workspace {
                 let config = settings.load()?;
                 runtime.block_on(async {
                     let store = Store::open(&config.database_url()).await?;
-                    let found = match store.workspace(&workspace).await {
+                    let found = match store.workspaces().get(&workspace).await {
                         Ok(found) => found,
-                        Err(_) => store.workspace_named(&workspace).await?.ok_or_else(|| {
+                        Err(_) => store.workspaces().named(&workspace).await?.ok_or_else(|| {
                             anyhow::anyhow!("no workspace has the id or name {workspace:?}")
                         })?,
                     };
-                    store.grant_credits(&found.id, credits, &reason).await?;
-                    let updated = store.workspace(&found.id).await?;
+                    store.credits().grant(&found.id, credits, &reason).await?;
+                    let updated = store.workspaces().get(&found.id).await?;
                     println!("{}", serde_json::to_string_pretty(&updated)?);
                     store.close().await;
                     Ok(ExitCode::SUCCESS)

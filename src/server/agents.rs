@@ -4,7 +4,8 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use agentflow::{AgentConfig, Contact, Message, REPLY_CREDITS, SMART_REPLIES, Turn, TurnRequest};
+use agentflow::{Contact, Message, TurnRequest};
+use app::PreparedTurn;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, Sse};
@@ -12,16 +13,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
-use inbox::{AgentRecord, AgentVersion, FeedbackRecord, Rating, Role, TurnRecord};
+use records::{AgentRecord, AgentVersion, FeedbackRecord, Rating, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::AppState;
 use super::auth::Caller;
-use super::error::ErrorBody;
-use super::{ApiError, AppState};
-
-/// The longest customer message an agent is asked, in characters.
-const MAX_MESSAGE_CHARS: usize = 4_000;
+use super::error::{ApiError, ErrorBody};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -47,40 +45,25 @@ pub struct AgentView {
     updated_at: i64,
 }
 
-impl From<AgentRecord> for AgentView {
-    fn from(record: AgentRecord) -> Self {
-        AgentView {
-            config: serde_json::from_str(&record.config).unwrap_or(serde_json::Value::Null),
+impl TryFrom<AgentRecord> for AgentView {
+    type Error = ApiError;
+
+    fn try_from(record: AgentRecord) -> Result<Self, ApiError> {
+        let config = serde_json::from_str(&record.config)
+            .map_err(|error| ApiError::internal(format!("stored agent {}: {error}", record.id)))?;
+        Ok(AgentView {
+            config,
             id: record.id,
             name: record.name,
             version: record.version,
             created_at: record.created_at,
             updated_at: record.updated_at,
-        }
+        })
     }
 }
 
-/// Validates a configuration as the agent would load it, and checks that its knowledge base
-/// is the caller's.
-async fn checked_config(
-    state: &AppState,
-    caller: &Caller,
-    config: &serde_json::Value,
-) -> Result<(AgentConfig, String), ApiError> {
-    let text = config.to_string();
-    let parsed =
-        AgentConfig::parse("agent", &text).map_err(|error| ApiError::invalid(error.to_string()))?;
-    state
-        .store
-        .knowledge_base(caller.workspace(), &parsed.knowledge_base)
-        .await
-        .map_err(|_| {
-            ApiError::invalid(format!(
-                "agent: knowledge_base: there is no knowledge base {:?} in this workspace",
-                parsed.knowledge_base
-            ))
-        })?;
-    Ok((parsed, text))
+fn views(records: Vec<AgentRecord>) -> Result<Vec<AgentView>, ApiError> {
+    records.into_iter().map(AgentView::try_from).collect()
 }
 
 /// Creates an agent from its configuration (the same fields as an agent YAML file).
@@ -93,12 +76,11 @@ async fn create(
     Json(config): Json<serde_json::Value>,
 ) -> Result<(StatusCode, Json<AgentView>), ApiError> {
     caller.require(Role::TeamAdmin)?;
-    let (parsed, text) = checked_config(&state, &caller, &config).await?;
     let record = state
-        .store
-        .create_agent(caller.workspace(), caller.actor(), &parsed.name, &text)
+        .app
+        .create_agent(caller.workspace(), caller.actor(), &config)
         .await?;
-    Ok((StatusCode::CREATED, Json(record.into())))
+    Ok((StatusCode::CREATED, Json(record.try_into()?)))
 }
 
 #[utoipa::path(get, path = "/v1/agents", tag = "agents", security(("bearer" = [])),
@@ -107,8 +89,8 @@ async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<Vec<AgentView>>, ApiError> {
-    let agents = state.store.agents(caller.workspace()).await?;
-    Ok(Json(agents.into_iter().map(AgentView::from).collect()))
+    let agents = state.app.store.agents().list(caller.workspace()).await?;
+    Ok(Json(views(agents)?))
 }
 
 #[utoipa::path(get, path = "/v1/agents/{id}", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
@@ -118,9 +100,13 @@ async fn show(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<AgentView>, ApiError> {
-    Ok(Json(
-        state.store.agent(caller.workspace(), &id).await?.into(),
-    ))
+    let record = state
+        .app
+        .store
+        .agents()
+        .get(caller.workspace(), &id)
+        .await?;
+    Ok(Json(record.try_into()?))
 }
 
 /// Replaces the agent's configuration: a new version; earlier ones stay readable.
@@ -134,12 +120,11 @@ async fn update(
     Json(config): Json<serde_json::Value>,
 ) -> Result<Json<AgentView>, ApiError> {
     caller.require(Role::TeamAdmin)?;
-    let (parsed, text) = checked_config(&state, &caller, &config).await?;
     let record = state
-        .store
-        .update_agent(caller.workspace(), caller.actor(), &id, &parsed.name, &text)
+        .app
+        .update_agent(caller.workspace(), caller.actor(), &id, &config)
         .await?;
-    Ok(Json(record.into()))
+    Ok(Json(record.try_into()?))
 }
 
 #[utoipa::path(delete, path = "/v1/agents/{id}", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
@@ -151,8 +136,10 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     caller.require(Role::TeamAdmin)?;
     state
+        .app
         .store
-        .delete_agent(caller.workspace(), caller.actor(), &id)
+        .agents()
+        .delete(caller.workspace(), caller.actor(), &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -165,7 +152,12 @@ async fn versions(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<AgentVersion>>, ApiError> {
     Ok(Json(
-        state.store.agent_versions(caller.workspace(), &id).await?,
+        state
+            .app
+            .store
+            .agents()
+            .versions(caller.workspace(), &id)
+            .await?,
     ))
 }
 
@@ -184,19 +176,6 @@ pub struct MessageRequest {
     /// as sending `Accept: text/event-stream`.
     #[serde(default)]
     stream: bool,
-}
-
-pub(super) fn check_message(message: &str) -> Result<(), ApiError> {
-    if message.trim().is_empty() {
-        return Err(ApiError::invalid("message: must not be empty"));
-    }
-    let length = message.chars().count();
-    if length > MAX_MESSAGE_CHARS {
-        return Err(ApiError::invalid(format!(
-            "message: {length} characters, more than the limit of {MAX_MESSAGE_CHARS}"
-        )));
-    }
-    Ok(())
 }
 
 pub(super) fn wants_events(headers: &HeaderMap, stream: bool) -> bool {
@@ -220,7 +199,7 @@ async fn message(
     headers: HeaderMap,
     Json(request): Json<MessageRequest>,
 ) -> Result<Response, ApiError> {
-    check_message(&request.message)?;
+    app::check_message(&request.message)?;
     let streaming = wants_events(&headers, request.stream);
     let turn_request = TurnRequest {
         workspace: caller.workspace().to_string(),
@@ -228,111 +207,45 @@ async fn message(
         history: request.history,
         contact: request.contact,
     };
-    let run = TurnRun::begin(&state, &caller, &id).await?;
     if streaming {
-        return Ok(run.stream(state, turn_request).into_response());
+        let prepared = state.app.prepare_turn(caller.workspace(), &id).await?;
+        return Ok(stream_turn(state, prepared, turn_request).into_response());
     }
-    let turn = run.finish(&state, &turn_request, None).await?;
+    let turn = state.app.run_turn(&id, &turn_request, None).await?;
     Ok(Json(turn).into_response())
 }
 
-/// One metered agent turn: the agent built, credits reserved; finished with the turn recorded
-/// and the credits settled at what it cost (nothing, when it failed).
-pub(super) struct TurnRun {
-    workspace: String,
-    record: AgentRecord,
-    agent: Arc<agentflow::Agent>,
-    reservation: inbox::Reservation,
-}
-
-impl TurnRun {
-    pub(super) async fn begin(
-        state: &AppState,
-        caller: &Caller,
-        agent: &str,
-    ) -> Result<Self, ApiError> {
-        let record = state.store.agent(caller.workspace(), agent).await?;
-        let built = state.agent(&record)?;
-        let reservation = state
-            .store
-            .reserve_credits(caller.workspace(), i64::from(REPLY_CREDITS), "agent reply")
-            .await?;
-        Ok(TurnRun {
-            workspace: caller.workspace().to_string(),
-            record,
-            agent: built,
-            reservation,
-        })
-    }
-
-    pub(super) async fn finish(
-        self,
-        state: &AppState,
-        request: &TurnRequest,
-        tokens: Option<agentflow::llm::TokenSink<'_>>,
-    ) -> Result<Turn, ApiError> {
-        let agent = &self.agent;
-        let answered = off_the_reactor(|| agent.answer(request, tokens));
-        let used = answered.as_ref().map_or(0, |turn| i64::from(turn.credits));
-        state.store.settle_credits(self.reservation, used).await?;
-        let turn = answered?;
-        let record = TurnRecord {
-            id: turn.id.to_string(),
-            agent_id: self.record.id.clone(),
-            agent_version: self.record.version,
-            question: request.message.clone(),
-            turn: serde_json::to_string(&turn).map_err(ApiError::internal)?,
-            created_at: now_millis(),
+/// The turn as Server-Sent Events: `token` while a model writes, then `turn` (or `error`).
+/// The turn runs to the end even if the client goes away, so credits and records agree.
+fn stream_turn(
+    state: Arc<AppState>,
+    prepared: PreparedTurn,
+    request: TurnRequest,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    tokio::spawn(async move {
+        let token_sender = sender.clone();
+        let mut sink = move |token: &str| {
+            let _ = token_sender.send(
+                Event::default()
+                    .event("token")
+                    .data(json!({ "text": token }).to_string()),
+            );
         };
-        state.store.record_turn(&self.workspace, &record).await?;
-        Ok(turn)
-    }
-
-    /// The turn as Server-Sent Events: `token` while a model writes, then `turn` (or `error`).
-    /// The turn runs to the end even if the client goes away, so credits and records agree.
-    fn stream(
-        self,
-        state: Arc<AppState>,
-        request: TurnRequest,
-    ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel::<Event>();
-        tokio::spawn(async move {
-            let token_sender = sender.clone();
-            let mut sink = move |token: &str| {
-                let _ = token_sender.send(
-                    Event::default()
-                        .event("token")
-                        .data(json!({ "text": token }).to_string()),
-                );
-            };
-            let event = match self.finish(&state, &request, Some(&mut sink)).await {
-                Ok(turn) => Event::default()
-                    .event("turn")
-                    .data(serde_json::to_string(&turn).unwrap_or_default()),
-                Err(error) => Event::default().event("error").data(
-                    json!({ "error": { "code": error.code, "message": error.message } })
-                        .to_string(),
-                ),
-            };
-            let _ = sender.send(event);
-        });
-        Sse::new(futures::stream::unfold(
-            receiver,
-            |mut receiver| async move { receiver.recv().await.map(|event| (Ok(event), receiver)) },
-        ))
-    }
-}
-
-/// Runs an agent's work (embedding is CPU-bound for milliseconds at a time) where it does not
-/// hold up the tasks doing I/O, such as a database transaction waiting to commit.
-fn off_the_reactor<F: std::future::Future>(work: impl FnOnce() -> F) -> F::Output {
-    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(work()))
-}
-
-pub(super) fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as i64)
+        let event = match prepared.run(&state.app, &request, Some(&mut sink)).await {
+            Ok(turn) => Event::default()
+                .event("turn")
+                .data(serde_json::to_string(&turn).unwrap_or_default()),
+            Err(error) => Event::default()
+                .event("error")
+                .data(ApiError::from(error).to_json().to_string()),
+        };
+        let _ = sender.send(event);
+    });
+    Sse::new(futures::stream::unfold(
+        receiver,
+        |mut receiver| async move { receiver.recv().await.map(|event| (Ok(event), receiver)) },
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -354,25 +267,11 @@ async fn suggestions(
     Path(id): Path<String>,
     Json(request): Json<SuggestionsRequest>,
 ) -> Result<Json<agentflow::Suggestions>, ApiError> {
-    check_message(&request.message)?;
-    let record = state.store.agent(caller.workspace(), &id).await?;
-    let agent = state.agent(&record)?;
-    let reservation = state
-        .store
-        .reserve_credits(caller.workspace(), SMART_REPLIES as i64, "smart reply")
+    let suggested = state
+        .app
+        .suggest_replies(&id, caller.workspace(), request.message, request.history)
         .await?;
-    let request = TurnRequest {
-        workspace: caller.workspace().to_string(),
-        message: request.message,
-        history: request.history,
-        contact: Contact::default(),
-    };
-    let suggested = off_the_reactor(|| agent.suggest_replies(&request));
-    let used = suggested
-        .as_ref()
-        .map_or(0, |found| i64::from(found.credits));
-    state.store.settle_credits(reservation, used).await?;
-    Ok(Json(suggested?))
+    Ok(Json(suggested))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -396,22 +295,11 @@ async fn polish(
     caller: Caller,
     Json(request): Json<PolishRequest>,
 ) -> Result<Json<agentflow::Polished>, ApiError> {
-    check_message(&request.draft)?;
-    if state.llm.is_none() {
-        return Err(agentflow::AgentError::WritingAssistantNeedsLlm.into());
-    }
-    let reservation = state
-        .store
-        .reserve_credits(
-            caller.workspace(),
-            i64::from(REPLY_CREDITS),
-            "writing assistant",
-        )
+    let polished = state
+        .app
+        .polish(caller.workspace(), &request.draft, &request.tone)
         .await?;
-    let polished = agentflow::polish(state.llm.as_deref(), &request.draft, &request.tone).await;
-    let used = polished.as_ref().map_or(0, |done| i64::from(done.credits));
-    state.store.settle_credits(reservation, used).await?;
-    Ok(Json(polished?))
+    Ok(Json(polished))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -442,8 +330,10 @@ async fn feedback(
         ));
     }
     let record = state
+        .app
         .store
-        .record_feedback(
+        .turns()
+        .rate(
             caller.workspace(),
             caller.actor(),
             &id,
@@ -475,13 +365,25 @@ async fn rated_turns(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<RatedTurnView>>, ApiError> {
-    state.store.agent(caller.workspace(), &id).await?;
-    let rated = state.store.rated_turns(caller.workspace(), &id).await?;
-    Ok(Json(
-        rated
-            .into_iter()
-            .map(|(turn, feedback)| RatedTurnView {
-                turn: serde_json::from_str(&turn.turn).unwrap_or(serde_json::Value::Null),
+    state
+        .app
+        .store
+        .agents()
+        .get(caller.workspace(), &id)
+        .await?;
+    let rated = state
+        .app
+        .store
+        .turns()
+        .rated(caller.workspace(), &id)
+        .await?;
+    let views = rated
+        .into_iter()
+        .map(|(turn, feedback)| {
+            Ok(RatedTurnView {
+                turn: serde_json::from_str(&turn.turn).map_err(|error| {
+                    ApiError::internal(format!("stored turn {}: {error}", turn.id))
+                })?,
                 turn_id: turn.id,
                 question: turn.question,
                 agent_version: turn.agent_version,
@@ -489,6 +391,7 @@ async fn rated_turns(
                 correction: feedback.correction,
                 rated_at: feedback.created_at,
             })
-            .collect(),
-    ))
+        })
+        .collect::<Result<_, ApiError>>()?;
+    Ok(Json(views))
 }

@@ -6,11 +6,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::FromRequestParts;
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
-use inbox::{Principal, Role};
+use records::{Principal, Role};
 
-use super::{ApiError, AppState};
+use super::AppState;
+use super::error::{ApiError, Code};
 
 /// The authenticated caller of a /v1 route.
 pub struct Caller(pub Principal);
@@ -22,21 +23,27 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let credential = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(ApiError::unauthorized)?;
+        let credential = bearer(parts).ok_or_else(ApiError::unauthorized)?;
         let principal = state
+            .app
             .store
+            .people()
             .authenticate(credential)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
         state.rate_limiter.admit(&principal.actor)?;
         Ok(Caller(principal))
     }
+}
+
+/// The credential of `Authorization: Bearer <credential>`, if the request has one.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
 }
 
 impl Caller {
@@ -50,18 +57,12 @@ impl Caller {
 
     /// Refuses a caller whose role is below `needed` (admin > team admin > staff).
     pub fn require(&self, needed: Role) -> Result<(), ApiError> {
-        let rank = |role: Role| match role {
-            Role::Admin => 2,
-            Role::TeamAdmin => 1,
-            Role::Staff => 0,
-        };
-        if rank(self.0.role) >= rank(needed) {
+        if self.0.role.includes(needed) {
             Ok(())
         } else {
             Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("this needs the {needed:?} role or above"),
+                Code::Forbidden,
+                format!("this needs the {needed} role or above"),
             ))
         }
     }
@@ -100,8 +101,7 @@ impl RateLimiter {
         }
         let wait = ((1.0 - *tokens) / self.per_second).ceil() as u64;
         let mut error = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            Code::RateLimited,
             format!(
                 "more than {} requests per second with this credential (burst {}); retry in {wait} s",
                 self.per_second, self.burst
@@ -123,7 +123,7 @@ mod tests {
             assert!(limiter.admit("key:a").is_ok());
         }
         let refused = limiter.admit("key:a").unwrap_err();
-        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.code, Code::RateLimited);
         assert_eq!(refused.retry_after, Some(1));
         assert!(
             limiter.admit("key:b").is_ok(),

@@ -19,10 +19,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::agents::{TurnRun, check_message, now_millis, wants_events};
+use super::AppState;
+use super::agents::wants_events;
 use super::auth::Caller;
-use super::error::ErrorBody;
-use super::{ApiError, AppState};
+use super::error::{ApiError, ErrorBody};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/v1/chat/completions", post(completions))
@@ -76,7 +76,7 @@ fn turn_request(workspace: &str, messages: &[ChatMessage]) -> Result<TurnRequest
         ));
     }
     let message = last.text();
-    check_message(&message)?;
+    app::check_message(&message)?;
     let history = earlier
         .iter()
         .map(|message| {
@@ -121,11 +121,13 @@ async fn completions(
     Json(request): Json<ChatRequest>,
 ) -> Result<Response, ApiError> {
     let turn_request = turn_request(caller.workspace(), &request.messages)?;
-    let run = TurnRun::begin(&state, &caller, &request.model).await?;
-    let turn = run.finish(&state, &turn_request, None).await?;
+    let turn = state
+        .app
+        .run_turn(&request.model, &turn_request, None)
+        .await?;
     let (content, extras) = content_and_extras(&turn);
     let id = format!("chatcmpl-{}", turn.id.simple());
-    let created = now_millis() / 1000;
+    let created = records::now() / 1000;
     if !wants_events(&headers, request.stream) {
         let mut body = json!({
             "id": id,

@@ -1,13 +1,84 @@
-//! Every error the API answers: `{"error": {"code", "message"}}` with the status that fits.
+//! Every error the API answers: `{"error": {"code", "message"}}`. One [`Code`] enum gives each
+//! error its HTTP status and its stable string code, and the errors of the crates below map
+//! onto it exhaustively, so a new kind of failure cannot silently become a 500.
 
+use app::AppError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use records::StoreError;
 use serde::Serialize;
+
+/// The stable, machine-readable kinds of error, each with its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    BadRequest,
+    InvalidRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    InsufficientCredits,
+    RateLimited,
+    LlmNotConfigured,
+    LlmFailed,
+    NotReady,
+    Internal,
+}
+
+impl Code {
+    fn parts(self) -> (StatusCode, &'static str) {
+        match self {
+            Code::BadRequest => (StatusCode::BAD_REQUEST, "bad_request"),
+            Code::InvalidRequest => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+            Code::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Code::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            Code::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Code::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Code::Conflict => (StatusCode::CONFLICT, "conflict"),
+            Code::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Code::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Code::InsufficientCredits => (StatusCode::PAYMENT_REQUIRED, "insufficient_credits"),
+            Code::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Code::LlmNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "llm_not_configured"),
+            Code::LlmFailed => (StatusCode::BAD_GATEWAY, "llm_failed"),
+            Code::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            Code::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        self.parts().0
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.parts().1
+    }
+
+    /// The code a status gets when nothing more specific is known (axum's own rejections).
+    fn of_status(status: StatusCode) -> Code {
+        match status {
+            StatusCode::BAD_REQUEST => Code::BadRequest,
+            StatusCode::UNAUTHORIZED => Code::Unauthorized,
+            StatusCode::NOT_FOUND => Code::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => Code::InvalidRequest,
+            StatusCode::TOO_MANY_REQUESTS => Code::RateLimited,
+            status if status.is_client_error() => Code::BadRequest,
+            _ => Code::Internal,
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// Seconds, on 429.
     pub retry_after: Option<u64>,
@@ -26,9 +97,8 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         ApiError {
-            status,
             code,
             message: message.into(),
             retry_after: None,
@@ -36,48 +106,24 @@ impl ApiError {
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
-    }
-
-    pub fn not_found(what: &str) -> Self {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
+        ApiError::new(Code::InvalidRequest, message)
     }
 
     pub fn unauthorized() -> Self {
         ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            Code::Unauthorized,
             "send a valid API key or session token as Authorization: Bearer <credential>",
         )
     }
 
     pub fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "request failed");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the server failed; the error is in its log",
-        )
+        ApiError::new(Code::Internal, "the server failed; the error is in its log")
     }
 
-    /// The code a status gets when nothing more specific is known (axum's own rejections).
-    pub fn code_for(status: StatusCode) -> &'static str {
-        match status {
-            StatusCode::BAD_REQUEST => "bad_request",
-            StatusCode::UNAUTHORIZED => "unauthorized",
-            StatusCode::NOT_FOUND => "not_found",
-            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-            StatusCode::UNPROCESSABLE_ENTITY => "invalid_request",
-            StatusCode::TOO_MANY_REQUESTS => "rate_limited",
-            status if status.is_server_error() => "internal",
-            _ => "error",
-        }
+    /// The body an event stream sends in place of a status it can no longer change.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "error": { "code": self.code.as_str(), "message": self.message } })
     }
 }
 
@@ -85,11 +131,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code.to_string(),
+                code: self.code.as_str().to_string(),
                 message: self.message,
             },
         };
-        let mut response = (self.status, axum::Json(body)).into_response();
+        let mut response = (self.code.status(), axum::Json(body)).into_response();
         if let Some(seconds) = self.retry_after
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {
@@ -99,20 +145,21 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<inbox::StoreError> for ApiError {
-    fn from(error: inbox::StoreError) -> Self {
-        use inbox::StoreError;
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound(what) => ApiError::not_found(what),
-            StoreError::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", message)
+            StoreError::NotFound(what) => {
+                ApiError::new(Code::NotFound, format!("{what} not found"))
             }
-            error @ StoreError::InsufficientCredits { .. } => ApiError::new(
-                StatusCode::PAYMENT_REQUIRED,
-                "insufficient_credits",
-                error.to_string(),
-            ),
-            error => ApiError::internal(error),
+            StoreError::Conflict(message) => ApiError::new(Code::Conflict, message),
+            error @ StoreError::InsufficientCredits { .. } => {
+                ApiError::new(Code::InsufficientCredits, error.to_string())
+            }
+            error @ (StoreError::UnsupportedUrl(_)
+            | StoreError::Migration { .. }
+            | StoreError::Password(_)
+            | StoreError::Corrupt(_)
+            | StoreError::Database(_)) => ApiError::internal(error),
         }
     }
 }
@@ -121,16 +168,26 @@ impl From<agentflow::AgentError> for ApiError {
     fn from(error: agentflow::AgentError) -> Self {
         use agentflow::AgentError;
         match error {
-            error @ AgentError::WritingAssistantNeedsLlm => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "llm_not_configured",
-                error.to_string(),
-            ),
-            error @ AgentError::NothingToReplyTo => ApiError::invalid(error.to_string()),
-            AgentError::Llm(error) => {
-                ApiError::new(StatusCode::BAD_GATEWAY, "llm_failed", error.to_string())
+            error @ AgentError::WritingAssistantNeedsLlm => {
+                ApiError::new(Code::LlmNotConfigured, error.to_string())
             }
-            error => ApiError::internal(error),
+            error @ AgentError::NothingToReplyTo => ApiError::invalid(error.to_string()),
+            AgentError::Llm(error) => ApiError::new(Code::LlmFailed, error.to_string()),
+            error @ (AgentError::Retrieve(_)
+            | AgentError::Embed(_)
+            | AgentError::Interrupted(_)) => ApiError::internal(error),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Store(error) => error.into(),
+            AppError::Agent(error) => error.into(),
+            AppError::Invalid(message) => ApiError::invalid(message),
+            AppError::TooLarge(message) => ApiError::new(Code::PayloadTooLarge, message),
+            error @ (AppError::Index(_) | AppError::Internal(_)) => ApiError::internal(error),
         }
     }
 }
@@ -160,5 +217,42 @@ pub async fn json_errors(
     } else {
         message
     };
-    ApiError::new(status, ApiError::code_for(status), message).into_response()
+    let code = Code::of_status(status);
+    // Keep the status axum chose (405, 413, ...) even where the code is a broad one.
+    let mut response = ApiError::new(code, message).into_response();
+    *response.status_mut() = status;
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_store_error_has_its_status() {
+        let cases = [
+            (StoreError::NotFound("source"), StatusCode::NOT_FOUND),
+            (StoreError::Conflict("taken".into()), StatusCode::CONFLICT),
+            (
+                StoreError::InsufficientCredits {
+                    workspace: "w".into(),
+                    plan: "trial".into(),
+                    balance: 0,
+                    needed: 1,
+                },
+                StatusCode::PAYMENT_REQUIRED,
+            ),
+            (
+                StoreError::Corrupt("kind".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(ApiError::from(error).code.status(), status);
+        }
+        assert_eq!(
+            ApiError::from(AppError::TooLarge("big".into())).code,
+            Code::PayloadTooLarge
+        );
+    }
 }

@@ -7,13 +7,12 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use inbox::{KnowledgeBase, NewSource, Role, Source, SourceKind};
-use knowledge::index::Scope;
-use serde::Deserialize;
+use records::{KnowledgeBase, NewSource, Role, Source, SourceOrigin, SourceStatus};
+use serde::{Deserialize, Serialize};
 
+use super::AppState;
 use super::auth::Caller;
-use super::error::ErrorBody;
-use super::{ApiError, AppState};
+use super::error::{ApiError, Code, ErrorBody};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -55,8 +54,10 @@ async fn create_knowledge_base(
         return Err(ApiError::invalid("name: must not be empty"));
     }
     let knowledge_base = state
+        .app
         .store
-        .create_knowledge_base(caller.workspace(), caller.actor(), request.name.trim())
+        .knowledge_bases()
+        .create(caller.workspace(), caller.actor(), request.name.trim())
         .await?;
     Ok((StatusCode::CREATED, Json(knowledge_base)))
 }
@@ -67,7 +68,14 @@ async fn knowledge_bases(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<Vec<KnowledgeBase>>, ApiError> {
-    Ok(Json(state.store.knowledge_bases(caller.workspace()).await?))
+    Ok(Json(
+        state
+            .app
+            .store
+            .knowledge_bases()
+            .list(caller.workspace())
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/knowledge-bases/{id}", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
@@ -78,7 +86,12 @@ async fn knowledge_base(
     Path(id): Path<String>,
 ) -> Result<Json<KnowledgeBase>, ApiError> {
     Ok(Json(
-        state.store.knowledge_base(caller.workspace(), &id).await?,
+        state
+            .app
+            .store
+            .knowledge_bases()
+            .get(caller.workspace(), &id)
+            .await?,
     ))
 }
 
@@ -91,44 +104,47 @@ async fn delete_knowledge_base(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Role::TeamAdmin)?;
-    for source in state.store.sources(caller.workspace(), &id).await? {
-        remove_points(&state, caller.workspace(), &id, &source.id).await?;
-    }
     state
-        .store
+        .app
         .delete_knowledge_base(caller.workspace(), caller.actor(), &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/v1/knowledge-bases/{id}/sources", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Source>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<SourceView>), (status = 404, body = ErrorBody)))]
 async fn sources(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Vec<Source>>, ApiError> {
-    Ok(Json(state.store.sources(caller.workspace(), &id).await?))
+) -> Result<Json<Vec<SourceView>>, ApiError> {
+    let sources = state
+        .app
+        .store
+        .sources()
+        .list(caller.workspace(), &id)
+        .await?;
+    Ok(Json(sources.into_iter().map(SourceView::from).collect()))
 }
 
 /// Uploads a file (multipart field `file`) as a new source; it is ingested in the background.
 #[utoipa::path(post, path = "/v1/knowledge-bases/{id}/sources", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "a `file` field"),
-    responses((status = 202, body = Source), (status = 413, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 202, body = SourceView), (status = 413, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn upload(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
     multipart: Multipart,
-) -> Result<(StatusCode, Json<Source>), ApiError> {
+) -> Result<(StatusCode, Json<SourceView>), ApiError> {
     caller.require(Role::TeamAdmin)?;
-    room_for_another_source(&state, caller.workspace(), &id).await?;
+    state.app.room_for_source(caller.workspace(), &id).await?;
     let new_source = receive_file(&state, multipart).await?;
     let source = state
-        .store
-        .create_source(caller.workspace(), caller.actor(), &id, new_source)
+        .app
+        .add_source(caller.workspace(), caller.actor(), &id, new_source)
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(source)))
+    Ok((StatusCode::ACCEPTED, Json(source.into())))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -139,13 +155,13 @@ pub struct AddUrl {
 
 /// Adds a web page (or Google Docs/Sheets link) as a new source.
 #[utoipa::path(post, path = "/v1/knowledge-bases/{id}/urls", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
-    request_body = AddUrl, responses((status = 202, body = Source), (status = 422, body = ErrorBody)))]
+    request_body = AddUrl, responses((status = 202, body = SourceView), (status = 422, body = ErrorBody)))]
 async fn add_url(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
     Json(request): Json<AddUrl>,
-) -> Result<(StatusCode, Json<Source>), ApiError> {
+) -> Result<(StatusCode, Json<SourceView>), ApiError> {
     caller.require(Role::TeamAdmin)?;
     let url = request.url.trim();
     if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 {
@@ -153,50 +169,88 @@ async fn add_url(
             "url: {url:?} is not an http(s) URL of at most 2048 characters"
         )));
     }
-    room_for_another_source(&state, caller.workspace(), &id).await?;
     let source = state
-        .store
-        .create_source(
+        .app
+        .add_source(
             caller.workspace(),
             caller.actor(),
             &id,
             NewSource {
                 name: url.to_string(),
-                kind: SourceKind::Url,
+                origin: SourceOrigin::Url,
                 location: url.to_string(),
                 checksum: None,
             },
         )
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(source)))
+    Ok((StatusCode::ACCEPTED, Json(source.into())))
 }
 
-#[derive(serde::Serialize, utoipa::ToSchema)]
+/// A source as the API shows it: never where its bytes are kept.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SourceView {
+    id: String,
+    knowledge_base_id: String,
+    /// The file name or URL.
+    name: String,
+    kind: SourceOrigin,
+    checksum: Option<String>,
+    status: SourceStatus,
+    /// Pages parsed or chunks embedded so far, of `progress_total`.
+    progress_done: i64,
+    progress_total: i64,
+    chunks: i64,
+    error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<Source> for SourceView {
+    fn from(source: Source) -> Self {
+        SourceView {
+            id: source.id,
+            knowledge_base_id: source.knowledge_base_id,
+            name: source.name,
+            kind: source.origin,
+            checksum: source.checksum,
+            status: source.status,
+            progress_done: source.progress_done,
+            progress_total: source.progress_total,
+            chunks: source.chunks,
+            error: source.error,
+            created_at: source.created_at,
+            updated_at: source.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SourceDetail {
     #[serde(flatten)]
-    source: Source,
+    source: SourceView,
     /// Chunks of this source in the vector index now: equal to `chunks` once it is ready.
     indexed: usize,
 }
 
 /// A source with its status, progress and error, and what the index holds of it.
 #[utoipa::path(get, path = "/v1/sources/{id}", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
-    responses((status = 200, body = SourceView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SourceDetail), (status = 404, body = ErrorBody)))]
 async fn source(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<SourceView>, ApiError> {
-    let source = state.store.source(caller.workspace(), &id).await?;
-    let retrieval = state.retrieval.clone();
-    let scope = Scope::new(&source.workspace_id, &source.knowledge_base_id);
-    let source_id = source.id.clone();
-    let indexed =
-        tokio::task::spawn_blocking(move || retrieval.index().count(&scope, Some(&source_id)))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
-    Ok(Json(SourceView { source, indexed }))
+) -> Result<Json<SourceDetail>, ApiError> {
+    let source = state
+        .app
+        .store
+        .sources()
+        .get(caller.workspace(), &id)
+        .await?;
+    let indexed = state.app.indexed_chunks(&source).await?;
+    Ok(Json(SourceDetail {
+        source: source.into(),
+        indexed,
+    }))
 }
 
 /// Deletes the source and its chunks.
@@ -208,16 +262,8 @@ async fn delete_source(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Role::TeamAdmin)?;
-    let source = state.store.source(caller.workspace(), &id).await?;
-    remove_points(
-        &state,
-        caller.workspace(),
-        &source.knowledge_base_id,
-        &source.id,
-    )
-    .await?;
     state
-        .store
+        .app
         .delete_source(caller.workspace(), caller.actor(), &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -225,67 +271,52 @@ async fn delete_source(
 
 /// Ingests the source again (a page that changed, a failure that is fixed).
 #[utoipa::path(post, path = "/v1/sources/{id}/resync", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
-    responses((status = 202, body = Source), (status = 404, body = ErrorBody)))]
+    responses((status = 202, body = SourceView), (status = 404, body = ErrorBody)))]
 async fn resync(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Source>), ApiError> {
+) -> Result<(StatusCode, Json<SourceView>), ApiError> {
     caller.require(Role::TeamAdmin)?;
     let source = state
+        .app
         .store
-        .resync_source(caller.workspace(), caller.actor(), &id, None)
+        .sources()
+        .resync(caller.workspace(), caller.actor(), &id, None)
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(source)))
+    Ok((StatusCode::ACCEPTED, Json(source.into())))
 }
 
 /// Replaces an uploaded source's file; its chunks are replaced once the new file is ingested.
 #[utoipa::path(put, path = "/v1/sources/{id}/file", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "a `file` field"),
-    responses((status = 202, body = Source), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+    responses((status = 202, body = SourceView), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 async fn replace_file(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
     multipart: Multipart,
-) -> Result<(StatusCode, Json<Source>), ApiError> {
+) -> Result<(StatusCode, Json<SourceView>), ApiError> {
     caller.require(Role::TeamAdmin)?;
-    let existing = state.store.source(caller.workspace(), &id).await?;
-    if existing.kind != SourceKind::File {
-        return Err(ApiError::invalid(format!(
-            "source {id} is a URL; re-sync it instead of uploading a file"
-        )));
-    }
+    state
+        .app
+        .store
+        .sources()
+        .get(caller.workspace(), &id)
+        .await?;
     let replacement = receive_file(&state, multipart).await?;
     let source = state
-        .store
-        .resync_source(caller.workspace(), caller.actor(), &id, Some(replacement))
+        .app
+        .replace_source_file(caller.workspace(), caller.actor(), &id, replacement)
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(source)))
-}
-
-/// Refuses a source the knowledge base has no room for (and a knowledge base that is not the
-/// workspace's).
-async fn room_for_another_source(
-    state: &AppState,
-    workspace: &str,
-    knowledge_base: &str,
-) -> Result<(), ApiError> {
-    let existing = state.store.sources(workspace, knowledge_base).await?;
-    knowledge::Limits::default()
-        .check_source_count(existing.len() + 1)
-        .map_err(|error| ApiError::invalid(format!("knowledge base: {error}")))
+    Ok((StatusCode::ACCEPTED, Json(source.into())))
 }
 
 /// Streams the multipart `file` field to the file store, refusing it past the upload limit.
 async fn receive_file(state: &AppState, mut multipart: Multipart) -> Result<NewSource, ApiError> {
     let limit = state.config.limits.upload_bytes;
     let bad_form = |error: axum::extract::multipart::MultipartError| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("multipart body: {error}"),
-        )
+        ApiError::new(Code::BadRequest, format!("multipart body: {error}"))
     };
     while let Some(mut field) = multipart.next_field().await.map_err(bad_form)? {
         if field.name() != Some("file") {
@@ -296,21 +327,20 @@ async fn receive_file(state: &AppState, mut multipart: Multipart) -> Result<NewS
             .map(|name| name.rsplit(['/', '\\']).next().unwrap_or(name).to_string())
             .filter(|name| !name.trim().is_empty())
             .ok_or_else(|| ApiError::invalid("file: the field needs a file name"))?;
-        let mut incoming = state.files.begin().await.map_err(ApiError::internal)?;
+        let mut incoming = state.app.files.begin().await.map_err(ApiError::internal)?;
         loop {
             let chunk = match field.chunk().await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
                 Err(error) => {
-                    state.files.discard(incoming).await;
+                    state.app.files.discard(incoming).await;
                     return Err(bad_form(error));
                 }
             };
             if incoming.bytes + chunk.len() as u64 > limit {
-                state.files.discard(incoming).await;
+                state.app.files.discard(incoming).await;
                 return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    Code::PayloadTooLarge,
                     format!(
                         "{name} is larger than the upload limit of {limit} bytes ({} MB; limits.upload_bytes)",
                         limit / (1024 * 1024)
@@ -318,22 +348,23 @@ async fn receive_file(state: &AppState, mut multipart: Multipart) -> Result<NewS
                 ));
             }
             if let Err(error) = incoming.write(&chunk).await {
-                state.files.discard(incoming).await;
+                state.app.files.discard(incoming).await;
                 return Err(ApiError::internal(error));
             }
         }
         if incoming.bytes == 0 {
-            state.files.discard(incoming).await;
+            state.app.files.discard(incoming).await;
             return Err(ApiError::invalid(format!("file: {name} is empty")));
         }
         let checksum = state
+            .app
             .files
             .keep(incoming)
             .await
             .map_err(ApiError::internal)?;
         return Ok(NewSource {
             name,
-            kind: SourceKind::File,
+            origin: SourceOrigin::File,
             location: checksum.clone(),
             checksum: Some(checksum),
         });
@@ -341,19 +372,4 @@ async fn receive_file(state: &AppState, mut multipart: Multipart) -> Result<NewS
     Err(ApiError::invalid(
         "file: send the document as a multipart field named \"file\"",
     ))
-}
-
-async fn remove_points(
-    state: &Arc<AppState>,
-    workspace: &str,
-    knowledge_base: &str,
-    source: &str,
-) -> Result<(), ApiError> {
-    let retrieval = state.retrieval.clone();
-    let scope = Scope::new(workspace, knowledge_base);
-    let source = source.to_string();
-    tokio::task::spawn_blocking(move || retrieval.delete_source(&scope, &source))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
 }

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use app::IngestionStats;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -27,11 +27,6 @@ struct Histogram {
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), Histogram>>,
-    chunks_embedded: AtomicU64,
-    /// Microseconds spent embedding and indexing.
-    embedding_micros: AtomicU64,
-    sources_ready: AtomicU64,
-    sources_failed: AtomicU64,
 }
 
 impl Metrics {
@@ -51,22 +46,7 @@ impl Metrics {
         histogram.sum += seconds;
     }
 
-    pub fn embedded(&self, chunks: u64, seconds: f64) {
-        self.chunks_embedded.fetch_add(chunks, Ordering::Relaxed);
-        self.embedding_micros
-            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
-    }
-
-    pub fn source_finished(&self, ready: bool) {
-        let counter = if ready {
-            &self.sources_ready
-        } else {
-            &self.sources_failed
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn render(&self, queue_depth: i64) -> String {
+    pub fn render(&self, ingestion: &IngestionStats, queue_depth: i64) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -92,22 +72,22 @@ impl Metrics {
             (
                 "switchboard_chunks_embedded_total",
                 "Chunks embedded and indexed.",
-                self.chunks_embedded.load(Ordering::Relaxed) as f64,
+                ingestion.chunks_embedded() as f64,
             ),
             (
                 "switchboard_embedding_seconds_total",
                 "Time spent embedding and indexing; chunks_embedded_total over this is the throughput.",
-                self.embedding_micros.load(Ordering::Relaxed) as f64 / 1e6,
+                ingestion.embedding_seconds(),
             ),
             (
                 "switchboard_sources_ready_total",
                 "Sources ingested.",
-                self.sources_ready.load(Ordering::Relaxed) as f64,
+                ingestion.sources_ready() as f64,
             ),
             (
                 "switchboard_sources_failed_total",
                 "Sources whose ingestion failed for good.",
-                self.sources_failed.load(Ordering::Relaxed) as f64,
+                ingestion.sources_failed() as f64,
             ),
         ];
         for (name, help, value) in counters {
@@ -118,7 +98,7 @@ impl Metrics {
         }
         let _ = writeln!(
             out,
-            "# HELP switchboard_ingestion_queue_depth Ingestion jobs waiting or running.\n# TYPE switchboard_ingestion_queue_depth gauge\nswitchboard_ingestion_queue_depth {queue_depth}"
+            "# HELP switchboard_ingestion_queue_depth Background jobs waiting or running.\n# TYPE switchboard_ingestion_queue_depth gauge\nswitchboard_ingestion_queue_depth {queue_depth}"
         );
         out
     }

@@ -1,5 +1,5 @@
-//! The HTTP API: axum handlers over the records (`inbox`), knowledge and agents. Handlers
-//! parse, authorise, call the domain and map errors; the work is in the crates.
+//! The HTTP API: axum handlers over the application (`app`). Handlers parse, authorise, call a
+//! use case or read the records, and map errors; the work is in the crates.
 
 mod agents;
 mod auth;
@@ -11,78 +11,36 @@ mod openapi;
 mod ops;
 mod workspace;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use agentflow::llm::{LlmClient, LlmSettings, OpenAiClient};
-use agentflow::{Agent, AgentConfig};
+use app::App;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use inbox::{AgentRecord, Store};
-use knowledge::retrieve::Retrieval;
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::files::FileStore;
 pub use error::ApiError;
 pub use metrics::Metrics;
 
-/// What every handler and worker shares.
+/// What every handler shares: the application, and what only HTTP needs beside it.
 pub struct AppState {
+    pub app: Arc<App>,
     pub config: Config,
-    pub store: Store,
-    pub retrieval: Arc<Retrieval>,
-    pub llm: Option<Arc<dyn LlmClient>>,
-    pub files: FileStore,
     pub metrics: Metrics,
     rate_limiter: auth::RateLimiter,
-    /// Built agents by id, with the version they were built from.
-    agents: Mutex<HashMap<String, (i64, Arc<Agent>)>>,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store, retrieval: Arc<Retrieval>) -> Self {
-        let llm = config.llm.url.as_ref().map(|url| {
-            let mut settings = LlmSettings::new(url, &config.llm.model);
-            settings.timeout = Duration::from_secs(config.llm.timeout_seconds);
-            settings.api_key = config.llm.api_key.as_ref().map(|key| key.0.clone());
-            Arc::new(OpenAiClient::new(settings)) as Arc<dyn LlmClient>
-        });
+    pub fn new(config: Config, app: Arc<App>) -> Self {
         AppState {
-            files: FileStore::new(config.data_dir.join("files")),
             rate_limiter: auth::RateLimiter::new(
                 config.rate_limit.per_second,
                 config.rate_limit.burst,
             ),
             metrics: Metrics::default(),
-            agents: Mutex::new(HashMap::new()),
-            llm,
-            retrieval,
-            store,
+            app,
             config,
         }
-    }
-
-    /// The agent as its record's current version configures it, built once per version.
-    pub fn agent(&self, record: &AgentRecord) -> Result<Arc<Agent>, ApiError> {
-        if let Ok(cache) = self.agents.lock()
-            && let Some((version, agent)) = cache.get(&record.id)
-            && *version == record.version
-        {
-            return Ok(agent.clone());
-        }
-        let config = AgentConfig::parse("agent", &record.config)
-            .map_err(|error| ApiError::internal(format!("stored agent {}: {error}", record.id)))?;
-        let agent = Arc::new(Agent::new(
-            config,
-            self.retrieval.clone(),
-            self.llm.clone(),
-        )?);
-        if let Ok(mut cache) = self.agents.lock() {
-            cache.insert(record.id.clone(), (record.version, agent.clone()));
-        }
-        Ok(agent)
     }
 }
 

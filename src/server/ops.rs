@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::{ApiError, AppState, openapi};
+use super::error::{ApiError, Code};
+use super::{AppState, openapi};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -29,10 +30,9 @@ async fn healthz() -> Json<serde_json::Value> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200), (status = 503, body = super::error::ErrorBody)))]
 async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
-    state.store.ping().await.map_err(|error| {
+    state.app.store.ping().await.map_err(|error| {
         ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
+            Code::NotReady,
             format!("the database does not answer: {error}"),
         )
     })?;
@@ -42,9 +42,9 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::V
 /// Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 async fn metrics(State(state): State<Arc<AppState>>) -> Result<impl IntoResponse, ApiError> {
-    let queue = state.store.pending_jobs().await?;
+    let queue = state.app.store.jobs().pending().await?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(queue),
+        state.metrics.render(&state.app.stats, queue),
     ))
 }

@@ -3,16 +3,16 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
-use inbox::{ApiKey, AuditEntry, LedgerEntry, NewApiKey, Role, Team, User, Workspace};
+use records::{ApiKey, AuditEntry, Email, LedgerEntry, NewApiKey, Role, Team, User, Workspace};
 use serde::{Deserialize, Serialize};
 
-use super::auth::Caller;
-use super::error::ErrorBody;
-use super::{ApiError, AppState};
+use super::AppState;
+use super::auth::{Caller, bearer};
+use super::error::{ApiError, Code, ErrorBody};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -47,18 +47,20 @@ async fn log_in(
     State(state): State<Arc<AppState>>,
     Json(request): Json<LogIn>,
 ) -> Result<Json<Session>, ApiError> {
+    // An address that cannot exist has no account: the same answer as a wrong password.
+    let email = Email::parse(&request.email).map_err(|_| wrong_credentials())?;
     let (user, token) = state
+        .app
         .store
-        .log_in(&request.email, &request.password)
+        .people()
+        .log_in(&email, &request.password)
         .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "wrong email or password",
-            )
-        })?;
+        .ok_or_else(wrong_credentials)?;
     Ok(Json(Session { token, user }))
+}
+
+fn wrong_credentials() -> ApiError {
+    ApiError::new(Code::Unauthorized, "wrong email or password")
 }
 
 /// Ends the session whose token authorises this request.
@@ -67,15 +69,10 @@ async fn log_in(
 async fn log_out(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
-    headers: HeaderMap,
+    parts: Parts,
 ) -> Result<StatusCode, ApiError> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or_default();
-    if state.store.log_out(token).await? {
+    let token = bearer(&parts).unwrap_or_default();
+    if state.app.store.people().log_out(token).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::invalid(
@@ -91,7 +88,9 @@ async fn workspace(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<Workspace>, ApiError> {
-    Ok(Json(state.store.workspace(caller.workspace()).await?))
+    Ok(Json(
+        state.app.store.workspaces().get(caller.workspace()).await?,
+    ))
 }
 
 /// The credit ledger, newest first.
@@ -102,7 +101,12 @@ async fn credits(
     caller: Caller,
 ) -> Result<Json<Vec<LedgerEntry>>, ApiError> {
     Ok(Json(
-        state.store.credit_ledger(caller.workspace(), 500).await?,
+        state
+            .app
+            .store
+            .credits()
+            .ledger(caller.workspace(), 500)
+            .await?,
     ))
 }
 
@@ -113,7 +117,9 @@ async fn api_keys(
     caller: Caller,
 ) -> Result<Json<Vec<ApiKey>>, ApiError> {
     caller.require(Role::Admin)?;
-    Ok(Json(state.store.api_keys(caller.workspace()).await?))
+    Ok(Json(
+        state.app.store.api_keys().list(caller.workspace()).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -131,8 +137,10 @@ async fn create_api_key(
 ) -> Result<(StatusCode, Json<NewApiKey>), ApiError> {
     caller.require(Role::Admin)?;
     let key = state
+        .app
         .store
-        .create_api_key(caller.workspace(), caller.actor(), &request.name)
+        .api_keys()
+        .create(caller.workspace(), caller.actor(), &request.name)
         .await?;
     Ok((StatusCode::CREATED, Json(key)))
 }
@@ -146,8 +154,10 @@ async fn revoke_api_key(
 ) -> Result<StatusCode, ApiError> {
     caller.require(Role::Admin)?;
     state
+        .app
         .store
-        .revoke_api_key(caller.workspace(), caller.actor(), &id)
+        .api_keys()
+        .revoke(caller.workspace(), caller.actor(), &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -169,21 +179,19 @@ async fn create_user(
     Json(request): Json<CreateUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     caller.require(Role::Admin)?;
-    if !request.email.contains('@') {
-        return Err(ApiError::invalid(format!(
-            "email: {:?} is not an email address",
-            request.email
-        )));
-    }
+    let email =
+        Email::parse(&request.email).map_err(|error| ApiError::invalid(error.to_string()))?;
     if request.password.chars().count() < 10 {
         return Err(ApiError::invalid("password: needs at least 10 characters"));
     }
     let user = state
+        .app
         .store
-        .create_user(
+        .people()
+        .create(
             caller.workspace(),
             caller.actor(),
-            &request.email,
+            &email,
             &request.password,
             request.role,
             request.team_id.as_deref(),
@@ -199,7 +207,9 @@ async fn users(
     caller: Caller,
 ) -> Result<Json<Vec<User>>, ApiError> {
     caller.require(Role::TeamAdmin)?;
-    Ok(Json(state.store.users(caller.workspace()).await?))
+    Ok(Json(
+        state.app.store.people().list(caller.workspace()).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -220,8 +230,10 @@ async fn update_user(
 ) -> Result<Json<User>, ApiError> {
     caller.require(Role::Admin)?;
     let user = state
+        .app
         .store
-        .update_user(
+        .people()
+        .update(
             caller.workspace(),
             caller.actor(),
             &id,
@@ -238,7 +250,9 @@ async fn teams(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<Vec<Team>>, ApiError> {
-    Ok(Json(state.store.teams(caller.workspace()).await?))
+    Ok(Json(
+        state.app.store.teams().list(caller.workspace()).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -255,8 +269,10 @@ async fn create_team(
 ) -> Result<(StatusCode, Json<Team>), ApiError> {
     caller.require(Role::Admin)?;
     let team = state
+        .app
         .store
-        .create_team(caller.workspace(), caller.actor(), &request.name)
+        .teams()
+        .create(caller.workspace(), caller.actor(), &request.name)
         .await?;
     Ok((StatusCode::CREATED, Json(team)))
 }
@@ -269,5 +285,12 @@ async fn audit_log(
     caller: Caller,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     caller.require(Role::Admin)?;
-    Ok(Json(state.store.audit_log(caller.workspace(), 500).await?))
+    Ok(Json(
+        state
+            .app
+            .store
+            .audit_log()
+            .list(caller.workspace(), 500)
+            .await?,
+    ))
 }

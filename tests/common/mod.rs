@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 use knowledge::embed::EmbedderConfig;
 
+pub mod app;
 pub mod service;
 
 pub fn fixture(name: &str) -> String {

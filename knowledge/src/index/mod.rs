@@ -1,13 +1,16 @@
 //! The vector index: one trait, one collection layout, an embedded implementation (qdrant-edge,
 //! files in the data directory) and a Qdrant server (qdrant-client). Every read and delete is scoped to
 //! a workspace and a knowledge base; nothing crosses tenants. [`EdgeIndex`] is the embedded
-//! default; [`ServerIndex`] talks to a Qdrant server when `qdrant.url` is set.
+//! default; [`ServerIndex`] talks to a Qdrant server when `qdrant.url` is set. With the
+//! `test-support` feature, `local_qdrant` runs an in-memory Qdrant server for tests of it.
 //!
 //! Layout: a dense vector `dense` (cosine), a sparse vector `bm25` (IDF applied by the index),
 //! and a payload with the workspace, knowledge base, source, position, language and text,
 //! with keyword indexes on the ids.
 
 mod edge;
+#[cfg(feature = "test-support")]
+pub mod local_qdrant;
 mod server;
 
 pub use edge::EdgeIndex;

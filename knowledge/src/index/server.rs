@@ -1,17 +1,27 @@
 //! A Qdrant server (or cluster) through qdrant-client, with the embedded index's layout: one
 //! collection, a dense vector, a BM25 sparse vector with the IDF modifier, keyword indexes on
-//! the tenant and source ids. The trait is synchronous; calls run on a private runtime, so it
-//! must be used from blocking code (the service calls it through `spawn_blocking`).
+//! the tenant and source ids.
+//!
+//! The trait is synchronous and the client is async. Each call is spawned on a small runtime
+//! the index owns (one worker thread) and the calling thread waits on a channel for the answer.
+//! Nothing here enters a runtime from the caller's thread, so any thread may call it, also one
+//! already inside a tokio runtime (`Handle::block_on`, a blocking task), many at once, and the
+//! index may be dropped anywhere. A call still blocks its thread until the server answers:
+//! async code should call it through `spawn_blocking`, as the service does.
 
+use std::future::Future;
+
+use qdrant_client::qdrant::condition::ConditionOneOf;
+use qdrant_client::qdrant::r#match::MatchValue;
 use qdrant_client::qdrant::point_id::PointIdOptions;
 use qdrant_client::qdrant::{
     Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
-    DeletePointsBuilder, Distance, FieldType, Filter, Modifier, NamedVectors, PointId, PointStruct,
-    Query as QdrantQuery, QueryPointsBuilder, SparseVectorParamsBuilder,
-    SparseVectorsConfigBuilder, UpsertPointsBuilder, Vector, VectorParamsBuilder,
-    VectorsConfigBuilder,
+    DeletePointsBuilder, Distance, FieldCondition, FieldType, Filter, Match, Modifier,
+    NamedVectors, PointId, PointStruct, Query as QdrantQuery, QueryPointsBuilder,
+    SparseVectorParamsBuilder, SparseVectorsConfigBuilder, UpsertPointsBuilder, Vector,
+    VectorParamsBuilder, VectorsConfigBuilder,
 };
-use qdrant_client::{Payload, Qdrant};
+use qdrant_client::{Payload, Qdrant, QdrantError};
 use uuid::Uuid;
 
 use super::{ChunkPayload, DENSE, Hit, IndexError, IndexPoint, Query, SPARSE, Scope, VectorIndex};
@@ -19,7 +29,9 @@ use super::{ChunkPayload, DENSE, Hit, IndexError, IndexPoint, Query, SPARSE, Sco
 pub struct ServerIndex {
     client: Qdrant,
     collection: String,
-    runtime: tokio::runtime::Runtime,
+    /// Taken out only by `drop`, which shuts it down without waiting: dropping a runtime waits
+    /// for its workers, and that panics on a thread inside an async context.
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl std::fmt::Debug for ServerIndex {
@@ -34,13 +46,27 @@ fn operation(error: impl std::fmt::Display) -> IndexError {
     IndexError::Operation(error.to_string())
 }
 
+/// An exact match on a keyword field. `Condition::matches` with a string turns one containing
+/// whitespace into a full-text match, which would let "a b" match "a b c": ids must match whole.
+fn keyword(field: &str, value: &str) -> Condition {
+    Condition {
+        condition_one_of: Some(ConditionOneOf::Field(FieldCondition {
+            key: field.to_string(),
+            r#match: Some(Match {
+                match_value: Some(MatchValue::Keyword(value.to_string())),
+            }),
+            ..FieldCondition::default()
+        })),
+    }
+}
+
 fn scope_conditions(scope: &Scope, source_id: Option<&str>) -> Vec<Condition> {
     let mut conditions = vec![
-        Condition::matches("workspace", scope.workspace.clone()),
-        Condition::matches("knowledge_base", scope.knowledge_base.clone()),
+        keyword("workspace", &scope.workspace),
+        keyword("knowledge_base", &scope.knowledge_base),
     ];
     if let Some(source_id) = source_id {
-        conditions.push(Condition::matches("source_id", source_id.to_string()));
+        conditions.push(keyword("source_id", source_id));
     }
     conditions
 }
@@ -52,7 +78,9 @@ impl ServerIndex {
             path: format!("{url} collection {collection}"),
             reason,
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("qdrant-client")
             .enable_all()
             .build()
             .map_err(|error| open_error(error.to_string()))?;
@@ -62,12 +90,12 @@ impl ServerIndex {
         let index = ServerIndex {
             client,
             collection: collection.to_string(),
-            runtime,
+            runtime: Some(runtime),
         };
+        let name = collection.to_string();
         let exists = index
-            .runtime
-            .block_on(index.client.collection_exists(collection))
-            .map_err(|error| open_error(error.to_string()))?;
+            .call(|client| async move { client.collection_exists(name).await })
+            .map_err(open_error)?;
         if !exists {
             let mut vectors = VectorsConfigBuilder::default();
             vectors.add_named_vector_params(
@@ -83,20 +111,47 @@ impl ServerIndex {
                 .vectors_config(vectors)
                 .sparse_vectors_config(sparse);
             index
-                .runtime
-                .block_on(index.client.create_collection(create))
-                .map_err(|error| open_error(error.to_string()))?;
+                .call(|client| async move { client.create_collection(create).await })
+                .map_err(open_error)?;
             for field in ["workspace", "knowledge_base", "source_id"] {
                 let request =
                     CreateFieldIndexCollectionBuilder::new(collection, field, FieldType::Keyword)
                         .wait(true);
                 index
-                    .runtime
-                    .block_on(index.client.create_field_index(request))
-                    .map_err(|error| open_error(error.to_string()))?;
+                    .call(|client| async move { client.create_field_index(request).await })
+                    .map_err(open_error)?;
             }
         }
         Ok(index)
+    }
+
+    /// Runs one client call on the index's runtime and waits for its answer on this thread.
+    /// Waiting on a channel, not `block_on`, is what makes this safe inside a runtime context.
+    fn call<T, F, Fut>(&self, call: F) -> Result<T, String>
+    where
+        F: FnOnce(Qdrant) -> Fut,
+        Fut: Future<Output = Result<T, QdrantError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
+        let future = call(self.client.clone());
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        runtime.spawn(async move {
+            // The caller is blocked in `recv` until this arrives, so sending cannot fail.
+            let _ = sender.send(future.await);
+        });
+        receiver
+            .recv()
+            .map_err(|_| "the Qdrant client task ended without an answer".to_string())?
+            .map_err(|error| error.to_string())
+    }
+}
+
+impl Drop for ServerIndex {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
@@ -120,9 +175,8 @@ impl VectorIndex for ServerIndex {
                 structs.push(PointStruct::new(point.id.to_string(), vectors, payload));
             }
             let request = UpsertPointsBuilder::new(&self.collection, structs).wait(true);
-            self.runtime
-                .block_on(self.client.upsert_points(request))
-                .map_err(operation)?;
+            self.call(|client| async move { client.upsert_points(request).await })
+                .map_err(IndexError::Operation)?;
         }
         Ok(())
     }
@@ -142,9 +196,8 @@ impl VectorIndex for ServerIndex {
         let request = DeletePointsBuilder::new(&self.collection)
             .points(filter)
             .wait(true);
-        self.runtime
-            .block_on(self.client.delete_points(request))
-            .map_err(operation)?;
+        self.call(|client| async move { client.delete_points(request).await })
+            .map_err(IndexError::Operation)?;
         Ok(())
     }
 
@@ -169,9 +222,8 @@ impl VectorIndex for ServerIndex {
             .limit(limit as u64)
             .with_payload(true);
         let response = self
-            .runtime
-            .block_on(self.client.query(request))
-            .map_err(operation)?;
+            .call(|client| async move { client.query(request).await })
+            .map_err(IndexError::Operation)?;
         response
             .result
             .into_iter()
@@ -199,9 +251,8 @@ impl VectorIndex for ServerIndex {
             .filter(Filter::must(scope_conditions(scope, source_id)))
             .exact(true);
         let response = self
-            .runtime
-            .block_on(self.client.count(request))
-            .map_err(operation)?;
+            .call(|client| async move { client.count(request).await })
+            .map_err(IndexError::Operation)?;
         Ok(response.result.map_or(0, |result| result.count as usize))
     }
 

@@ -3,8 +3,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+use crate::access::{ApiKeys, People, Teams};
+use crate::agents::Agents;
+use crate::audit::AuditLog;
+use crate::credits::Credits;
 use crate::error::StoreError;
+use crate::jobs::Jobs;
+use crate::knowledge::{KnowledgeBases, Sources};
 use crate::migrate;
+use crate::turns::Turns;
+use crate::workspaces::Workspaces;
 
 /// Which database the records are in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,10 +84,54 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    pub fn workspaces(&self) -> Workspaces<'_> {
+        Workspaces(self)
+    }
+
+    pub fn people(&self) -> People<'_> {
+        People(self)
+    }
+
+    pub fn teams(&self) -> Teams<'_> {
+        Teams(self)
+    }
+
+    pub fn api_keys(&self) -> ApiKeys<'_> {
+        ApiKeys(self)
+    }
+
+    pub fn agents(&self) -> Agents<'_> {
+        Agents(self)
+    }
+
+    pub fn knowledge_bases(&self) -> KnowledgeBases<'_> {
+        KnowledgeBases(self)
+    }
+
+    pub fn sources(&self) -> Sources<'_> {
+        Sources(self)
+    }
+
+    pub fn jobs(&self) -> Jobs<'_> {
+        Jobs(self)
+    }
+
+    pub fn credits(&self) -> Credits<'_> {
+        Credits(self)
+    }
+
+    pub fn turns(&self) -> Turns<'_> {
+        Turns(self)
+    }
+
+    pub fn audit_log(&self) -> AuditLog<'_> {
+        AuditLog(self)
+    }
 }
 
 /// Milliseconds since the Unix epoch: every time column.
-pub(crate) fn now() -> i64 {
+pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_millis() as i64)

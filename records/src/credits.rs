@@ -3,12 +3,13 @@
 //! that fails settles at zero. The balance never goes below zero and no action is half-paid.
 
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::error::StoreError;
 use crate::store::{Store, new_id, now};
 
-/// Credits held for one action until it settles.
+/// Credits held for one action until it settles. The records only hold the numbers; the
+/// guard that settles a reservation dropped mid-action lives with the use cases (`app`).
 #[derive(Debug, Clone)]
 pub struct Reservation {
     ledger_entry: String,
@@ -16,7 +17,17 @@ pub struct Reservation {
     amount: i64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+impl Reservation {
+    pub fn workspace(&self) -> &str {
+        &self.workspace
+    }
+
+    pub fn amount(&self) -> i64 {
+        self.amount
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct LedgerEntry {
     pub id: String,
     /// Positive for allowances, negative for what actions spent.
@@ -25,14 +36,39 @@ pub struct LedgerEntry {
     pub created_at: i64,
 }
 
-impl Store {
-    pub async fn reserve_credits(
+/// Writes one ledger line; returns its id.
+pub(crate) async fn insert_entry(
+    connection: &mut AnyConnection,
+    workspace: &str,
+    delta: i64,
+    reason: &str,
+) -> Result<String, sqlx::Error> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO credit_ledger (id, workspace_id, delta, reason, created_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(workspace)
+    .bind(delta)
+    .bind(reason)
+    .bind(now())
+    .execute(connection)
+    .await?;
+    Ok(id)
+}
+
+/// The credits area of the records.
+pub struct Credits<'a>(pub(crate) &'a Store);
+
+impl Credits<'_> {
+    pub async fn reserve(
         &self,
         workspace: &str,
         amount: i64,
         reason: &str,
     ) -> Result<Reservation, StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.0.pool.begin().await?;
         let taken = sqlx::query(
             "UPDATE workspaces SET credit_balance = credit_balance - $1
              WHERE id = $2 AND credit_balance >= $1",
@@ -54,18 +90,7 @@ impl Store {
                 needed: amount,
             });
         }
-        let ledger_entry = new_id();
-        sqlx::query(
-            "INSERT INTO credit_ledger (id, workspace_id, delta, reason, created_at)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&ledger_entry)
-        .bind(workspace)
-        .bind(-amount)
-        .bind(reason)
-        .bind(now())
-        .execute(&mut *transaction)
-        .await?;
+        let ledger_entry = insert_entry(&mut transaction, workspace, -amount, reason).await?;
         transaction.commit().await?;
         Ok(Reservation {
             ledger_entry,
@@ -75,17 +100,13 @@ impl Store {
     }
 
     /// Charges `used` (at most what was reserved) and gives the rest back.
-    pub async fn settle_credits(
-        &self,
-        reservation: Reservation,
-        used: i64,
-    ) -> Result<(), StoreError> {
+    pub async fn settle(&self, reservation: &Reservation, used: i64) -> Result<(), StoreError> {
         let used = used.clamp(0, reservation.amount);
         let refund = reservation.amount - used;
         if refund == 0 {
             return Ok(());
         }
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.0.pool.begin().await?;
         sqlx::query("UPDATE workspaces SET credit_balance = credit_balance + $1 WHERE id = $2")
             .bind(refund)
             .bind(&reservation.workspace)
@@ -101,13 +122,13 @@ impl Store {
     }
 
     /// Adds credits (a plan renewal, a top-up).
-    pub async fn grant_credits(
+    pub async fn grant(
         &self,
         workspace: &str,
         amount: i64,
         reason: &str,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.0.pool.begin().await?;
         let updated =
             sqlx::query("UPDATE workspaces SET credit_balance = credit_balance + $1 WHERE id = $2")
                 .bind(amount)
@@ -117,44 +138,24 @@ impl Store {
         if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound("workspace"));
         }
-        sqlx::query(
-            "INSERT INTO credit_ledger (id, workspace_id, delta, reason, created_at)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(new_id())
-        .bind(workspace)
-        .bind(amount)
-        .bind(reason)
-        .bind(now())
-        .execute(&mut *transaction)
-        .await?;
+        insert_entry(&mut transaction, workspace, amount, reason).await?;
         transaction.commit().await?;
         Ok(())
     }
 
     /// The ledger, newest first. Reservations not yet settled show what they hold.
-    pub async fn credit_ledger(
+    pub async fn ledger(
         &self,
         workspace: &str,
         limit: i64,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, delta, reason, created_at FROM credit_ledger WHERE workspace_id = $1
              ORDER BY created_at DESC, id LIMIT $2",
         )
         .bind(workspace)
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(LedgerEntry {
-                    id: row.try_get("id")?,
-                    delta: row.try_get("delta")?,
-                    reason: row.try_get("reason")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        .fetch_all(&self.0.pool)
+        .await?)
     }
 }

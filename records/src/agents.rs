@@ -2,14 +2,12 @@
 //! and every earlier version of it.
 
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use crate::audit;
 use crate::error::StoreError;
 use crate::store::{Store, new_id, now};
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AgentRecord {
     pub id: String,
     pub workspace_id: String,
@@ -22,31 +20,20 @@ pub struct AgentRecord {
     pub updated_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AgentVersion {
     pub version: i64,
     pub config: String,
     pub created_at: i64,
 }
 
-impl AgentRecord {
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
-        Ok(AgentRecord {
-            id: row.try_get("id")?,
-            workspace_id: row.try_get("workspace_id")?,
-            name: row.try_get("name")?,
-            version: row.try_get("version")?,
-            config: row.try_get("config")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-        })
-    }
-}
-
 const AGENT_COLUMNS: &str = "id, workspace_id, name, version, config, created_at, updated_at";
 
-impl Store {
-    pub async fn create_agent(
+/// The agents area of the records.
+pub struct Agents<'a>(pub(crate) &'a Store);
+
+impl Agents<'_> {
+    pub async fn create(
         &self,
         workspace: &str,
         actor: &str,
@@ -63,11 +50,10 @@ impl Store {
             created_at: created,
             updated_at: created,
         };
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO agents (id, workspace_id, name, version, config, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
+        let mut transaction = self.0.pool.begin().await?;
+        sqlx::query(&format!(
+            "INSERT INTO agents ({AGENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
         .bind(&agent.id)
         .bind(workspace)
         .bind(&agent.name)
@@ -91,7 +77,7 @@ impl Store {
     }
 
     /// Stores a new version of the agent's configuration.
-    pub async fn update_agent(
+    pub async fn update(
         &self,
         workspace: &str,
         actor: &str,
@@ -100,8 +86,8 @@ impl Store {
         config: &str,
     ) -> Result<AgentRecord, StoreError> {
         let updated = now();
-        let mut transaction = self.pool.begin().await?;
-        let row = sqlx::query(&format!(
+        let mut transaction = self.0.pool.begin().await?;
+        let agent: AgentRecord = sqlx::query_as(&format!(
             "UPDATE agents SET name = $1, config = $2, version = version + 1, updated_at = $3
              WHERE id = $4 AND workspace_id = $5 RETURNING {AGENT_COLUMNS}"
         ))
@@ -113,70 +99,52 @@ impl Store {
         .fetch_optional(&mut *transaction)
         .await?
         .ok_or(StoreError::NotFound("agent"))?;
-        let agent = AgentRecord::from_row(&row)?;
         insert_version(&mut transaction, id, agent.version, config, updated).await?;
         audit::record(&mut transaction, workspace, actor, "agent.update", id).await?;
         transaction.commit().await?;
         Ok(agent)
     }
 
-    pub async fn agent(&self, workspace: &str, id: &str) -> Result<AgentRecord, StoreError> {
-        let row = sqlx::query(&format!(
+    pub async fn get(&self, workspace: &str, id: &str) -> Result<AgentRecord, StoreError> {
+        sqlx::query_as(&format!(
             "SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 AND workspace_id = $2"
         ))
         .bind(id)
         .bind(workspace)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.0.pool)
         .await?
-        .ok_or(StoreError::NotFound("agent"))?;
-        Ok(AgentRecord::from_row(&row)?)
+        .ok_or(StoreError::NotFound("agent"))
     }
 
-    pub async fn agents(&self, workspace: &str) -> Result<Vec<AgentRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
+    pub async fn list(&self, workspace: &str) -> Result<Vec<AgentRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
             "SELECT {AGENT_COLUMNS} FROM agents WHERE workspace_id = $1 ORDER BY created_at, id"
         ))
         .bind(workspace)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(AgentRecord::from_row)
-            .collect::<Result<_, _>>()?)
+        .fetch_all(&self.0.pool)
+        .await?)
     }
 
-    pub async fn agent_versions(
+    pub async fn versions(
         &self,
         workspace: &str,
         id: &str,
     ) -> Result<Vec<AgentVersion>, StoreError> {
-        self.agent(workspace, id).await?;
-        let rows = sqlx::query(
+        self.get(workspace, id).await?;
+        Ok(sqlx::query_as(
             "SELECT version, config, created_at FROM agent_versions
              WHERE agent_id = $1 ORDER BY version",
         )
         .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AgentVersion {
-                    version: row.try_get("version")?,
-                    config: row.try_get("config")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        .fetch_all(&self.0.pool)
+        .await?)
     }
 
-    pub async fn delete_agent(
-        &self,
-        workspace: &str,
-        actor: &str,
-        id: &str,
-    ) -> Result<(), StoreError> {
-        self.delete_owned("agents", "agent", workspace, actor, id)
-            .await
+    pub async fn delete(&self, workspace: &str, actor: &str, id: &str) -> Result<(), StoreError> {
+        let mut transaction = self.0.pool.begin().await?;
+        audit::delete_owned(&mut transaction, "agents", "agent", workspace, actor, id).await?;
+        transaction.commit().await?;
+        Ok(())
     }
 }
 

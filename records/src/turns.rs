@@ -1,14 +1,12 @@
 //! Turns an agent produced through the API, and the thumbs up/down people give them.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use crate::audit;
 use crate::error::StoreError;
 use crate::store::{Store, new_id, now};
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TurnRecord {
     pub id: String,
     pub agent_id: String,
@@ -19,37 +17,53 @@ pub struct TurnRecord {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Rating {
     Up,
     Down,
 }
+crate::stored_as_text!(Rating);
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct FeedbackRecord {
     pub id: String,
     pub turn_id: String,
+    #[sqlx(try_from = "String")]
     pub rating: Rating,
     pub correction: Option<String>,
     pub created_at: i64,
 }
 
-impl TurnRecord {
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
-        Ok(TurnRecord {
-            id: row.try_get("id")?,
-            agent_id: row.try_get("agent_id")?,
-            agent_version: row.try_get("agent_version")?,
-            question: row.try_get("question")?,
-            turn: row.try_get("turn")?,
-            created_at: row.try_get("created_at")?,
-        })
-    }
+/// A rated turn as one row: the turn, then its rating.
+#[derive(sqlx::FromRow)]
+struct RatedRow {
+    #[sqlx(flatten)]
+    turn: TurnRecord,
+    feedback_id: String,
+    #[sqlx(try_from = "String")]
+    rating: Rating,
+    correction: Option<String>,
+    rated_at: i64,
 }
 
-impl Store {
-    pub async fn record_turn(&self, workspace: &str, turn: &TurnRecord) -> Result<(), StoreError> {
+/// The turns-and-feedback area of the records.
+pub struct Turns<'a>(pub(crate) &'a Store);
+
+impl Turns<'_> {
+    pub async fn record(&self, workspace: &str, turn: &TurnRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO turns (id, workspace_id, agent_id, agent_version, question, turn, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -61,25 +75,24 @@ impl Store {
         .bind(&turn.question)
         .bind(&turn.turn)
         .bind(turn.created_at)
-        .execute(&self.pool)
+        .execute(&self.0.pool)
         .await?;
         Ok(())
     }
 
-    pub async fn turn(&self, workspace: &str, id: &str) -> Result<TurnRecord, StoreError> {
-        let row = sqlx::query(
+    pub async fn get(&self, workspace: &str, id: &str) -> Result<TurnRecord, StoreError> {
+        sqlx::query_as(
             "SELECT id, agent_id, agent_version, question, turn, created_at FROM turns
              WHERE id = $1 AND workspace_id = $2",
         )
         .bind(id)
         .bind(workspace)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.0.pool)
         .await?
-        .ok_or(StoreError::NotFound("turn"))?;
-        Ok(TurnRecord::from_row(&row)?)
+        .ok_or(StoreError::NotFound("turn"))
     }
 
-    pub async fn record_feedback(
+    pub async fn rate(
         &self,
         workspace: &str,
         actor: &str,
@@ -87,7 +100,7 @@ impl Store {
         rating: Rating,
         correction: Option<&str>,
     ) -> Result<FeedbackRecord, StoreError> {
-        self.turn(workspace, turn).await?;
+        self.get(workspace, turn).await?;
         let feedback = FeedbackRecord {
             id: new_id(),
             turn_id: turn.to_string(),
@@ -95,7 +108,7 @@ impl Store {
             correction: correction.map(str::to_string),
             created_at: now(),
         };
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.0.pool.begin().await?;
         sqlx::query(
             "INSERT INTO feedback (id, workspace_id, turn_id, rating, correction, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -103,10 +116,7 @@ impl Store {
         .bind(&feedback.id)
         .bind(workspace)
         .bind(turn)
-        .bind(match rating {
-            Rating::Up => "up",
-            Rating::Down => "down",
-        })
+        .bind(rating.to_string())
         .bind(feedback.correction.clone())
         .bind(feedback.created_at)
         .execute(&mut *transaction)
@@ -124,12 +134,12 @@ impl Store {
     }
 
     /// An agent's rated turns, oldest first: what an eval suite is built from.
-    pub async fn rated_turns(
+    pub async fn rated(
         &self,
         workspace: &str,
         agent: &str,
     ) -> Result<Vec<(TurnRecord, FeedbackRecord)>, StoreError> {
-        let rows = sqlx::query(
+        let rows: Vec<RatedRow> = sqlx::query_as(
             "SELECT turns.id, turns.agent_id, turns.agent_version, turns.question, turns.turn,
                     turns.created_at, feedback.id AS feedback_id, feedback.rating,
                     feedback.correction, feedback.created_at AS rated_at
@@ -139,24 +149,20 @@ impl Store {
         )
         .bind(workspace)
         .bind(agent)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
-        rows.iter()
+        Ok(rows
+            .into_iter()
             .map(|row| {
-                let turn = TurnRecord::from_row(row)?;
                 let feedback = FeedbackRecord {
-                    id: row.try_get("feedback_id")?,
-                    turn_id: turn.id.clone(),
-                    rating: if row.try_get::<String, _>("rating")? == "up" {
-                        Rating::Up
-                    } else {
-                        Rating::Down
-                    },
-                    correction: row.try_get("correction")?,
-                    created_at: row.try_get("rated_at")?,
+                    id: row.feedback_id,
+                    turn_id: row.turn.id.clone(),
+                    rating: row.rating,
+                    correction: row.correction,
+                    created_at: row.rated_at,
                 };
-                Ok((turn, feedback))
+                (row.turn, feedback)
             })
-            .collect()
+            .collect())
     }
 }

@@ -25,6 +25,9 @@ pub enum StoreError {
     },
     #[error("password hashing: {0}")]
     Password(String),
+    /// A stored value this version cannot read (an unknown kind, a malformed payload).
+    #[error("unreadable record: {0}")]
+    Corrupt(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -39,4 +42,34 @@ impl StoreError {
             _ => StoreError::Database(error),
         }
     }
+
+    pub(crate) fn corrupt(error: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(error.to_string())
+    }
+}
+
+/// A stored word that names no variant of the enum it is read as.
+#[derive(Debug, thiserror::Error)]
+#[error("{value:?} is not a known {what}")]
+pub struct UnknownValue {
+    pub what: &'static str,
+    pub value: String,
+}
+
+/// Reads an enum stored as its snake_case name (`#[sqlx(try_from = "String")]`) through its
+/// one `FromStr`: an unknown stored value is an error, never silently another variant.
+#[macro_export]
+macro_rules! stored_as_text {
+    ($name:ident) => {
+        impl TryFrom<String> for $name {
+            type Error = $crate::UnknownValue;
+
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                value.parse().map_err(|_| $crate::UnknownValue {
+                    what: stringify!($name),
+                    value,
+                })
+            }
+        }
+    };
 }

@@ -3,9 +3,9 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::Row;
-use sqlx::any::AnyRow;
+use types::{Email, Role};
 
 use crate::audit;
 use crate::error::StoreError;
@@ -16,46 +16,18 @@ const API_KEY_PREFIX: &str = "sb_";
 const SESSION_PREFIX: &str = "ss_";
 const SESSION_MILLIS: i64 = 7 * 24 * 3600 * 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    TeamAdmin,
-    Staff,
-}
-
-impl Role {
-    fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::TeamAdmin => "team_admin",
-            Role::Staff => "staff",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, sqlx::Error> {
-        match text {
-            "admin" => Ok(Role::Admin),
-            "team_admin" => Ok(Role::TeamAdmin),
-            "staff" => Ok(Role::Staff),
-            other => Err(sqlx::Error::Decode(
-                format!("unknown role {other:?}").into(),
-            )),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct User {
     pub id: String,
     pub workspace_id: String,
     pub email: String,
+    #[sqlx(try_from = "String")]
     pub role: Role,
     pub team_id: Option<String>,
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Team {
     pub id: String,
     pub name: String,
@@ -63,7 +35,7 @@ pub struct Team {
 }
 
 /// An API key as listed: never the secret.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ApiKey {
     pub id: String,
     pub name: String,
@@ -82,39 +54,17 @@ pub struct NewApiKey {
 }
 
 /// The caller a credential stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Principal {
     pub workspace_id: String,
     /// `key:<id>` or `user:<id>`: what the audit log names.
     pub actor: String,
     /// A person's role; a key acts as an admin of its workspace.
+    #[sqlx(try_from = "String")]
     pub role: Role,
 }
 
-impl User {
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
-        Ok(User {
-            id: row.try_get("id")?,
-            workspace_id: row.try_get("workspace_id")?,
-            email: row.try_get("email")?,
-            role: Role::parse(&row.try_get::<String, _>("role")?)?,
-            team_id: row.try_get("team_id")?,
-            created_at: row.try_get("created_at")?,
-        })
-    }
-}
-
-impl ApiKey {
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
-        Ok(ApiKey {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            prefix: row.try_get("prefix")?,
-            created_at: row.try_get("created_at")?,
-            revoked_at: row.try_get("revoked_at")?,
-        })
-    }
-}
+const USER_COLUMNS: &str = "id, workspace_id, email, role, team_id, created_at";
 
 fn hash_password(password: &str) -> Result<String, StoreError> {
     let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes())
@@ -125,8 +75,11 @@ fn hash_password(password: &str) -> Result<String, StoreError> {
         .map_err(|error| StoreError::Password(error.to_string()))
 }
 
-impl Store {
-    pub async fn create_team(
+/// The teams area of the records.
+pub struct Teams<'a>(pub(crate) &'a Store);
+
+impl Teams<'_> {
+    pub async fn create(
         &self,
         workspace: &str,
         actor: &str,
@@ -137,7 +90,7 @@ impl Store {
             name: name.to_string(),
             created_at: now(),
         };
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.0.pool.begin().await?;
         sqlx::query(
             "INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -155,25 +108,54 @@ impl Store {
         Ok(team)
     }
 
-    pub async fn create_user(
+    pub async fn list(&self, workspace: &str) -> Result<Vec<Team>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, created_at FROM teams WHERE workspace_id = $1 ORDER BY name",
+        )
+        .bind(workspace)
+        .fetch_all(&self.0.pool)
+        .await?)
+    }
+
+    /// Refuses a team id that is not the workspace's own (another tenant's is "not found").
+    async fn check(&self, workspace: &str, team: Option<&str>) -> Result<(), StoreError> {
+        let Some(team) = team else {
+            return Ok(());
+        };
+        sqlx::query("SELECT id FROM teams WHERE id = $1 AND workspace_id = $2")
+            .bind(team)
+            .bind(workspace)
+            .fetch_optional(&self.0.pool)
+            .await?
+            .map(|_| ())
+            .ok_or(StoreError::NotFound("team"))
+    }
+}
+
+/// The people area of the records: accounts, roles, sessions.
+pub struct People<'a>(pub(crate) &'a Store);
+
+impl People<'_> {
+    pub async fn create(
         &self,
         workspace: &str,
         actor: &str,
-        email: &str,
+        email: &Email,
         password: &str,
         role: Role,
         team: Option<&str>,
     ) -> Result<User, StoreError> {
+        self.0.teams().check(workspace, team).await?;
         let user = User {
             id: new_id(),
             workspace_id: workspace.to_string(),
-            email: email.trim().to_lowercase(),
+            email: email.to_string(),
             role,
             team_id: team.map(str::to_string),
             created_at: now(),
         };
         let password_hash = hash_password(password)?;
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.0.pool.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, workspace_id, email, password_hash, role, team_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -199,15 +181,14 @@ impl Store {
     /// wrong (the caller cannot tell which).
     pub async fn log_in(
         &self,
-        email: &str,
+        email: &Email,
         password: &str,
     ) -> Result<Option<(User, String)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, workspace_id, email, password_hash, role, team_id, created_at
-             FROM users WHERE email = $1",
-        )
-        .bind(email.trim().to_lowercase())
-        .fetch_optional(&self.pool)
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"
+        ))
+        .bind(email.as_str())
+        .fetch_optional(&self.0.pool)
         .await?;
         let Some(row) = row else {
             return Ok(None);
@@ -221,30 +202,37 @@ impl Store {
         {
             return Ok(None);
         }
-        let user = User::from_row(&row)?;
+        let user = <User as sqlx::FromRow<_>>::from_row(&row)?;
         let token = secret::generate(SESSION_PREFIX);
         sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
             .bind(secret::hash(&token))
             .bind(&user.id)
             .bind(now() + SESSION_MILLIS)
-            .execute(&self.pool)
+            .execute(&self.0.pool)
             .await?;
         Ok(Some((user, token)))
     }
 
-    pub async fn users(&self, workspace: &str) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, workspace_id, email, password_hash, role, team_id, created_at
-             FROM users WHERE workspace_id = $1 ORDER BY created_at, id",
-        )
+    /// Ends the session this token opened; true when there was one.
+    pub async fn log_out(&self, token: &str) -> Result<bool, StoreError> {
+        let ended = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(secret::hash(token))
+            .execute(&self.0.pool)
+            .await?;
+        Ok(ended.rows_affected() > 0)
+    }
+
+    pub async fn list(&self, workspace: &str) -> Result<Vec<User>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE workspace_id = $1 ORDER BY created_at, id"
+        ))
         .bind(workspace)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(User::from_row).collect::<Result<_, _>>()?)
+        .fetch_all(&self.0.pool)
+        .await?)
     }
 
     /// Changes a person's role and team. A team must be the workspace's own.
-    pub async fn update_user(
+    pub async fn update(
         &self,
         workspace: &str,
         actor: &str,
@@ -252,20 +240,12 @@ impl Store {
         role: Role,
         team: Option<&str>,
     ) -> Result<User, StoreError> {
-        if let Some(team) = team
-            && !self
-                .teams(workspace)
-                .await?
-                .iter()
-                .any(|known| known.id == team)
-        {
-            return Err(StoreError::NotFound("team"));
-        }
-        let mut transaction = self.pool.begin().await?;
-        let row = sqlx::query(
+        self.0.teams().check(workspace, team).await?;
+        let mut transaction = self.0.pool.begin().await?;
+        let user = sqlx::query_as(&format!(
             "UPDATE users SET role = $1, team_id = $2 WHERE id = $3 AND workspace_id = $4
-             RETURNING id, workspace_id, email, password_hash, role, team_id, created_at",
-        )
+             RETURNING {USER_COLUMNS}"
+        ))
         .bind(role.as_str())
         .bind(team.map(str::to_string))
         .bind(id)
@@ -275,37 +255,43 @@ impl Store {
         .ok_or(StoreError::NotFound("user"))?;
         audit::record(&mut transaction, workspace, actor, "user.update", id).await?;
         transaction.commit().await?;
-        Ok(User::from_row(&row)?)
+        Ok(user)
     }
 
-    pub async fn teams(&self, workspace: &str) -> Result<Vec<Team>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, name, created_at FROM teams WHERE workspace_id = $1 ORDER BY name",
-        )
-        .bind(workspace)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Team {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+    /// Who a bearer credential (an API key or a session token) stands for; `None` when it is
+    /// unknown, revoked or expired.
+    pub async fn authenticate(&self, credential: &str) -> Result<Option<Principal>, StoreError> {
+        let hash = secret::hash(credential);
+        let principal = if credential.starts_with(API_KEY_PREFIX) {
+            sqlx::query_as(
+                "SELECT workspace_id, 'key:' || id AS actor, 'admin' AS role FROM api_keys
+                 WHERE key_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(&hash)
+            .fetch_optional(&self.0.pool)
+            .await?
+        } else if credential.starts_with(SESSION_PREFIX) {
+            sqlx::query_as(
+                "SELECT users.workspace_id, 'user:' || users.id AS actor, users.role FROM sessions
+                 JOIN users ON users.id = sessions.user_id
+                 WHERE sessions.token_hash = $1 AND sessions.expires_at > $2",
+            )
+            .bind(&hash)
+            .bind(now())
+            .fetch_optional(&self.0.pool)
+            .await?
+        } else {
+            None
+        };
+        Ok(principal)
     }
+}
 
-    /// Ends the session this token opened; true when there was one.
-    pub async fn log_out(&self, token: &str) -> Result<bool, StoreError> {
-        let ended = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(secret::hash(token))
-            .execute(&self.pool)
-            .await?;
-        Ok(ended.rows_affected() > 0)
-    }
+/// The API keys area of the records.
+pub struct ApiKeys<'a>(pub(crate) &'a Store);
 
-    pub async fn create_api_key(
+impl ApiKeys<'_> {
+    pub async fn create(
         &self,
         workspace: &str,
         actor: &str,
@@ -319,7 +305,7 @@ impl Store {
             created_at: now(),
             revoked_at: None,
         };
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.0.pool.begin().await?;
         sqlx::query(
             "INSERT INTO api_keys (id, workspace_id, name, prefix, key_hash, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -344,27 +330,18 @@ impl Store {
         Ok(NewApiKey { key, secret })
     }
 
-    pub async fn api_keys(&self, workspace: &str) -> Result<Vec<ApiKey>, StoreError> {
-        let rows = sqlx::query(
+    pub async fn list(&self, workspace: &str) -> Result<Vec<ApiKey>, StoreError> {
+        Ok(sqlx::query_as(
             "SELECT id, name, prefix, created_at, revoked_at FROM api_keys
              WHERE workspace_id = $1 ORDER BY created_at, id",
         )
         .bind(workspace)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(ApiKey::from_row)
-            .collect::<Result<_, _>>()?)
+        .fetch_all(&self.0.pool)
+        .await?)
     }
 
-    pub async fn revoke_api_key(
-        &self,
-        workspace: &str,
-        actor: &str,
-        id: &str,
-    ) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
+    pub async fn revoke(&self, workspace: &str, actor: &str, id: &str) -> Result<(), StoreError> {
+        let mut transaction = self.0.pool.begin().await?;
         let revoked = sqlx::query(
             "UPDATE api_keys SET revoked_at = $1
              WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
@@ -380,47 +357,5 @@ impl Store {
         audit::record(&mut transaction, workspace, actor, "api_key.revoke", id).await?;
         transaction.commit().await?;
         Ok(())
-    }
-
-    /// Who a bearer credential (an API key or a session token) stands for; `None` when it is
-    /// unknown, revoked or expired.
-    pub async fn authenticate(&self, credential: &str) -> Result<Option<Principal>, StoreError> {
-        let hash = secret::hash(credential);
-        if credential.starts_with(API_KEY_PREFIX) {
-            let row = sqlx::query(
-                "SELECT id, workspace_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
-            )
-            .bind(&hash)
-            .fetch_optional(&self.pool)
-            .await?;
-            return Ok(match row {
-                Some(row) => Some(Principal {
-                    workspace_id: row.try_get("workspace_id")?,
-                    actor: format!("key:{}", row.try_get::<String, _>("id")?),
-                    role: Role::Admin,
-                }),
-                None => None,
-            });
-        }
-        if credential.starts_with(SESSION_PREFIX) {
-            let row = sqlx::query(
-                "SELECT users.id, users.workspace_id, users.role FROM sessions
-                 JOIN users ON users.id = sessions.user_id
-                 WHERE sessions.token_hash = $1 AND sessions.expires_at > $2",
-            )
-            .bind(&hash)
-            .bind(now())
-            .fetch_optional(&self.pool)
-            .await?;
-            return Ok(match row {
-                Some(row) => Some(Principal {
-                    workspace_id: row.try_get("workspace_id")?,
-                    actor: format!("user:{}", row.try_get::<String, _>("id")?),
-                    role: Role::parse(&row.try_get::<String, _>("role")?)?,
-                }),
-                None => None,
-            });
-        }
-        Ok(None)
     }
 }

@@ -1,6 +1,7 @@
 //! A throwaway PostgreSQL database for tests (feature `test-support`): created empty on the
 //! server named by SWITCHBOARD_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres)
-//! and dropped when the test is done.
+//! and dropped when the test is done. Where SWITCHBOARD_REQUIRE_POSTGRES is set (CI, on a
+//! machine kind that runs PostgreSQL), a server that does not answer is a failure, not a skip.
 
 use crate::error::StoreError;
 
@@ -20,6 +21,10 @@ pub async fn scratch_postgres() -> Result<Option<ScratchPostgres>, StoreError> {
     let admin = match sqlx::AnyPool::connect(&server).await {
         Ok(pool) => pool,
         Err(error) => {
+            assert!(
+                std::env::var_os("SWITCHBOARD_REQUIRE_POSTGRES").is_none(),
+                "PostgreSQL is required here and {server} does not answer: {error}"
+            );
             println!("skipped: no PostgreSQL at {server} ({error}); set SWITCHBOARD_TEST_POSTGRES");
             return Ok(None);
         }

@@ -1,0 +1,28 @@
+use records::StoreError;
+
+/// Why a use case failed. The front-ends map each variant to their own answer (an HTTP status
+/// and code, an exit message); a new variant is a compile error there, not a silent 500.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Agent(#[from] agentflow::AgentError),
+    /// The request is wrong; the message names the field and what is expected.
+    #[error("{0}")]
+    Invalid(String),
+    /// Over a size limit; the message names the limit and the setting.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The vector index failed.
+    #[error("vector index: {0}")]
+    Index(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<knowledge::retrieve::RetrieveError> for AppError {
+    fn from(error: knowledge::retrieve::RetrieveError) -> Self {
+        AppError::Index(error.to_string())
+    }
+}

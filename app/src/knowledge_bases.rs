@@ -1,0 +1,115 @@
+//! Knowledge sources from the records' side: added within the limits, re-synced, and deleted
+//! from the records and the index together.
+
+use knowledge::index::Scope;
+use records::{NewSource, Source, SourceOrigin};
+
+use crate::{App, AppError};
+
+impl App {
+    /// Adds a source (a kept upload or a URL) and queues its ingestion, within the limit of
+    /// sources per knowledge base.
+    pub async fn add_source(
+        &self,
+        workspace: &str,
+        actor: &str,
+        knowledge_base: &str,
+        source: NewSource,
+    ) -> Result<Source, AppError> {
+        self.room_for_source(workspace, knowledge_base).await?;
+        Ok(self
+            .store
+            .sources()
+            .create(workspace, actor, knowledge_base, source)
+            .await?)
+    }
+
+    /// Refuses a source the knowledge base has no room for (and a knowledge base that is not
+    /// the workspace's). An upload is checked before its bytes are received, too.
+    pub async fn room_for_source(
+        &self,
+        workspace: &str,
+        knowledge_base: &str,
+    ) -> Result<(), AppError> {
+        let existing = self.store.sources().list(workspace, knowledge_base).await?;
+        knowledge::Limits::default()
+            .check_source_count(existing.len() + 1)
+            .map_err(|error| AppError::Invalid(format!("knowledge base: {error}")))
+    }
+
+    /// Replaces an uploaded source's file; its chunks are replaced once the new file is
+    /// ingested.
+    pub async fn replace_source_file(
+        &self,
+        workspace: &str,
+        actor: &str,
+        id: &str,
+        replacement: NewSource,
+    ) -> Result<Source, AppError> {
+        let existing = self.store.sources().get(workspace, id).await?;
+        if existing.origin != SourceOrigin::File {
+            return Err(AppError::Invalid(format!(
+                "source {id} is a URL; re-sync it instead of uploading a file"
+            )));
+        }
+        Ok(self
+            .store
+            .sources()
+            .resync(workspace, actor, id, Some(replacement))
+            .await?)
+    }
+
+    /// How many of the source's chunks the index holds now.
+    pub async fn indexed_chunks(&self, source: &Source) -> Result<usize, AppError> {
+        let retrieval = self.retrieval.clone();
+        let scope = Scope::new(&source.workspace_id, &source.knowledge_base_id);
+        let id = source.id.clone();
+        App::blocking(move || retrieval.index().count(&scope, Some(&id)))
+            .await?
+            .map_err(|error| AppError::Index(error.to_string()))
+    }
+
+    /// Deletes a source: its points, then its record and its job.
+    pub async fn delete_source(
+        &self,
+        workspace: &str,
+        actor: &str,
+        id: &str,
+    ) -> Result<(), AppError> {
+        let source = self.store.sources().get(workspace, id).await?;
+        self.remove_points(workspace, &source.knowledge_base_id, id)
+            .await?;
+        self.store.sources().delete(workspace, actor, id).await?;
+        Ok(())
+    }
+
+    /// Deletes a knowledge base: its sources' points, then its records.
+    pub async fn delete_knowledge_base(
+        &self,
+        workspace: &str,
+        actor: &str,
+        id: &str,
+    ) -> Result<(), AppError> {
+        for source in self.store.sources().list(workspace, id).await? {
+            self.remove_points(workspace, id, &source.id).await?;
+        }
+        self.store
+            .knowledge_bases()
+            .delete(workspace, actor, id)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn remove_points(
+        &self,
+        workspace: &str,
+        knowledge_base: &str,
+        source: &str,
+    ) -> Result<(), AppError> {
+        let retrieval = self.retrieval.clone();
+        let scope = Scope::new(workspace, knowledge_base);
+        let source = source.to_string();
+        App::blocking(move || retrieval.delete_source(&scope, &source)).await??;
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! The use cases, composed from the domain crates and the records: what the HTTP API, the
+//! command line and the background workers all call, so none of them holds a use case of its
+//! own. A metered agent turn (reserve credits, answer, settle, record), the assistants for
+//! people, knowledge sources from upload to index and out of it again, and the ingestion job.
+
+mod agents;
+mod credits;
+mod error;
+pub mod files;
+pub mod ingestion;
+mod knowledge_bases;
+mod stats;
+mod turns;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agentflow::Agent;
+use agentflow::llm::LlmClient;
+use knowledge::retrieve::Retrieval;
+use records::Store;
+
+pub use credits::CreditGuard;
+pub use error::AppError;
+pub use files::FileStore;
+pub use stats::IngestionStats;
+pub use turns::{MAX_MESSAGE_CHARS, PreparedTurn, check_message};
+
+/// What the use cases need to know of the configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The largest upload accepted, in bytes.
+    pub upload_bytes: u64,
+    /// How long a claimed job stays a worker's without a renewal.
+    pub lease: Duration,
+    /// Attempts before a transiently failing job is given up.
+    pub max_attempts: i64,
+    /// Let URL sources reach private, loopback and link-local addresses (tests only).
+    pub allow_private_addresses: bool,
+}
+
+/// The application: the records, the retrieval stack, the model, the kept files.
+pub struct App {
+    pub store: Store,
+    pub retrieval: Arc<Retrieval>,
+    pub llm: Option<Arc<dyn LlmClient>>,
+    pub files: FileStore,
+    pub settings: Settings,
+    pub stats: IngestionStats,
+    /// Built agents by id, with the version they were built from.
+    agents: Mutex<HashMap<String, (i64, Agent)>>,
+}
+
+impl App {
+    pub fn new(
+        store: Store,
+        retrieval: Arc<Retrieval>,
+        llm: Option<Arc<dyn LlmClient>>,
+        files: FileStore,
+        settings: Settings,
+    ) -> Self {
+        App {
+            store,
+            retrieval,
+            llm,
+            files,
+            settings,
+            stats: IngestionStats::default(),
+            agents: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Runs blocking work (the vector index, parsing, embedding) on tokio's blocking pool:
+    /// the one boundary between async use cases and synchronous domain code.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|error| AppError::Internal(format!("a blocking task failed: {error}")))
+    }
+}

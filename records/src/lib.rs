@@ -1,0 +1,40 @@
+//! The business records: workspaces, people and their roles, API keys and sessions, agents with
+//! their version history, knowledge bases and their sources, the job queue, turns and
+//! feedback, the credit ledger and the audit log; later contacts, conversations, tickets and
+//! broadcasts, each as an area of its own.
+//!
+//! One [`Store`] over SQLite (the embedded default, a file in the data directory) or PostgreSQL
+//! (scale-out), chosen by the database URL, handing out one handle per area
+//! (`store.sources()`, `store.credits()`, ...). The SQL is shared; where the two dialects
+//! differ (claiming a job, serialising migrations) [`Backend`] says which statement runs.
+//! Every query that reads or changes a workspace's records names the workspace, so a caller
+//! cannot reach another tenant's rows by guessing an id.
+
+mod access;
+mod agents;
+mod audit;
+mod credits;
+mod error;
+mod jobs;
+mod knowledge;
+mod migrate;
+#[cfg(feature = "test-support")]
+pub mod scratch;
+mod secret;
+mod store;
+mod turns;
+mod workspaces;
+
+pub use access::{ApiKey, ApiKeys, NewApiKey, People, Principal, Team, Teams, User};
+pub use agents::{AgentRecord, AgentVersion, Agents};
+pub use audit::{AuditEntry, AuditLog};
+pub use credits::{Credits, LedgerEntry, Reservation};
+pub use error::{StoreError, UnknownValue};
+pub use jobs::{ClaimedJob, Job, JobKind, Jobs, NewJob};
+pub use knowledge::{
+    KnowledgeBase, KnowledgeBases, NewSource, Source, SourceOrigin, SourceStatus, Sources,
+};
+pub use store::{Backend, Store, now};
+pub use turns::{FeedbackRecord, Rating, TurnRecord, Turns};
+pub use types::{Email, Role};
+pub use workspaces::{Workspace, Workspaces};

@@ -1,0 +1,1017 @@
+//! One storage suite, run on SQLite and on PostgreSQL. The PostgreSQL run uses a scratch
+//! database (`records::scratch`) and skips, saying why, when no server answers.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use sqlx::Connection;
+
+use records::{
+    ClaimedJob, Email, Job, JobKind, NewJob, NewSource, Rating, Role, SourceOrigin, SourceStatus,
+    Store, StoreError, TurnRecord,
+};
+
+const LEASE: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn sqlite_passes_the_storage_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("records.db").display()
+    );
+    let store = Store::open(&url).await.unwrap();
+    suite(&store).await;
+    // Reopening applies nothing twice and keeps every record.
+    store.close().await;
+    let reopened = Store::open(&url).await.unwrap();
+    a_changed_applied_migration_is_refused(&reopened, &url).await;
+    let reopened = Store::open(&url).await.unwrap();
+    assert_eq!(
+        reopened
+            .workspaces()
+            .named("acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "acme"
+    );
+}
+
+#[tokio::test]
+async fn postgres_passes_the_storage_suite() {
+    let Some(database) = records::scratch::scratch_postgres().await.unwrap() else {
+        return;
+    };
+    let url = database.url.clone();
+    let store = Store::open(&url).await.unwrap();
+    suite(&store).await;
+    concurrent_workers_claim_each_job_once(&store).await;
+    the_dialects_build_the_same_schema().await;
+    store.close().await;
+    let reopened = Store::open(&url).await.unwrap();
+    assert!(reopened.workspaces().named("acme").await.unwrap().is_some());
+    reopened.close().await;
+    database.drop().await.unwrap();
+}
+
+async fn suite(store: &Store) {
+    keys_and_sessions_authenticate_within_their_workspace(store).await;
+    agents_keep_every_version_and_stay_in_their_workspace(store).await;
+    sources_and_jobs_go_from_queued_to_ready_or_failed(store).await;
+    a_dead_workers_job_is_claimed_again(store).await;
+    credits_are_reserved_and_settled_without_overspending(store).await;
+    feedback_refers_to_a_turn_of_the_workspace(store).await;
+    the_queue_delays_orders_and_deduplicates_jobs(store).await;
+}
+
+async fn keys_and_sessions_authenticate_within_their_workspace(store: &Store) {
+    let acme = store
+        .workspaces()
+        .create("acme", "starter", 100)
+        .await
+        .unwrap();
+    let globex = store
+        .workspaces()
+        .create("globex", "starter", 100)
+        .await
+        .unwrap();
+    let key = store
+        .api_keys()
+        .create(&acme.id, "system", "ci")
+        .await
+        .unwrap();
+    assert!(key.secret.starts_with("sb_") && key.secret.len() > 60);
+    let principal = store
+        .people()
+        .authenticate(&key.secret)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(principal.workspace_id, acme.id);
+    assert_eq!(principal.actor, format!("key:{}", key.key.id));
+    assert_eq!(
+        store.people().authenticate("sb_not-a-key").await.unwrap(),
+        None
+    );
+    assert_eq!(store.people().authenticate("").await.unwrap(), None);
+    // Listing never shows the secret; revoking another workspace's key is "not found".
+    let listed = store.api_keys().list(&acme.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        !serde_json::to_string(&listed)
+            .unwrap()
+            .contains(&key.secret)
+    );
+    assert!(matches!(
+        store
+            .api_keys()
+            .revoke(&globex.id, "system", &key.key.id)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .api_keys()
+        .revoke(&acme.id, "system", &key.key.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.people().authenticate(&key.secret).await.unwrap(),
+        None
+    );
+
+    let team = store
+        .teams()
+        .create(&acme.id, "system", "sales")
+        .await
+        .unwrap();
+    let user = store
+        .people()
+        .create(
+            &acme.id,
+            "system",
+            &Email::parse("Mona@Acme.example").unwrap(),
+            "correct horse",
+            Role::TeamAdmin,
+            Some(&team.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(user.email, "mona@acme.example");
+    assert!(matches!(
+        store
+            .people().create(
+                &globex.id,
+                "system",
+                &Email::parse("mona@acme.example").unwrap(),
+                "x",
+                Role::Staff,
+                None
+            )
+            .await,
+        Err(StoreError::Conflict(message)) if message.contains("mona@acme.example")
+    ));
+    assert!(
+        store
+            .people()
+            .log_in(&Email::parse("mona@acme.example").unwrap(), "wrong")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .people()
+            .log_in(&Email::parse("nobody@acme.example").unwrap(), "x")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (_, token) = store
+        .people()
+        .log_in(&Email::parse("MONA@acme.example").unwrap(), "correct horse")
+        .await
+        .unwrap()
+        .unwrap();
+    let principal = store.people().authenticate(&token).await.unwrap().unwrap();
+    assert_eq!(principal.role, Role::TeamAdmin);
+    assert_eq!(principal.workspace_id, acme.id);
+    let promoted = store
+        .people()
+        .update(&acme.id, "system", &user.id, Role::Admin, None)
+        .await
+        .unwrap();
+    assert_eq!((promoted.role, promoted.team_id), (Role::Admin, None));
+    let other_team = store
+        .teams()
+        .create(&globex.id, "system", "sales")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .people()
+            .update(
+                &acme.id,
+                "system",
+                &user.id,
+                Role::Staff,
+                Some(&other_team.id)
+            )
+            .await,
+        Err(StoreError::NotFound("team"))
+    ));
+    assert!(
+        matches!(
+            store
+                .people()
+                .create(
+                    &acme.id,
+                    "system",
+                    &Email::parse("omar@acme.example").unwrap(),
+                    "x",
+                    Role::Staff,
+                    Some(&other_team.id)
+                )
+                .await,
+            Err(StoreError::NotFound("team"))
+        ),
+        "a team of another workspace is not found"
+    );
+    assert!(matches!(
+        store
+            .people()
+            .create(
+                &acme.id,
+                "system",
+                &Email::parse("omar@acme.example").unwrap(),
+                "x",
+                Role::Staff,
+                Some("no-such-team")
+            )
+            .await,
+        Err(StoreError::NotFound("team"))
+    ));
+    assert!(matches!(
+        store
+            .people()
+            .update(&globex.id, "system", &user.id, Role::Staff, None)
+            .await,
+        Err(StoreError::NotFound("user"))
+    ));
+    assert_eq!(store.people().list(&acme.id).await.unwrap().len(), 1);
+    assert!(store.people().list(&globex.id).await.unwrap().is_empty());
+    assert_eq!(store.teams().list(&acme.id).await.unwrap()[0].name, "sales");
+    assert!(store.people().log_out(&token).await.unwrap());
+    assert_eq!(store.people().authenticate(&token).await.unwrap(), None);
+    assert!(!store.people().log_out(&token).await.unwrap());
+
+    let audit = store.audit_log().list(&acme.id, 100).await.unwrap();
+    let actions: Vec<&str> = audit.iter().map(|entry| entry.action.as_str()).collect();
+    for expected in [
+        "workspace.create",
+        "api_key.create",
+        "api_key.revoke",
+        "team.create",
+        "user.create",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+}
+
+async fn agents_keep_every_version_and_stay_in_their_workspace(store: &Store) {
+    let acme = store.workspaces().named("acme").await.unwrap().unwrap();
+    let globex = store.workspaces().named("globex").await.unwrap().unwrap();
+    let agent = store
+        .agents()
+        .create(&acme.id, "key:1", "support", r#"{"name":"support"}"#)
+        .await
+        .unwrap();
+    assert_eq!(agent.version, 1);
+    let updated = store
+        .agents()
+        .update(
+            &acme.id,
+            "key:1",
+            &agent.id,
+            "support",
+            r#"{"name":"support","tone":"warm"}"#,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.version, 2);
+    let versions = store.agents().versions(&acme.id, &agent.id).await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(versions[0].config, r#"{"name":"support"}"#);
+    assert!(matches!(
+        store.agents().get(&globex.id, &agent.id).await,
+        Err(StoreError::NotFound("agent"))
+    ));
+    assert!(matches!(
+        store
+            .agents()
+            .update(&globex.id, "key:2", &agent.id, "x", "{}")
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.agents().delete(&globex.id, "key:2", &agent.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.agents().list(&acme.id).await.unwrap().len(), 1);
+    assert!(store.agents().list(&globex.id).await.unwrap().is_empty());
+    let second = store
+        .agents()
+        .create(&acme.id, "key:1", "sales", "{}")
+        .await
+        .unwrap();
+    store
+        .agents()
+        .delete(&acme.id, "key:1", &second.id)
+        .await
+        .unwrap();
+    assert_eq!(store.agents().list(&acme.id).await.unwrap().len(), 1);
+}
+
+fn upload(name: &str) -> NewSource {
+    NewSource {
+        name: name.to_string(),
+        origin: SourceOrigin::File,
+        location: format!("checksum-of-{name}"),
+        checksum: Some(format!("checksum-of-{name}")),
+    }
+}
+
+/// Claims jobs until the queue has none due (other parts of the suite may have left some).
+async fn drain(store: &Store) {
+    while let Some(job) = store
+        .jobs()
+        .claim(JobKind::IngestSource, "drain", LEASE)
+        .await
+        .unwrap()
+    {
+        store.jobs().complete(&job.id, "drain").await.unwrap();
+    }
+}
+
+fn source_of(job: &ClaimedJob) -> &str {
+    let Job::IngestSource { source_id } = &job.job;
+    source_id
+}
+
+async fn sources_and_jobs_go_from_queued_to_ready_or_failed(store: &Store) {
+    drain(store).await;
+    let acme = store.workspaces().named("acme").await.unwrap().unwrap();
+    let globex = store.workspaces().named("globex").await.unwrap().unwrap();
+    let kb = store
+        .knowledge_bases()
+        .create(&acme.id, "system", "faq")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .sources()
+            .create(&globex.id, "system", &kb.id, upload("x.pdf"))
+            .await,
+        Err(StoreError::NotFound("knowledge base"))
+    ));
+    let source = store
+        .sources()
+        .create(&acme.id, "system", &kb.id, upload("faq.pdf"))
+        .await
+        .unwrap();
+    assert_eq!(source.status, SourceStatus::Queued);
+    assert_eq!(store.jobs().pending().await.unwrap(), 1);
+
+    let job = store
+        .jobs()
+        .claim(JobKind::IngestSource, "worker-a", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(source_of(&job), source.id);
+    assert_eq!(job.attempt, 1);
+    assert!(
+        store
+            .jobs()
+            .claim(JobKind::IngestSource, "worker-b", LEASE)
+            .await
+            .unwrap()
+            .is_none(),
+        "one job, one worker"
+    );
+    assert!(
+        store
+            .jobs()
+            .renew(&job.id, "worker-a", LEASE)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .jobs()
+            .renew(&job.id, "worker-b", LEASE)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .sources()
+            .progress(&source.id, SourceStatus::Embedding, 5, 12)
+            .await
+            .unwrap()
+    );
+    let progressing = store.sources().get(&acme.id, &source.id).await.unwrap();
+    assert_eq!(
+        (
+            progressing.status,
+            progressing.progress_done,
+            progressing.progress_total
+        ),
+        (SourceStatus::Embedding, 5, 12)
+    );
+    assert!(
+        store
+            .sources()
+            .ingested(&job.id, "worker-a", source_of(&job), 12)
+            .await
+            .unwrap()
+    );
+    let ready = store.sources().get(&acme.id, &source.id).await.unwrap();
+    assert_eq!((ready.status, ready.chunks), (SourceStatus::Ready, 12));
+    assert_eq!(store.jobs().pending().await.unwrap(), 0);
+
+    // A transient failure comes back after its delay; a permanent one shows its error.
+    store
+        .sources()
+        .resync(&acme.id, "system", &source.id, None)
+        .await
+        .unwrap();
+    store
+        .sources()
+        .resync(&acme.id, "system", &source.id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.jobs().pending().await.unwrap(),
+        1,
+        "a resync keeps the waiting job"
+    );
+    let job = store
+        .jobs()
+        .claim(JobKind::IngestSource, "worker-a", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .sources()
+        .retry_ingestion(
+            &job.id,
+            "worker-a",
+            source_of(&job),
+            "connection reset",
+            Duration::from_millis(30),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .jobs()
+            .claim(JobKind::IngestSource, "worker-a", LEASE)
+            .await
+            .unwrap()
+            .is_none(),
+        "not due yet"
+    );
+    assert_eq!(
+        store
+            .sources()
+            .get(&acme.id, &source.id)
+            .await
+            .unwrap()
+            .status,
+        SourceStatus::Queued
+    );
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let job = store
+        .jobs()
+        .claim(JobKind::IngestSource, "worker-a", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.attempt, 2);
+    store
+        .sources()
+        .failed(
+            &job.id,
+            "worker-a",
+            source_of(&job),
+            "faq.pdf: the file is encrypted",
+        )
+        .await
+        .unwrap();
+    let failed = store.sources().get(&acme.id, &source.id).await.unwrap();
+    assert_eq!(failed.status, SourceStatus::Failed);
+    assert_eq!(
+        failed.error.as_deref(),
+        Some("faq.pdf: the file is encrypted")
+    );
+
+    // A changed upload replaces the source's file and queues it again.
+    let changed = store
+        .sources()
+        .resync(&acme.id, "system", &source.id, Some(upload("faq-v2.pdf")))
+        .await
+        .unwrap();
+    assert_eq!(
+        (changed.name.as_str(), changed.status),
+        ("faq-v2.pdf", SourceStatus::Queued)
+    );
+    assert!(changed.error.is_none());
+
+    // Deleting a source while its job runs: the worker learns it when it finishes.
+    let job = store
+        .jobs()
+        .claim(JobKind::IngestSource, "worker-a", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        store
+            .sources()
+            .delete(&globex.id, "system", &source.id)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .sources()
+        .delete(&acme.id, "system", &source.id)
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .sources()
+            .ingested(&job.id, "worker-a", source_of(&job), 3)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .sources()
+            .progress(&source.id, SourceStatus::Embedding, 1, 2)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .sources()
+            .list(&acme.id, &kb.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store.sources().list(&globex.id, &kb.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn a_dead_workers_job_is_claimed_again(store: &Store) {
+    drain(store).await;
+    let acme = store.workspaces().named("acme").await.unwrap().unwrap();
+    let kb = store
+        .knowledge_bases()
+        .create(&acme.id, "system", "leases")
+        .await
+        .unwrap();
+    store
+        .sources()
+        .create(&acme.id, "system", &kb.id, upload("a.txt"))
+        .await
+        .unwrap();
+    let job = store
+        .jobs()
+        .claim(JobKind::IngestSource, "dead", Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let again = store
+        .jobs()
+        .claim(JobKind::IngestSource, "alive", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.id, job.id);
+    assert_eq!(again.attempt, 2);
+    assert!(
+        !store.jobs().renew(&job.id, "dead", LEASE).await.unwrap(),
+        "the dead worker lost it"
+    );
+    assert!(
+        !store
+            .sources()
+            .ingested(&job.id, "dead", source_of(&job), 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .sources()
+            .ingested(&job.id, "alive", source_of(&job), 1)
+            .await
+            .unwrap()
+    );
+
+    // Released on shutdown: claimable at once. Left running by a crash: recovered at start
+    // on SQLite, by its lease on PostgreSQL.
+    store
+        .sources()
+        .resync(&acme.id, "system", source_of(&again), None)
+        .await
+        .unwrap();
+    let job = store
+        .jobs()
+        .claim(JobKind::IngestSource, "stopping", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    store.jobs().release(&job.id, "stopping").await.unwrap();
+    let job = store
+        .jobs()
+        .claim(JobKind::IngestSource, "crashing", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    let recovered = store.jobs().recover().await.unwrap();
+    match store.backend() {
+        records::Backend::Sqlite => {
+            assert_eq!(recovered, 1);
+            assert_eq!(
+                store
+                    .jobs()
+                    .claim(JobKind::IngestSource, "next", LEASE)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+                job.id
+            );
+        }
+        records::Backend::Postgres => {
+            assert_eq!(recovered, 0);
+            assert!(
+                store
+                    .jobs()
+                    .claim(JobKind::IngestSource, "next", LEASE)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+        }
+    }
+    drain(store).await;
+}
+
+async fn credits_are_reserved_and_settled_without_overspending(store: &Store) {
+    let small = store
+        .workspaces()
+        .create("small", "trial", 10)
+        .await
+        .unwrap();
+    let reservation = store
+        .credits()
+        .reserve(&small.id, 3, "smart reply")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .workspaces()
+            .get(&small.id)
+            .await
+            .unwrap()
+            .credit_balance,
+        7
+    );
+    store.credits().settle(&reservation, 2).await.unwrap();
+    assert_eq!(
+        store
+            .workspaces()
+            .get(&small.id)
+            .await
+            .unwrap()
+            .credit_balance,
+        8
+    );
+    let failed_action = store
+        .credits()
+        .reserve(&small.id, 1, "answer")
+        .await
+        .unwrap();
+    store.credits().settle(&failed_action, 0).await.unwrap();
+    assert_eq!(
+        store
+            .workspaces()
+            .get(&small.id)
+            .await
+            .unwrap()
+            .credit_balance,
+        8
+    );
+    match store.credits().reserve(&small.id, 9, "smart reply").await {
+        Err(StoreError::InsufficientCredits {
+            plan,
+            balance,
+            needed,
+            ..
+        }) => {
+            assert_eq!((plan.as_str(), balance, needed), ("trial", 8, 9));
+        }
+        other => panic!("expected insufficient credits, got {other:?}"),
+    }
+    // Many actions at once never take more than there is.
+    let attempts = (0..20).map(|_| {
+        let store = store.clone();
+        let id = small.id.clone();
+        tokio::spawn(async move { store.credits().reserve(&id, 1, "answer").await.is_ok() })
+    });
+    let mut granted = 0;
+    for attempt in attempts {
+        granted += usize::from(attempt.await.unwrap());
+    }
+    assert_eq!(granted, 8);
+    assert_eq!(
+        store
+            .workspaces()
+            .get(&small.id)
+            .await
+            .unwrap()
+            .credit_balance,
+        0
+    );
+    store
+        .credits()
+        .grant(&small.id, 50, "top-up")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .workspaces()
+            .get(&small.id)
+            .await
+            .unwrap()
+            .credit_balance,
+        50
+    );
+    let ledger = store.credits().ledger(&small.id, 100).await.unwrap();
+    assert_eq!(ledger.iter().map(|entry| entry.delta).sum::<i64>(), 50);
+}
+
+async fn feedback_refers_to_a_turn_of_the_workspace(store: &Store) {
+    let acme = store.workspaces().named("acme").await.unwrap().unwrap();
+    let globex = store.workspaces().named("globex").await.unwrap().unwrap();
+    let agent = &store.agents().list(&acme.id).await.unwrap()[0];
+    let turn = TurnRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        agent_id: agent.id.clone(),
+        agent_version: agent.version,
+        question: "ما هي ساعات العمل؟".to_string(),
+        turn: r#"{"action":"reply"}"#.to_string(),
+        created_at: 1,
+    };
+    store.turns().record(&acme.id, &turn).await.unwrap();
+    assert!(matches!(
+        store
+            .turns()
+            .rate(&globex.id, "key:2", &turn.id, Rating::Up, None)
+            .await,
+        Err(StoreError::NotFound("turn"))
+    ));
+    store
+        .turns()
+        .rate(
+            &acme.id,
+            "key:1",
+            &turn.id,
+            Rating::Down,
+            Some("من ٩ إلى ٥"),
+        )
+        .await
+        .unwrap();
+    let rated = store.turns().rated(&acme.id, &agent.id).await.unwrap();
+    assert_eq!(rated.len(), 1);
+    assert_eq!(rated[0].0.question, "ما هي ساعات العمل؟");
+    assert_eq!(rated[0].1.correction.as_deref(), Some("من ٩ إلى ٥"));
+    assert!(
+        store
+            .turns()
+            .rated(&globex.id, &agent.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn concurrent_workers_claim_each_job_once(store: &Store) {
+    drain(store).await;
+    let acme = store.workspaces().named("acme").await.unwrap().unwrap();
+    let kb = store
+        .knowledge_bases()
+        .create(&acme.id, "system", "many")
+        .await
+        .unwrap();
+    for number in 0..40 {
+        store
+            .sources()
+            .create(&acme.id, "system", &kb.id, upload(&format!("{number}.txt")))
+            .await
+            .unwrap();
+    }
+    let workers = (0..4).map(|worker| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let name = format!("worker-{worker}");
+            let mut claimed = Vec::new();
+            while let Some(job) = store
+                .jobs()
+                .claim(JobKind::IngestSource, &name, LEASE)
+                .await
+                .unwrap()
+            {
+                claimed.push(job.id.clone());
+                store
+                    .sources()
+                    .ingested(&job.id, &name, source_of(&job), 1)
+                    .await
+                    .unwrap();
+            }
+            claimed
+        })
+    });
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.unwrap());
+    }
+    let distinct: HashSet<&String> = all.iter().collect();
+    assert_eq!((all.len(), distinct.len()), (40, 40));
+}
+
+async fn the_queue_delays_orders_and_deduplicates_jobs(store: &Store) {
+    drain(store).await;
+    let acme = store.workspaces().named("acme").await.unwrap().unwrap();
+    let job = |source: &str| Job::IngestSource {
+        source_id: source.to_string(),
+    };
+    let at = records::now();
+    let delayed = NewJob {
+        run_after: at + 150,
+        ..NewJob::now(job("later"), Some(&acme.id))
+    };
+    assert!(store.jobs().enqueue(&delayed).await.unwrap());
+    assert!(
+        !store.jobs().enqueue(&delayed).await.unwrap(),
+        "the same work is not queued twice while it waits"
+    );
+    let urgent = NewJob {
+        priority: 10,
+        ..NewJob::now(job("urgent"), Some(&acme.id))
+    };
+    store
+        .jobs()
+        .enqueue(&NewJob::now(job("plain"), None))
+        .await
+        .unwrap();
+    store.jobs().enqueue(&urgent).await.unwrap();
+    let claim = || async {
+        store
+            .jobs()
+            .claim(JobKind::IngestSource, "worker", LEASE)
+            .await
+    };
+    let first = claim().await.unwrap().unwrap();
+    assert_eq!(first.job, job("urgent"), "priority first");
+    assert_eq!(first.workspace_id.as_deref(), Some(acme.id.as_str()));
+    assert_eq!(claim().await.unwrap().unwrap().job, job("plain"));
+    assert!(
+        claim().await.unwrap().is_none(),
+        "the delayed job is not due"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let later = claim().await.unwrap().unwrap();
+    assert_eq!(later.job, job("later"));
+    assert!(store.jobs().complete(&later.id, "worker").await.unwrap());
+    assert!(
+        store.jobs().enqueue(&delayed).await.unwrap(),
+        "done work may be queued again"
+    );
+    drain(store).await;
+}
+
+async fn a_changed_applied_migration_is_refused(store: &Store, url: &str) {
+    let mut connection = sqlx::AnyConnection::connect(url).await.unwrap();
+    let recorded: String =
+        sqlx::query_scalar("SELECT checksum FROM schema_migrations WHERE version = 1")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+    assert_eq!(recorded.len(), 64, "a SHA-256 in hex");
+    sqlx::query("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    store.close().await;
+    match Store::open(url).await {
+        Err(StoreError::Migration {
+            version, reason, ..
+        }) => {
+            assert_eq!(version, 1);
+            assert!(reason.contains("changed after it was applied"), "{reason}");
+        }
+        other => panic!("expected the edited migration to be refused, got {other:?}"),
+    }
+    sqlx::query("UPDATE schema_migrations SET checksum = $1 WHERE version = 1")
+        .bind(&recorded)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+}
+
+/// The columns (name, nullable) and indexes of every table, as the database reports them.
+async fn schema(connection: &mut sqlx::AnyConnection, postgres: bool) -> Vec<String> {
+    let mut described = Vec::new();
+    let tables: Vec<String> = if postgres {
+        sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = current_schema() ORDER BY 1",
+        )
+    } else {
+        sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+             ORDER BY 1",
+        )
+    }
+    .fetch_all(&mut *connection)
+    .await
+    .unwrap();
+    for table in tables {
+        let columns: Vec<(String, i64)> = if postgres {
+            sqlx::query_as(
+                "SELECT column_name::text, CASE is_nullable WHEN 'YES' THEN 1 ELSE 0 END::bigint
+                 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = $1",
+            )
+        } else {
+            sqlx::query_as(
+                "SELECT name, CASE WHEN \"notnull\" = 1 OR pk = 1 THEN 0 ELSE 1 END
+                 FROM pragma_table_info($1)",
+            )
+        }
+        .bind(&table)
+        .fetch_all(&mut *connection)
+        .await
+        .unwrap();
+        for (column, nullable) in columns {
+            described.push(format!("{table}.{column} nullable={nullable}"));
+        }
+        let indexes: Vec<String> = if postgres {
+            sqlx::query_scalar(
+                "SELECT indexname::text FROM pg_indexes
+                 WHERE schemaname = current_schema() AND tablename = $1 AND indexname NOT LIKE '%_pkey'
+                   AND indexname NOT LIKE '%_key'",
+            )
+        } else {
+            sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1
+                 AND name NOT LIKE 'sqlite_autoindex_%'",
+            )
+        }
+        .bind(&table)
+        .fetch_all(&mut *connection)
+        .await
+        .unwrap();
+        described.extend(
+            indexes
+                .into_iter()
+                .map(|index| format!("{table} index {index}")),
+        );
+    }
+    described.sort();
+    described
+}
+
+/// The migrations are kept per dialect, but they must build the same tables, columns,
+/// nullability and indexes: a drift fails here.
+async fn the_dialects_build_the_same_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("schema.db").display()
+    );
+    Store::open(&sqlite_url).await.unwrap().close().await;
+    let mut sqlite = sqlx::AnyConnection::connect(&sqlite_url).await.unwrap();
+    let Some(scratch) = records::scratch::scratch_postgres().await.unwrap() else {
+        return;
+    };
+    Store::open(&scratch.url).await.unwrap().close().await;
+    let mut pg = sqlx::AnyConnection::connect(&scratch.url).await.unwrap();
+    let on_sqlite = schema(&mut sqlite, false).await;
+    let on_postgres = schema(&mut pg, true).await;
+    drop(pg);
+    scratch.drop().await.unwrap();
+    assert!(
+        on_sqlite
+            .iter()
+            .any(|line| line == "jobs.dedupe_key nullable=1")
+            && on_sqlite
+                .iter()
+                .any(|line| line == "jobs index jobs_pending_dedupe"),
+        "{on_sqlite:#?}"
+    );
+    assert_eq!(on_sqlite, on_postgres);
+}

@@ -1,0 +1,206 @@
+//! The API in this process (`spawn_app`), with the deterministic embedder: the service's own
+//! behaviour, which does not depend on what the model understands.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentflow::AgentConfig;
+use agentflow::llm::{LlmClient, LlmSettings, OpenAiClient};
+use axum::routing::post;
+use common::app::{Database, Options, spawn_app};
+use knowledge::index::local_qdrant::LocalQdrant;
+use knowledge::index::{ServerIndex, VectorIndex};
+use serde_json::{Value, json};
+
+/// An OpenAI-compatible server that takes `delay` to answer anything.
+async fn slow_model(delay: Duration) -> Arc<dyn LlmClient> {
+    let router = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(move || async move {
+            tokio::time::sleep(delay).await;
+            axum::Json(json!({
+                "id": "chatcmpl-slow",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "slow",
+                "choices": [{
+                    "index": 0,
+                    "message": { "role": "assistant", "content": "Delivery inside Dubai costs 15 dirhams [1]." },
+                    "finish_reason": "stop"
+                }]
+            }))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    Arc::new(OpenAiClient::new(LlmSettings::new(&url, "slow")))
+}
+
+const FACT: &str = "Delivery inside Dubai costs 15 dirhams and takes one day.";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_leaves_mid_turn_is_not_charged_on_sqlite() {
+    a_client_that_leaves_mid_turn_is_not_charged(Database::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_leaves_mid_turn_is_not_charged_on_postgres() {
+    a_client_that_leaves_mid_turn_is_not_charged(Database::Postgres).await;
+}
+
+/// Twenty customers give up on a turn while the model is still writing: each request's
+/// reservation is given back, no turn is recorded, and the ledger adds up to the allowance.
+async fn a_client_that_leaves_mid_turn_is_not_charged(database: Database) {
+    let Some(app) = spawn_app(Options {
+        database,
+        llm: Some(slow_model(Duration::from_secs(3)).await),
+        credits: 100,
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let api = app.api();
+    let knowledge_base = api.create_knowledge_base("faq").await;
+    let (status, body) = api
+        .upload(
+            &format!("/v1/knowledge-bases/{knowledge_base}/sources"),
+            "delivery.txt",
+            FACT.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    api.wait_until_ready(&knowledge_base).await;
+    let config = serde_json::to_value(AgentConfig::default_support(&knowledge_base)).unwrap();
+    let (status, agent) = api.post("/v1/agents", config).await;
+    assert_eq!(status, 201, "{agent}");
+    let agent = agent["id"].as_str().unwrap().to_string();
+
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    for _ in 0..20 {
+        let cut = impatient
+            .post(format!("{}/v1/agents/{agent}/messages", app.url))
+            .bearer_auth(&app.key)
+            .json(&json!({ "message": FACT }))
+            .send()
+            .await;
+        assert!(
+            cut.is_err(),
+            "the turn waits for the model, longer than the client"
+        );
+    }
+    // Reservations come back as the abandoned requests are dropped.
+    let mut balance = 0;
+    for _ in 0..100 {
+        let (_, workspace) = api.get("/v1/workspace").await;
+        balance = workspace["credit_balance"].as_i64().unwrap();
+        if balance == 100 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(balance, 100, "every abandoned reservation is given back");
+    let (_, ledger) = api.get("/v1/credits").await;
+    let spent: i64 = ledger
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["delta"].as_i64().unwrap())
+        .sum();
+    assert_eq!(spent, 100, "the ledger adds up to the allowance: {ledger}");
+    app.stop().await;
+}
+
+/// With `qdrant.url` set every turn used to panic ("Cannot start a runtime from within a
+/// runtime"): messages closed with no response, streams ended empty, credits were lost, and
+/// shutdown panicked too. Here the whole path runs against a local server speaking Qdrant's
+/// gRPC protocol (built from qdrant-client's own service definitions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_answer_from_a_qdrant_server() {
+    let qdrant = LocalQdrant::start().await.unwrap();
+    let url = qdrant.url().to_string();
+    let index = tokio::task::spawn_blocking(move || ServerIndex::connect(&url, "switchboard", 384))
+        .await
+        .unwrap()
+        .unwrap();
+    let index: Arc<dyn VectorIndex> = Arc::new(index);
+    let app = spawn_app(Options {
+        index: Some(index),
+        credits: 100,
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let api = app.api();
+    let knowledge_base = api.create_knowledge_base("faq").await;
+    let (status, body) = api
+        .upload(
+            &format!("/v1/knowledge-bases/{knowledge_base}/sources"),
+            "delivery.txt",
+            FACT.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let sources = api.wait_until_ready(&knowledge_base).await;
+    let source = sources[0]["id"].as_str().unwrap();
+    let (_, detail) = api.get(&format!("/v1/sources/{source}")).await;
+    assert_eq!(detail["indexed"], detail["chunks"], "{detail}");
+    let config = serde_json::to_value(AgentConfig::default_support(&knowledge_base)).unwrap();
+    let (status, agent) = api.post("/v1/agents", config).await;
+    assert_eq!(status, 201, "{agent}");
+    let agent = agent["id"].as_str().unwrap();
+
+    let (status, turn) = api.ask(agent, FACT).await;
+    assert_eq!(status, 200, "{turn}");
+    assert_eq!(turn["action"], "reply", "{turn}");
+    assert!(
+        turn["text"].as_str().unwrap().contains("15 dirhams"),
+        "{turn}"
+    );
+    let streamed = api
+        .events(
+            &format!("/v1/agents/{agent}/messages"),
+            json!({ "message": FACT, "stream": true }),
+        )
+        .await;
+    assert!(streamed.contains("event: turn"), "{streamed}");
+    let (status, completion) = api
+        .post(
+            "/v1/chat/completions",
+            json!({ "model": agent, "messages": [{ "role": "user", "content": FACT }] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{completion}");
+    let content = completion["choices"][0]["message"]["content"].clone();
+    assert!(
+        content.as_str().unwrap_or_default().contains("15 dirhams"),
+        "{completion}"
+    );
+    let (_, workspace) = api.get("/v1/workspace").await;
+    assert_eq!(
+        workspace["credit_balance"],
+        Value::from(97),
+        "three replies, three credits"
+    );
+
+    assert_eq!(api.delete(&format!("/v1/sources/{source}")).await, 204);
+    let (status, turn) = api.ask(agent, FACT).await;
+    assert_eq!(status, 200, "{turn}");
+    assert!(
+        !turn["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("15 dirhams")
+            && turn["trace"]["retrieved"] == json!([]),
+        "a deleted source answers nothing: {turn}"
+    );
+    // Shutting down drops the index inside the runtime: it must not panic.
+    app.stop().await;
+}
