@@ -71,7 +71,9 @@ async fn measure(database: &str, store: &Store) {
         claim_times.push(asked.elapsed());
         match claimed {
             Some(claimed) => {
-                let Job::IngestSource { source_id } = &claimed.job;
+                let Job::IngestSource { source_id } = &claimed.job else {
+                    unreachable!("only ingestion jobs are claimed here");
+                };
                 let number: i64 = source_id
                     .strip_prefix("probe-")
                     .and_then(|number| number.parse().ok())

@@ -204,3 +204,143 @@ async fn agents_answer_from_a_qdrant_server() {
     // Shutting down drops the index inside the runtime: it must not panic.
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_sources_stop_at_the_limit_on_sqlite() {
+    parallel_sources_stop_at_the_limit(Database::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_sources_stop_at_the_limit_on_postgres() {
+    parallel_sources_stop_at_the_limit(Database::Postgres).await;
+}
+
+/// Twenty URLs added at once to an empty knowledge base with room for ten: ten are accepted
+/// and ten refused naming the limit (they were all accepted before the limit was counted in
+/// the inserting statement).
+async fn parallel_sources_stop_at_the_limit(database: Database) {
+    let Some(app) = spawn_app(Options {
+        database,
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let api = app.api();
+    let knowledge_base = api.create_knowledge_base("crowded").await;
+    let requests = (0..20).map(|number| {
+        let api = api.clone();
+        let path = format!("/v1/knowledge-bases/{knowledge_base}/urls");
+        tokio::spawn(async move {
+            api.post(
+                &path,
+                json!({ "url": format!("http://127.0.0.1:9/page-{number}") }),
+            )
+            .await
+        })
+    });
+    let mut accepted = 0;
+    for request in requests {
+        let (status, body) = request.await.unwrap();
+        match status {
+            202 => accepted += 1,
+            422 => assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("at most 10"),
+                "{body}"
+            ),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(accepted, 10);
+    let (_, sources) = api
+        .get(&format!("/v1/knowledge-bases/{knowledge_base}/sources"))
+        .await;
+    assert_eq!(sources.as_array().unwrap().len(), 10);
+    app.stop().await;
+}
+
+/// Every id a request body carries is checked against the caller's workspace: another
+/// workspace's is "not found" like one that does not exist (a team id of another workspace
+/// used to be accepted, and an unknown one answered 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_in_bodies_stay_in_the_callers_workspace() {
+    let app = spawn_app(Options::default()).await.unwrap();
+    let api = app.api();
+    let store = &app.app.store;
+    let other = store
+        .workspaces()
+        .create("globex", "trial", 10)
+        .await
+        .unwrap();
+    let their_team = store
+        .teams()
+        .create(&other.id, "system", "sales")
+        .await
+        .unwrap();
+    let their_kb = store
+        .knowledge_bases()
+        .create(&other.id, "system", "theirs")
+        .await
+        .unwrap();
+    let their_config = serde_json::to_value(AgentConfig::default_support(&their_kb.id)).unwrap();
+    let their_agent = store
+        .agents()
+        .create(&other.id, "system", "theirs", &their_config.to_string())
+        .await
+        .unwrap();
+
+    for team in [their_team.id.as_str(), "no-such-team"] {
+        let (status, body) = api
+            .post(
+                "/v1/users",
+                json!({ "email": "omar@acme.example", "password": "long enough password", "role": "staff", "team_id": team }),
+            )
+            .await;
+        assert_eq!(status, 404, "team {team}: {body}");
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+    let (status, user) = api
+        .post(
+            "/v1/users",
+            json!({ "email": "omar@acme.example", "password": "long enough password", "role": "staff" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{user}");
+    let patch = api
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/v1/users/{}", user["id"].as_str().unwrap()),
+        )
+        .json(&json!({ "role": "staff", "team_id": their_team.id }));
+    let (status, body) = api.send(patch).await;
+    assert_eq!(status, 404, "{body}");
+
+    let (status, body) = api.post("/v1/agents", their_config).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("knowledge_base"),
+        "{body}"
+    );
+    let (status, body) = api
+        .post(
+            "/v1/chat/completions",
+            json!({ "model": their_agent.id, "messages": [{ "role": "user", "content": "hi" }] }),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = api
+        .post(
+            &format!("/v1/agents/{}/suggestions", their_agent.id),
+            json!({ "message": "hi" }),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    app.stop().await;
+}

@@ -150,3 +150,57 @@ async fn a_killed_server_resumes_ingestion_and_leaves_exactly_each_sources_chunk
     }
     drop(server);
 }
+
+/// A source deleted while it embeds, the server killed right after, restarted: the deleted
+/// source's job does not come back, and the index ends with none of its points (the delayed
+/// purge queued with the deletion runs after the restart), so no agent can quote it.
+#[tokio::test]
+async fn a_source_deleted_mid_embedding_leaves_no_points_across_a_kill() {
+    if !common::model_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (workspace, key) = create_workspace(&data, &[], "acme", 100);
+    // Leases of two seconds: the purge runs four seconds after the deletion.
+    let env = [("SWITCHBOARD_JOBS__LEASE_SECONDS", "2")];
+    let server = TestServer::start(&data, &env);
+    let api = Api::new(&server, &key);
+    let kb = api.create_knowledge_base("catalogue").await;
+    let (status, source) = api
+        .upload(
+            &format!("/v1/knowledge-bases/{kb}/sources"),
+            "big.md",
+            catalogue(7, 600).into_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202, "{source}");
+    let source = source["id"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    loop {
+        let (_, detail) = api.get(&format!("/v1/sources/{source}")).await;
+        if detail["status"] == "embedding" && detail["indexed"].as_i64().unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "embedding never wrote a point: {detail}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(api.delete(&format!("/v1/sources/{source}")).await, 204);
+    server.kill();
+
+    let server = TestServer::start(&data, &env);
+    let api = Api::new(&server, &key);
+    assert!(sources(&api, &kb).await.is_empty());
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert!(server.stop().success());
+    let index = knowledge::index::EdgeIndex::open(&data.join("index"), 384).unwrap();
+    let scope = knowledge::index::Scope::new(&workspace, &kb);
+    assert_eq!(
+        knowledge::index::VectorIndex::count(&index, &scope, Some(&source)).unwrap(),
+        0,
+        "the deleted source's points are gone from the index"
+    );
+}

@@ -80,6 +80,17 @@ impl App {
             Job::IngestSource { source_id } => {
                 self.ingest_source(claimed, worker, source_id, stop).await
             }
+            Job::PurgeSource {
+                workspace_id,
+                knowledge_base_id,
+                source_id,
+            } => {
+                // A source id is never reused: whatever the index still holds of it goes.
+                self.remove_points(workspace_id, knowledge_base_id, source_id)
+                    .await?;
+                self.store.jobs().complete(&claimed.id, worker).await?;
+                Ok(())
+            }
         }
     }
 

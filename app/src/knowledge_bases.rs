@@ -2,7 +2,7 @@
 //! from the records and the index together.
 
 use knowledge::index::Scope;
-use records::{NewSource, Source, SourceOrigin};
+use records::{NewSource, Source, SourceOrigin, StoreError};
 
 use crate::{App, AppError};
 
@@ -17,11 +17,19 @@ impl App {
         source: NewSource,
     ) -> Result<Source, AppError> {
         self.room_for_source(workspace, knowledge_base).await?;
-        Ok(self
+        let limit = knowledge::Limits::default().max_sources_per_knowledge_base;
+        match self
             .store
             .sources()
-            .create(workspace, actor, knowledge_base, source)
-            .await?)
+            .create(workspace, actor, knowledge_base, source, limit)
+            .await
+        {
+            Err(StoreError::LimitReached { limit, .. }) => Err(AppError::Invalid(format!(
+                "knowledge base: {}",
+                knowledge::Error::TooManySources { limit }
+            ))),
+            created => Ok(created?),
+        }
     }
 
     /// Refuses a source the knowledge base has no room for (and a knowledge base that is not
@@ -79,7 +87,10 @@ impl App {
         let source = self.store.sources().get(workspace, id).await?;
         self.remove_points(workspace, &source.knowledge_base_id, id)
             .await?;
-        self.store.sources().delete(workspace, actor, id).await?;
+        self.store
+            .sources()
+            .delete(workspace, actor, id, self.purge_after())
+            .await?;
         Ok(())
     }
 
@@ -95,9 +106,16 @@ impl App {
         }
         self.store
             .knowledge_bases()
-            .delete(workspace, actor, id)
+            .delete(workspace, actor, id, self.purge_after())
             .await?;
         Ok(())
+    }
+
+    /// When a deleted source's points are removed again, for good: after an ingestion that
+    /// was writing them has noticed its job is gone (at its next lease renewal, a third of a
+    /// lease) and stopped at its next batch.
+    fn purge_after(&self) -> std::time::Duration {
+        self.settings.lease * 2
     }
 
     pub(crate) async fn remove_points(

@@ -8,6 +8,7 @@
 //! and bounded in tokens, so padding is small and memory stays flat.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -109,6 +110,9 @@ pub enum EmbedError {
     Hub { model: String, reason: String },
     #[error("embedding failed: {0}")]
     Inference(String),
+    /// The caller asked to stop (`Embedder::embed_until`).
+    #[error("embedding was stopped")]
+    Stopped,
 }
 
 /// An error and what caused it, outermost first.
@@ -373,6 +377,20 @@ impl Embedder {
         role: TextRole,
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_until(texts, role, &mut |done| {
+            progress(done);
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// [`Embedder::embed`], stopping with [`EmbedError::Stopped`] between two batches when
+    /// `progress` answers `Break`: a long ingestion can be stopped within one batch.
+    pub fn embed_until<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        role: TextRole,
+        progress: &mut dyn FnMut(usize) -> ControlFlow<()>,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let prefixed: Vec<String> = texts
             .iter()
             .map(|text| format!("{}{}", self.prompts.prefix(role), text.as_ref()))
@@ -424,7 +442,9 @@ impl Embedder {
                 vectors[index] = Some(vector);
             }
             done += end - start;
-            progress(done);
+            if progress(done).is_break() {
+                return Err(EmbedError::Stopped);
+            }
             start = end;
         }
         vectors

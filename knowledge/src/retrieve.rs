@@ -223,15 +223,15 @@ impl Retrieval {
         let mut ids = Vec::with_capacity(chunks.len());
         for (number, slice) in chunks.chunks(SLICE).enumerate() {
             let texts: Vec<&str> = slice.iter().map(|(_, chunk)| chunk.text.as_str()).collect();
-            let mut stop = false;
             let vectors = self
                 .embedder
-                .embed(&texts, TextRole::Passage, &mut |done| {
-                    stop |= progress(number * SLICE + done).is_break();
+                .embed_until(&texts, TextRole::Passage, &mut |done| {
+                    progress(number * SLICE + done)
+                })
+                .map_err(|error| match error {
+                    EmbedError::Stopped => RetrieveError::Stopped,
+                    error => RetrieveError::Embed(error),
                 })?;
-            if stop {
-                return Err(RetrieveError::Stopped);
-            }
             let points: Vec<IndexPoint> = slice
                 .iter()
                 .zip(vectors)

@@ -23,6 +23,9 @@ pub enum StoreError {
         balance: i64,
         needed: i64,
     },
+    /// A limit of the plan or the product would be passed.
+    #[error("at most {limit} {what}")]
+    LimitReached { what: &'static str, limit: usize },
     #[error("password hashing: {0}")]
     Password(String),
     /// A stored value this version cannot read (an unknown kind, a malformed payload).

@@ -32,6 +32,14 @@ use crate::store::{Backend, Store, new_id, now};
 pub enum Job {
     /// Parse, chunk, embed and index a source.
     IngestSource { source_id: String },
+    /// Remove a deleted source's points from the index: queued with the deletion, and run
+    /// after an ingestion that was writing them has had time to stop, so that nothing it
+    /// wrote survives, even across a crash.
+    PurgeSource {
+        workspace_id: String,
+        knowledge_base_id: String,
+        source_id: String,
+    },
 }
 
 impl Job {
@@ -44,6 +52,7 @@ impl Job {
     pub fn dedupe_key(&self) -> Option<String> {
         match self {
             Job::IngestSource { source_id } => Some(ingestion_key(source_id)),
+            Job::PurgeSource { source_id, .. } => Some(format!("{}:{source_id}", self.kind())),
         }
     }
 

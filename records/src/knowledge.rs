@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, Row};
 use crate::audit;
 use crate::error::StoreError;
 use crate::jobs::{self, Job, NewJob, ingestion_key};
-use crate::store::{Store, new_id, now};
+use crate::store::{Backend, Store, new_id, now};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct KnowledgeBase {
@@ -154,9 +154,16 @@ impl KnowledgeBases<'_> {
         .await?)
     }
 
-    /// Deletes the knowledge base's record, its sources' records and their jobs; the caller
-    /// removes their points from the index first.
-    pub async fn delete(&self, workspace: &str, actor: &str, id: &str) -> Result<(), StoreError> {
+    /// Deletes the knowledge base's record and its sources' records, cancels their ingestion
+    /// and queues the removal of their points after `purge_after` (the caller removes what it
+    /// can at once).
+    pub async fn delete(
+        &self,
+        workspace: &str,
+        actor: &str,
+        id: &str,
+        purge_after: Duration,
+    ) -> Result<(), StoreError> {
         let mut transaction = self.0.pool.begin().await?;
         let sources: Vec<String> = sqlx::query(
             "SELECT id FROM sources WHERE knowledge_base_id = $1 AND workspace_id = $2",
@@ -169,7 +176,7 @@ impl KnowledgeBases<'_> {
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()?;
         for source in &sources {
-            jobs::cancel_in(&mut transaction, &ingestion_key(source)).await?;
+            forget_source(&mut transaction, workspace, id, source, purge_after).await?;
         }
         audit::delete_owned(
             &mut transaction,
@@ -191,13 +198,16 @@ pub struct Sources<'a>(pub(crate) &'a Store);
 
 impl Sources<'_> {
     /// Adds a source and the job that will ingest it, in one transaction: a source is never
-    /// without its job.
+    /// without its job. Refused with [`StoreError::LimitReached`] when the knowledge base
+    /// holds `max_sources` already, counted in the statement that inserts (on PostgreSQL with
+    /// the knowledge base locked), so parallel requests cannot pass the limit together.
     pub async fn create(
         &self,
         workspace: &str,
         actor: &str,
         knowledge_base: &str,
         source: NewSource,
+        max_sources: usize,
     ) -> Result<Source, StoreError> {
         self.0
             .knowledge_bases()
@@ -206,10 +216,19 @@ impl Sources<'_> {
         let created = now();
         let id = new_id();
         let mut transaction = self.0.pool.begin().await?;
-        let row: Source = sqlx::query_as(&format!(
+        if self.0.backend() == Backend::Postgres {
+            sqlx::query("SELECT id FROM knowledge_bases WHERE id = $1 FOR UPDATE")
+                .bind(knowledge_base)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        let row: Option<Source> = sqlx::query_as(&format!(
             "INSERT INTO sources (id, workspace_id, knowledge_base_id, name, kind, location,
                  checksum, status, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8)
+             SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT),
+                 CAST($5 AS TEXT), CAST($6 AS TEXT), CAST($7 AS TEXT), 'queued',
+                 CAST($8 AS BIGINT), CAST($8 AS BIGINT)
+             WHERE (SELECT COUNT(*) FROM sources WHERE knowledge_base_id = $3) < $9
              RETURNING {SOURCE_COLUMNS}"
         ))
         .bind(&id)
@@ -220,8 +239,15 @@ impl Sources<'_> {
         .bind(&source.location)
         .bind(source.checksum.clone())
         .bind(created)
-        .fetch_one(&mut *transaction)
+        .bind(i64::try_from(max_sources).unwrap_or(i64::MAX))
+        .fetch_optional(&mut *transaction)
         .await?;
+        let Some(row) = row else {
+            return Err(StoreError::LimitReached {
+                what: "sources in a knowledge base",
+                limit: max_sources,
+            });
+        };
         enqueue_ingestion(&mut transaction, workspace, &id).await?;
         audit::record(&mut transaction, workspace, actor, "source.create", &id).await?;
         transaction.commit().await?;
@@ -269,11 +295,34 @@ impl Sources<'_> {
         .await?)
     }
 
-    /// Deletes the source's record and cancels its job; the caller removes its points first.
-    pub async fn delete(&self, workspace: &str, actor: &str, id: &str) -> Result<(), StoreError> {
+    /// Deletes the source's record, cancels its ingestion and queues the removal of its points
+    /// after `purge_after` (the caller removes what it can at once).
+    pub async fn delete(
+        &self,
+        workspace: &str,
+        actor: &str,
+        id: &str,
+        purge_after: Duration,
+    ) -> Result<(), StoreError> {
         let mut transaction = self.0.pool.begin().await?;
+        let knowledge_base: String = sqlx::query(
+            "SELECT knowledge_base_id FROM sources WHERE id = $1 AND workspace_id = $2",
+        )
+        .bind(id)
+        .bind(workspace)
+        .fetch_optional(&mut *transaction)
+        .await?
+        .ok_or(StoreError::NotFound("source"))?
+        .try_get(0)?;
         audit::delete_owned(&mut transaction, "sources", "source", workspace, actor, id).await?;
-        jobs::cancel_in(&mut transaction, &ingestion_key(id)).await?;
+        forget_source(
+            &mut transaction,
+            workspace,
+            &knowledge_base,
+            id,
+            purge_after,
+        )
+        .await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -412,6 +461,29 @@ impl Sources<'_> {
         transaction.commit().await?;
         Ok(())
     }
+}
+
+/// A deleted source's ingestion is cancelled and its points' removal queued.
+async fn forget_source(
+    connection: &mut AnyConnection,
+    workspace: &str,
+    knowledge_base: &str,
+    source: &str,
+    purge_after: Duration,
+) -> Result<(), StoreError> {
+    jobs::cancel_in(connection, &ingestion_key(source)).await?;
+    let purge = Job::PurgeSource {
+        workspace_id: workspace.to_string(),
+        knowledge_base_id: knowledge_base.to_string(),
+        source_id: source.to_string(),
+    };
+    let millis = i64::try_from(purge_after.as_millis()).unwrap_or(i64::MAX / 2);
+    let new = NewJob {
+        run_after: now() + millis,
+        ..NewJob::now(purge, Some(workspace))
+    };
+    jobs::enqueue_in(connection, &new).await?;
+    Ok(())
 }
 
 async fn enqueue_ingestion(

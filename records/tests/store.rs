@@ -64,6 +64,47 @@ async fn suite(store: &Store) {
     credits_are_reserved_and_settled_without_overspending(store).await;
     feedback_refers_to_a_turn_of_the_workspace(store).await;
     the_queue_delays_orders_and_deduplicates_jobs(store).await;
+    the_source_limit_holds_under_parallel_requests(store).await;
+}
+
+/// Twenty uploads at once to an empty knowledge base with room for ten: ten are accepted.
+async fn the_source_limit_holds_under_parallel_requests(store: &Store) {
+    let acme = store.workspaces().named("acme").await.unwrap().unwrap();
+    let kb = store
+        .knowledge_bases()
+        .create(&acme.id, "system", "crowded")
+        .await
+        .unwrap();
+    let attempts = (0..20).map(|number| {
+        let store = store.clone();
+        let (workspace, kb) = (acme.id.clone(), kb.id.clone());
+        tokio::spawn(async move {
+            store
+                .sources()
+                .create(
+                    &workspace,
+                    "system",
+                    &kb,
+                    upload(&format!("{number}.pdf")),
+                    10,
+                )
+                .await
+        })
+    });
+    let mut accepted = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => accepted += 1,
+            Err(StoreError::LimitReached { limit, .. }) => assert_eq!(limit, 10),
+            Err(other) => panic!("a parallel upload failed otherwise: {other}"),
+        }
+    }
+    assert_eq!(accepted, 10);
+    assert_eq!(
+        store.sources().list(&acme.id, &kb.id).await.unwrap().len(),
+        10
+    );
+    drain(store).await;
 }
 
 async fn keys_and_sessions_authenticate_within_their_workspace(store: &Store) {
@@ -341,8 +382,9 @@ async fn drain(store: &Store) {
 }
 
 fn source_of(job: &ClaimedJob) -> &str {
-    let Job::IngestSource { source_id } = &job.job;
-    source_id
+    match &job.job {
+        Job::IngestSource { source_id } | Job::PurgeSource { source_id, .. } => source_id,
+    }
 }
 
 async fn sources_and_jobs_go_from_queued_to_ready_or_failed(store: &Store) {
@@ -357,13 +399,13 @@ async fn sources_and_jobs_go_from_queued_to_ready_or_failed(store: &Store) {
     assert!(matches!(
         store
             .sources()
-            .create(&globex.id, "system", &kb.id, upload("x.pdf"))
+            .create(&globex.id, "system", &kb.id, upload("x.pdf"), 10)
             .await,
         Err(StoreError::NotFound("knowledge base"))
     ));
     let source = store
         .sources()
-        .create(&acme.id, "system", &kb.id, upload("faq.pdf"))
+        .create(&acme.id, "system", &kb.id, upload("faq.pdf"), 10)
         .await
         .unwrap();
     assert_eq!(source.status, SourceStatus::Queued);
@@ -525,13 +567,13 @@ async fn sources_and_jobs_go_from_queued_to_ready_or_failed(store: &Store) {
     assert!(matches!(
         store
             .sources()
-            .delete(&globex.id, "system", &source.id)
+            .delete(&globex.id, "system", &source.id, LEASE)
             .await,
         Err(StoreError::NotFound(_))
     ));
     store
         .sources()
-        .delete(&acme.id, "system", &source.id)
+        .delete(&acme.id, "system", &source.id, LEASE)
         .await
         .unwrap();
     assert!(
@@ -572,7 +614,7 @@ async fn a_dead_workers_job_is_claimed_again(store: &Store) {
         .unwrap();
     store
         .sources()
-        .create(&acme.id, "system", &kb.id, upload("a.txt"))
+        .create(&acme.id, "system", &kb.id, upload("a.txt"), 10)
         .await
         .unwrap();
     let job = store
@@ -809,7 +851,13 @@ async fn concurrent_workers_claim_each_job_once(store: &Store) {
     for number in 0..40 {
         store
             .sources()
-            .create(&acme.id, "system", &kb.id, upload(&format!("{number}.txt")))
+            .create(
+                &acme.id,
+                "system",
+                &kb.id,
+                upload(&format!("{number}.txt")),
+                100,
+            )
             .await
             .unwrap();
     }

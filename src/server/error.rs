@@ -152,6 +152,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(Code::NotFound, format!("{what} not found"))
             }
             StoreError::Conflict(message) => ApiError::new(Code::Conflict, message),
+            error @ StoreError::LimitReached { .. } => ApiError::invalid(error.to_string()),
             error @ StoreError::InsufficientCredits { .. } => {
                 ApiError::new(Code::InsufficientCredits, error.to_string())
             }
