@@ -19,6 +19,7 @@ pub struct Config {
     pub llm: LlmConfig,
     pub limits: LimitsConfig,
     pub rate_limit: RateLimitConfig,
+    pub login: LoginConfig,
     pub credits: CreditsConfig,
     pub jobs: JobsConfig,
     pub fetch: FetchConfig,
@@ -66,6 +67,16 @@ pub struct RateLimitConfig {
     pub per_second: f64,
     /// ...and how many it may send at once above that.
     pub burst: u32,
+}
+
+/// Wrong passwords allowed before sign-in waits: per account, and per client address.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    pub failures_per_account: u32,
+    pub failures_per_address: u32,
+    /// How long failures are remembered, and how long a locked account or address waits.
+    pub window_seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -124,6 +135,7 @@ impl Default for Config {
             llm: LlmConfig::default(),
             limits: LimitsConfig::default(),
             rate_limit: RateLimitConfig::default(),
+            login: LoginConfig::default(),
             credits: CreditsConfig::default(),
             jobs: JobsConfig::default(),
             fetch: FetchConfig::default(),
@@ -157,6 +169,16 @@ impl Default for RateLimitConfig {
         RateLimitConfig {
             per_second: 50.0,
             burst: 100,
+        }
+    }
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        LoginConfig {
+            failures_per_account: 5,
+            failures_per_address: 20,
+            window_seconds: 15 * 60,
         }
     }
 }

@@ -188,3 +188,21 @@ fn a_bad_agent_file_is_refused_naming_the_file_and_the_field() {
     let neither = switchboard(&["ask", "hello"]);
     assert!(!neither.status.success());
 }
+
+#[test]
+fn the_writing_assistant_says_it_needs_a_model_and_a_handoff_reads_as_words() {
+    let help = common::switchboard(&["polish", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("polish needs one") && !help.contains("the extractive answerer replies"),
+        "polish's help used to be ask's: {help}"
+    );
+    let reason = agentflow::HandoffReason::Rule {
+        rule: "wholesale".into(),
+    };
+    assert_eq!(
+        reason.to_string(),
+        "rule wholesale",
+        "not Rule {{ rule: .. }}"
+    );
+}

@@ -149,3 +149,14 @@ fn a_hub_model_out_of_reach_is_a_clear_error() {
         "{error}"
     );
 }
+
+#[test]
+fn asking_for_no_passages_is_refused() {
+    let output = common::switchboard(&["search", "--kb", "/nonexistent", "-k", "0", "delivery"]);
+    assert!(!output.status.success(), "-k 0 used to exit 0");
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("at least 1") && error.contains("--limit"),
+        "{error}"
+    );
+}

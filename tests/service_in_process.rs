@@ -344,3 +344,51 @@ async fn ids_in_bodies_stay_in_the_callers_workspace() {
     assert_eq!(status, 404, "{body}");
     app.stop().await;
 }
+
+/// Wrong passwords are limited per account (and per client address): after five, even the
+/// right password waits, with `Retry-After`; another account is not locked by them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_lock_the_account_for_a_while() {
+    let app = spawn_app(Options::default()).await.unwrap();
+    let store = &app.app.store;
+    for email in ["mona@acme.example", "omar@acme.example"] {
+        store
+            .people()
+            .create(
+                &app.workspace,
+                "system",
+                &records::Email::parse(email).unwrap(),
+                "correct horse battery",
+                records::Role::Staff,
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    let client = reqwest::Client::new();
+    let sign_in = |email: &str, password: &str| {
+        client
+            .post(format!("{}/v1/sessions", app.url))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+    };
+    for _ in 0..5 {
+        let response = sign_in("mona@acme.example", "wrong").await.unwrap();
+        assert_eq!(response.status(), 401);
+    }
+    let locked = sign_in("Mona@acme.example", "correct horse battery")
+        .await
+        .unwrap();
+    assert_eq!(locked.status(), 429);
+    let wait: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 0 && wait <= 900, "{wait}");
+    let other = sign_in("omar@acme.example", "correct horse battery")
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200, "another account is not locked");
+    app.stop().await;
+}

@@ -6,13 +6,7 @@ use uuid::Uuid;
 
 use crate::config::CustomAnswer;
 use crate::turn::{Action, HandoffReason, Turn};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Rating {
-    Up,
-    Down,
-}
+pub use types::Rating;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Feedback {

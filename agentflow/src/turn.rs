@@ -90,6 +90,20 @@ pub enum HandoffReason {
     Ungrounded,
 }
 
+impl std::fmt::Display for HandoffReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HandoffReason::HumanRequested => f.write_str("the customer asked for a person"),
+            HandoffReason::LowConfidence => f.write_str("the knowledge does not answer"),
+            HandoffReason::BlockedTopic { topic } => write!(f, "blocked topic {topic}"),
+            HandoffReason::Complaint => f.write_str("complaint"),
+            HandoffReason::HotLead => f.write_str("hot lead"),
+            HandoffReason::Rule { rule } => write!(f, "rule {rule}"),
+            HandoffReason::Ungrounded => f.write_str("no grounded answer"),
+        }
+    }
+}
+
 /// How the turn was decided, for the inbox's "why did the agent say that" view and for evals.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Trace {

@@ -188,10 +188,18 @@ pub struct RatedTurn {
 /// close to what was approved, the handoff must stay the same); a thumbs-down with a
 /// correction becomes a case expecting the correction. A thumbs-down without one says what is
 /// wrong but not what is right, so it is left out.
+/// A turn rated more than once counts with its latest rating (`rated` is oldest first).
 pub fn from_feedback(name: &str, rated: &[RatedTurn]) -> Suite {
+    let latest: std::collections::HashMap<&str, usize> = rated
+        .iter()
+        .enumerate()
+        .map(|(index, rated)| (rated.turn_id.as_str(), index))
+        .collect();
     let cases = rated
         .iter()
-        .filter_map(|rated| {
+        .enumerate()
+        .filter(|(index, rated)| latest.get(rated.turn_id.as_str()) == Some(index))
+        .filter_map(|(_, rated)| {
             let mut expect = Expect::default();
             let tag = match (&rated.rating, &rated.correction) {
                 (agentflow::feedback::Rating::Up, _) => {
@@ -318,5 +326,25 @@ mod tests {
         // What it writes reads back as a suite.
         let text = serde_norway::to_string(&suite).unwrap();
         assert_eq!(Suite::parse("f.yaml", &text).unwrap().cases.len(), 3);
+    }
+
+    /// A turn rated twice used to give two cases with one id, a suite `eval run` refuses.
+    #[test]
+    fn a_turn_rated_twice_counts_with_its_latest_rating() {
+        let rated: Vec<RatedTurn> = serde_json::from_value(serde_json::json!([
+            { "turn_id": "1", "question": "delivery?", "rating": "up",
+              "turn": { "action": "reply", "text": "Delivery is 15 AED.", "language": "en" } },
+            { "turn_id": "1", "question": "delivery?", "rating": "down", "correction": "Delivery is free.",
+              "turn": { "action": "reply", "text": "Delivery is 15 AED.", "language": "en" } }
+        ]))
+        .unwrap();
+        let suite = from_feedback("feedback", &rated);
+        assert_eq!(suite.cases.len(), 1);
+        assert_eq!(
+            suite.cases[0].expect.similar_to.as_ref().unwrap().answer,
+            "Delivery is free."
+        );
+        let text = serde_norway::to_string(&suite).unwrap();
+        assert!(Suite::parse("f.yaml", &text).is_ok());
     }
 }

@@ -1,6 +1,8 @@
 //! Who may act for a workspace: people (argon2-hashed passwords, roles, teams, sessions) and
 //! programs (API keys, stored hashed and shown once).
 
+use std::sync::OnceLock;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use serde::Serialize;
@@ -66,7 +68,41 @@ pub struct Principal {
 
 const USER_COLUMNS: &str = "id, workspace_id, email, role, team_id, created_at";
 
-fn hash_password(password: &str) -> Result<String, StoreError> {
+/// Hashes on the blocking pool: argon2 is meant to be slow, and must not hold up the tasks
+/// answering other requests.
+async fn hash_password(password: &str) -> Result<String, StoreError> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password_now(&password))
+        .await
+        .map_err(|error| StoreError::Password(error.to_string()))?
+}
+
+/// Whether `password` matches `stored`, checked on the blocking pool.
+async fn verify_password(stored: String, password: &str) -> Result<bool, StoreError> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || {
+        let parsed =
+            PasswordHash::new(&stored).map_err(|error| StoreError::Password(error.to_string()))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|error| StoreError::Password(error.to_string()))?
+}
+
+/// The hash an unknown email's password is checked against, so that a wrong email costs what
+/// a wrong password costs and the time of an answer does not tell whether an account exists.
+fn stand_in_hash() -> Result<String, StoreError> {
+    static STAND_IN: OnceLock<String> = OnceLock::new();
+    if let Some(hash) = STAND_IN.get() {
+        return Ok(hash.clone());
+    }
+    let hash = hash_password_now(&secret::generate("stand-in-"))?;
+    Ok(STAND_IN.get_or_init(|| hash).clone())
+}
+
+fn hash_password_now(password: &str) -> Result<String, StoreError> {
     let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes())
         .map_err(|error| StoreError::Password(error.to_string()))?;
     Argon2::default()
@@ -154,7 +190,7 @@ impl People<'_> {
             team_id: team.map(str::to_string),
             created_at: now(),
         };
-        let password_hash = hash_password(password)?;
+        let password_hash = hash_password(password).await?;
         let mut transaction = self.0.pool.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, workspace_id, email, password_hash, role, team_id, created_at)
@@ -190,18 +226,16 @@ impl People<'_> {
         .bind(email.as_str())
         .fetch_optional(&self.0.pool)
         .await?;
-        let Some(row) = row else {
+        let stored = match &row {
+            Some(row) => row.try_get("password_hash")?,
+            None => tokio::task::spawn_blocking(stand_in_hash)
+                .await
+                .map_err(|error| StoreError::Password(error.to_string()))??,
+        };
+        let matches = verify_password(stored, password).await?;
+        let (Some(row), true) = (row, matches) else {
             return Ok(None);
         };
-        let stored: String = row.try_get("password_hash")?;
-        let parsed =
-            PasswordHash::new(&stored).map_err(|error| StoreError::Password(error.to_string()))?;
-        if Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_err()
-        {
-            return Ok(None);
-        }
         let user = <User as sqlx::FromRow<_>>::from_row(&row)?;
         let token = secret::generate(SESSION_PREFIX);
         sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")

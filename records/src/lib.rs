@@ -35,6 +35,6 @@ pub use knowledge::{
     KnowledgeBase, KnowledgeBases, NewSource, Source, SourceOrigin, SourceStatus, Sources,
 };
 pub use store::{Backend, Store, now};
-pub use turns::{FeedbackRecord, Rating, TurnRecord, Turns};
-pub use types::{Email, Role};
+pub use turns::{FeedbackRecord, TurnRecord, Turns};
+pub use types::{Email, Rating, Role};
 pub use workspaces::{Workspace, Workspaces};

@@ -1,6 +1,7 @@
 //! Turns an agent produced through the API, and the thumbs up/down people give them.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use types::Rating;
 
 use crate::audit;
 use crate::error::StoreError;
@@ -16,26 +17,6 @@ pub struct TurnRecord {
     pub turn: String,
     pub created_at: i64,
 }
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::Display,
-    strum::EnumString,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Rating {
-    Up,
-    Down,
-}
-crate::stored_as_text!(Rating);
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct FeedbackRecord {

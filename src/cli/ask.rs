@@ -14,13 +14,14 @@ use super::local_kb::LocalKnowledgeBase;
 /// Which model writes, if any: shared by every command that may call one.
 #[derive(Debug, Args)]
 pub struct LlmArgs {
-    /// An OpenAI-compatible endpoint, up to /v1; without one the extractive answerer replies.
+    /// An OpenAI-compatible endpoint, up to /v1. Without one, ask and suggest answer
+    /// extractively; polish needs one.
     #[arg(long, env = "SWITCHBOARD_LLM_URL", value_name = "URL")]
     llm_url: Option<String>,
     /// The model to ask at that endpoint.
     #[arg(long, env = "SWITCHBOARD_LLM_MODEL", default_value = "default")]
     llm_model: String,
-    /// Seconds to wait for the model before retrying, then answering extractively.
+    /// Seconds to wait for one attempt of the model before it is retried.
     #[arg(long, default_value_t = 60)]
     llm_timeout: u64,
 }
@@ -179,7 +180,7 @@ fn print_turn(turn: &Turn) {
         }
         Action::Handoff(handoff) => {
             println!("{}", handoff.message);
-            println!("handoff to {}: {:?}", handoff.team, handoff.reason);
+            println!("handoff to {}: {}", handoff.team, handoff.reason);
             for line in handoff.summary.lines() {
                 println!("  {line}");
             }

@@ -71,15 +71,15 @@ impl Ingest {
         let mut failed = 0;
         for source in &self.sources {
             let started = Instant::now();
-            let spinner = spinner(source);
+            let reading = spinner(source);
             let parsed = if is_url(source) {
                 runtime
                     .block_on(fetch_document(source, &fetch_options, &limits))
                     .map_err(|error| SourceError::new(source, error))
             } else {
-                read_and_parse(source, &limits, &spinner)
+                read_and_parse(source, &limits, &reading)
             };
-            spinner.finish_and_clear();
+            reading.finish_and_clear();
             let document = match parsed {
                 Ok(document) => document,
                 Err(error) => {
@@ -89,12 +89,14 @@ impl Ingest {
                 }
             };
             let id = source_id(source);
+            let chunking = spinner(&format!("chunking {source}"));
             let chunks = match &tokenizer {
                 Some(tokenizer) => {
                     chunk_by_tokens(&id, &document, tokenizer, CHUNK_TOKENS, OVERLAP_TOKENS)
                 }
                 None => chunk(&id, &document, ChunkOptions::default()),
             };
+            chunking.finish_and_clear();
             if let Some(knowledge_base) = &mut knowledge_base
                 && let Err(error) = index(knowledge_base, source, &id, &chunks)
             {

@@ -12,7 +12,7 @@ pub struct Search {
     #[arg(long, value_name = "DIR")]
     kb: PathBuf,
     /// How many passages to return.
-    #[arg(short = 'k', long, default_value_t = 5)]
+    #[arg(short = 'k', long, default_value_t = 5, value_parser = at_least_one)]
     limit: usize,
     /// hybrid (default), dense or sparse.
     #[arg(long, default_value = "hybrid")]
@@ -82,5 +82,14 @@ impl Search {
             println!("   {excerpt}");
         }
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// How many passages to print: at least one.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(count) => Ok(count),
+        Err(error) => Err(error.to_string()),
     }
 }

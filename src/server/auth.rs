@@ -2,8 +2,9 @@
 //! and a per-credential rate limit.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -64,6 +65,85 @@ impl Caller {
                 Code::Forbidden,
                 format!("this needs the {needed} role or above"),
             ))
+        }
+    }
+}
+
+/// Wrong passwords, counted per account and per client address in this process: past the
+/// configured number within the window, sign-in answers 429 with `Retry-After` until the
+/// window ends, even for the right password.
+pub struct LoginThrottle {
+    per_account: u32,
+    per_address: u32,
+    window: Duration,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+/// How many remembered failures make the throttle forget the ones whose window has ended.
+const THROTTLE_PRUNE_AT: usize = 10_000;
+
+impl LoginThrottle {
+    pub fn new(per_account: u32, per_address: u32, window: Duration) -> Self {
+        LoginThrottle {
+            per_account: per_account.max(1),
+            per_address: per_address.max(1),
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// What a sign-in is counted against: (key, allowed failures, what to call it).
+    fn counters(&self, email: &str, address: IpAddr) -> [(String, u32, &'static str); 2] {
+        [
+            (format!("account:{email}"), self.per_account, "account"),
+            (format!("address:{address}"), self.per_address, "address"),
+        ]
+    }
+
+    /// Refuses a sign-in while the account or the address has used up its failures.
+    pub fn admit(&self, email: &str, address: IpAddr) -> Result<(), ApiError> {
+        let Ok(failures) = self.failures.lock() else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        for (key, limit, what) in self.counters(email, address) {
+            if let Some((count, since)) = failures.get(&key)
+                && *count >= limit
+                && now.duration_since(*since) < self.window
+            {
+                let wait = (self.window - now.duration_since(*since)).as_secs().max(1);
+                let mut error = ApiError::new(
+                    Code::RateLimited,
+                    format!("too many wrong passwords for this {what}; try again in {wait} s"),
+                );
+                error.retry_after = Some(wait);
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn failed(&self, email: &str, address: IpAddr) {
+        let Ok(mut failures) = self.failures.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        if failures.len() >= THROTTLE_PRUNE_AT {
+            failures.retain(|_, (_, since)| now.duration_since(*since) < self.window);
+        }
+        for (key, _, _) in self.counters(email, address) {
+            let entry = failures.entry(key).or_insert((0, now));
+            if now.duration_since(entry.1) >= self.window {
+                *entry = (0, now);
+            }
+            entry.0 += 1;
+        }
+    }
+
+    /// The right password: the account's failures are forgotten (the address's are not).
+    pub fn succeeded(&self, email: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(&format!("account:{email}"));
         }
     }
 }

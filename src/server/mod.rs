@@ -28,6 +28,7 @@ pub struct AppState {
     pub config: Config,
     pub metrics: Metrics,
     rate_limiter: auth::RateLimiter,
+    login_throttle: auth::LoginThrottle,
 }
 
 impl AppState {
@@ -36,6 +37,11 @@ impl AppState {
             rate_limiter: auth::RateLimiter::new(
                 config.rate_limit.per_second,
                 config.rate_limit.burst,
+            ),
+            login_throttle: auth::LoginThrottle::new(
+                config.login.failures_per_account,
+                config.login.failures_per_address,
+                std::time::Duration::from_secs(config.login.window_seconds),
             ),
             metrics: Metrics::default(),
             app,
@@ -71,7 +77,9 @@ pub async fn serve(
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let mut stop = shutdown.clone();
-    axum::serve(listener, router(state))
+    // Sign-in is throttled per client address too: the handlers see the peer's address.
+    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|stopping| *stopping).await;
         })

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{delete, get, patch, post};
@@ -45,17 +47,29 @@ pub struct Session {
     responses((status = 200, body = Session), (status = 401, body = ErrorBody)))]
 async fn log_in(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(request): Json<LogIn>,
 ) -> Result<Json<Session>, ApiError> {
+    let throttle = &state.login_throttle;
+    let account = request.email.trim().to_lowercase();
+    throttle.admit(&account, peer.ip())?;
     // An address that cannot exist has no account: the same answer as a wrong password.
-    let email = Email::parse(&request.email).map_err(|_| wrong_credentials())?;
-    let (user, token) = state
-        .app
-        .store
-        .people()
-        .log_in(&email, &request.password)
-        .await?
-        .ok_or_else(wrong_credentials)?;
+    let signed_in = match Email::parse(&request.email) {
+        Ok(email) => {
+            state
+                .app
+                .store
+                .people()
+                .log_in(&email, &request.password)
+                .await?
+        }
+        Err(_) => None,
+    };
+    let Some((user, token)) = signed_in else {
+        throttle.failed(&account, peer.ip());
+        return Err(wrong_credentials());
+    };
+    throttle.succeeded(&account);
     Ok(Json(Session { token, user }))
 }
 

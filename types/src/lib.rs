@@ -2,7 +2,9 @@
 //! has been checked once, where it entered, and is trusted everywhere after.
 
 mod email;
+mod rating;
 mod role;
 
 pub use email::{Email, EmailError};
+pub use rating::Rating;
 pub use role::Role;
