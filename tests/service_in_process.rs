@@ -392,3 +392,41 @@ async fn wrong_passwords_lock_the_account_for_a_while() {
     assert_eq!(other.status(), 200, "another account is not locked");
     app.stop().await;
 }
+
+/// What can be known when a source is added is refused then, with the error its ingestion
+/// would have given later (both were accepted with 202 and failed in the background).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_that_cannot_be_read_is_refused_at_once() {
+    let app = spawn_app(Options {
+        private_urls: false,
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let api = app.api();
+    let knowledge_base = api.create_knowledge_base("faq").await;
+    let sources = format!("/v1/knowledge-bases/{knowledge_base}/sources");
+    let mut program = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
+    program.extend(std::iter::repeat_n(0u8, 4096));
+    let (status, body) = api.upload(&sources, "setup.exe", program).await;
+    assert_eq!(status, 422, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("setup.exe: "), "{message}");
+    let urls = format!("/v1/knowledge-bases/{knowledge_base}/urls");
+    for (url, expected) in [
+        ("http://127.0.0.1:9/admin", "refusing to fetch"),
+        (
+            "http://169.254.169.254/latest/meta-data",
+            "refusing to fetch",
+        ),
+        ("http://[::1]/", "refusing to fetch"),
+    ] {
+        let (status, body) = api.post(&urls, json!({ "url": url })).await;
+        assert_eq!(status, 422, "{url}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{url}: {message}");
+    }
+    let (_, listed) = api.get(&sources).await;
+    assert_eq!(listed, json!([]), "nothing was stored");
+    app.stop().await;
+}

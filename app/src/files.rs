@@ -74,6 +74,12 @@ impl FileStore {
 }
 
 impl Incoming {
+    /// What has been received so far (to look at a file before it is kept).
+    pub async fn read(&mut self) -> std::io::Result<Vec<u8>> {
+        self.file.flush().await?;
+        tokio::fs::read(&self.temporary).await
+    }
+
     pub async fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.hasher.update(bytes);
         self.bytes += bytes.len() as u64;

@@ -1,6 +1,8 @@
 //! Knowledge sources from the records' side: added within the limits, re-synced, and deleted
 //! from the records and the index together.
 
+use knowledge::SourceError;
+use knowledge::fetch::FetchOptions;
 use knowledge::index::Scope;
 use records::{NewSource, Source, SourceOrigin, StoreError};
 
@@ -30,6 +32,28 @@ impl App {
             ))),
             created => Ok(created?),
         }
+    }
+
+    /// Refuses at once a file whose type no parser reads, with the error its ingestion would
+    /// give.
+    pub fn check_file_type(&self, name: &str, bytes: &[u8]) -> Result<(), AppError> {
+        knowledge::detect(name, bytes)
+            .map(|_| ())
+            .map_err(|error| AppError::Invalid(SourceError::new(name, error).to_string()))
+    }
+
+    /// Refuses at once a URL that will never be fetched (not http(s), no host, or a host that
+    /// resolves inside the network), with the error its ingestion would give.
+    pub async fn check_url(&self, url: &str) -> Result<(), AppError> {
+        let options = FetchOptions {
+            allow_private: self.settings.allow_private_addresses,
+            ..FetchOptions::default()
+        };
+        knowledge::fetch::check_url(url, &options)
+            .await
+            .map_err(|error| {
+                AppError::Invalid(SourceError::new(url, knowledge::Error::Fetch(error)).to_string())
+            })
     }
 
     /// Refuses a source the knowledge base has no room for (and a knowledge base that is not

@@ -142,7 +142,25 @@ pub async fn fetch(
     })
 }
 
-async fn request(url: &Url, options: &FetchOptions) -> Result<reqwest::Response, FetchError> {
+/// What can be known of a URL before fetching it: that it parses, is http(s) with a host, and
+/// that its host resolves to no address inside the network. Errors read as a fetch's would;
+/// a host that does not resolve now is not refused (the fetch will say, or retry).
+pub async fn check_url(url: &str, options: &FetchOptions) -> Result<(), FetchError> {
+    let parsed = Url::parse(url).map_err(|error| FetchError::InvalidUrl {
+        url: url.into(),
+        reason: error.to_string(),
+    })?;
+    match target(&parsed, options).await {
+        Err(FetchError::Network { .. } | FetchError::Timeout { .. }) | Ok(_) => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// The host to ask and the checked address to connect to.
+async fn target<'u>(
+    url: &'u Url,
+    options: &FetchOptions,
+) -> Result<(&'u str, SocketAddr), FetchError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(FetchError::InvalidUrl {
             url: url.to_string(),
@@ -154,7 +172,11 @@ async fn request(url: &Url, options: &FetchOptions) -> Result<reqwest::Response,
         reason: "no host".into(),
     })?;
     let port = url.port_or_known_default().unwrap_or(80);
-    let address = resolve(url, host, port, options).await?;
+    Ok((host, resolve(url, host, port, options).await?))
+}
+
+async fn request(url: &Url, options: &FetchOptions) -> Result<reqwest::Response, FetchError> {
+    let (host, address) = target(url, options).await?;
     // The client connects to the address checked above, so a second DNS answer cannot point the
     // request somewhere else.
     let client = reqwest::Client::builder()

@@ -169,6 +169,7 @@ async fn add_url(
             "url: {url:?} is not an http(s) URL of at most 2048 characters"
         )));
     }
+    state.app.check_url(url).await?;
     let source = state
         .app
         .add_source(
@@ -355,6 +356,17 @@ async fn receive_file(state: &AppState, mut multipart: Multipart) -> Result<NewS
         if incoming.bytes == 0 {
             state.app.files.discard(incoming).await;
             return Err(ApiError::invalid(format!("file: {name} is empty")));
+        }
+        let received = match incoming.read().await {
+            Ok(received) => received,
+            Err(error) => {
+                state.app.files.discard(incoming).await;
+                return Err(ApiError::internal(error));
+            }
+        };
+        if let Err(error) = state.app.check_file_type(&name, &received) {
+            state.app.files.discard(incoming).await;
+            return Err(error.into());
         }
         let checksum = state
             .app

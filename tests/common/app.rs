@@ -41,6 +41,8 @@ pub struct Options {
     pub index: Option<Arc<dyn VectorIndex>>,
     pub llm: Option<Arc<dyn LlmClient>>,
     pub credits: i64,
+    /// Let URL sources reach this machine (the tests' own web servers).
+    pub private_urls: bool,
 }
 
 impl Default for Options {
@@ -51,6 +53,7 @@ impl Default for Options {
             index: None,
             llm: None,
             credits: 1_000,
+            private_urls: true,
         }
     }
 }
@@ -104,7 +107,7 @@ pub async fn spawn_app(options: Options) -> Option<TestApp> {
         data_dir: data_dir.path().to_path_buf(),
         ..Config::default()
     };
-    config.fetch.allow_private_addresses = true;
+    config.fetch.allow_private_addresses = options.private_urls;
     config.rate_limit.per_second = 10_000.0;
     config.rate_limit.burst = 10_000;
     config.jobs.lease_seconds = 5;
