@@ -430,3 +430,84 @@ async fn a_source_that_cannot_be_read_is_refused_at_once() {
     assert_eq!(listed, json!([]), "nothing was stored");
     app.stop().await;
 }
+
+/// What OpenAI clients rely on: real token counts, the agents listed as models, errors with
+/// `type` and `param`, usage on request at the end of a stream, and what an agent cannot do
+/// refused rather than ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openai_clients_get_usage_models_and_clear_refusals() {
+    let app = spawn_app(Options::default()).await.unwrap();
+    let api = app.api();
+    let knowledge_base = api.create_knowledge_base("faq").await;
+    api.upload(
+        &format!("/v1/knowledge-bases/{knowledge_base}/sources"),
+        "delivery.txt",
+        FACT.as_bytes().to_vec(),
+    )
+    .await;
+    api.wait_until_ready(&knowledge_base).await;
+    let config = serde_json::to_value(AgentConfig::default_support(&knowledge_base)).unwrap();
+    let (_, agent) = api.post("/v1/agents", config).await;
+    let agent = agent["id"].as_str().unwrap();
+
+    let (status, models) = api.get("/v1/models").await;
+    assert_eq!(status, 200, "{models}");
+    assert_eq!(models["object"], "list");
+    assert_eq!(models["data"][0]["id"], agent, "{models}");
+    assert_eq!(models["data"][0]["object"], "model");
+
+    let ask = json!({ "model": agent, "messages": [{ "role": "user", "content": FACT }] });
+    let (status, completion) = api.post("/v1/chat/completions", ask.clone()).await;
+    assert_eq!(status, 200, "{completion}");
+    let usage = &completion["usage"];
+    assert!(usage["prompt_tokens"].as_u64().unwrap() >= 10, "{usage}");
+    assert!(usage["completion_tokens"].as_u64().unwrap() > 0, "{usage}");
+    assert_eq!(
+        usage["total_tokens"].as_u64(),
+        Some(
+            usage["prompt_tokens"].as_u64().unwrap() + usage["completion_tokens"].as_u64().unwrap()
+        )
+    );
+
+    let mut streamed = ask.clone();
+    streamed["stream"] = json!(true);
+    streamed["stream_options"] = json!({ "include_usage": true });
+    let events = api.events("/v1/chat/completions", streamed).await;
+    let chunks: Vec<Value> = events
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter(|data| *data != "[DONE]")
+        .map(|data| serde_json::from_str(data).unwrap())
+        .collect();
+    let last = chunks.last().unwrap();
+    assert_eq!(last["choices"], json!([]), "{last}");
+    assert_eq!(last["usage"], completion["usage"], "{last}");
+    assert!(events.trim_end().ends_with("data: [DONE]"));
+
+    for (field, value) in [
+        ("n", json!(2)),
+        (
+            "tools",
+            json!([{ "type": "function", "function": { "name": "f" } }]),
+        ),
+        ("response_format", json!({ "type": "json_object" })),
+    ] {
+        let mut refused = ask.clone();
+        refused[field] = value;
+        let (status, body) = api.post("/v1/chat/completions", refused).await;
+        assert_eq!(status, 400, "{field}: {body}");
+        assert_eq!(body["error"]["param"], field, "{body}");
+        assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
+    }
+    let (status, body) = api
+        .post(
+            "/v1/chat/completions",
+            json!({ "model": "no-such-agent", "messages": [{ "role": "user", "content": "hi" }] }),
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "not_found");
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    assert_eq!(body["error"]["param"], Value::Null);
+    app.stop().await;
+}

@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -22,10 +22,12 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::agents::wants_events;
 use super::auth::Caller;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 
 pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/v1/chat/completions", post(completions))
+    Router::new()
+        .route("/v1/chat/completions", post(completions))
+        .route("/v1/models", get(models))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -36,6 +38,58 @@ pub struct ChatRequest {
     messages: Vec<ChatMessage>,
     #[serde(default)]
     stream: bool,
+    stream_options: Option<StreamOptions>,
+    /// Only 1: an agent gives one answer.
+    n: Option<u32>,
+    /// Refused: an agent calls no tools of the client's.
+    #[schema(value_type = Option<Object>)]
+    tools: Option<Value>,
+    /// Refused: an agent calls no tools of the client's.
+    #[schema(value_type = Option<Object>)]
+    tool_choice: Option<Value>,
+    /// Refused: an agent calls no functions of the client's.
+    #[schema(value_type = Option<Object>)]
+    functions: Option<Value>,
+    /// Only `{"type": "text"}`: an agent answers in prose with citations.
+    #[schema(value_type = Option<Object>)]
+    response_format: Option<Value>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StreamOptions {
+    /// Send a last chunk with the token counts before `[DONE]`.
+    #[serde(default)]
+    include_usage: bool,
+}
+
+impl ChatRequest {
+    /// Refuses what an OpenAI model would do and an agent cannot, rather than ignoring it.
+    fn check(&self) -> Result<(), ApiError> {
+        let refused = |param: &'static str, why: &str| {
+            Err(ApiError::new(Code::BadRequest, format!("{param}: {why}")).about(param))
+        };
+        if self.n.is_some_and(|n| n != 1) {
+            return refused("n", "an agent gives one answer; send n = 1 or leave it out");
+        }
+        for (param, given) in [
+            ("tools", &self.tools),
+            ("tool_choice", &self.tool_choice),
+            ("functions", &self.functions),
+        ] {
+            if given.as_ref().is_some_and(|value| !value.is_null()) {
+                return refused(param, "an agent calls no tools of the client's");
+            }
+        }
+        if let Some(format) = &self.response_format
+            && format.get("type").and_then(Value::as_str) != Some("text")
+        {
+            return refused(
+                "response_format",
+                "an agent answers in text with citations; only {\"type\": \"text\"} is accepted",
+            );
+        }
+        Ok(())
+    }
 }
 
 #[derive(Deserialize)]
@@ -109,6 +163,48 @@ fn content_and_extras(turn: &Turn) -> (String, Value) {
     }
 }
 
+/// Token counts as OpenAI reports them, counted with the embedding model's tokenizer: the
+/// extractive answerer has no tokens of its own, and a model behind an agent is asked with a
+/// prompt the client never sees, so the counts are of what the client sent and received.
+fn usage(state: &AppState, messages: &[ChatMessage], content: &str) -> Value {
+    let tokenizer = state.app.retrieval.embedder().tokenizer();
+    let count = |text: &str| {
+        tokenizer
+            .encode(text, false)
+            .map_or(text.split_whitespace().count(), |encoding| encoding.len())
+    };
+    let prompt: usize = messages.iter().map(|message| count(&message.text())).sum();
+    let completion = count(content);
+    json!({
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion
+    })
+}
+
+/// The workspace's agents, as OpenAI lists models: each agent's id is a `model` to chat with.
+#[utoipa::path(get, path = "/v1/models", tag = "agents", security(("bearer" = [])),
+    responses((status = 200, description = "a list object of models, one per agent", body = Object)))]
+async fn models(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let agents = state.app.store.agents().list(caller.workspace()).await?;
+    let data: Vec<Value> = agents
+        .iter()
+        .map(|agent| {
+            json!({
+                "id": agent.id,
+                "object": "model",
+                "created": agent.created_at / 1000,
+                "owned_by": caller.workspace(),
+                "name": agent.name,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "object": "list", "data": data })))
+}
+
 /// Chat with an agent as with an OpenAI model.
 #[utoipa::path(post, path = "/v1/chat/completions", tag = "agents", security(("bearer" = [])),
     request_body = ChatRequest,
@@ -120,6 +216,7 @@ async fn completions(
     headers: HeaderMap,
     Json(request): Json<ChatRequest>,
 ) -> Result<Response, ApiError> {
+    request.check()?;
     let turn_request = turn_request(caller.workspace(), &request.messages)?;
     let turn = state
         .app
@@ -139,7 +236,7 @@ async fn completions(
                 "message": { "role": "assistant", "content": content },
                 "finish_reason": "stop"
             }],
-            "usage": { "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0 }
+            "usage": usage(&state, &request.messages, &content)
         });
         merge(&mut body, extras);
         return Ok(Json(body).into_response());
@@ -162,6 +259,20 @@ async fn completions(
     let mut last = chunk(json!({}), Some("stop"));
     merge(&mut last, extras);
     events.push(last);
+    if request
+        .stream_options
+        .as_ref()
+        .is_some_and(|options| options.include_usage)
+    {
+        events.push(json!({
+            "id": id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": request.model,
+            "choices": [],
+            "usage": usage(&state, &request.messages, &content)
+        }));
+    }
     let stream = futures::stream::iter(
         events
             .into_iter()

@@ -55,6 +55,26 @@ impl Code {
         self.parts().0
     }
 
+    /// The error's `type` as OpenAI's API names it, so OpenAI clients sort errors the same way.
+    fn kind(self) -> &'static str {
+        match self {
+            Code::Unauthorized => "authentication_error",
+            Code::Forbidden => "permission_error",
+            Code::InsufficientCredits => "insufficient_quota",
+            Code::RateLimited => "rate_limit_error",
+            Code::LlmNotConfigured | Code::LlmFailed | Code::NotReady | Code::Internal => {
+                "api_error"
+            }
+            Code::BadRequest
+            | Code::InvalidRequest
+            | Code::NotFound
+            | Code::MethodNotAllowed
+            | Code::Conflict
+            | Code::PayloadTooLarge
+            | Code::UnsupportedMediaType => "invalid_request_error",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         self.parts().1
     }
@@ -80,6 +100,8 @@ impl Code {
 pub struct ApiError {
     pub code: Code,
     pub message: String,
+    /// The request field at fault, when one is.
+    pub param: Option<&'static str>,
     /// Seconds, on 429.
     pub retry_after: Option<u64>,
 }
@@ -94,6 +116,12 @@ pub struct ErrorDetail {
     /// Stable and machine-readable, e.g. `not_found`, `insufficient_credits`.
     pub code: String,
     pub message: String,
+    /// The class of error as OpenAI's API names it (`invalid_request_error`,
+    /// `authentication_error`, `rate_limit_error`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The request field at fault, or null.
+    pub param: Option<String>,
 }
 
 impl ApiError {
@@ -101,8 +129,15 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            param: None,
             retry_after: None,
         }
+    }
+
+    /// An error about one field of the request.
+    pub fn about(mut self, param: &'static str) -> Self {
+        self.param = Some(param);
+        self
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -123,7 +158,12 @@ impl ApiError {
 
     /// The body an event stream sends in place of a status it can no longer change.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "error": { "code": self.code.as_str(), "message": self.message } })
+        serde_json::json!({ "error": {
+            "code": self.code.as_str(),
+            "message": self.message,
+            "type": self.code.kind(),
+            "param": self.param,
+        } })
     }
 }
 
@@ -133,6 +173,8 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.as_str().to_string(),
                 message: self.message,
+                kind: self.code.kind().to_string(),
+                param: self.param.map(str::to_string),
             },
         };
         let mut response = (self.code.status(), axum::Json(body)).into_response();

@@ -26,7 +26,7 @@ use super::{agents, chat, error, knowledge_bases, ops, workspace};
         agents::create, agents::list, agents::show, agents::update, agents::remove,
         agents::versions, agents::message, agents::suggestions, agents::polish, agents::feedback,
         agents::rated_turns,
-        chat::completions,
+        chat::completions, chat::models,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&BearerAuth),
