@@ -209,7 +209,9 @@ impl Jobs<'_> {
     }
 
     /// Takes the most urgent due job of `kind`, or one of that kind whose worker's lease ran
-    /// out.
+    /// out. Among jobs of one priority, the workspace with the fewest jobs of the kind running
+    /// goes first, so one workspace's big upload does not starve another's small one; then
+    /// the oldest.
     pub async fn claim(
         &self,
         kind: JobKind,
@@ -225,10 +227,15 @@ impl Jobs<'_> {
             "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $2,
                  attempts = attempts + 1
              WHERE id = (
-                 SELECT id FROM jobs
-                 WHERE kind = $4 AND ((state = 'queued' AND run_after <= $3)
-                    OR (state = 'running' AND locked_until < $3))
-                 ORDER BY priority DESC, run_after, created_at LIMIT 1 {lock}
+                 SELECT candidate.id FROM jobs AS candidate
+                 WHERE candidate.kind = $4 AND ((candidate.state = 'queued' AND candidate.run_after <= $3)
+                    OR (candidate.state = 'running' AND candidate.locked_until < $3))
+                 ORDER BY candidate.priority DESC,
+                     (SELECT COUNT(*) FROM jobs AS busy
+                      WHERE busy.workspace_id = candidate.workspace_id AND busy.kind = $4
+                        AND busy.state = 'running' AND busy.locked_until >= $3),
+                     candidate.run_after, candidate.created_at
+                 LIMIT 1 {lock}
              )
              RETURNING id, kind, payload, workspace_id, attempts"
         ))

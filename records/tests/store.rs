@@ -65,6 +65,53 @@ async fn suite(store: &Store) {
     feedback_refers_to_a_turn_of_the_workspace(store).await;
     the_queue_delays_orders_and_deduplicates_jobs(store).await;
     the_source_limit_holds_under_parallel_requests(store).await;
+    a_busy_workspace_does_not_starve_another(store).await;
+}
+
+/// Five of one workspace's jobs queued before one of another's: with one of the first
+/// running, the second worker takes the other workspace's job, not the busy one's next.
+async fn a_busy_workspace_does_not_starve_another(store: &Store) {
+    drain(store).await;
+    let acme = store.workspaces().named("acme").await.unwrap().unwrap();
+    let globex = store.workspaces().named("globex").await.unwrap().unwrap();
+    let queue = |workspace: &str, name: String| {
+        NewJob::now(Job::IngestSource { source_id: name }, Some(workspace))
+    };
+    for number in 0..5 {
+        store
+            .jobs()
+            .enqueue(&queue(&acme.id, format!("acme-{number}")))
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    store
+        .jobs()
+        .enqueue(&queue(&globex.id, "globex-0".into()))
+        .await
+        .unwrap();
+    let claim = |worker: &'static str| async move {
+        store
+            .jobs()
+            .claim(JobKind::IngestSource, worker, LEASE)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let first = claim("one").await;
+    assert_eq!(source_of(&first), "acme-0");
+    let second = claim("two").await;
+    assert_eq!(
+        source_of(&second),
+        "globex-0",
+        "the idle workspace goes first"
+    );
+    let third = claim("three").await;
+    assert_eq!(source_of(&third), "acme-1");
+    for (job, worker) in [(&first, "one"), (&second, "two"), (&third, "three")] {
+        store.jobs().complete(&job.id, worker).await.unwrap();
+    }
+    drain(store).await;
 }
 
 /// Twenty uploads at once to an empty knowledge base with room for ten: ten are accepted.
@@ -685,9 +732,11 @@ async fn a_dead_workers_job_is_claimed_again(store: &Store) {
                     .id,
                 job.id
             );
+            assert!(store.jobs().complete(&job.id, "next").await.unwrap());
         }
         records::Backend::Postgres => {
             assert_eq!(recovered, 0);
+            // Its lease decides: the crashed worker's job is still its own here.
             assert!(
                 store
                     .jobs()
@@ -696,6 +745,7 @@ async fn a_dead_workers_job_is_claimed_again(store: &Store) {
                     .unwrap()
                     .is_none()
             );
+            assert!(store.jobs().complete(&job.id, "crashing").await.unwrap());
         }
     }
     drain(store).await;
@@ -925,7 +975,11 @@ async fn the_queue_delays_orders_and_deduplicates_jobs(store: &Store) {
     let first = claim().await.unwrap().unwrap();
     assert_eq!(first.job, job("urgent"), "priority first");
     assert_eq!(first.workspace_id.as_deref(), Some(acme.id.as_str()));
-    assert_eq!(claim().await.unwrap().unwrap().job, job("plain"));
+    let plain = claim().await.unwrap().unwrap();
+    assert_eq!(plain.job, job("plain"));
+    for done in [&first, &plain] {
+        assert!(store.jobs().complete(&done.id, "worker").await.unwrap());
+    }
     assert!(
         claim().await.unwrap().is_none(),
         "the delayed job is not due"
