@@ -204,3 +204,56 @@ async fn a_source_deleted_mid_embedding_leaves_no_points_across_a_kill() {
         "the deleted source's points are gone from the index"
     );
 }
+
+/// SIGTERM while a large file embeds: the process stops at the next batch instead of
+/// finishing the file (it used to live on until the embedding ended, 96 s seen), gives the
+/// job back, and the next start finishes the source with exactly its chunks.
+#[tokio::test]
+async fn sigterm_while_embedding_stops_soon_and_gives_the_job_back() {
+    if !common::model_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("big.md");
+    std::fs::write(&file, catalogue(9, 900)).unwrap();
+    let chunks = expected_chunks(&file);
+    let (_, key) = create_workspace(&data, &[], "acme", 100);
+    let server = TestServer::start(&data, &[]);
+    let api = Api::new(&server, &key);
+    let kb = api.create_knowledge_base("catalogue").await;
+    let (status, source) = api
+        .upload(
+            &format!("/v1/knowledge-bases/{kb}/sources"),
+            "big.md",
+            std::fs::read(&file).unwrap(),
+        )
+        .await;
+    assert_eq!(status, 202, "{source}");
+    let source = source["id"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    loop {
+        let (_, detail) = api.get(&format!("/v1/sources/{source}")).await;
+        if detail["status"] == "embedding" && detail["progress_done"].as_i64().unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(300), "{detail}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Bounded so a shutdown that waits for the whole file fails here instead of hanging.
+    let stopped = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || server.stop()),
+    )
+    .await
+    .expect("the server stops within a minute of SIGTERM, mid-file")
+    .unwrap();
+    assert!(stopped.success());
+
+    let server = TestServer::start(&data, &[]);
+    let api = Api::new(&server, &key);
+    let ready = api.wait_until_ready(&kb).await;
+    assert_eq!(ready[0]["chunks"].as_i64(), Some(chunks));
+    let (_, detail) = api.get(&format!("/v1/sources/{source}")).await;
+    assert_eq!(detail["indexed"].as_i64(), Some(chunks), "{detail}");
+}
