@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use fastembed::{
@@ -110,7 +111,7 @@ pub enum EmbedError {
     Hub { model: String, reason: String },
     #[error("embedding failed: {0}")]
     Inference(String),
-    /// The caller asked to stop (`Embedder::embed_until`).
+    /// The caller asked to stop (`Embedder::embed_bulk`).
     #[error("embedding was stopped")]
     Stopped,
 }
@@ -177,11 +178,19 @@ pub struct Embedder {
     /// What an index built with this model records.
     name: String,
     model: Model,
+    /// Interactive embeddings waiting for the model: bulk batches wait for them to go first.
+    interactive_waiting: AtomicUsize,
     sentences: Mutex<SentenceCache>,
     tokenizer: tokenizers::Tokenizer,
     config: EmbedderConfig,
     dimension: usize,
     prompts: Prompts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Priority {
+    Interactive,
+    Bulk,
 }
 
 enum Model {
@@ -280,6 +289,7 @@ impl Embedder {
                 .file_name()
                 .map_or_else(String::new, |name| name.to_string_lossy().into_owned()),
             model: Model::Onnx(Box::new(Mutex::new(model))),
+            interactive_waiting: AtomicUsize::new(0),
             sentences: Mutex::new(SentenceCache::new(config.sentence_cache)),
             tokenizer,
             config,
@@ -297,6 +307,7 @@ impl Embedder {
         Embedder {
             name: DETERMINISTIC_MODEL.to_string(),
             model: Model::Hashed,
+            interactive_waiting: AtomicUsize::new(0),
             sentences: Mutex::new(SentenceCache::new(0)),
             tokenizer,
             config: EmbedderConfig::from_environment(),
@@ -346,6 +357,7 @@ impl Embedder {
             name: code,
             tokenizer: model.tokenizer.clone(),
             model: Model::Onnx(Box::new(Mutex::new(model))),
+            interactive_waiting: AtomicUsize::new(0),
             sentences: Mutex::new(SentenceCache::new(config.sentence_cache)),
             config,
             dimension,
@@ -371,24 +383,39 @@ impl Embedder {
 
     /// Embeds texts in their order, reporting how many are done as batches finish. Texts are
     /// sorted by length into batches bounded by `max_batch_tokens`, then put back in order.
+    ///
+    /// This is the interactive path (questions, the sentences a turn checks, an agent's
+    /// curated questions): it takes the model ahead of bulk work waiting for it.
     pub fn embed<S: AsRef<str>>(
         &self,
         texts: &[S],
         role: TextRole,
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
-        self.embed_until(texts, role, &mut |done| {
+        self.embed_batches(texts, role, Priority::Interactive, &mut |done| {
             progress(done);
             ControlFlow::Continue(())
         })
     }
 
-    /// [`Embedder::embed`], stopping with [`EmbedError::Stopped`] between two batches when
-    /// `progress` answers `Break`: a long ingestion can be stopped within one batch.
-    pub fn embed_until<S: AsRef<str>>(
+    /// Bulk embedding (ingestion): the model is taken one batch at a time and left to
+    /// interactive work waiting for it, so a customer's question waits for at most one batch
+    /// of an upload, not all of it. Stops with [`EmbedError::Stopped`] between two batches
+    /// when `progress` answers `Break`.
+    pub fn embed_bulk<S: AsRef<str>>(
         &self,
         texts: &[S],
         role: TextRole,
+        progress: &mut dyn FnMut(usize) -> ControlFlow<()>,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_batches(texts, role, Priority::Bulk, progress)
+    }
+
+    fn embed_batches<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        role: TextRole,
+        priority: Priority,
         progress: &mut dyn FnMut(usize) -> ControlFlow<()>,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let prefixed: Vec<String> = texts
@@ -407,14 +434,6 @@ impl Embedder {
         let mut order: Vec<usize> = (0..prefixed.len()).collect();
         order.sort_by_key(|&index| lengths[index]);
         let mut vectors: Vec<Option<Vec<f32>>> = vec![None; prefixed.len()];
-        let mut model = match &self.model {
-            Model::Onnx(model) => Some(
-                model
-                    .lock()
-                    .map_err(|_| EmbedError::Inference("the model lock was poisoned".into()))?,
-            ),
-            Model::Hashed => None,
-        };
         let mut done = 0;
         let mut start = 0;
         while start < order.len() {
@@ -429,11 +448,12 @@ impl Embedder {
                 .iter()
                 .map(|&index| prefixed[index].as_str())
                 .collect();
-            let embedded = match model.as_mut() {
-                Some(model) => model
+            let embedded = match &self.model {
+                Model::Onnx(model) => self
+                    .take(model, priority)?
                     .embed(&batch, Some(batch.len()))
                     .map_err(|error| EmbedError::Inference(error.to_string()))?,
-                None => batch
+                Model::Hashed => batch
                     .iter()
                     .map(|text| hashed(text, self.dimension))
                     .collect(),
@@ -457,6 +477,30 @@ impl Embedder {
 }
 
 impl Embedder {
+    /// The model session for one batch. Bulk work lets interactive work that is waiting go
+    /// first; interactive work says it is waiting while it waits.
+    fn take<'a>(
+        &self,
+        model: &'a Mutex<TextEmbedding>,
+        priority: Priority,
+    ) -> Result<std::sync::MutexGuard<'a, TextEmbedding>, EmbedError> {
+        let poisoned = |_| EmbedError::Inference("the model lock was poisoned".into());
+        match priority {
+            Priority::Bulk => {
+                while self.interactive_waiting.load(Ordering::Acquire) > 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                model.lock().map_err(poisoned)
+            }
+            Priority::Interactive => {
+                self.interactive_waiting.fetch_add(1, Ordering::AcqRel);
+                let taken = model.lock().map_err(poisoned);
+                self.interactive_waiting.fetch_sub(1, Ordering::AcqRel);
+                taken
+            }
+        }
+    }
+
     /// Embeds sentences of the knowledge (as passages), keeping their vectors in a bounded
     /// cache: the same few hundred sentences of a business's knowledge come back turn after
     /// turn, and embedding them dominated a turn's cost. Questions never go through it.

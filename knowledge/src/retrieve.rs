@@ -225,7 +225,7 @@ impl Retrieval {
             let texts: Vec<&str> = slice.iter().map(|(_, chunk)| chunk.text.as_str()).collect();
             let vectors = self
                 .embedder
-                .embed_until(&texts, TextRole::Passage, &mut |done| {
+                .embed_bulk(&texts, TextRole::Passage, &mut |done| {
                     progress(number * SLICE + done)
                 })
                 .map_err(|error| match error {
