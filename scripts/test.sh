@@ -14,3 +14,5 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --locked --no-fail-fast
 fi
+# Generated TypeScript and Python clients still cover the API.
+scripts/check-clients.sh

@@ -18,7 +18,7 @@ pub struct TurnRequest {
     pub contact: Contact,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     pub author: Author,
     pub text: String,
@@ -27,7 +27,7 @@ pub struct Message {
     pub unanswered: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Author {
     Customer,
@@ -35,7 +35,7 @@ pub enum Author {
     Human,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
     #[serde(default)]
     pub name: Option<String>,

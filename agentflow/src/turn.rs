@@ -28,11 +28,68 @@ pub struct Turn {
 }
 
 /// The turn's decision: answer the customer, or give the conversation to people.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     Reply(Reply),
     Handoff(Handoff),
+}
+
+/// Described by hand as one object: `action` says which, and the fields of a reply or of a
+/// handoff sit beside it. (The derived description, a union of `allOf`s, is one that client
+/// generators drop, and the turn with it.)
+impl utoipa::PartialSchema for Action {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::Ref;
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+        };
+        ObjectBuilder::new()
+            .property(
+                "action",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["reply", "handoff"])),
+            )
+            .required("action")
+            .property("text", text("The reply (action reply)."))
+            .property(
+                "citations",
+                ArrayBuilder::new().items(Ref::from_schema_name("Citation")),
+            )
+            .property("origin", Ref::from_schema_name("ReplyOrigin"))
+            .property(
+                "unanswered",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .description(Some("The agent could not answer and asked to rephrase.")),
+            )
+            .property("team", text("The team that takes over (action handoff)."))
+            .property("reason", Ref::from_schema_name("HandoffReason"))
+            .property("summary", text("For the person who takes over."))
+            .property(
+                "message",
+                text("What the customer is told while they wait."),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Action {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push(("Citation".into(), Citation::schema()));
+        schemas.push(("ReplyOrigin".into(), ReplyOrigin::schema()));
+        schemas.push(("HandoffReason".into(), HandoffReason::schema()));
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -113,7 +170,7 @@ pub struct Trace {
     pub retrieved: Vec<RetrievedPassage>,
     /// What the confidence gate compared: the best cosine and the question's term coverage.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, f32>>)]
     pub confidence: Option<Confidence>,
     pub guardrails: Vec<GuardrailHit>,
     /// How each statement of the reply was found supported, or not, by the passages.

@@ -43,6 +43,8 @@ enum Commands {
     Serve(serve::Serve),
     /// Manage workspaces directly in the records (the first key of a new business).
     Workspace(workspace::Workspace),
+    /// Print the HTTP API's OpenAPI 3.1 description (what /openapi.json serves).
+    Openapi,
 }
 
 impl Command {
@@ -56,6 +58,10 @@ impl Command {
             Commands::Eval(eval) => eval.run(),
             Commands::Serve(serve) => serve.run(),
             Commands::Workspace(workspace) => workspace.run(),
+            Commands::Openapi => {
+                println!("{}", crate::server::openapi_json()?);
+                Ok(ExitCode::SUCCESS)
+            }
         }
     }
 }

@@ -167,10 +167,8 @@ pub struct MessageRequest {
     message: String,
     /// Earlier messages, oldest first.
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
     history: Vec<Message>,
     #[serde(default)]
-    #[schema(value_type = Object)]
     contact: Contact,
     /// Answer as Server-Sent Events (`token` events as a model writes, then `turn`); the same
     /// as sending `Accept: text/event-stream`.
@@ -190,7 +188,8 @@ pub(super) fn wants_events(headers: &HeaderMap, stream: bool) -> bool {
 /// handoff, with the trace. One credit per AI reply.
 #[utoipa::path(post, path = "/v1/agents/{id}/messages", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
     request_body = MessageRequest,
-    responses((status = 200, description = "the turn (or, streaming, `token` events and then a `turn` event)", body = agentflow::Turn),
+    responses((status = 200, description = "the turn (or, streaming, `token` events and then a `turn` event)",
+            content((agentflow::Turn = "application/json"), (String = "text/event-stream"))),
         (status = 402, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn message(
     State(state): State<Arc<AppState>>,
@@ -253,7 +252,6 @@ pub struct SuggestionsRequest {
     /// The customer's last message.
     message: String,
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
     history: Vec<Message>,
 }
 
@@ -350,7 +348,7 @@ pub struct RatedTurnView {
     turn_id: String,
     question: String,
     agent_version: i64,
-    #[schema(value_type = Object)]
+    #[schema(value_type = agentflow::Turn)]
     turn: serde_json::Value,
     rating: Rating,
     correction: Option<String>,

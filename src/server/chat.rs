@@ -9,15 +9,15 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use agentflow::{Action, Contact, Message, Turn, TurnRequest};
+use agentflow::{Action, Citation, Contact, Handoff, Message, Turn, TurnRequest};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::AppState;
 use super::agents::wants_events;
@@ -34,7 +34,6 @@ pub fn routes() -> Router<Arc<AppState>> {
 pub struct ChatRequest {
     /// The agent's id.
     model: String,
-    #[schema(value_type = Vec<Object>)]
     messages: Vec<ChatMessage>,
     #[serde(default)]
     stream: bool,
@@ -42,16 +41,16 @@ pub struct ChatRequest {
     /// Only 1: an agent gives one answer.
     n: Option<u32>,
     /// Refused: an agent calls no tools of the client's.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     tools: Option<Value>,
     /// Refused: an agent calls no tools of the client's.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     tool_choice: Option<Value>,
     /// Refused: an agent calls no functions of the client's.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     functions: Option<Value>,
     /// Only `{"type": "text"}`: an agent answers in prose with citations.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     response_format: Option<Value>,
 }
 
@@ -92,26 +91,120 @@ impl ChatRequest {
     }
 }
 
-#[derive(Deserialize)]
-struct ChatMessage {
+/// One message of the conversation, as OpenAI's chat API takes it.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ChatMessage {
+    /// `user` (the customer), `assistant` (the agent), or `system` (ignored: the agent's
+    /// configuration is its instructions).
     role: String,
     #[serde(default)]
-    content: Value,
+    content: Option<ChatContent>,
+}
+
+/// A message's text, or a list of parts whose text parts are read.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ChatContent {
+    Text(String),
+    Parts(Vec<ContentPart>),
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ContentPart {
+    /// `text`; other kinds of part are not read.
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    text: Option<String>,
 }
 
 impl ChatMessage {
-    /// A string, or the text parts of a list of content parts.
     fn text(&self) -> String {
         match &self.content {
-            Value::String(text) => text.clone(),
-            Value::Array(parts) => parts
+            Some(ChatContent::Text(text)) => text.clone(),
+            Some(ChatContent::Parts(parts)) => parts
                 .iter()
-                .filter_map(|part| part.get("text").and_then(Value::as_str))
+                .filter(|part| part.kind == "text")
+                .filter_map(|part| part.text.as_deref())
                 .collect::<Vec<_>>()
                 .join("\n"),
-            _ => String::new(),
+            None => String::new(),
         }
     }
+}
+
+/// A chat completion, with the turn's citations, its handoff and its id beside OpenAI's fields.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChatCompletion {
+    id: String,
+    /// `chat.completion`, or `chat.completion.chunk` in a stream.
+    object: &'static str,
+    created: i64,
+    /// The agent's id.
+    model: String,
+    choices: Vec<ChatChoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<Usage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    citations: Option<Vec<Citation>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    handoff: Option<Handoff>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    turn_id: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChatChoice {
+    index: u32,
+    /// The whole reply (in a chat.completion).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<ChatReply>,
+    /// A piece of the reply (in a chat.completion.chunk).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delta: Option<ChatDelta>,
+    finish_reason: Option<&'static str>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChatReply {
+    role: &'static str,
+    content: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChatDelta {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<String>,
+}
+
+#[derive(Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct Usage {
+    prompt_tokens: usize,
+    completion_tokens: usize,
+    total_tokens: usize,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ModelList {
+    /// `list`
+    object: &'static str,
+    data: Vec<Model>,
+}
+
+/// An agent, as OpenAI lists a model.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Model {
+    /// The agent's id: the `model` to chat with.
+    id: String,
+    /// `model`
+    object: &'static str,
+    created: i64,
+    /// The workspace.
+    owned_by: String,
+    /// The agent's name.
+    name: String,
 }
 
 /// The last user message is the customer's; the user and assistant messages before it are the
@@ -149,67 +242,63 @@ fn turn_request(workspace: &str, messages: &[ChatMessage]) -> Result<TurnRequest
     })
 }
 
-/// What the customer reads, and the extra fields beside it.
-fn content_and_extras(turn: &Turn) -> (String, Value) {
+/// What the customer reads, the citations, and the handoff when there is one.
+fn content_and_extras(turn: &Turn) -> (String, Vec<Citation>, Option<Handoff>) {
     match &turn.action {
-        Action::Reply(reply) => (
-            reply.text.clone(),
-            json!({ "citations": reply.citations, "turn_id": turn.id }),
-        ),
-        Action::Handoff(handoff) => (
-            handoff.message.clone(),
-            json!({ "citations": [], "handoff": handoff, "turn_id": turn.id }),
-        ),
+        Action::Reply(reply) => (reply.text.clone(), reply.citations.clone(), None),
+        Action::Handoff(handoff) => (handoff.message.clone(), Vec::new(), Some(handoff.clone())),
     }
 }
 
 /// Token counts as OpenAI reports them, counted with the embedding model's tokenizer: the
 /// extractive answerer has no tokens of its own, and a model behind an agent is asked with a
 /// prompt the client never sees, so the counts are of what the client sent and received.
-fn usage(state: &AppState, messages: &[ChatMessage], content: &str) -> Value {
+fn usage(state: &AppState, messages: &[ChatMessage], content: &str) -> Usage {
     let tokenizer = state.app.retrieval.embedder().tokenizer();
     let count = |text: &str| {
         tokenizer
             .encode(text, false)
             .map_or(text.split_whitespace().count(), |encoding| encoding.len())
     };
-    let prompt: usize = messages.iter().map(|message| count(&message.text())).sum();
-    let completion = count(content);
-    json!({
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion
-    })
+    let prompt_tokens: usize = messages.iter().map(|message| count(&message.text())).sum();
+    let completion_tokens = count(content);
+    Usage {
+        prompt_tokens,
+        completion_tokens,
+        total_tokens: prompt_tokens + completion_tokens,
+    }
 }
 
 /// The workspace's agents, as OpenAI lists models: each agent's id is a `model` to chat with.
 #[utoipa::path(get, path = "/v1/models", tag = "agents", security(("bearer" = [])),
-    responses((status = 200, description = "a list object of models, one per agent", body = Object)))]
+    responses((status = 200, description = "a list object of models, one per agent", body = ModelList)))]
 async fn models(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ModelList>, ApiError> {
     let agents = state.app.store.agents().list(caller.workspace()).await?;
-    let data: Vec<Value> = agents
-        .iter()
-        .map(|agent| {
-            json!({
-                "id": agent.id,
-                "object": "model",
-                "created": agent.created_at / 1000,
-                "owned_by": caller.workspace(),
-                "name": agent.name,
-            })
+    let data = agents
+        .into_iter()
+        .map(|agent| Model {
+            id: agent.id,
+            object: "model",
+            created: agent.created_at / 1000,
+            owned_by: caller.workspace().to_string(),
+            name: agent.name,
         })
         .collect();
-    Ok(Json(json!({ "object": "list", "data": data })))
+    Ok(Json(ModelList {
+        object: "list",
+        data,
+    }))
 }
 
 /// Chat with an agent as with an OpenAI model.
 #[utoipa::path(post, path = "/v1/chat/completions", tag = "agents", security(("bearer" = [])),
     request_body = ChatRequest,
-    responses((status = 200, description = "a chat.completion object (or chat.completion.chunk events) with `citations`", body = Object),
-        (status = 402, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "a chat.completion with `citations`, `handoff` and `turn_id`; with `stream`, chat.completion.chunk events ending in `[DONE]`",
+            content((ChatCompletion = "application/json"), (String = "text/event-stream"))),
+        (status = 400, body = ErrorBody), (status = 402, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn completions(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -222,69 +311,70 @@ async fn completions(
         .app
         .run_turn(&request.model, &turn_request, None)
         .await?;
-    let (content, extras) = content_and_extras(&turn);
-    let id = format!("chatcmpl-{}", turn.id.simple());
-    let created = records::now() / 1000;
+    let (content, citations, handoff) = content_and_extras(&turn);
+    let used = usage(&state, &request.messages, &content);
+    let completion = |object, choices, usage| ChatCompletion {
+        id: format!("chatcmpl-{}", turn.id.simple()),
+        object,
+        created: records::now() / 1000,
+        model: request.model.clone(),
+        choices,
+        usage,
+        citations: None,
+        handoff: None,
+        turn_id: None,
+    };
+    let with_extras = |mut completion: ChatCompletion| {
+        completion.citations = Some(citations.clone());
+        completion.handoff = handoff.clone();
+        completion.turn_id = Some(turn.id.to_string());
+        completion
+    };
     if !wants_events(&headers, request.stream) {
-        let mut body = json!({
-            "id": id,
-            "object": "chat.completion",
-            "created": created,
-            "model": request.model,
-            "choices": [{
-                "index": 0,
-                "message": { "role": "assistant", "content": content },
-                "finish_reason": "stop"
-            }],
-            "usage": usage(&state, &request.messages, &content)
-        });
-        merge(&mut body, extras);
+        let choice = ChatChoice {
+            index: 0,
+            message: Some(ChatReply {
+                role: "assistant",
+                content: content.clone(),
+            }),
+            delta: None,
+            finish_reason: Some("stop"),
+        };
+        let body = with_extras(completion("chat.completion", vec![choice], Some(used)));
         return Ok(Json(body).into_response());
     }
-    let chunk = |delta: Value, finish: Option<&str>| {
-        json!({
-            "id": id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": request.model,
-            "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }]
-        })
+    let chunk = |role: Option<&'static str>, text: Option<&str>, finish| {
+        let choice = ChatChoice {
+            index: 0,
+            message: None,
+            delta: Some(ChatDelta {
+                role,
+                content: text.map(str::to_string),
+            }),
+            finish_reason: finish,
+        };
+        completion("chat.completion.chunk", vec![choice], None)
     };
-    let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), None)];
+    let mut events = vec![chunk(Some("assistant"), Some(""), None)];
     events.extend(
         content
             .split_inclusive(' ')
-            .map(|word| chunk(json!({ "content": word }), None)),
+            .map(|word| chunk(None, Some(word), None)),
     );
-    let mut last = chunk(json!({}), Some("stop"));
-    merge(&mut last, extras);
-    events.push(last);
+    events.push(with_extras(chunk(None, None, Some("stop"))));
     if request
         .stream_options
         .as_ref()
         .is_some_and(|options| options.include_usage)
     {
-        events.push(json!({
-            "id": id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": request.model,
-            "choices": [],
-            "usage": usage(&state, &request.messages, &content)
-        }));
+        events.push(completion("chat.completion.chunk", Vec::new(), Some(used)));
     }
     let stream = futures::stream::iter(
         events
             .into_iter()
-            .map(|event| Event::default().data(event.to_string()))
+            .map(|event| Event::default().data(serde_json::to_string(&event).unwrap_or_default()))
             .chain(std::iter::once(Event::default().data("[DONE]")))
             .map(Ok::<_, Infallible>),
     );
     Ok(Sse::new(stream).into_response())
-}
-
-fn merge(into: &mut Value, extras: Value) {
-    if let (Value::Object(into), Value::Object(extras)) = (into, extras) {
-        into.extend(extras);
-    }
 }

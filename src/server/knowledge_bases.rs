@@ -129,7 +129,7 @@ async fn sources(
 
 /// Uploads a file (multipart field `file`) as a new source; it is ingested in the background.
 #[utoipa::path(post, path = "/v1/knowledge-bases/{id}/sources", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "a `file` field"),
+    request_body(content = FileUpload, content_type = "multipart/form-data", description = "a `file` field"),
     responses((status = 202, body = SourceView), (status = 413, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn upload(
     State(state): State<Arc<AppState>>,
@@ -145,6 +145,16 @@ async fn upload(
         .add_source(caller.workspace(), caller.actor(), &id, new_source)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(source.into())))
+}
+
+/// A document sent as a multipart form. Only described here: the handlers stream the field
+/// to disk rather than reading it into this struct.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FileUpload {
+    /// The document, with its file name.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -290,7 +300,7 @@ async fn resync(
 
 /// Replaces an uploaded source's file; its chunks are replaced once the new file is ingested.
 #[utoipa::path(put, path = "/v1/sources/{id}/file", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "a `file` field"),
+    request_body(content = FileUpload, content_type = "multipart/form-data", description = "a `file` field"),
     responses((status = 202, body = SourceView), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 async fn replace_file(
     State(state): State<Arc<AppState>>,

@@ -20,6 +20,11 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 pub use error::ApiError;
+
+/// The API's OpenAPI description as JSON.
+pub fn openapi_json() -> serde_json::Result<String> {
+    serde_json::to_string_pretty(&openapi::spec())
+}
 pub use metrics::Metrics;
 
 /// What every handler shares: the application, and what only HTTP needs beside it.

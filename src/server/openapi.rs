@@ -28,7 +28,7 @@ use super::{agents, chat, error, knowledge_bases, ops, workspace};
         agents::rated_turns,
         chat::completions, chat::models,
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail)),
+    components(schemas(error::ErrorBody, error::ErrorDetail, agentflow::Action)),
     modifiers(&BearerAuth),
     tags(
         (name = "operations"), (name = "workspace"), (name = "knowledge"),
