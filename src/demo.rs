@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use agentflow::AgentConfig;
 use anyhow::Context;
-use records::{NewSource, SourceOrigin, SourceStatus};
+use records::{NewSource, Page, SourceOrigin, SourceStatus};
 
 use crate::server::AppState;
 
@@ -42,7 +42,11 @@ pub async fn prepare(state: Arc<AppState>, base_url: String) -> anyhow::Result<(
                 .await?
         }
     };
-    let knowledge_bases = store.knowledge_bases().list(&workspace.id).await?;
+    let knowledge_bases = store
+        .knowledge_bases()
+        .list(&workspace.id, &Page::all())
+        .await?
+        .items;
     let knowledge_base = match knowledge_bases
         .into_iter()
         .find(|knowledge_base| knowledge_base.name == KNOWLEDGE_BASE)
@@ -80,7 +84,11 @@ pub async fn prepare(state: Arc<AppState>, base_url: String) -> anyhow::Result<(
     };
     let mut config = AgentConfig::parse("demo/agent.yaml", AGENT_CONFIG)?;
     config.knowledge_base = knowledge_base.id.clone();
-    let agents = store.agents().list(&workspace.id).await?;
+    let agents = store
+        .agents()
+        .list(&workspace.id, &Page::all())
+        .await?
+        .items;
     let agent = match agents.into_iter().find(|agent| agent.name == config.name) {
         Some(agent) => agent,
         None => {

@@ -511,3 +511,62 @@ async fn openai_clients_get_usage_models_and_clear_refusals() {
     assert_eq!(body["error"]["param"], Value::Null);
     app.stop().await;
 }
+
+/// Every list pages with a cursor: `?limit=` and `?cursor=`, the next page's cursor in
+/// `X-Next-Cursor` and `Link`; a limit out of range or a cursor no list gave is refused by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_page_with_a_cursor() {
+    let app = spawn_app(Options::default()).await.unwrap();
+    let api = app.api();
+    let mut created = Vec::new();
+    for number in 0..5 {
+        created.push(api.create_knowledge_base(&format!("kb {number}")).await);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/v1/knowledge-bases?limit=2".to_string();
+    for expected in [2, 2, 1] {
+        let response = api
+            .request(reqwest::Method::GET, &path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let next = response
+            .headers()
+            .get("x-next-cursor")
+            .map(|value| value.to_str().unwrap().to_string());
+        let link = response
+            .headers()
+            .get("link")
+            .map(|value| value.to_str().unwrap().to_string());
+        let page: Vec<Value> = response.json().await.unwrap();
+        assert_eq!(page.len(), expected);
+        seen.extend(page.iter().map(|kb| kb["id"].as_str().unwrap().to_string()));
+        match next {
+            Some(cursor) => {
+                assert!(link.unwrap().contains(&cursor));
+                path = format!("/v1/knowledge-bases?limit=2&cursor={cursor}");
+            }
+            None => assert_eq!(expected, 1, "only the last page has no cursor"),
+        }
+    }
+    assert_eq!(seen, created, "every knowledge base once, oldest first");
+    let (_, ledger) = api.get("/v1/credits?limit=1").await;
+    assert_eq!(ledger.as_array().unwrap().len(), 1);
+    for (path, field) in [
+        ("/v1/audit-log?limit=0", "limit"),
+        ("/v1/agents?limit=501", "limit"),
+        ("/v1/teams?cursor=nonsense", "cursor"),
+    ] {
+        let (status, body) = api.get(path).await;
+        assert_eq!(status, 422, "{path}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(field),
+            "{path}: {body}"
+        );
+    }
+    app.stop().await;
+}

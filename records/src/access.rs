@@ -11,6 +11,7 @@ use types::{Email, Role};
 
 use crate::audit;
 use crate::error::StoreError;
+use crate::page::{AFTER, Cursor, Listed, Page};
 use crate::secret;
 use crate::store::{Store, new_id, now};
 
@@ -144,13 +145,20 @@ impl Teams<'_> {
         Ok(team)
     }
 
-    pub async fn list(&self, workspace: &str) -> Result<Vec<Team>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, created_at FROM teams WHERE workspace_id = $1 ORDER BY name",
-        )
+    /// The workspace's teams, oldest first.
+    pub async fn list(&self, workspace: &str, page: &Page) -> Result<Listed<Team>, StoreError> {
+        let (at, id) = page.bounds();
+        let rows: Vec<Team> = sqlx::query_as(&format!(
+            "SELECT id, name, created_at FROM teams WHERE workspace_id = $1 {AFTER}
+             ORDER BY created_at, id LIMIT $4"
+        ))
         .bind(workspace)
+        .bind(at)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(&self.0.pool)
-        .await?)
+        .await?;
+        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
     }
 
     /// Refuses a team id that is not the workspace's own (another tenant's is "not found").
@@ -256,13 +264,20 @@ impl People<'_> {
         Ok(ended.rows_affected() > 0)
     }
 
-    pub async fn list(&self, workspace: &str) -> Result<Vec<User>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE workspace_id = $1 ORDER BY created_at, id"
+    /// The workspace's people, oldest first.
+    pub async fn list(&self, workspace: &str, page: &Page) -> Result<Listed<User>, StoreError> {
+        let (at, id) = page.bounds();
+        let rows: Vec<User> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE workspace_id = $1 {AFTER}
+             ORDER BY created_at, id LIMIT $4"
         ))
         .bind(workspace)
+        .bind(at)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(&self.0.pool)
-        .await?)
+        .await?;
+        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
     }
 
     /// Changes a person's role and team. A team must be the workspace's own.
@@ -364,14 +379,20 @@ impl ApiKeys<'_> {
         Ok(NewApiKey { key, secret })
     }
 
-    pub async fn list(&self, workspace: &str) -> Result<Vec<ApiKey>, StoreError> {
-        Ok(sqlx::query_as(
+    /// The workspace's keys, oldest first.
+    pub async fn list(&self, workspace: &str, page: &Page) -> Result<Listed<ApiKey>, StoreError> {
+        let (at, id) = page.bounds();
+        let rows: Vec<ApiKey> = sqlx::query_as(&format!(
             "SELECT id, name, prefix, created_at, revoked_at FROM api_keys
-             WHERE workspace_id = $1 ORDER BY created_at, id",
-        )
+             WHERE workspace_id = $1 {AFTER} ORDER BY created_at, id LIMIT $4"
+        ))
         .bind(workspace)
+        .bind(at)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(&self.0.pool)
-        .await?)
+        .await?;
+        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
     }
 
     pub async fn revoke(&self, workspace: &str, actor: &str, id: &str) -> Result<(), StoreError> {

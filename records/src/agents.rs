@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::audit;
 use crate::error::StoreError;
+use crate::page::{AFTER, Cursor, Listed, Page};
 use crate::store::{Store, new_id, now};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -116,28 +117,46 @@ impl Agents<'_> {
         .ok_or(StoreError::NotFound("agent"))
     }
 
-    pub async fn list(&self, workspace: &str) -> Result<Vec<AgentRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {AGENT_COLUMNS} FROM agents WHERE workspace_id = $1 ORDER BY created_at, id"
+    /// The workspace's agents, oldest first.
+    pub async fn list(
+        &self,
+        workspace: &str,
+        page: &Page,
+    ) -> Result<Listed<AgentRecord>, StoreError> {
+        let (at, id) = page.bounds();
+        let rows: Vec<AgentRecord> = sqlx::query_as(&format!(
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE workspace_id = $1 {AFTER}
+             ORDER BY created_at, id LIMIT $4"
         ))
         .bind(workspace)
+        .bind(at)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(&self.0.pool)
-        .await?)
+        .await?;
+        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
     }
 
+    /// An agent's versions, first first (the cursor's time is the version number).
     pub async fn versions(
         &self,
         workspace: &str,
         id: &str,
-    ) -> Result<Vec<AgentVersion>, StoreError> {
+        page: &Page,
+    ) -> Result<Listed<AgentVersion>, StoreError> {
         self.get(workspace, id).await?;
-        Ok(sqlx::query_as(
+        let (after, _) = page.bounds();
+        let rows: Vec<AgentVersion> = sqlx::query_as(
             "SELECT version, config, created_at FROM agent_versions
-             WHERE agent_id = $1 ORDER BY version",
+             WHERE agent_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR version > $2)
+             ORDER BY version LIMIT $3",
         )
         .bind(id)
+        .bind(after)
+        .bind(page.fetch())
         .fetch_all(&self.0.pool)
-        .await?)
+        .await?;
+        Ok(page.cut(rows, |row| Cursor::new(row.version, id)))
     }
 
     pub async fn delete(&self, workspace: &str, actor: &str, id: &str) -> Result<(), StoreError> {

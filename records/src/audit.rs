@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use crate::error::StoreError;
+use crate::page::{BEFORE, Cursor, Listed, Page};
 use crate::store::{Store, new_id, now};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -69,14 +70,22 @@ pub struct AuditLog<'a>(pub(crate) &'a Store);
 
 impl AuditLog<'_> {
     /// The workspace's audit log, newest first.
-    pub async fn list(&self, workspace: &str, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        Ok(sqlx::query_as(
+    pub async fn list(
+        &self,
+        workspace: &str,
+        page: &Page,
+    ) -> Result<Listed<AuditEntry>, StoreError> {
+        let (at, id) = page.bounds();
+        let rows: Vec<AuditEntry> = sqlx::query_as(&format!(
             "SELECT id, actor, action, target, created_at FROM audit_log
-             WHERE workspace_id = $1 ORDER BY created_at DESC, id LIMIT $2",
-        )
+             WHERE workspace_id = $1 {BEFORE} ORDER BY created_at DESC, id DESC LIMIT $4"
+        ))
         .bind(workspace)
-        .bind(limit)
+        .bind(at)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(&self.0.pool)
-        .await?)
+        .await?;
+        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
     }
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::error::StoreError;
+use crate::page::{BEFORE, Cursor, Listed, Page};
 use crate::store::{Store, new_id, now};
 
 /// Credits held for one action until it settles. The records only hold the numbers; the
@@ -147,15 +148,19 @@ impl Credits<'_> {
     pub async fn ledger(
         &self,
         workspace: &str,
-        limit: i64,
-    ) -> Result<Vec<LedgerEntry>, StoreError> {
-        Ok(sqlx::query_as(
+        page: &Page,
+    ) -> Result<Listed<LedgerEntry>, StoreError> {
+        let (at, id) = page.bounds();
+        let rows: Vec<LedgerEntry> = sqlx::query_as(&format!(
             "SELECT id, delta, reason, created_at FROM credit_ledger WHERE workspace_id = $1
-             ORDER BY created_at DESC, id LIMIT $2",
-        )
+             {BEFORE} ORDER BY created_at DESC, id DESC LIMIT $4"
+        ))
         .bind(workspace)
-        .bind(limit)
+        .bind(at)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(&self.0.pool)
-        .await?)
+        .await?;
+        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
     }
 }

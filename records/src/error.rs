@@ -23,6 +23,9 @@ pub enum StoreError {
         balance: i64,
         needed: i64,
     },
+    /// A page of a list asked for wrongly (a limit out of range, a cursor no list gave).
+    #[error("{0}")]
+    InvalidPage(String),
     /// A limit of the plan or the product would be passed.
     #[error("at most {limit} {what}")]
     LimitReached { what: &'static str, limit: usize },

@@ -331,13 +331,16 @@ impl Jobs<'_> {
         Ok(released.rows_affected())
     }
 
-    /// Jobs waiting or running, across workspaces and kinds (the queue depth metric).
+    /// Jobs due or running, across workspaces and kinds (the queue depth metric): the backlog,
+    /// not the work scheduled for later.
     pub async fn pending(&self) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
-                .fetch_one(&self.0.pool)
-                .await?
-                .try_get(0)?,
+        Ok(sqlx::query(
+            "SELECT COUNT(*) FROM jobs
+             WHERE state = 'running' OR (state = 'queued' AND run_after <= $1)",
         )
+        .bind(now())
+        .fetch_one(&self.0.pool)
+        .await?
+        .try_get(0)?)
     }
 }

@@ -9,6 +9,7 @@ use sqlx::{AnyConnection, Row};
 use crate::audit;
 use crate::error::StoreError;
 use crate::jobs::{self, Job, NewJob, ingestion_key};
+use crate::page::{AFTER, Cursor, Listed, Page};
 use crate::store::{Backend, Store, new_id, now};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -144,14 +145,24 @@ impl KnowledgeBases<'_> {
         .ok_or(StoreError::NotFound("knowledge base"))
     }
 
-    pub async fn list(&self, workspace: &str) -> Result<Vec<KnowledgeBase>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, created_at FROM knowledge_bases WHERE workspace_id = $1
-             ORDER BY created_at, id",
-        )
+    /// The workspace's knowledge bases, oldest first.
+    pub async fn list(
+        &self,
+        workspace: &str,
+        page: &Page,
+    ) -> Result<Listed<KnowledgeBase>, StoreError> {
+        let (at, id) = page.bounds();
+        let rows: Vec<KnowledgeBase> = sqlx::query_as(&format!(
+            "SELECT id, name, created_at FROM knowledge_bases WHERE workspace_id = $1 {AFTER}
+             ORDER BY created_at, id LIMIT $4"
+        ))
         .bind(workspace)
+        .bind(at)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(&self.0.pool)
-        .await?)
+        .await?;
+        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
     }
 
     /// Deletes the knowledge base's record and its sources' records, cancels their ingestion
@@ -293,6 +304,33 @@ impl Sources<'_> {
         .bind(knowledge_base)
         .fetch_all(&self.0.pool)
         .await?)
+    }
+
+    /// A page of a knowledge base's sources, oldest first.
+    pub async fn page(
+        &self,
+        workspace: &str,
+        knowledge_base: &str,
+        page: &Page,
+    ) -> Result<Listed<Source>, StoreError> {
+        self.0
+            .knowledge_bases()
+            .get(workspace, knowledge_base)
+            .await?;
+        let (at, id) = page.bounds();
+        let rows: Vec<Source> = sqlx::query_as(&format!(
+            "SELECT {SOURCE_COLUMNS} FROM sources
+             WHERE workspace_id = $1 AND knowledge_base_id = $5 {AFTER}
+             ORDER BY created_at, id LIMIT $4"
+        ))
+        .bind(workspace)
+        .bind(at)
+        .bind(id)
+        .bind(page.fetch())
+        .bind(knowledge_base)
+        .fetch_all(&self.0.pool)
+        .await?;
+        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
     }
 
     /// Deletes the source's record, cancels its ingestion and queues the removal of its points

@@ -18,6 +18,7 @@ mod error;
 mod jobs;
 mod knowledge;
 mod migrate;
+mod page;
 #[cfg(feature = "test-support")]
 pub mod scratch;
 mod secret;
@@ -34,6 +35,7 @@ pub use jobs::{ClaimedJob, Job, JobKind, Jobs, NewJob};
 pub use knowledge::{
     KnowledgeBase, KnowledgeBases, NewSource, Source, SourceOrigin, SourceStatus, Sources,
 };
+pub use page::{Cursor, Listed, Page};
 pub use store::{Backend, Store, now};
 pub use turns::{FeedbackRecord, TurnRecord, Turns};
 pub use types::{Email, Rating, Role};

@@ -5,6 +5,7 @@ use types::Rating;
 
 use crate::audit;
 use crate::error::StoreError;
+use crate::page::{Cursor, Listed, Page};
 use crate::store::{Store, new_id, now};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -114,25 +115,32 @@ impl Turns<'_> {
         Ok(feedback)
     }
 
-    /// An agent's rated turns, oldest first: what an eval suite is built from.
+    /// An agent's rated turns, oldest rating first: what an eval suite is built from.
     pub async fn rated(
         &self,
         workspace: &str,
         agent: &str,
-    ) -> Result<Vec<(TurnRecord, FeedbackRecord)>, StoreError> {
+        page: &Page,
+    ) -> Result<Listed<(TurnRecord, FeedbackRecord)>, StoreError> {
+        let (at, id) = page.bounds();
         let rows: Vec<RatedRow> = sqlx::query_as(
             "SELECT turns.id, turns.agent_id, turns.agent_version, turns.question, turns.turn,
                     turns.created_at, feedback.id AS feedback_id, feedback.rating,
                     feedback.correction, feedback.created_at AS rated_at
              FROM feedback JOIN turns ON turns.id = feedback.turn_id
-             WHERE feedback.workspace_id = $1 AND turns.agent_id = $2
-             ORDER BY feedback.created_at, feedback.id",
+             WHERE feedback.workspace_id = $1 AND turns.agent_id = $5
+               AND (CAST($2 AS BIGINT) IS NULL OR feedback.created_at > $2
+                    OR (feedback.created_at = $2 AND feedback.id > $3))
+             ORDER BY feedback.created_at, feedback.id LIMIT $4",
         )
         .bind(workspace)
+        .bind(at)
+        .bind(id)
+        .bind(page.fetch())
         .bind(agent)
         .fetch_all(&self.0.pool)
         .await?;
-        Ok(rows
+        let rows = rows
             .into_iter()
             .map(|row| {
                 let feedback = FeedbackRecord {
@@ -144,6 +152,11 @@ impl Turns<'_> {
                 };
                 (row.turn, feedback)
             })
-            .collect())
+            .collect();
+        Ok(
+            page.cut(rows, |(_, feedback): &(TurnRecord, FeedbackRecord)| {
+                Cursor::new(feedback.created_at, &feedback.id)
+            }),
+        )
     }
 }

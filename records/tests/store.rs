@@ -7,8 +7,8 @@ use std::time::Duration;
 use sqlx::Connection;
 
 use records::{
-    ClaimedJob, Email, Job, JobKind, NewJob, NewSource, Rating, Role, SourceOrigin, SourceStatus,
-    Store, StoreError, TurnRecord,
+    ClaimedJob, Email, Job, JobKind, NewJob, NewSource, Page, Rating, Role, SourceOrigin,
+    SourceStatus, Store, StoreError, TurnRecord,
 };
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -185,7 +185,12 @@ async fn keys_and_sessions_authenticate_within_their_workspace(store: &Store) {
     );
     assert_eq!(store.people().authenticate("").await.unwrap(), None);
     // Listing never shows the secret; revoking another workspace's key is "not found".
-    let listed = store.api_keys().list(&acme.id).await.unwrap();
+    let listed = store
+        .api_keys()
+        .list(&acme.id, &Page::all())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(listed.len(), 1);
     assert!(
         !serde_json::to_string(&listed)
@@ -327,14 +332,45 @@ async fn keys_and_sessions_authenticate_within_their_workspace(store: &Store) {
             .await,
         Err(StoreError::NotFound("user"))
     ));
-    assert_eq!(store.people().list(&acme.id).await.unwrap().len(), 1);
-    assert!(store.people().list(&globex.id).await.unwrap().is_empty());
-    assert_eq!(store.teams().list(&acme.id).await.unwrap()[0].name, "sales");
+    assert_eq!(
+        store
+            .people()
+            .list(&acme.id, &Page::all())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .people()
+            .list(&globex.id, &Page::all())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .teams()
+            .list(&acme.id, &Page::all())
+            .await
+            .unwrap()
+            .items[0]
+            .name,
+        "sales"
+    );
     assert!(store.people().log_out(&token).await.unwrap());
     assert_eq!(store.people().authenticate(&token).await.unwrap(), None);
     assert!(!store.people().log_out(&token).await.unwrap());
 
-    let audit = store.audit_log().list(&acme.id, 100).await.unwrap();
+    let audit = store
+        .audit_log()
+        .list(&acme.id, &Page::all())
+        .await
+        .unwrap()
+        .items;
     let actions: Vec<&str> = audit.iter().map(|entry| entry.action.as_str()).collect();
     for expected in [
         "workspace.create",
@@ -371,7 +407,12 @@ async fn agents_keep_every_version_and_stay_in_their_workspace(store: &Store) {
         .await
         .unwrap();
     assert_eq!(updated.version, 2);
-    let versions = store.agents().versions(&acme.id, &agent.id).await.unwrap();
+    let versions = store
+        .agents()
+        .versions(&acme.id, &agent.id, &Page::all())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(
         versions.iter().map(|v| v.version).collect::<Vec<_>>(),
         [1, 2]
@@ -392,8 +433,25 @@ async fn agents_keep_every_version_and_stay_in_their_workspace(store: &Store) {
         store.agents().delete(&globex.id, "key:2", &agent.id).await,
         Err(StoreError::NotFound(_))
     ));
-    assert_eq!(store.agents().list(&acme.id).await.unwrap().len(), 1);
-    assert!(store.agents().list(&globex.id).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .agents()
+            .list(&acme.id, &Page::all())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .agents()
+            .list(&globex.id, &Page::all())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     let second = store
         .agents()
         .create(&acme.id, "key:1", "sales", "{}")
@@ -404,7 +462,16 @@ async fn agents_keep_every_version_and_stay_in_their_workspace(store: &Store) {
         .delete(&acme.id, "key:1", &second.id)
         .await
         .unwrap();
-    assert_eq!(store.agents().list(&acme.id).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .agents()
+            .list(&acme.id, &Page::all())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
 }
 
 fn upload(name: &str) -> NewSource {
@@ -841,14 +908,24 @@ async fn credits_are_reserved_and_settled_without_overspending(store: &Store) {
             .credit_balance,
         50
     );
-    let ledger = store.credits().ledger(&small.id, 100).await.unwrap();
+    let ledger = store
+        .credits()
+        .ledger(&small.id, &Page::all())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(ledger.iter().map(|entry| entry.delta).sum::<i64>(), 50);
 }
 
 async fn feedback_refers_to_a_turn_of_the_workspace(store: &Store) {
     let acme = store.workspaces().named("acme").await.unwrap().unwrap();
     let globex = store.workspaces().named("globex").await.unwrap().unwrap();
-    let agent = &store.agents().list(&acme.id).await.unwrap()[0];
+    let agent = &store
+        .agents()
+        .list(&acme.id, &Page::all())
+        .await
+        .unwrap()
+        .items[0];
     let turn = TurnRecord {
         id: uuid::Uuid::new_v4().to_string(),
         agent_id: agent.id.clone(),
@@ -876,16 +953,22 @@ async fn feedback_refers_to_a_turn_of_the_workspace(store: &Store) {
         )
         .await
         .unwrap();
-    let rated = store.turns().rated(&acme.id, &agent.id).await.unwrap();
+    let rated = store
+        .turns()
+        .rated(&acme.id, &agent.id, &Page::all())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(rated.len(), 1);
     assert_eq!(rated[0].0.question, "ما هي ساعات العمل؟");
     assert_eq!(rated[0].1.correction.as_deref(), Some("من ٩ إلى ٥"));
     assert!(
         store
             .turns()
-            .rated(&globex.id, &agent.id)
+            .rated(&globex.id, &agent.id, &Page::all())
             .await
             .unwrap()
+            .items
             .is_empty()
     );
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use agentflow::{Contact, Message, TurnRequest};
 use app::PreparedTurn;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,6 +20,7 @@ use serde_json::json;
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
+use super::pages::{self, PageQuery};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -62,10 +63,6 @@ impl TryFrom<AgentRecord> for AgentView {
     }
 }
 
-fn views(records: Vec<AgentRecord>) -> Result<Vec<AgentView>, ApiError> {
-    records.into_iter().map(AgentView::try_from).collect()
-}
-
 /// Creates an agent from its configuration (the same fields as an agent YAML file).
 #[utoipa::path(post, path = "/v1/agents", tag = "agents", security(("bearer" = [])),
     request_body(content = agentflow::AgentConfig, description = "the agent's configuration (the fields of an agent YAML file)"),
@@ -83,14 +80,26 @@ async fn create(
     Ok((StatusCode::CREATED, Json(record.try_into()?)))
 }
 
-#[utoipa::path(get, path = "/v1/agents", tag = "agents", security(("bearer" = [])),
-    responses((status = 200, body = Vec<AgentView>)))]
+#[utoipa::path(get, path = "/v1/agents", params(PageQuery), tag = "agents", security(("bearer" = [])),
+    responses((status = 200, description = "a page of agents, oldest first; the next page's cursor in X-Next-Cursor", body = Vec<AgentView>)))]
 async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-) -> Result<Json<Vec<AgentView>>, ApiError> {
-    let agents = state.app.store.agents().list(caller.workspace()).await?;
-    Ok(Json(views(agents)?))
+    uri: Uri,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = query.page()?;
+    let agents = state
+        .app
+        .store
+        .agents()
+        .list(caller.workspace(), &page)
+        .await?;
+    Ok(pages::respond(
+        &uri,
+        &page,
+        agents.try_map(AgentView::try_from)?,
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/agents/{id}", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
@@ -144,21 +153,23 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/v1/agents/{id}/versions", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/agents/{id}/versions", params(("id" = String, Path, description = "the id"), PageQuery), tag = "agents", security(("bearer" = [])),
     responses((status = 200, body = Vec<AgentVersion>), (status = 404, body = ErrorBody)))]
 async fn versions(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Vec<AgentVersion>>, ApiError> {
-    Ok(Json(
-        state
-            .app
-            .store
-            .agents()
-            .versions(caller.workspace(), &id)
-            .await?,
-    ))
+    uri: Uri,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = query.page()?;
+    let versions = state
+        .app
+        .store
+        .agents()
+        .versions(caller.workspace(), &id, &page)
+        .await?;
+    Ok(pages::respond(&uri, &page, versions))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -356,13 +367,16 @@ pub struct RatedTurnView {
 }
 
 /// The agent's rated turns, oldest first (`switchboard eval from-feedback` reads them).
-#[utoipa::path(get, path = "/v1/agents/{id}/rated-turns", params(("id" = String, Path, description = "the id")), tag = "agents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/agents/{id}/rated-turns", params(("id" = String, Path, description = "the id"), PageQuery), tag = "agents", security(("bearer" = [])),
     responses((status = 200, body = Vec<RatedTurnView>), (status = 404, body = ErrorBody)))]
 async fn rated_turns(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Vec<RatedTurnView>>, ApiError> {
+    uri: Uri,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = query.page()?;
     state
         .app
         .store
@@ -373,23 +387,19 @@ async fn rated_turns(
         .app
         .store
         .turns()
-        .rated(caller.workspace(), &id)
+        .rated(caller.workspace(), &id, &page)
         .await?;
-    let views = rated
-        .into_iter()
-        .map(|(turn, feedback)| {
-            Ok(RatedTurnView {
-                turn: serde_json::from_str(&turn.turn).map_err(|error| {
-                    ApiError::internal(format!("stored turn {}: {error}", turn.id))
-                })?,
-                turn_id: turn.id,
-                question: turn.question,
-                agent_version: turn.agent_version,
-                rating: feedback.rating,
-                correction: feedback.correction,
-                rated_at: feedback.created_at,
-            })
+    let views = rated.try_map(|(turn, feedback)| {
+        Ok::<_, ApiError>(RatedTurnView {
+            turn: serde_json::from_str(&turn.turn)
+                .map_err(|error| ApiError::internal(format!("stored turn {}: {error}", turn.id)))?,
+            turn_id: turn.id,
+            question: turn.question,
+            agent_version: turn.agent_version,
+            rating: feedback.rating,
+            correction: feedback.correction,
+            rated_at: feedback.created_at,
         })
-        .collect::<Result<_, ApiError>>()?;
-    Ok(Json(views))
+    })?;
+    Ok(pages::respond(&uri, &page, views))
 }

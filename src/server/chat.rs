@@ -16,6 +16,7 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use records::Page;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -276,8 +277,14 @@ async fn models(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<ModelList>, ApiError> {
-    let agents = state.app.store.agents().list(caller.workspace()).await?;
+    let agents = state
+        .app
+        .store
+        .agents()
+        .list(caller.workspace(), &Page::all())
+        .await?;
     let data = agents
+        .items
         .into_iter()
         .map(|agent| Model {
             id: agent.id,

@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::Uri;
+use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use records::{KnowledgeBase, NewSource, Role, Source, SourceOrigin, SourceStatus};
@@ -13,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, Code, ErrorBody};
+use super::pages::{self, PageQuery};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -62,20 +65,22 @@ async fn create_knowledge_base(
     Ok((StatusCode::CREATED, Json(knowledge_base)))
 }
 
-#[utoipa::path(get, path = "/v1/knowledge-bases", tag = "knowledge", security(("bearer" = [])),
-    responses((status = 200, body = Vec<KnowledgeBase>)))]
+#[utoipa::path(get, path = "/v1/knowledge-bases", params(PageQuery), tag = "knowledge", security(("bearer" = [])),
+    responses((status = 200, description = "a page, oldest first; the next page's cursor in X-Next-Cursor", body = Vec<KnowledgeBase>)))]
 async fn knowledge_bases(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-) -> Result<Json<Vec<KnowledgeBase>>, ApiError> {
-    Ok(Json(
-        state
-            .app
-            .store
-            .knowledge_bases()
-            .list(caller.workspace())
-            .await?,
-    ))
+    uri: Uri,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = query.page()?;
+    let listed = state
+        .app
+        .store
+        .knowledge_bases()
+        .list(caller.workspace(), &page)
+        .await?;
+    Ok(pages::respond(&uri, &page, listed))
 }
 
 #[utoipa::path(get, path = "/v1/knowledge-bases/{id}", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
@@ -111,20 +116,24 @@ async fn delete_knowledge_base(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/v1/knowledge-bases/{id}/sources", params(("id" = String, Path, description = "the id")), tag = "knowledge", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/knowledge-bases/{id}/sources", params(("id" = String, Path, description = "the id"), PageQuery), tag = "knowledge", security(("bearer" = [])),
     responses((status = 200, body = Vec<SourceView>), (status = 404, body = ErrorBody)))]
 async fn sources(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Vec<SourceView>>, ApiError> {
-    let sources = state
+    uri: Uri,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = query.page()?;
+    let listed = state
         .app
         .store
         .sources()
-        .list(caller.workspace(), &id)
+        .page(caller.workspace(), &id, &page)
         .await?;
-    Ok(Json(sources.into_iter().map(SourceView::from).collect()))
+    let views = listed.try_map(|source| Ok::<_, ApiError>(SourceView::from(source)))?;
+    Ok(pages::respond(&uri, &page, views))
 }
 
 /// Uploads a file (multipart field `file`) as a new source; it is ingested in the background.

@@ -98,7 +98,7 @@ impl Metrics {
         }
         let _ = writeln!(
             out,
-            "# HELP switchboard_ingestion_queue_depth Background jobs waiting or running.\n# TYPE switchboard_ingestion_queue_depth gauge\nswitchboard_ingestion_queue_depth {queue_depth}"
+            "# HELP switchboard_ingestion_queue_depth Background jobs due or running (not those scheduled for later).\n# TYPE switchboard_ingestion_queue_depth gauge\nswitchboard_ingestion_queue_depth {queue_depth}"
         );
         out
     }

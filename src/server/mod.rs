@@ -9,6 +9,7 @@ mod knowledge_bases;
 mod metrics;
 mod openapi;
 mod ops;
+mod pages;
 mod workspace;
 
 use std::sync::Arc;

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::Uri;
 use axum::http::request::Parts;
+use axum::response::Response;
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use records::{ApiKey, AuditEntry, Email, LedgerEntry, NewApiKey, Role, Team, User, Workspace};
@@ -15,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::{Caller, bearer};
 use super::error::{ApiError, Code, ErrorBody};
+use super::pages::{self, PageQuery};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -108,32 +111,43 @@ async fn workspace(
 }
 
 /// The credit ledger, newest first.
-#[utoipa::path(get, path = "/v1/credits", tag = "workspace", security(("bearer" = [])),
-    responses((status = 200, body = Vec<LedgerEntry>)))]
+#[utoipa::path(get, path = "/v1/credits", params(PageQuery), tag = "workspace", security(("bearer" = [])),
+    responses((status = 200, description = "a page; the next page's cursor in X-Next-Cursor and a Link header", body = Vec<LedgerEntry>,
+        headers(("X-Next-Cursor" = String, description = "the cursor of the next page, when there is one")))))]
 async fn credits(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-) -> Result<Json<Vec<LedgerEntry>>, ApiError> {
-    Ok(Json(
-        state
-            .app
-            .store
-            .credits()
-            .ledger(caller.workspace(), 500)
-            .await?,
-    ))
+    uri: Uri,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = query.page()?;
+    let listed = state
+        .app
+        .store
+        .credits()
+        .ledger(caller.workspace(), &page)
+        .await?;
+    Ok(pages::respond(&uri, &page, listed))
 }
 
-#[utoipa::path(get, path = "/v1/api-keys", tag = "workspace", security(("bearer" = [])),
-    responses((status = 200, body = Vec<ApiKey>)))]
+#[utoipa::path(get, path = "/v1/api-keys", params(PageQuery), tag = "workspace", security(("bearer" = [])),
+    responses((status = 200, description = "a page; the next page's cursor in X-Next-Cursor and a Link header", body = Vec<ApiKey>,
+        headers(("X-Next-Cursor" = String, description = "the cursor of the next page, when there is one")))))]
 async fn api_keys(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-) -> Result<Json<Vec<ApiKey>>, ApiError> {
+    uri: Uri,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
     caller.require(Role::Admin)?;
-    Ok(Json(
-        state.app.store.api_keys().list(caller.workspace()).await?,
-    ))
+    let page = query.page()?;
+    let listed = state
+        .app
+        .store
+        .api_keys()
+        .list(caller.workspace(), &page)
+        .await?;
+    Ok(pages::respond(&uri, &page, listed))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -185,7 +199,7 @@ pub struct CreateUser {
 }
 
 /// Adds a person to the workspace.
-#[utoipa::path(post, path = "/v1/users", tag = "workspace", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/users", params(PageQuery), tag = "workspace", security(("bearer" = [])),
     request_body = CreateUser, responses((status = 201, body = User), (status = 409, body = ErrorBody)))]
 async fn create_user(
     State(state): State<Arc<AppState>>,
@@ -215,15 +229,23 @@ async fn create_user(
 }
 
 #[utoipa::path(get, path = "/v1/users", tag = "workspace", security(("bearer" = [])),
-    responses((status = 200, body = Vec<User>)))]
+    responses((status = 200, description = "a page; the next page's cursor in X-Next-Cursor and a Link header", body = Vec<User>,
+        headers(("X-Next-Cursor" = String, description = "the cursor of the next page, when there is one")))))]
 async fn users(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-) -> Result<Json<Vec<User>>, ApiError> {
+    uri: Uri,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
     caller.require(Role::TeamAdmin)?;
-    Ok(Json(
-        state.app.store.people().list(caller.workspace()).await?,
-    ))
+    let page = query.page()?;
+    let listed = state
+        .app
+        .store
+        .people()
+        .list(caller.workspace(), &page)
+        .await?;
+    Ok(pages::respond(&uri, &page, listed))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -258,15 +280,23 @@ async fn update_user(
     Ok(Json(user))
 }
 
-#[utoipa::path(get, path = "/v1/teams", tag = "workspace", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Team>)))]
+#[utoipa::path(get, path = "/v1/teams", params(PageQuery), tag = "workspace", security(("bearer" = [])),
+    responses((status = 200, description = "a page; the next page's cursor in X-Next-Cursor and a Link header", body = Vec<Team>,
+        headers(("X-Next-Cursor" = String, description = "the cursor of the next page, when there is one")))))]
 async fn teams(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-) -> Result<Json<Vec<Team>>, ApiError> {
-    Ok(Json(
-        state.app.store.teams().list(caller.workspace()).await?,
-    ))
+    uri: Uri,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = query.page()?;
+    let listed = state
+        .app
+        .store
+        .teams()
+        .list(caller.workspace(), &page)
+        .await?;
+    Ok(pages::respond(&uri, &page, listed))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -292,19 +322,22 @@ async fn create_team(
 }
 
 /// Who changed what, newest first.
-#[utoipa::path(get, path = "/v1/audit-log", tag = "workspace", security(("bearer" = [])),
-    responses((status = 200, body = Vec<AuditEntry>)))]
+#[utoipa::path(get, path = "/v1/audit-log", params(PageQuery), tag = "workspace", security(("bearer" = [])),
+    responses((status = 200, description = "a page; the next page's cursor in X-Next-Cursor and a Link header", body = Vec<AuditEntry>,
+        headers(("X-Next-Cursor" = String, description = "the cursor of the next page, when there is one")))))]
 async fn audit_log(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    uri: Uri,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
     caller.require(Role::Admin)?;
-    Ok(Json(
-        state
-            .app
-            .store
-            .audit_log()
-            .list(caller.workspace(), 500)
-            .await?,
-    ))
+    let page = query.page()?;
+    let listed = state
+        .app
+        .store
+        .audit_log()
+        .list(caller.workspace(), &page)
+        .await?;
+    Ok(pages::respond(&uri, &page, listed))
 }
