@@ -11,7 +11,7 @@ use types::{Email, Role};
 
 use crate::audit;
 use crate::error::StoreError;
-use crate::page::{AFTER, Cursor, Listed, Page};
+use crate::page::{self, AFTER, Listed, Page};
 use crate::secret;
 use crate::store::{Store, new_id, now};
 
@@ -147,18 +147,11 @@ impl Teams<'_> {
 
     /// The workspace's teams, oldest first.
     pub async fn list(&self, workspace: &str, page: &Page) -> Result<Listed<Team>, StoreError> {
-        let (at, id) = page.bounds();
-        let rows: Vec<Team> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT id, name, created_at FROM teams WHERE workspace_id = $1 {AFTER}
              ORDER BY created_at, id LIMIT $4"
-        ))
-        .bind(workspace)
-        .bind(at)
-        .bind(id)
-        .bind(page.fetch())
-        .fetch_all(&self.0.pool)
-        .await?;
-        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
+        );
+        page::fetch(&self.0.pool, &sql, workspace, &[], page).await
     }
 
     /// Refuses a team id that is not the workspace's own (another tenant's is "not found").
@@ -266,18 +259,11 @@ impl People<'_> {
 
     /// The workspace's people, oldest first.
     pub async fn list(&self, workspace: &str, page: &Page) -> Result<Listed<User>, StoreError> {
-        let (at, id) = page.bounds();
-        let rows: Vec<User> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE workspace_id = $1 {AFTER}
              ORDER BY created_at, id LIMIT $4"
-        ))
-        .bind(workspace)
-        .bind(at)
-        .bind(id)
-        .bind(page.fetch())
-        .fetch_all(&self.0.pool)
-        .await?;
-        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
+        );
+        page::fetch(&self.0.pool, &sql, workspace, &[], page).await
     }
 
     /// Changes a person's role and team. A team must be the workspace's own.
@@ -381,18 +367,11 @@ impl ApiKeys<'_> {
 
     /// The workspace's keys, oldest first.
     pub async fn list(&self, workspace: &str, page: &Page) -> Result<Listed<ApiKey>, StoreError> {
-        let (at, id) = page.bounds();
-        let rows: Vec<ApiKey> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT id, name, prefix, created_at, revoked_at FROM api_keys
              WHERE workspace_id = $1 {AFTER} ORDER BY created_at, id LIMIT $4"
-        ))
-        .bind(workspace)
-        .bind(at)
-        .bind(id)
-        .bind(page.fetch())
-        .fetch_all(&self.0.pool)
-        .await?;
-        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
+        );
+        page::fetch(&self.0.pool, &sql, workspace, &[], page).await
     }
 
     pub async fn revoke(&self, workspace: &str, actor: &str, id: &str) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::audit;
 use crate::error::StoreError;
-use crate::page::{AFTER, Cursor, Listed, Page};
+use crate::page::{self, AFTER, Cursor, Listed, Page};
 use crate::store::{Store, new_id, now};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -123,18 +123,11 @@ impl Agents<'_> {
         workspace: &str,
         page: &Page,
     ) -> Result<Listed<AgentRecord>, StoreError> {
-        let (at, id) = page.bounds();
-        let rows: Vec<AgentRecord> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT {AGENT_COLUMNS} FROM agents WHERE workspace_id = $1 {AFTER}
              ORDER BY created_at, id LIMIT $4"
-        ))
-        .bind(workspace)
-        .bind(at)
-        .bind(id)
-        .bind(page.fetch())
-        .fetch_all(&self.0.pool)
-        .await?;
-        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
+        );
+        page::fetch(&self.0.pool, &sql, workspace, &[], page).await
     }
 
     /// An agent's versions, first first (the cursor's time is the version number).

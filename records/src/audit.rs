@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use crate::error::StoreError;
-use crate::page::{BEFORE, Cursor, Listed, Page};
+use crate::page::{self, BEFORE, Listed, Page};
 use crate::store::{Store, new_id, now};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -75,17 +75,10 @@ impl AuditLog<'_> {
         workspace: &str,
         page: &Page,
     ) -> Result<Listed<AuditEntry>, StoreError> {
-        let (at, id) = page.bounds();
-        let rows: Vec<AuditEntry> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT id, actor, action, target, created_at FROM audit_log
              WHERE workspace_id = $1 {BEFORE} ORDER BY created_at DESC, id DESC LIMIT $4"
-        ))
-        .bind(workspace)
-        .bind(at)
-        .bind(id)
-        .bind(page.fetch())
-        .fetch_all(&self.0.pool)
-        .await?;
-        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
+        );
+        page::fetch(&self.0.pool, &sql, workspace, &[], page).await
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::error::StoreError;
-use crate::page::{BEFORE, Cursor, Listed, Page};
+use crate::page::{self, BEFORE, Listed, Page};
 use crate::store::{Store, new_id, now};
 
 /// Credits held for one action until it settles. The records only hold the numbers; the
@@ -150,17 +150,10 @@ impl Credits<'_> {
         workspace: &str,
         page: &Page,
     ) -> Result<Listed<LedgerEntry>, StoreError> {
-        let (at, id) = page.bounds();
-        let rows: Vec<LedgerEntry> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT id, delta, reason, created_at FROM credit_ledger WHERE workspace_id = $1
              {BEFORE} ORDER BY created_at DESC, id DESC LIMIT $4"
-        ))
-        .bind(workspace)
-        .bind(at)
-        .bind(id)
-        .bind(page.fetch())
-        .fetch_all(&self.0.pool)
-        .await?;
-        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
+        );
+        page::fetch(&self.0.pool, &sql, workspace, &[], page).await
     }
 }

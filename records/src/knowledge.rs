@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, Row};
 use crate::audit;
 use crate::error::StoreError;
 use crate::jobs::{self, Job, NewJob, ingestion_key};
-use crate::page::{AFTER, Cursor, Listed, Page};
+use crate::page::{self, AFTER, Listed, Page};
 use crate::store::{Backend, Store, new_id, now};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -151,18 +151,11 @@ impl KnowledgeBases<'_> {
         workspace: &str,
         page: &Page,
     ) -> Result<Listed<KnowledgeBase>, StoreError> {
-        let (at, id) = page.bounds();
-        let rows: Vec<KnowledgeBase> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT id, name, created_at FROM knowledge_bases WHERE workspace_id = $1 {AFTER}
              ORDER BY created_at, id LIMIT $4"
-        ))
-        .bind(workspace)
-        .bind(at)
-        .bind(id)
-        .bind(page.fetch())
-        .fetch_all(&self.0.pool)
-        .await?;
-        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
+        );
+        page::fetch(&self.0.pool, &sql, workspace, &[], page).await
     }
 
     /// Deletes the knowledge base's record and its sources' records, cancels their ingestion
@@ -317,20 +310,12 @@ impl Sources<'_> {
             .knowledge_bases()
             .get(workspace, knowledge_base)
             .await?;
-        let (at, id) = page.bounds();
-        let rows: Vec<Source> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT {SOURCE_COLUMNS} FROM sources
              WHERE workspace_id = $1 AND knowledge_base_id = $5 {AFTER}
              ORDER BY created_at, id LIMIT $4"
-        ))
-        .bind(workspace)
-        .bind(at)
-        .bind(id)
-        .bind(page.fetch())
-        .bind(knowledge_base)
-        .fetch_all(&self.0.pool)
-        .await?;
-        Ok(page.cut(rows, |row| Cursor::new(row.created_at, &row.id)))
+        );
+        page::fetch(&self.0.pool, &sql, workspace, &[knowledge_base], page).await
     }
 
     /// Deletes the source's record, cancels its ingestion and queues the removal of its points

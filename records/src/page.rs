@@ -2,6 +2,9 @@
 //! `limit` at a time, each page after the cursor the previous one ended with. A cursor is
 //! opaque to callers (`<millis>.<id>`); one that does not parse is refused by name.
 
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, FromRow};
+
 use crate::error::StoreError;
 
 /// The condition a page's rows meet, oldest first: after the cursor's time and id (`$2`,
@@ -108,6 +111,58 @@ impl Cursor {
         }
         Ok(Cursor::new(at, id))
     }
+}
+
+/// A record a list pages through by its time and id.
+pub(crate) trait Dated {
+    fn cursor(&self) -> Cursor;
+}
+
+/// Records paged by their creation time and id.
+macro_rules! dated_by_creation {
+    ($($record:ty),* $(,)?) => {
+        $(impl Dated for $record {
+            fn cursor(&self) -> Cursor {
+                Cursor::new(self.created_at, &self.id)
+            }
+        })*
+    };
+}
+
+dated_by_creation!(
+    crate::Team,
+    crate::User,
+    crate::ApiKey,
+    crate::AgentRecord,
+    crate::AuditEntry,
+    crate::LedgerEntry,
+    crate::KnowledgeBase,
+    crate::Source,
+);
+
+/// Runs a paged query: `sql` filters by the workspace (`$1`) and [`AFTER`] or [`BEFORE`]
+/// (`$2`, `$3`), ends with `LIMIT $4`, and may use `extra` as `$5`, `$6`, ...
+pub(crate) async fn fetch<T>(
+    pool: &AnyPool,
+    sql: &str,
+    workspace: &str,
+    extra: &[&str],
+    page: &Page,
+) -> Result<Listed<T>, StoreError>
+where
+    T: Dated + for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+{
+    let (at, id) = page.bounds();
+    let mut query = sqlx::query_as(sql)
+        .bind(workspace)
+        .bind(at)
+        .bind(id)
+        .bind(page.fetch());
+    for value in extra {
+        query = query.bind(*value);
+    }
+    let rows: Vec<T> = query.fetch_all(pool).await?;
+    Ok(page.cut(rows, Dated::cursor))
 }
 
 /// One page of a list, and the cursor of the next when there is one.

@@ -168,6 +168,14 @@ impl TestApp {
         for worker in self.workers {
             let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
         }
+        // The index flushes when the last holder of the application lets go: wait for the
+        // tasks still holding it, so that it flushes before the data directory is removed.
+        for _ in 0..100 {
+            if Arc::strong_count(&self.app) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         self.app.store.close().await;
         if let Some(scratch) = self.scratch {
             scratch.drop().await.unwrap();
