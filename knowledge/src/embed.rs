@@ -187,6 +187,11 @@ pub struct Embedder {
     prompts: Prompts,
 }
 
+/// The most texts, and tokens, of one bulk batch: about a quarter of the default interactive
+/// batch, so that interactive work waits a fraction of a second on two cores.
+const BULK_BATCH_TEXTS: usize = 8;
+const BULK_BATCH_TOKENS: usize = 2048;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Priority {
     Interactive,
@@ -434,13 +439,21 @@ impl Embedder {
         let mut order: Vec<usize> = (0..prefixed.len()).collect();
         order.sort_by_key(|&index| lengths[index]);
         let mut vectors: Vec<Option<Vec<f32>>> = vec![None; prefixed.len()];
+        // Bulk batches are small: a question waiting for the model waits for one of them.
+        let (batch_texts, batch_tokens) = match priority {
+            Priority::Interactive => (self.config.max_batch_texts, self.config.max_batch_tokens),
+            Priority::Bulk => (
+                self.config.max_batch_texts.min(BULK_BATCH_TEXTS),
+                self.config.max_batch_tokens.min(BULK_BATCH_TOKENS),
+            ),
+        };
         let mut done = 0;
         let mut start = 0;
         while start < order.len() {
             let mut end = start + 1;
             while end < order.len()
-                && end - start < self.config.max_batch_texts
-                && (end - start + 1) * lengths[order[end]] <= self.config.max_batch_tokens
+                && end - start < batch_texts
+                && (end - start + 1) * lengths[order[end]] <= batch_tokens
             {
                 end += 1;
             }
