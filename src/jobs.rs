@@ -88,6 +88,8 @@ async fn supervise(
     let mut heartbeat = tokio::time::interval(lease / 3);
     heartbeat.tick().await;
     let mut shutting_down = false;
+    // A renewal that failed says nothing of who holds the job now: give it back when done.
+    let mut in_doubt = false;
     let outcome = loop {
         tokio::select! {
             outcome = &mut run => break outcome,
@@ -100,6 +102,7 @@ async fn supervise(
                     }
                     Err(error) => {
                         tracing::warn!(job = %job.id, %error, "renewing the lease failed: stopping the job");
+                        in_doubt = true;
                         stop.stop();
                     }
                 }
@@ -114,7 +117,9 @@ async fn supervise(
     if let Err(error) = outcome {
         tracing::warn!(job = %job.id, %error, "recording the job's outcome failed; it will run again");
     }
-    if shutting_down && let Err(error) = app.store.jobs().release(&job.id, worker).await {
+    if (shutting_down || in_doubt)
+        && let Err(error) = app.store.jobs().release(&job.id, worker).await
+    {
         tracing::warn!(%error, "giving back a job failed; its lease will expire");
     }
 }

@@ -390,6 +390,42 @@ async fn wrong_passwords_lock_the_account_for_a_while() {
         .await
         .unwrap();
     assert_eq!(other.status(), 200, "another account is not locked");
+
+    // Twenty guesses sent at once are counted as they arrive, not after their checks: at most
+    // five are checked (the first one was counted before the others were admitted).
+    let guesses = (0..20).map(|number| {
+        let client = client.clone();
+        let url = format!("{}/v1/sessions", app.url);
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(
+                    &json!({ "email": "omar@acme.example", "password": format!("guess {number}") }),
+                )
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    let mut checked = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            401 => checked += 1,
+            429 => {}
+            other => panic!("{other}"),
+        }
+    }
+    assert!(checked <= 5, "{checked} guesses were checked");
+    // An error rewritten to JSON keeps its headers.
+    let response = client
+        .delete(format!("{}/v1/workspace", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert!(response.headers().contains_key("allow"));
     app.stop().await;
 }
 

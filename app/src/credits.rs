@@ -26,10 +26,13 @@ impl CreditGuard {
         })
     }
 
-    /// Charges `used` (at most what was reserved) and gives the rest back.
+    /// Charges `used` (at most what was reserved) and gives the rest back. The reservation is
+    /// let go only once settled: a settlement that fails or is dropped midway leaves it to the
+    /// guard, which settles it at zero (settling twice refunds once).
     pub async fn settle(mut self, used: i64) -> Result<(), AppError> {
-        if let Some(reservation) = self.reservation.take() {
-            self.store.credits().settle(&reservation, used).await?;
+        if let Some(reservation) = &self.reservation {
+            self.store.credits().settle(reservation, used).await?;
+            self.reservation = None;
         }
         Ok(())
     }

@@ -139,13 +139,16 @@ impl App {
             }
             Err(Failure::Transient(error) | Failure::Permanent(error)) => {
                 tracing::warn!(source = %source.id, %error, "ingestion failed");
-                self.stats.source_finished(false);
-                // A failed source keeps no points, not even from earlier attempts.
-                self.remove_points(&scope.workspace, &scope.knowledge_base, &source.id)
-                    .await?;
-                sources
+                // Only the job's holder fails it; then the source keeps no points, not even
+                // from earlier attempts (another worker that took the job over keeps its own).
+                if sources
                     .failed(&claimed.id, worker, &source.id, &error)
-                    .await?;
+                    .await?
+                {
+                    self.stats.source_finished(false);
+                    self.remove_points(&scope.workspace, &scope.knowledge_base, &source.id)
+                        .await?;
+                }
             }
         }
         Ok(())

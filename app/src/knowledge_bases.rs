@@ -87,7 +87,13 @@ impl App {
         Ok(self
             .store
             .sources()
-            .resync(workspace, actor, id, Some(replacement))
+            .resync(
+                workspace,
+                actor,
+                id,
+                Some(replacement),
+                self.settings.lease / 2,
+            )
             .await?)
     }
 

@@ -100,7 +100,10 @@ impl Credits<'_> {
         })
     }
 
-    /// Charges `used` (at most what was reserved) and gives the rest back.
+    /// Charges `used` (at most what was reserved) and gives the rest back. Settling again is
+    /// harmless: only a ledger line still holding the whole reservation is settled, so a retry
+    /// after a failure (or a guard settling what an interrupted settlement already did)
+    /// refunds nothing twice.
     pub async fn settle(&self, reservation: &Reservation, used: i64) -> Result<(), StoreError> {
         let used = used.clamp(0, reservation.amount);
         let refund = reservation.amount - used;
@@ -108,16 +111,20 @@ impl Credits<'_> {
             return Ok(());
         }
         let mut transaction = self.0.pool.begin().await?;
-        sqlx::query("UPDATE workspaces SET credit_balance = credit_balance + $1 WHERE id = $2")
-            .bind(refund)
-            .bind(&reservation.workspace)
-            .execute(&mut *transaction)
-            .await?;
-        sqlx::query("UPDATE credit_ledger SET delta = $1 WHERE id = $2")
-            .bind(-used)
-            .bind(&reservation.ledger_entry)
-            .execute(&mut *transaction)
-            .await?;
+        let settled =
+            sqlx::query("UPDATE credit_ledger SET delta = $1 WHERE id = $2 AND delta = $3")
+                .bind(-used)
+                .bind(&reservation.ledger_entry)
+                .bind(-reservation.amount)
+                .execute(&mut *transaction)
+                .await?;
+        if settled.rows_affected() > 0 {
+            sqlx::query("UPDATE workspaces SET credit_balance = credit_balance + $1 WHERE id = $2")
+                .bind(refund)
+                .bind(&reservation.workspace)
+                .execute(&mut *transaction)
+                .await?;
+        }
         transaction.commit().await?;
         Ok(())
     }

@@ -301,10 +301,12 @@ impl Jobs<'_> {
         Ok(end_in(&mut connection, job, worker, "done", None).await?)
     }
 
-    /// Gives back a job this worker will not finish (shutting down): claimable at once.
+    /// Gives back a job this worker will not finish (shutting down, or its lease in doubt):
+    /// claimable at once, and the attempt it was does not count.
     pub async fn release(&self, job: &str, worker: &str) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE jobs SET state = 'queued', locked_by = NULL, locked_until = NULL
+            "UPDATE jobs SET state = 'queued', locked_by = NULL, locked_until = NULL,
+                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
              WHERE id = $1 AND locked_by = $2 AND state = 'running'",
         )
         .bind(job)
@@ -323,7 +325,8 @@ impl Jobs<'_> {
             return Ok(0);
         }
         let released = sqlx::query(
-            "UPDATE jobs SET state = 'queued', locked_by = NULL, locked_until = NULL
+            "UPDATE jobs SET state = 'queued', locked_by = NULL, locked_until = NULL,
+                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
              WHERE state = 'running'",
         )
         .execute(&self.0.pool)

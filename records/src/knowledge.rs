@@ -352,12 +352,17 @@ impl Sources<'_> {
 
     /// Queues the source to be ingested again (a changed upload, a page that moved on).
     /// A source whose job is still waiting or running keeps that job.
+    ///
+    /// A job still waiting is brought forward to run now (out of any retry delay); a job
+    /// already running read the old file or page, so it is cancelled and a new one queued
+    /// after `restart_after`, when the cancelled worker has stopped writing.
     pub async fn resync(
         &self,
         workspace: &str,
         actor: &str,
         id: &str,
         replacement: Option<NewSource>,
+        restart_after: Duration,
     ) -> Result<Source, StoreError> {
         let updated = now();
         let mut transaction = self.0.pool.begin().await?;
@@ -381,7 +386,34 @@ impl Sources<'_> {
             .fetch_optional(&mut *transaction)
             .await?
             .ok_or(StoreError::NotFound("source"))?;
-        enqueue_ingestion(&mut transaction, workspace, id).await?;
+        let key = ingestion_key(id);
+        let running =
+            sqlx::query("SELECT id FROM jobs WHERE dedupe_key = $1 AND state = 'running'")
+                .bind(&key)
+                .fetch_optional(&mut *transaction)
+                .await?
+                .is_some();
+        if running {
+            jobs::cancel_in(&mut transaction, &key).await?;
+            let millis = i64::try_from(restart_after.as_millis()).unwrap_or(i64::MAX / 2);
+            let job = Job::IngestSource {
+                source_id: id.to_string(),
+            };
+            let new = NewJob {
+                run_after: updated + millis,
+                ..NewJob::now(job, Some(workspace))
+            };
+            jobs::enqueue_in(&mut transaction, &new).await?;
+        } else {
+            sqlx::query(
+                "UPDATE jobs SET run_after = $1 WHERE dedupe_key = $2 AND state = 'queued'",
+            )
+            .bind(updated)
+            .bind(&key)
+            .execute(&mut *transaction)
+            .await?;
+            enqueue_ingestion(&mut transaction, workspace, id).await?;
+        }
         audit::record(&mut transaction, workspace, actor, "source.resync", id).await?;
         transaction.commit().await?;
         Ok(source)
@@ -461,16 +493,18 @@ impl Sources<'_> {
         Ok(())
     }
 
-    /// A permanent failure: the job stops and its source shows the error.
+    /// A permanent failure: the job stops and its source shows the error. False when the job
+    /// was no longer this worker's (nothing changed).
     pub async fn failed(
         &self,
         job: &str,
         worker: &str,
         id: &str,
         error: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut transaction = self.0.pool.begin().await?;
-        if jobs::end_in(&mut transaction, job, worker, "failed", Some(error)).await? {
+        let owned = jobs::end_in(&mut transaction, job, worker, "failed", Some(error)).await?;
+        if owned {
             sqlx::query(
                 "UPDATE sources SET status = 'failed', error = $1, chunks = 0, updated_at = $2
                  WHERE id = $3",
@@ -482,7 +516,7 @@ impl Sources<'_> {
             .await?;
         }
         transaction.commit().await?;
-        Ok(())
+        Ok(owned)
     }
 }
 

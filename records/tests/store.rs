@@ -586,12 +586,12 @@ async fn sources_and_jobs_go_from_queued_to_ready_or_failed(store: &Store) {
     // A transient failure comes back after its delay; a permanent one shows its error.
     store
         .sources()
-        .resync(&acme.id, "system", &source.id, None)
+        .resync(&acme.id, "system", &source.id, None, Duration::ZERO)
         .await
         .unwrap();
     store
         .sources()
-        .resync(&acme.id, "system", &source.id, None)
+        .resync(&acme.id, "system", &source.id, None, Duration::ZERO)
         .await
         .unwrap();
     assert_eq!(
@@ -659,10 +659,77 @@ async fn sources_and_jobs_go_from_queued_to_ready_or_failed(store: &Store) {
         Some("faq.pdf: the file is encrypted")
     );
 
+    // A re-sync while the job runs: that job read the old file, so it is cancelled (its worker
+    // loses the lease) and a new one runs once the old worker has had time to stop.
+    store
+        .sources()
+        .resync(&acme.id, "system", &source.id, None, Duration::ZERO)
+        .await
+        .unwrap();
+    let reading_old = store
+        .jobs()
+        .claim(JobKind::IngestSource, "worker-a", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .sources()
+        .resync(
+            &acme.id,
+            "system",
+            &source.id,
+            Some(upload("faq-v3.pdf")),
+            Duration::from_millis(100),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .jobs()
+            .renew(&reading_old.id, "worker-a", LEASE)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .jobs()
+            .claim(JobKind::IngestSource, "worker-b", LEASE)
+            .await
+            .unwrap()
+            .is_none(),
+        "not before the old worker has stopped"
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let fresh = store
+        .jobs()
+        .claim(JobKind::IngestSource, "worker-b", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(source_of(&fresh), source.id);
+    assert!(
+        store
+            .sources()
+            .failed(
+                &fresh.id,
+                "worker-b",
+                &source.id,
+                "faq-v3.pdf: the file is encrypted"
+            )
+            .await
+            .unwrap()
+    );
+
     // A changed upload replaces the source's file and queues it again.
     let changed = store
         .sources()
-        .resync(&acme.id, "system", &source.id, Some(upload("faq-v2.pdf")))
+        .resync(
+            &acme.id,
+            "system",
+            &source.id,
+            Some(upload("faq-v2.pdf")),
+            Duration::ZERO,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -769,7 +836,7 @@ async fn a_dead_workers_job_is_claimed_again(store: &Store) {
     // on SQLite, by its lease on PostgreSQL.
     store
         .sources()
-        .resync(&acme.id, "system", source_of(&again), None)
+        .resync(&acme.id, "system", source_of(&again), None, Duration::ZERO)
         .await
         .unwrap();
     let job = store
@@ -778,6 +845,7 @@ async fn a_dead_workers_job_is_claimed_again(store: &Store) {
         .await
         .unwrap()
         .unwrap();
+    let attempt = job.attempt;
     store.jobs().release(&job.id, "stopping").await.unwrap();
     let job = store
         .jobs()
@@ -785,6 +853,10 @@ async fn a_dead_workers_job_is_claimed_again(store: &Store) {
         .await
         .unwrap()
         .unwrap();
+    assert_eq!(
+        job.attempt, attempt,
+        "a job given back on shutdown used no attempt"
+    );
     let recovered = store.jobs().recover().await.unwrap();
     match store.backend() {
         records::Backend::Sqlite => {
@@ -853,6 +925,8 @@ async fn credits_are_reserved_and_settled_without_overspending(store: &Store) {
         .reserve(&small.id, 1, "answer")
         .await
         .unwrap();
+    store.credits().settle(&failed_action, 0).await.unwrap();
+    // Settling again (a retry, a guard after an interrupted settlement) refunds nothing twice.
     store.credits().settle(&failed_action, 0).await.unwrap();
     assert_eq!(
         store

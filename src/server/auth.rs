@@ -100,12 +100,17 @@ impl LoginThrottle {
         ]
     }
 
-    /// Refuses a sign-in while the account or the address has used up its failures.
+    /// Refuses a sign-in while the account or the address has used up its failures, and
+    /// otherwise counts it as one until it succeeds: attempts sent together are counted
+    /// together, before any password is checked.
     pub fn admit(&self, email: &str, address: IpAddr) -> Result<(), ApiError> {
-        let Ok(failures) = self.failures.lock() else {
+        let Ok(mut failures) = self.failures.lock() else {
             return Ok(());
         };
         let now = Instant::now();
+        if failures.len() >= THROTTLE_PRUNE_AT {
+            failures.retain(|_, (_, since)| now.duration_since(*since) < self.window);
+        }
         for (key, limit, what) in self.counters(email, address) {
             if let Some((count, since)) = failures.get(&key)
                 && *count >= limit
@@ -120,17 +125,6 @@ impl LoginThrottle {
                 return Err(error);
             }
         }
-        Ok(())
-    }
-
-    pub fn failed(&self, email: &str, address: IpAddr) {
-        let Ok(mut failures) = self.failures.lock() else {
-            return;
-        };
-        let now = Instant::now();
-        if failures.len() >= THROTTLE_PRUNE_AT {
-            failures.retain(|_, (_, since)| now.duration_since(*since) < self.window);
-        }
         for (key, _, _) in self.counters(email, address) {
             let entry = failures.entry(key).or_insert((0, now));
             if now.duration_since(entry.1) >= self.window {
@@ -138,12 +132,17 @@ impl LoginThrottle {
             }
             entry.0 += 1;
         }
+        Ok(())
     }
 
-    /// The right password: the account's failures are forgotten (the address's are not).
-    pub fn succeeded(&self, email: &str) {
+    /// The right password: the attempt was not a failure, and the account's earlier ones are
+    /// forgotten.
+    pub fn succeeded(&self, email: &str, address: IpAddr) {
         if let Ok(mut failures) = self.failures.lock() {
             failures.remove(&format!("account:{email}"));
+            if let Some((count, _)) = failures.get_mut(&format!("address:{address}")) {
+                *count = count.saturating_sub(1);
+            }
         }
     }
 }

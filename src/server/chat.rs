@@ -254,15 +254,23 @@ fn content_and_extras(turn: &Turn) -> (String, Vec<Citation>, Option<Handoff>) {
 /// Token counts as OpenAI reports them, counted with the embedding model's tokenizer: the
 /// extractive answerer has no tokens of its own, and a model behind an agent is asked with a
 /// prompt the client never sees, so the counts are of what the client sent and received.
-fn usage(state: &AppState, messages: &[ChatMessage], content: &str) -> Usage {
-    let tokenizer = state.app.retrieval.embedder().tokenizer();
-    let count = |text: &str| {
-        tokenizer
-            .encode(text, false)
-            .map_or(text.split_whitespace().count(), |encoding| encoding.len())
-    };
-    let prompt_tokens: usize = messages.iter().map(|message| count(&message.text())).sum();
-    let completion_tokens = count(content);
+async fn usage(state: &AppState, messages: &[ChatMessage], content: &str) -> Usage {
+    let retrieval = state.app.retrieval.clone();
+    let texts: Vec<String> = messages.iter().map(ChatMessage::text).collect();
+    let content = content.to_string();
+    // Tokenizing a long conversation is CPU work: off the async threads.
+    let counted = tokio::task::spawn_blocking(move || {
+        let tokenizer = retrieval.embedder().tokenizer();
+        let count = |text: &str| {
+            tokenizer
+                .encode(text, false)
+                .map_or(text.split_whitespace().count(), |encoding| encoding.len())
+        };
+        let prompt_tokens: usize = texts.iter().map(|text| count(text)).sum();
+        (prompt_tokens, count(&content))
+    })
+    .await;
+    let (prompt_tokens, completion_tokens) = counted.unwrap_or_default();
     Usage {
         prompt_tokens,
         completion_tokens,
@@ -319,7 +327,7 @@ async fn completions(
         .run_turn(&request.model, &turn_request, None)
         .await?;
     let (content, citations, handoff) = content_and_extras(&turn);
-    let used = usage(&state, &request.messages, &content);
+    let used = usage(&state, &request.messages, &content).await;
     let completion = |object, choices, usage| ChatCompletion {
         id: format!("chatcmpl-{}", turn.id.simple()),
         object,

@@ -244,6 +244,7 @@ pub async fn json_errors(
 ) -> Response {
     let response = next.run(request).await;
     let status = response.status();
+    let original_headers = response.headers().clone();
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -265,6 +266,12 @@ pub async fn json_errors(
     // Keep the status axum chose (405, 413, ...) even where the code is a broad one.
     let mut response = ApiError::new(code, message).into_response();
     *response.status_mut() = status;
+    // Keep what the original answer said besides its body (`Allow` on a 405, ...).
+    for (name, value) in &original_headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
     response
 }
 

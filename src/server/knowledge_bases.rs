@@ -302,7 +302,13 @@ async fn resync(
         .app
         .store
         .sources()
-        .resync(caller.workspace(), caller.actor(), &id, None)
+        .resync(
+            caller.workspace(),
+            caller.actor(),
+            &id,
+            None,
+            state.app.settings.lease / 2,
+        )
         .await?;
     Ok((StatusCode::ACCEPTED, Json(source.into())))
 }

@@ -69,10 +69,9 @@ async fn log_in(
         Err(_) => None,
     };
     let Some((user, token)) = signed_in else {
-        throttle.failed(&account, peer.ip());
         return Err(wrong_credentials());
     };
-    throttle.succeeded(&account);
+    throttle.succeeded(&account, peer.ip());
     Ok(Json(Session { token, user }))
 }
 
