@@ -244,7 +244,6 @@ pub async fn json_errors(
 ) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let original_headers = response.headers().clone();
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -253,6 +252,7 @@ pub async fn json_errors(
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
+    let original_headers = response.headers().clone();
     let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
         .await
         .unwrap_or_default();
