@@ -171,7 +171,7 @@ async fn a_source_deleted_mid_embedding_leaves_no_points_across_a_kill() {
         .upload(
             &format!("/v1/knowledge-bases/{kb}/sources"),
             "big.md",
-            catalogue(7, 600).into_bytes(),
+            catalogue(7, 900).into_bytes(),
         )
         .await;
     assert_eq!(status, 202, "{source}");
@@ -182,6 +182,11 @@ async fn a_source_deleted_mid_embedding_leaves_no_points_across_a_kill() {
         if detail["status"] == "embedding" && detail["indexed"].as_i64().unwrap_or(0) > 0 {
             break;
         }
+        // Points are written a slice of chunks at a time: the file spans several slices.
+        assert_ne!(
+            detail["status"], "ready",
+            "ready before a slice was seen: {detail}"
+        );
         assert!(
             started.elapsed() < Duration::from_secs(300),
             "embedding never wrote a point: {detail}"

@@ -219,7 +219,7 @@ impl Retrieval {
         chunks: &[(&str, &Chunk)],
         progress: &mut dyn FnMut(usize) -> ControlFlow<()>,
     ) -> Result<Vec<Uuid>, RetrieveError> {
-        const SLICE: usize = 512;
+        const SLICE: usize = 128;
         let mut ids = Vec::with_capacity(chunks.len());
         for (number, slice) in chunks.chunks(SLICE).enumerate() {
             let texts: Vec<&str> = slice.iter().map(|(_, chunk)| chunk.text.as_str()).collect();
