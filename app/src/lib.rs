@@ -25,7 +25,7 @@ pub use credits::CreditGuard;
 pub use error::AppError;
 pub use files::FileStore;
 pub use stats::IngestionStats;
-pub use turns::{MAX_MESSAGE_CHARS, PreparedTurn, check_message};
+pub use turns::{PreparedTurn, check_message};
 
 /// What the use cases need to know of the configuration.
 #[derive(Debug, Clone)]

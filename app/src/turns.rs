@@ -12,7 +12,7 @@ use records::{AgentRecord, TurnRecord};
 use crate::{App, AppError, CreditGuard};
 
 /// The longest customer message an agent is asked, in characters.
-pub const MAX_MESSAGE_CHARS: usize = 4_000;
+const MAX_MESSAGE_CHARS: usize = 4_000;
 
 /// A message (or draft) an agent may be asked: not empty, not past the limit.
 pub fn check_message(message: &str) -> Result<(), AppError> {

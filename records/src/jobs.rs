@@ -90,10 +90,15 @@ pub struct NewJob {
 impl NewJob {
     /// Due now, at normal priority.
     pub fn now(job: Job, workspace: Option<&str>) -> Self {
+        NewJob::after(job, workspace, Duration::ZERO)
+    }
+
+    /// Due `delay` from now, at normal priority.
+    pub fn after(job: Job, workspace: Option<&str>, delay: Duration) -> Self {
         NewJob {
             job,
             workspace_id: workspace.map(str::to_string),
-            run_after: now(),
+            run_after: now() + millis(delay),
             priority: 0,
         }
     }

@@ -280,23 +280,16 @@ impl Sources<'_> {
         .ok_or(StoreError::NotFound("source"))
     }
 
+    /// All of a knowledge base's sources, for the service's own use (the API pages them).
     pub async fn list(
         &self,
         workspace: &str,
         knowledge_base: &str,
     ) -> Result<Vec<Source>, StoreError> {
-        self.0
-            .knowledge_bases()
-            .get(workspace, knowledge_base)
-            .await?;
-        Ok(sqlx::query_as(&format!(
-            "SELECT {SOURCE_COLUMNS} FROM sources
-             WHERE workspace_id = $1 AND knowledge_base_id = $2 ORDER BY created_at, id"
-        ))
-        .bind(workspace)
-        .bind(knowledge_base)
-        .fetch_all(&self.0.pool)
-        .await?)
+        Ok(self
+            .page(workspace, knowledge_base, &Page::all())
+            .await?
+            .items)
     }
 
     /// A page of a knowledge base's sources, oldest first.
@@ -351,8 +344,6 @@ impl Sources<'_> {
     }
 
     /// Queues the source to be ingested again (a changed upload, a page that moved on).
-    /// A source whose job is still waiting or running keeps that job.
-    ///
     /// A job still waiting is brought forward to run now (out of any retry delay); a job
     /// already running read the old file or page, so it is cancelled and a new one queued
     /// after `restart_after`, when the cancelled worker has stopped writing.
@@ -395,14 +386,10 @@ impl Sources<'_> {
                 .is_some();
         if running {
             jobs::cancel_in(&mut transaction, &key).await?;
-            let millis = i64::try_from(restart_after.as_millis()).unwrap_or(i64::MAX / 2);
             let job = Job::IngestSource {
                 source_id: id.to_string(),
             };
-            let new = NewJob {
-                run_after: updated + millis,
-                ..NewJob::now(job, Some(workspace))
-            };
+            let new = NewJob::after(job, Some(workspace), restart_after);
             jobs::enqueue_in(&mut transaction, &new).await?;
         } else {
             sqlx::query(
@@ -534,12 +521,11 @@ async fn forget_source(
         knowledge_base_id: knowledge_base.to_string(),
         source_id: source.to_string(),
     };
-    let millis = i64::try_from(purge_after.as_millis()).unwrap_or(i64::MAX / 2);
-    let new = NewJob {
-        run_after: now() + millis,
-        ..NewJob::now(purge, Some(workspace))
-    };
-    jobs::enqueue_in(connection, &new).await?;
+    jobs::enqueue_in(
+        connection,
+        &NewJob::after(purge, Some(workspace), purge_after),
+    )
+    .await?;
     Ok(())
 }
 
