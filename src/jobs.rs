@@ -30,7 +30,7 @@ pub fn start(
     for kind in JobKind::iter() {
         let count = match kind {
             JobKind::IngestSource => config.workers,
-            JobKind::PurgeSource => 1,
+            JobKind::PurgeSource | JobKind::SweepIndex => 1,
         };
         for number in 0..count {
             let name = format!(

@@ -7,6 +7,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::service::{Api, TestServer, create_workspace};
+use knowledge::index::{ChunkPayload, EdgeIndex, IndexPoint, Scope, VectorIndex};
+use knowledge::lexical::SparseVector;
 use serde_json::Value;
 
 /// A long bilingual catalogue: `paragraphs` distinct paragraphs.
@@ -201,10 +203,10 @@ async fn a_source_deleted_mid_embedding_leaves_no_points_across_a_kill() {
     assert!(sources(&api, &kb).await.is_empty());
     tokio::time::sleep(Duration::from_secs(8)).await;
     assert!(server.stop().success());
-    let index = knowledge::index::EdgeIndex::open(&data.join("index"), 384).unwrap();
-    let scope = knowledge::index::Scope::new(&workspace, &kb);
+    let index = EdgeIndex::open(&data.join("index"), 384).unwrap();
+    let scope = Scope::new(&workspace, &kb);
     assert_eq!(
-        knowledge::index::VectorIndex::count(&index, &scope, Some(&source)).unwrap(),
+        index.count(&scope, Some(&source)).unwrap(),
         0,
         "the deleted source's points are gone from the index"
     );
@@ -261,4 +263,99 @@ async fn sigterm_while_embedding_stops_soon_and_gives_the_job_back() {
     assert_eq!(ready[0]["chunks"].as_i64(), Some(chunks));
     let (_, detail) = api.get(&format!("/v1/sources/{source}")).await;
     assert_eq!(detail["indexed"].as_i64(), Some(chunks), "{detail}");
+}
+
+/// Points whose source the records no longer hold (a crash between a deletion and its purge,
+/// or a version without purges, left them behind) are removed at the next start, wherever
+/// they are: in a knowledge base that still exists, in a deleted one, in a deleted workspace.
+/// The sources the records hold keep every point.
+#[tokio::test]
+async fn points_of_sources_that_no_longer_exist_are_swept_at_start() {
+    if !common::model_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (workspace, key) = create_workspace(&data, &[], "acme", 100);
+    let server = TestServer::start(&data, &[]);
+    let api = Api::new(&server, &key);
+    let kb = api.create_knowledge_base("catalogue").await;
+    let (status, kept) = api
+        .upload(
+            &format!("/v1/knowledge-bases/{kb}/sources"),
+            "kept.md",
+            catalogue(5, 20).into_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202, "{kept}");
+    let kept = kept["id"].as_str().unwrap().to_string();
+    api.wait_until_ready(&kb).await;
+    assert!(server.stop().success());
+
+    let kept_scope = Scope::new(&workspace, &kb);
+    let orphans = [
+        (kept_scope.clone(), "a-source-deleted-long-ago"),
+        (
+            Scope::new(&workspace, "a-deleted-knowledge-base"),
+            "its-source",
+        ),
+        (Scope::new("a-deleted-workspace", &kb), "its-source"),
+    ];
+    let kept_points = {
+        let index = EdgeIndex::open(&data.join("index"), 384).unwrap();
+        for (scope, source) in &orphans {
+            index.upsert(&orphan_points(scope, source)).unwrap();
+        }
+        index.count(&kept_scope, Some(&kept)).unwrap()
+    };
+    assert!(kept_points > 0);
+
+    let server = TestServer::start(&data, &[]);
+    let metrics = format!("{}/metrics", server.url);
+    let started = Instant::now();
+    loop {
+        let body = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
+        if body.contains("switchboard_orphaned_sources_swept_total 3") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the sweep did not remove the three orphaned sources: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(server.stop().success());
+    let index = EdgeIndex::open(&data.join("index"), 384).unwrap();
+    for (scope, source) in &orphans {
+        assert_eq!(index.count(scope, Some(source)).unwrap(), 0, "{source}");
+    }
+    assert_eq!(index.count(&kept_scope, Some(&kept)).unwrap(), kept_points);
+    assert_eq!(index.sources().unwrap().len(), 1);
+}
+
+fn orphan_points(scope: &Scope, source: &str) -> Vec<IndexPoint> {
+    (0..3)
+        .map(|ordinal| {
+            let mut dense = vec![0.0; 384];
+            dense[ordinal] = 1.0;
+            IndexPoint {
+                id: uuid::Uuid::new_v4(),
+                dense,
+                sparse: SparseVector {
+                    indices: vec![ordinal as u32],
+                    values: vec![1.0],
+                },
+                payload: ChunkPayload {
+                    workspace: scope.workspace.clone(),
+                    knowledge_base: scope.knowledge_base.clone(),
+                    source_id: source.to_string(),
+                    source: format!("{source}.md"),
+                    ordinal,
+                    position: knowledge::Position::default(),
+                    language: "en".into(),
+                    text: format!("what {source} said, long ago"),
+                },
+            }
+        })
+        .collect()
 }

@@ -26,3 +26,9 @@ impl From<knowledge::retrieve::RetrieveError> for AppError {
         AppError::Index(error.to_string())
     }
 }
+
+impl From<knowledge::index::IndexError> for AppError {
+    fn from(error: knowledge::index::IndexError) -> Self {
+        AppError::Index(error.to_string())
+    }
+}

@@ -91,6 +91,12 @@ impl App {
                 self.store.jobs().complete(&claimed.id, worker).await?;
                 Ok(())
             }
+            Job::SweepIndex {} => {
+                let swept = self.sweep_index().await?;
+                tracing::info!(sources = swept, "index swept");
+                self.store.jobs().complete(&claimed.id, worker).await?;
+                Ok(())
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 use knowledge::SourceError;
 use knowledge::fetch::FetchOptions;
 use knowledge::index::Scope;
-use records::{NewSource, Source, SourceOrigin, StoreError};
+use records::{Job, NewJob, NewSource, Source, SourceOrigin, StoreError};
 
 use crate::{App, AppError};
 
@@ -146,6 +146,48 @@ impl App {
     /// lease) and stopped at its next batch.
     fn purge_after(&self) -> std::time::Duration {
         self.settings.lease * 2
+    }
+
+    /// Queues a sweep of the index (at start-up): it runs once at a time, whoever queues it.
+    pub async fn queue_index_sweep(&self) -> Result<(), AppError> {
+        let sweep = NewJob::now(Job::SweepIndex {}, None);
+        self.store.jobs().enqueue(&sweep).await?;
+        Ok(())
+    }
+
+    /// Removes the points of every source the records no longer hold, which a crash between
+    /// a deletion and its purge, or a version without purges, left behind. Returns how many
+    /// sources' points went.
+    pub(crate) async fn sweep_index(&self) -> Result<usize, AppError> {
+        let retrieval = self.retrieval.clone();
+        let indexed = App::blocking(move || retrieval.index().sources()).await??;
+        let mut swept = 0;
+        for orphan in indexed {
+            let scope = &orphan.scope;
+            let held = match self.store.sources().by_id(&orphan.source_id).await {
+                Ok(source) => {
+                    source.workspace_id == scope.workspace
+                        && source.knowledge_base_id == scope.knowledge_base
+                }
+                Err(StoreError::NotFound(_)) => false,
+                Err(error) => return Err(error.into()),
+            };
+            if held {
+                continue;
+            }
+            tracing::info!(
+                source = %orphan.source_id,
+                workspace = %scope.workspace,
+                knowledge_base = %scope.knowledge_base,
+                points = orphan.points,
+                "removing the points of a source that no longer exists"
+            );
+            self.remove_points(&scope.workspace, &scope.knowledge_base, &orphan.source_id)
+                .await?;
+            self.stats.orphan_swept();
+            swept += 1;
+        }
+        Ok(swept)
     }
 
     pub(crate) async fn remove_points(

@@ -9,6 +9,7 @@ pub struct IngestionStats {
     embedding_micros: AtomicU64,
     sources_ready: AtomicU64,
     sources_failed: AtomicU64,
+    orphans_swept: AtomicU64,
 }
 
 impl IngestionStats {
@@ -27,6 +28,10 @@ impl IngestionStats {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn orphan_swept(&self) {
+        self.orphans_swept.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn chunks_embedded(&self) -> u64 {
         self.chunks_embedded.load(Ordering::Relaxed)
     }
@@ -41,5 +46,10 @@ impl IngestionStats {
 
     pub fn sources_failed(&self) -> u64 {
         self.sources_failed.load(Ordering::Relaxed)
+    }
+
+    /// Sources whose points outlived their records, removed by a sweep of the index.
+    pub fn orphans_swept(&self) -> u64 {
+        self.orphans_swept.load(Ordering::Relaxed)
     }
 }

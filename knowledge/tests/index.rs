@@ -7,7 +7,7 @@ use std::process::Command;
 
 use knowledge::Position;
 use knowledge::index::{
-    ChunkPayload, EdgeIndex, IndexPoint, Query, Scope, ServerIndex, VectorIndex,
+    ChunkPayload, EdgeIndex, IndexPoint, IndexedSource, Query, Scope, ServerIndex, VectorIndex,
 };
 use knowledge::lexical::SparseVector;
 use uuid::Uuid;
@@ -160,6 +160,47 @@ fn reingest_and_delete(index: &dyn VectorIndex) {
     index.delete_source(&scope, "manual", &[]).unwrap();
     assert_eq!(index.count(&scope, Some("manual")).unwrap(), 0);
     assert_eq!(index.count(&scope, None).unwrap(), 5);
+}
+
+#[test]
+fn every_source_is_listed_with_its_scope_and_points() {
+    on_every_backend(sources_listed);
+}
+
+fn sources_listed(index: &dyn VectorIndex) {
+    let mut random = Random(13);
+    let layout = [
+        (Scope::new("acme", "kb"), "manual", 4),
+        (Scope::new("acme", "kb"), "prices", 2),
+        (Scope::new("acme", "other-kb"), "manual", 3),
+        (Scope::new("globex", "kb"), "faq", 1),
+    ];
+    assert!(index.sources().unwrap().is_empty());
+    for (scope, source, points) in &layout {
+        let points: Vec<IndexPoint> = (0..*points)
+            .map(|n| point(scope, source, n, random.dense(), random.sparse()))
+            .collect();
+        index.upsert(&points).unwrap();
+    }
+    let mut listed = index.sources().unwrap();
+    listed.sort_by(|a, b| {
+        (&a.scope.workspace, &a.scope.knowledge_base, &a.source_id).cmp(&(
+            &b.scope.workspace,
+            &b.scope.knowledge_base,
+            &b.source_id,
+        ))
+    });
+    let expected: Vec<IndexedSource> = layout
+        .iter()
+        .map(|(scope, source, points)| IndexedSource {
+            scope: scope.clone(),
+            source_id: source.to_string(),
+            points: *points,
+        })
+        .collect();
+    assert_eq!(listed, expected);
+    index.delete_source(&layout[1].0, "prices", &[]).unwrap();
+    assert_eq!(index.sources().unwrap().len(), 3);
 }
 
 #[test]

@@ -132,6 +132,36 @@ fn scopes_and_sources_stay_apart_through_a_server() {
     assert_eq!(index.count(&support, None).unwrap(), 2);
     assert_eq!(index.count(&globex, Some("manual")).unwrap(), 2);
     assert_eq!(index.count(&docs, Some("missing")).unwrap(), 0);
+    let mut sources: Vec<(String, String, String, usize)> = index
+        .sources()
+        .unwrap()
+        .into_iter()
+        .map(|listed| {
+            let Scope {
+                workspace,
+                knowledge_base,
+            } = listed.scope;
+            (workspace, knowledge_base, listed.source_id, listed.points)
+        })
+        .collect();
+    sources.sort();
+    let listed = |workspace: &str, knowledge_base: &str, source: &str, points| {
+        (
+            workspace.into(),
+            knowledge_base.into(),
+            source.into(),
+            points,
+        )
+    };
+    assert_eq!(
+        sources,
+        [
+            listed("acme", "support", "manual", 2),
+            listed("acme", "support docs", "faq", 2),
+            listed("acme", "support docs", "manual", 3),
+            listed("globex", "support docs", "manual", 2),
+        ]
+    );
 
     // A re-ingested manual kept only its first chunk: the rest go, in this scope only.
     index

@@ -40,6 +40,9 @@ pub enum Job {
         knowledge_base_id: String,
         source_id: String,
     },
+    /// Remove the points of every source the records no longer hold: queued at each start,
+    /// for what a crash or an older version left behind.
+    SweepIndex {},
 }
 
 impl Job {
@@ -53,6 +56,7 @@ impl Job {
         match self {
             Job::IngestSource { source_id } => Some(ingestion_key(source_id)),
             Job::PurgeSource { source_id, .. } => Some(format!("{}:{source_id}", self.kind())),
+            Job::SweepIndex {} => Some(self.kind().to_string()),
         }
     }
 

@@ -498,6 +498,7 @@ async fn drain(store: &Store) {
 fn source_of(job: &ClaimedJob) -> &str {
     match &job.job {
         Job::IngestSource { source_id } | Job::PurgeSource { source_id, .. } => source_id,
+        Job::SweepIndex {} => "",
     }
 }
 

@@ -111,11 +111,13 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         FileStore::new(config.data_dir.join("files")),
         app_settings(&config),
     ));
+    app.queue_index_sweep().await?;
     let (stop, stopping) = watch::channel(false);
     let worker_tasks = crate::jobs::start(app.clone(), &config.jobs, &stopping);
     let state = Arc::new(AppState::new(config, app.clone()));
+    let signalled = shutdown_signal();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signalled.await;
         tracing::info!("shutting down: finishing requests in flight");
         let _ = stop.send(true);
     });
@@ -159,25 +161,33 @@ pub fn app_settings(config: &Config) -> app::Settings {
     }
 }
 
-async fn wait_for_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+/// Resolves at SIGINT or SIGTERM. The listeners are in place when this returns, before the
+/// service says it listens: a signal sent right after that line must stop it gracefully, not
+/// by the default action (which is what a listener set up later, in a task, could miss).
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    async fn next(signal: Option<Signal>) {
+        match signal {
+            Some(mut signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending().await,
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
+    let interrupt = signal(SignalKind::interrupt()).ok();
+    let terminate = signal(SignalKind::terminate()).ok();
+    async move {
+        tokio::select! {
+            _ = next(interrupt) => {}
+            _ = next(terminate) => {}
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -89,6 +89,11 @@ impl Metrics {
                 "Sources whose ingestion failed for good.",
                 ingestion.sources_failed() as f64,
             ),
+            (
+                "switchboard_orphaned_sources_swept_total",
+                "Sources whose points outlived their records, removed from the index by the sweep at start-up.",
+                ingestion.orphans_swept() as f64,
+            ),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(

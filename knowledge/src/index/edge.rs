@@ -5,15 +5,17 @@ use std::sync::Mutex;
 
 use qdrant_edge::{
     Condition, CreateIndex, Distance, EdgeConfigBuilder, EdgeShard, EdgeSparseVectorParamsBuilder,
-    EdgeVectorParamsBuilder, FieldCondition, FieldIndexOperations, Filter, HasIdCondition,
-    JsonPath, Match, Modifier, NamedQuery, PayloadFieldSchema, PayloadSchemaType, PointId,
-    PointInsertOperations, PointOperations, PointStruct, QueryEnum, QueryRequest, ScoringQuery,
-    UpdateOperation, ValueVariants, Vector, VectorInternal, Vectors, WithPayloadInterface,
-    WithVector,
+    EdgeVectorParamsBuilder, FacetRequest, FacetValue, FieldCondition, FieldIndexOperations,
+    Filter, HasIdCondition, JsonPath, Match, Modifier, NamedQuery, PayloadFieldSchema,
+    PayloadSchemaType, PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum,
+    QueryRequest, ScoringQuery, UpdateOperation, ValueVariants, Vector, VectorInternal, Vectors,
+    WithPayloadInterface, WithVector,
 };
 use uuid::Uuid;
 
-use super::{ChunkPayload, DENSE, Hit, IndexError, IndexPoint, Query, SPARSE, Scope, VectorIndex};
+use super::{
+    ALL_VALUES, ChunkPayload, DENSE, Hit, IndexError, IndexPoint, Query, SPARSE, Scope, VectorIndex,
+};
 
 const KEYWORD_FIELDS: [&str; 3] = ["workspace", "knowledge_base", "source_id"];
 
@@ -235,6 +237,41 @@ impl VectorIndex for EdgeIndex {
                 exact: true,
             })
             .map_err(operation)
+    }
+
+    fn keyword_values(
+        &self,
+        field: &str,
+        within: &[(&str, &str)],
+    ) -> Result<Vec<(String, usize)>, IndexError> {
+        let must = within
+            .iter()
+            .map(|(field, value)| keyword(field, value))
+            .collect::<Result<Vec<_>, _>>()?;
+        let response = self
+            .shard
+            .facet(FacetRequest {
+                key: json_path(field)?,
+                limit: ALL_VALUES,
+                filter: Some(Filter {
+                    should: None,
+                    min_should: None,
+                    must: Some(must),
+                    must_not: None,
+                }),
+                exact: true,
+            })
+            .map_err(operation)?;
+        response
+            .hits
+            .into_iter()
+            .map(|hit| match hit.value {
+                FacetValue::Keyword(value) => Ok((value, hit.count)),
+                other => Err(IndexError::Payload(format!(
+                    "{field} holds {other:?}, not a keyword"
+                ))),
+            })
+            .collect()
     }
 
     fn optimize(&self) -> Result<(), IndexError> {

@@ -4,11 +4,12 @@
 //! client, transport and request building without a Qdrant install.
 //!
 //! It does what the index asks of a server and no more: create and check collections, accept
-//! field indexes, upsert points with named vectors, delete and count by filter, and query the
+//! field indexes, upsert points with named vectors, delete and count by filter, query the
 //! nearest points by a dense (cosine) or sparse (dot product) vector, filtered by keyword
-//! matches and point ids. Anything else answers `unimplemented`, so a new request fails loudly
-//! here rather than being answered wrongly. The IDF a real server applies to the sparse vector
-//! is left out: scores differ from a real server's, which tenants and sources come back does not.
+//! matches and point ids, and count the points per value of a keyword field (facets).
+//! Anything else answers `unimplemented`, so a new request fails loudly here rather than being
+//! answered wrongly. The IDF a real server applies to the sparse vector is left out: scores
+//! differ from a real server's, which tenants and sources come back does not.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -377,6 +378,46 @@ impl Store {
         })
     }
 
+    fn facet_points(&self, request: qdrant::FacetCounts) -> Result<qdrant::FacetResponse, Status> {
+        let filter = request.filter.unwrap_or_default();
+        let field = request.key;
+        let counts = self.with_collection(&request.collection_name, |collection| {
+            let mut counts = BTreeMap::<String, u64>::new();
+            for (key, point) in &collection.points {
+                if !matches(&filter, key, point)? {
+                    continue;
+                }
+                match point
+                    .payload
+                    .get(&field)
+                    .and_then(|value| value.kind.as_ref())
+                {
+                    Some(Kind::StringValue(value)) => {
+                        *counts.entry(value.clone()).or_default() += 1
+                    }
+                    None => {}
+                    Some(_) => return Err(unsupported("facets of values other than strings")),
+                }
+            }
+            Ok(counts)
+        })?;
+        let mut hits: Vec<qdrant::FacetHit> = counts
+            .into_iter()
+            .map(|(value, count)| qdrant::FacetHit {
+                value: Some(qdrant::FacetValue {
+                    variant: Some(qdrant::facet_value::Variant::StringValue(value)),
+                }),
+                count,
+            })
+            .collect();
+        hits.sort_by_key(|hit| std::cmp::Reverse(hit.count));
+        hits.truncate(request.limit.unwrap_or(10) as usize);
+        Ok(qdrant::FacetResponse {
+            hits,
+            ..Default::default()
+        })
+    }
+
     fn query_points(&self, request: qdrant::QueryPoints) -> Result<qdrant::QueryResponse, Status> {
         if !request.prefetch.is_empty()
             || request.lookup_from.is_some()
@@ -509,6 +550,7 @@ service! {
             = accept_field_index;
         count(CountPoints) -> CountResponse = count_points;
         query(QueryPoints) -> QueryResponse = query_points;
+        facet(FacetCounts) -> FacetResponse = facet_points;
     }
     unimplemented {
         get(GetPoints) -> GetResponse;
@@ -533,7 +575,6 @@ service! {
         update_batch(UpdateBatchPoints) -> UpdateBatchResponse;
         query_batch(QueryBatchPoints) -> QueryBatchResponse;
         query_groups(QueryPointGroups) -> QueryGroupsResponse;
-        facet(FacetCounts) -> FacetResponse;
         search_matrix_pairs(SearchMatrixPoints) -> SearchMatrixPairsResponse;
         search_matrix_offsets(SearchMatrixPoints) -> SearchMatrixOffsetsResponse;
     }

@@ -75,6 +75,18 @@ pub struct Hit {
     pub payload: ChunkPayload,
 }
 
+/// A source some points belong to, as the index sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedSource {
+    pub scope: Scope,
+    pub source_id: String,
+    pub points: usize,
+}
+
+/// More distinct values of a field than any index here holds: a facet's limit, which both
+/// engines require.
+const ALL_VALUES: usize = 1 << 24;
+
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     #[error("vector index at {path}: {reason}")]
@@ -100,6 +112,35 @@ pub trait VectorIndex: Send + Sync {
     fn search(&self, scope: &Scope, query: &Query, limit: usize) -> Result<Vec<Hit>, IndexError>;
     /// Points in the scope, or in one of its sources.
     fn count(&self, scope: &Scope, source_id: Option<&str>) -> Result<usize, IndexError>;
+    /// The distinct values of the keyword `field` among the points whose keyword fields equal
+    /// every `(field, value)` of `within`, each with its number of points.
+    fn keyword_values(
+        &self,
+        field: &str,
+        within: &[(&str, &str)],
+    ) -> Result<Vec<(String, usize)>, IndexError>;
+    /// Every source the index holds points of, with its scope: what a sweep compares with the
+    /// records to find points whose source is gone.
+    fn sources(&self) -> Result<Vec<IndexedSource>, IndexError> {
+        let mut sources = Vec::new();
+        for (workspace, _) in self.keyword_values("workspace", &[])? {
+            let in_workspace = [("workspace", workspace.as_str())];
+            for (knowledge_base, _) in self.keyword_values("knowledge_base", &in_workspace)? {
+                let within = [
+                    ("workspace", workspace.as_str()),
+                    ("knowledge_base", knowledge_base.as_str()),
+                ];
+                for (source_id, points) in self.keyword_values("source_id", &within)? {
+                    sources.push(IndexedSource {
+                        scope: Scope::new(&workspace, &knowledge_base),
+                        source_id,
+                        points,
+                    });
+                }
+            }
+        }
+        Ok(sources)
+    }
     /// Builds search structures after a bulk load; slow, so off the request path.
     fn optimize(&self) -> Result<(), IndexError>;
     /// Makes every acknowledged write durable.

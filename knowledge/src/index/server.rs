@@ -12,19 +12,22 @@
 use std::future::Future;
 
 use qdrant_client::qdrant::condition::ConditionOneOf;
+use qdrant_client::qdrant::facet_value;
 use qdrant_client::qdrant::r#match::MatchValue;
 use qdrant_client::qdrant::point_id::PointIdOptions;
 use qdrant_client::qdrant::{
     Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
-    DeletePointsBuilder, Distance, FieldCondition, FieldType, Filter, Match, Modifier,
-    NamedVectors, PointId, PointStruct, Query as QdrantQuery, QueryPointsBuilder,
+    DeletePointsBuilder, Distance, FacetCountsBuilder, FieldCondition, FieldType, Filter, Match,
+    Modifier, NamedVectors, PointId, PointStruct, Query as QdrantQuery, QueryPointsBuilder,
     SparseVectorParamsBuilder, SparseVectorsConfigBuilder, UpsertPointsBuilder, Vector,
     VectorParamsBuilder, VectorsConfigBuilder,
 };
 use qdrant_client::{Payload, Qdrant, QdrantError};
 use uuid::Uuid;
 
-use super::{ChunkPayload, DENSE, Hit, IndexError, IndexPoint, Query, SPARSE, Scope, VectorIndex};
+use super::{
+    ALL_VALUES, ChunkPayload, DENSE, Hit, IndexError, IndexPoint, Query, SPARSE, Scope, VectorIndex,
+};
 
 pub struct ServerIndex {
     client: Qdrant,
@@ -254,6 +257,34 @@ impl VectorIndex for ServerIndex {
             .call(|client| async move { client.count(request).await })
             .map_err(IndexError::Operation)?;
         Ok(response.result.map_or(0, |result| result.count as usize))
+    }
+
+    fn keyword_values(
+        &self,
+        field: &str,
+        within: &[(&str, &str)],
+    ) -> Result<Vec<(String, usize)>, IndexError> {
+        let conditions = within
+            .iter()
+            .map(|(field, value)| keyword(field, value))
+            .collect::<Vec<_>>();
+        let request = FacetCountsBuilder::new(&self.collection, field)
+            .filter(Filter::must(conditions))
+            .limit(ALL_VALUES as u64)
+            .exact(true);
+        let response = self
+            .call(|client| async move { client.facet(request).await })
+            .map_err(IndexError::Operation)?;
+        response
+            .hits
+            .into_iter()
+            .map(|hit| match hit.value.and_then(|value| value.variant) {
+                Some(facet_value::Variant::StringValue(value)) => Ok((value, hit.count as usize)),
+                other => Err(IndexError::Payload(format!(
+                    "{field} holds {other:?}, not a keyword"
+                ))),
+            })
+            .collect()
     }
 
     /// The server optimises in the background by itself.
