@@ -127,7 +127,7 @@ impl Teams<'_> {
             name: name.to_string(),
             created_at: now(),
         };
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         sqlx::query(
             "INSERT INTO teams (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -192,7 +192,7 @@ impl People<'_> {
             created_at: now(),
         };
         let password_hash = hash_password(password).await?;
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         sqlx::query(
             "INSERT INTO users (id, workspace_id, email, password_hash, role, team_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -276,7 +276,7 @@ impl People<'_> {
         team: Option<&str>,
     ) -> Result<User, StoreError> {
         self.0.teams().check(workspace, team).await?;
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         let user = sqlx::query_as(&format!(
             "UPDATE users SET role = $1, team_id = $2 WHERE id = $3 AND workspace_id = $4
              RETURNING {USER_COLUMNS}"
@@ -340,7 +340,7 @@ impl ApiKeys<'_> {
             created_at: now(),
             revoked_at: None,
         };
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         sqlx::query(
             "INSERT INTO api_keys (id, workspace_id, name, prefix, key_hash, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -375,7 +375,7 @@ impl ApiKeys<'_> {
     }
 
     pub async fn revoke(&self, workspace: &str, actor: &str, id: &str) -> Result<(), StoreError> {
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         let revoked = sqlx::query(
             "UPDATE api_keys SET revoked_at = $1
              WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL",

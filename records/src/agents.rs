@@ -51,7 +51,7 @@ impl Agents<'_> {
             created_at: created,
             updated_at: created,
         };
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         sqlx::query(&format!(
             "INSERT INTO agents ({AGENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         ))
@@ -87,7 +87,7 @@ impl Agents<'_> {
         config: &str,
     ) -> Result<AgentRecord, StoreError> {
         let updated = now();
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         let agent: AgentRecord = sqlx::query_as(&format!(
             "UPDATE agents SET name = $1, config = $2, version = version + 1, updated_at = $3
              WHERE id = $4 AND workspace_id = $5 RETURNING {AGENT_COLUMNS}"
@@ -153,7 +153,7 @@ impl Agents<'_> {
     }
 
     pub async fn delete(&self, workspace: &str, actor: &str, id: &str) -> Result<(), StoreError> {
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         audit::delete_owned(&mut transaction, "agents", "agent", workspace, actor, id).await?;
         transaction.commit().await?;
         Ok(())

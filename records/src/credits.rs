@@ -69,7 +69,7 @@ impl Credits<'_> {
         amount: i64,
         reason: &str,
     ) -> Result<Reservation, StoreError> {
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         let taken = sqlx::query(
             "UPDATE workspaces SET credit_balance = credit_balance - $1
              WHERE id = $2 AND credit_balance >= $1",
@@ -110,7 +110,7 @@ impl Credits<'_> {
         if refund == 0 {
             return Ok(());
         }
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         let settled =
             sqlx::query("UPDATE credit_ledger SET delta = $1 WHERE id = $2 AND delta = $3")
                 .bind(-used)
@@ -136,7 +136,7 @@ impl Credits<'_> {
         amount: i64,
         reason: &str,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         let updated =
             sqlx::query("UPDATE workspaces SET credit_balance = credit_balance + $1 WHERE id = $2")
                 .bind(amount)

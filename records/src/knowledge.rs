@@ -112,7 +112,7 @@ impl KnowledgeBases<'_> {
             name: name.to_string(),
             created_at: now(),
         };
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         sqlx::query(
             "INSERT INTO knowledge_bases (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -168,7 +168,7 @@ impl KnowledgeBases<'_> {
         id: &str,
         purge_after: Duration,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         let sources: Vec<String> = sqlx::query(
             "SELECT id FROM sources WHERE knowledge_base_id = $1 AND workspace_id = $2",
         )
@@ -219,7 +219,7 @@ impl Sources<'_> {
             .await?;
         let created = now();
         let id = new_id();
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         if self.0.backend() == Backend::Postgres {
             sqlx::query("SELECT id FROM knowledge_bases WHERE id = $1 FOR UPDATE")
                 .bind(knowledge_base)
@@ -320,7 +320,7 @@ impl Sources<'_> {
         id: &str,
         purge_after: Duration,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         let knowledge_base: String = sqlx::query(
             "SELECT knowledge_base_id FROM sources WHERE id = $1 AND workspace_id = $2",
         )
@@ -356,7 +356,7 @@ impl Sources<'_> {
         restart_after: Duration,
     ) -> Result<Source, StoreError> {
         let updated = now();
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         let requeue = format!(
             "UPDATE sources SET status = 'queued', error = NULL, progress_done = 0,
                  progress_total = 0, updated_at = $1, name = COALESCE($2, name),
@@ -439,7 +439,7 @@ impl Sources<'_> {
         id: &str,
         chunks: i64,
     ) -> Result<bool, StoreError> {
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         if !jobs::end_in(&mut transaction, job, worker, "done", None).await? {
             return Ok(false);
         }
@@ -465,7 +465,7 @@ impl Sources<'_> {
         error: &str,
         delay: Duration,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         if jobs::retry_in(&mut transaction, job, worker, error, delay).await? {
             sqlx::query(
                 "UPDATE sources SET status = 'queued', error = $1, updated_at = $2 WHERE id = $3",
@@ -489,7 +489,7 @@ impl Sources<'_> {
         id: &str,
         error: &str,
     ) -> Result<bool, StoreError> {
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         let owned = jobs::end_in(&mut transaction, job, worker, "failed", Some(error)).await?;
         if owned {
             sqlx::query(

@@ -55,7 +55,7 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
     };
-    let mut transaction = store.pool.begin().await?;
+    let mut transaction = store.write().await?;
     if store.backend() == Backend::Postgres {
         // Two instances starting at once: the second waits, then finds nothing to do.
         sqlx::raw_sql("DO $$ BEGIN PERFORM pg_advisory_xact_lock(72620104); END $$")

@@ -71,6 +71,17 @@ impl Store {
         Ok(store)
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), waiting for it under the busy timeout: a transaction that starts reading
+    /// and writes later cannot wait for a writer that committed in between, and fails with
+    /// "database is locked" (schemathesis met it, resyncing sources while uploads ingested).
+    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -90,7 +90,7 @@ impl Turns<'_> {
             correction: correction.map(str::to_string),
             created_at: now(),
         };
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         sqlx::query(
             "INSERT INTO feedback (id, workspace_id, turn_id, rating, correction, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",

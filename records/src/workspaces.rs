@@ -39,7 +39,7 @@ impl Workspaces<'_> {
             credit_balance: allowance,
             created_at: now(),
         };
-        let mut transaction = self.0.pool.begin().await?;
+        let mut transaction = self.0.write().await?;
         sqlx::query(&format!(
             "INSERT INTO workspaces ({WORKSPACE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
         ))

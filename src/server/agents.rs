@@ -269,7 +269,8 @@ pub struct SuggestionsRequest {
 /// Smart reply: up to three grounded replies a person may send. One credit per suggestion.
 #[utoipa::path(post, path = "/v1/agents/{id}/suggestions", params(("id" = String, Path, description = "the id")), tag = "assistants", security(("bearer" = [])),
     request_body = SuggestionsRequest,
-    responses((status = 200, body = agentflow::Suggestions), (status = 402, body = ErrorBody)))]
+    responses((status = 200, body = agentflow::Suggestions), (status = 402, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 async fn suggestions(
     State(state): State<Arc<AppState>>,
     caller: Caller,

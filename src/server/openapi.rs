@@ -29,7 +29,7 @@ use super::{agents, chat, error, knowledge_bases, ops, workspace};
         chat::completions, chat::models,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, agentflow::Action)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
     tags(
         (name = "operations"), (name = "workspace"), (name = "knowledge"),
         (name = "agents"), (name = "assistants")
@@ -51,6 +51,70 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The errors any operation may answer besides its own: 401, 403 and 429 where a credential
+/// is needed (a missing or revoked one; a role that may not; its rate limit), 400 and 422 where the request carries
+/// parameters or a body that can be malformed or invalid, 415 where a body comes without its
+/// media type. Written once here rather than on
+/// every handler, so that no operation leaves one out (schemathesis found 62 such answers).
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Ref, ResponseBuilder, content::ContentBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let secured = operation
+                    .security
+                    .as_ref()
+                    .is_some_and(|requirements| !requirements.is_empty());
+                let takes_input = operation
+                    .parameters
+                    .as_ref()
+                    .is_some_and(|parameters| !parameters.is_empty())
+                    || operation.request_body.is_some();
+                let mut common = Vec::new();
+                if secured {
+                    common.push(("401", "No valid credential."));
+                    common.push(("403", "The caller's role may not do this."));
+                    common.push(("429", "Too many requests for this credential."));
+                }
+                if takes_input {
+                    common.push(("400", "The request is malformed."));
+                    common.push(("422", "A parameter or field is invalid."));
+                }
+                if operation.request_body.is_some() {
+                    common.push(("415", "The body is not of the documented media type."));
+                }
+                for (status, description) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error(description).into());
+                }
+            }
+        }
     }
 }
 

@@ -47,7 +47,8 @@ pub struct Session {
 
 /// Logs a person in with email and password.
 #[utoipa::path(post, path = "/v1/sessions", tag = "workspace", request_body = LogIn,
-    responses((status = 200, body = Session), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Session), (status = 401, body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this account or address; see Retry-After", body = ErrorBody)))]
 async fn log_in(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -81,7 +82,8 @@ fn wrong_credentials() -> ApiError {
 
 /// Ends the session whose token authorises this request.
 #[utoipa::path(delete, path = "/v1/sessions", tag = "workspace", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody),
+        (status = 422, description = "The credential is an API key, not a session", body = ErrorBody)))]
 async fn log_out(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
@@ -298,24 +300,35 @@ async fn teams(
     Ok(pages::respond(&uri, &page, listed))
 }
 
+/// The longest team name, in characters.
+const MAX_TEAM_NAME: usize = 100;
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateTeam {
     name: String,
 }
 
 #[utoipa::path(post, path = "/v1/teams", tag = "workspace", security(("bearer" = [])),
-    request_body = CreateTeam, responses((status = 201, body = Team)))]
+    request_body = CreateTeam, responses((status = 201, body = Team),
+        (status = 409, description = "A team of that name exists", body = ErrorBody)))]
 async fn create_team(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Json(request): Json<CreateTeam>,
 ) -> Result<(StatusCode, Json<Team>), ApiError> {
     caller.require(Role::Admin)?;
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_TEAM_NAME {
+        return Err(ApiError::invalid(format!(
+            "name: a team's name has 1 to {MAX_TEAM_NAME} characters"
+        ))
+        .about("name"));
+    }
     let team = state
         .app
         .store
         .teams()
-        .create(caller.workspace(), caller.actor(), &request.name)
+        .create(caller.workspace(), caller.actor(), name)
         .await?;
     Ok((StatusCode::CREATED, Json(team)))
 }
