@@ -35,9 +35,10 @@ for _ in $(seq 1 100); do
     [ -n "$url" ] && break
     sleep 0.2
 done
-"$venv/bin/schemathesis" run "$work/openapi.json" --url "$url" \
+# schemathesis writes its reports where it runs: in the temporary directory.
+(cd "$work" && "$venv/bin/schemathesis" run "$work/openapi.json" --url "$url" \
     -H "Authorization: Bearer $key" --exclude-path '/v1/api-keys/{id}' \
     -c response_schema_conformance,not_a_server_error,status_code_conformance,content_type_conformance \
-    --max-examples "$examples" --request-timeout 60 --seed "$seed" || status=$?
+    --max-examples "$examples" --request-timeout 60 --seed "$seed") || status=$?
 echo "server errors logged: $(grep -c 'request failed' "$work/server.log" || true)"
 exit "${status:-0}"

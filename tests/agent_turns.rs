@@ -411,6 +411,38 @@ fn questions_the_knowledge_cannot_answer_ask_to_rephrase_then_hand_off() {
 }
 
 #[test]
+fn small_talk_is_answered_in_kind_and_a_yes_to_a_person_hands_over() {
+    let Some(knowledge) = knowledge() else { return };
+    let support = agent(&knowledge, SUPPORT_AGENT, None);
+    for (message, language, opening) in [
+        ("hi", "en", "Hello!"),
+        ("السلام عليكم", "ar", "وعليكم السلام"),
+        ("thanks, bye", "en", "Goodbye"),
+        ("شكراً جزيلاً", "ar", "العفو"),
+    ] {
+        let turn = ask(&support, message, Vec::new());
+        let reply = turn
+            .reply()
+            .unwrap_or_else(|| panic!("{message}: {turn:#?}"));
+        assert!(reply.text.starts_with(opening), "{message}: {}", reply.text);
+        assert!(!reply.unanswered);
+        assert_eq!(turn.language, language, "{message}");
+        assert_eq!(turn.credits, 0, "small talk is free");
+        assert!(turn.trace.retrieved.is_empty(), "nothing was searched");
+    }
+    let question = "What is the boiling point of liquid nitrogen?";
+    let offered = ask(&support, question, Vec::new());
+    let offer = offered.reply().unwrap();
+    assert!(offer.unanswered && offer.text.contains("connect you with our team"));
+    let history = vec![
+        Message::customer(question),
+        Message::agent(&offer.text, true),
+    ];
+    let accepted = ask(&support, "yes please", history);
+    assert_eq!(handoff_reason(&accepted), &HandoffReason::HumanRequested);
+}
+
+#[test]
 fn injected_instructions_in_a_document_never_reach_the_reply() {
     let Some(knowledge) = knowledge() else { return };
     let support = agent(&knowledge, SUPPORT_AGENT, None);

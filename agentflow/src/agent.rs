@@ -22,16 +22,18 @@ use uuid::Uuid;
 use crate::config::AgentConfig;
 use crate::conversation::TurnRequest;
 use crate::evidence::{Evidence, terms};
-use crate::extractive;
+use crate::extractive::{self, MatchedQuestion};
 use crate::grounding::{self, Grounding};
 use crate::guardrails::{self, Guardrail, GuardrailHit, Stage};
 use crate::handoff;
 use crate::lead::Qualifier;
 use crate::llm::{LlmClient, LlmError, LlmRequest, TokenSink};
 use crate::prompt::{self, ContextPassage};
+use crate::smalltalk;
 use crate::text::{Language, excerpt};
 use crate::turn::{
-    Action, Citation, Handoff, HandoffReason, Reply, ReplyOrigin, RetrievedPassage, Trace, Turn,
+    Action, Citation, Handoff, HandoffReason, MatchedQuestionTrace, Reply, ReplyOrigin,
+    RetrievedPassage, Trace, Turn,
 };
 
 /// Credits a turn costs: an AI reply, whichever way it was produced. Refusals, requests to
@@ -92,10 +94,16 @@ impl std::fmt::Debug for Agent {
 }
 
 /// What the first half of a turn leaves: a turn already decided, or what a reply is written
-/// from.
+/// from. Both are large and move across a thread: boxed.
 enum Prepared {
-    Decided(Turn),
-    Draft(Draft),
+    Decided(Box<Turn>),
+    Draft(Box<Draft>),
+}
+
+impl Prepared {
+    fn decided(turn: Turn) -> Self {
+        Prepared::Decided(Box::new(turn))
+    }
 }
 
 struct Draft {
@@ -104,6 +112,7 @@ struct Draft {
     evidence: Evidence,
     query: String,
     query_vector: Vec<f32>,
+    matched: Option<MatchedQuestion>,
 }
 
 /// What suggestions are chosen from and checked against.
@@ -207,7 +216,7 @@ impl Agent {
         let agent = self.clone();
         let owned = request.clone();
         let draft = match blocking(move || agent.prepare(&owned)).await? {
-            Prepared::Decided(turn) => return Ok(turn),
+            Prepared::Decided(turn) => return Ok(*turn),
             Prepared::Draft(draft) => draft,
         };
         let step = Instant::now();
@@ -226,7 +235,7 @@ impl Agent {
             None => None,
         };
         let agent = self.clone();
-        blocking(move || Ok(agent.conclude(draft, generated, failure, step))).await?
+        blocking(move || Ok(agent.conclude(*draft, generated, failure, step))).await?
     }
 
     /// The first half of a turn, up to what generation needs: guardrails, triggers, custom
@@ -242,7 +251,7 @@ impl Agent {
         if let Some(phrase) = guardrails::injection(message) {
             turn.hit(Guardrail::PromptInjection, Stage::Input, &phrase);
             turn.trace.record("input_guardrails", step);
-            return Ok(Prepared::Decided(
+            return Ok(Prepared::decided(
                 turn.fixed(refusal(language), "prompt injection"),
             ));
         }
@@ -251,7 +260,7 @@ impl Agent {
         {
             turn.hit(Guardrail::PersonalData, Stage::Input, &phrase);
             turn.trace.record("input_guardrails", step);
-            return Ok(Prepared::Decided(
+            return Ok(Prepared::decided(
                 turn.fixed(personal_data_refusal(language), "personal data request"),
             ));
         }
@@ -264,7 +273,7 @@ impl Agent {
             let reason = HandoffReason::BlockedTopic {
                 topic: topic.name.clone(),
             };
-            return Ok(Prepared::Decided(turn.handoff(
+            return Ok(Prepared::decided(turn.handoff(
                 team,
                 reason,
                 &format!("blocked topic {}", topic.name),
@@ -282,7 +291,7 @@ impl Agent {
             if found.became_hot {
                 turn.trace.record("handoff_triggers", step);
                 let team = config.handoff.sales_team.clone();
-                return Ok(Prepared::Decided(turn.handoff(
+                return Ok(Prepared::decided(turn.handoff(
                     team,
                     HandoffReason::HotLead,
                     "hot lead",
@@ -291,7 +300,7 @@ impl Agent {
         }
         if let Some((team, reason, why)) = self.message_trigger(message, &question_vector) {
             turn.trace.record("handoff_triggers", step);
-            return Ok(Prepared::Decided(turn.handoff(team, reason, &why)));
+            return Ok(Prepared::decided(turn.handoff(team, reason, &why)));
         }
         turn.trace.record("handoff_triggers", step);
 
@@ -313,12 +322,28 @@ impl Agent {
                 "custom answer {:?} (cosine {similarity:.3})",
                 custom.question
             ));
-            return Ok(Prepared::Decided(turn.reply(Reply {
+            return Ok(Prepared::decided(turn.reply(Reply {
                 text: custom.answer.clone(),
                 citations: Vec::new(),
                 origin: ReplyOrigin::CustomAnswer,
                 unanswered: false,
             })));
+        }
+
+        // Small talk, and a yes to the offer of a person.
+        if let Some(kind) = smalltalk::recognise(message) {
+            let text = smalltalk::reply(kind, language, message);
+            return Ok(Prepared::decided(
+                turn.fixed(text, &format!("small talk: {}", kind.name())),
+            ));
+        }
+        if request.offered_a_person() && smalltalk::is_yes(message) {
+            let team = config.handoff.default_team.clone();
+            return Ok(Prepared::decided(turn.handoff(
+                team,
+                HandoffReason::HumanRequested,
+                "the customer accepted the offer of a person",
+            )));
         }
 
         // Retrieval and the confidence gate.
@@ -331,30 +356,70 @@ impl Agent {
         };
         let context = self.retrieve(request, &query, query_vector.clone(), &mut turn)?;
         turn.trace.retrieval_query = Some(query.clone());
+        let evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &context.texts())?;
+        let passage_similarity: Vec<f32> = context
+            .passages
+            .iter()
+            .map(|passage| passage.similarity.unwrap_or(0.0))
+            .collect();
+        let matched = extractive::matched_question(&evidence, &query_vector, &passage_similarity);
+        turn.trace.matched_question = matched.map(|matched| MatchedQuestionTrace {
+            question: evidence.sentences[matched.sentence].text.clone(),
+            similarity: matched.similarity,
+            score: matched.score,
+        });
         turn.trace.record("retrieval", step);
-        if context.passages.is_empty() || context.confidence.value() < config.handoff.min_confidence
-        {
+        let passage_language = context
+            .passages
+            .first()
+            .map_or("und", |passage| passage.chunk.language.as_str());
+        let bound = config
+            .handoff
+            .min_confidence_for(&turn.language_code, passage_language);
+        let answers = context.confidence.value() >= bound
+            || self.answers(&evidence, matched, &turn.language_code);
+        if context.passages.is_empty() || !answers {
             let unanswered = request.unanswered_in_a_row() + 1;
             if unanswered >= config.handoff.low_confidence_turns {
                 let team = config.handoff.default_team.clone();
                 let why = format!("{unanswered} questions in a row the knowledge does not answer");
-                return Ok(Prepared::Decided(turn.handoff(
+                return Ok(Prepared::decided(turn.handoff(
                     team,
                     HandoffReason::LowConfidence,
                     &why,
                 )));
             }
             turn.trace.decided_by = Some("low retrieval confidence: asked to rephrase".into());
-            return Ok(Prepared::Decided(turn.fixed_unanswered(rephrase(language))));
+            return Ok(Prepared::decided(turn.fixed_unanswered(rephrase(language))));
         }
-        let evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &context.texts())?;
-        Ok(Prepared::Draft(Draft {
+        Ok(Prepared::Draft(Box::new(Draft {
             turn,
             context,
             evidence,
             query,
             query_vector,
-        }))
+            matched,
+        })))
+    }
+
+    /// Whether the matched question is close enough, for the two questions' languages, for
+    /// its entry to answer.
+    fn answers(
+        &self,
+        evidence: &Evidence,
+        matched: Option<MatchedQuestion>,
+        customer_language: &str,
+    ) -> bool {
+        let handoff = &self.parts.config.handoff;
+        matched.is_some_and(|matched| {
+            let same = evidence.sentences[matched.sentence].language == customer_language;
+            let threshold = if same {
+                handoff.min_question_match
+            } else {
+                handoff.min_question_match_across_languages
+            };
+            matched.similarity >= threshold
+        })
     }
 
     /// The second half of a turn: the reply (the model's, or chosen sentences), the output
@@ -373,17 +438,25 @@ impl Agent {
             evidence,
             query,
             query_vector,
+            matched,
         } = draft;
         let language = turn.language;
         if failure.is_some() {
             turn.trace.decided_by = failure;
         }
-        let (text, origin) = match generated {
-            Some(text) => (text, ReplyOrigin::Generated),
-            None => (
-                self.extract(&evidence, &query_vector, &query, language),
-                ReplyOrigin::Extractive,
-            ),
+        let answered_by = matched.filter(|_| self.answers(&evidence, matched, &turn.language_code));
+        let (text, origin, foreign) = match generated {
+            Some(text) => (text, ReplyOrigin::Generated, false),
+            None => {
+                let (text, foreign) = self.extract(
+                    &evidence,
+                    &query_vector,
+                    &query,
+                    &turn.language_code,
+                    answered_by,
+                );
+                (text, ReplyOrigin::Extractive, foreign)
+            }
         };
         turn.trace.record("generation", step);
 
@@ -436,6 +509,12 @@ impl Agent {
             return Ok(turn);
         }
         let citations = citations(&text, &context.passages, &grounding);
+        // Quoted knowledge in another language than the customer's is introduced in theirs.
+        let text = if foreign {
+            format!("{} {text}", from_our_information(language))
+        } else {
+            text
+        };
         Ok(turn.reply(Reply {
             text,
             citations,
@@ -530,7 +609,7 @@ impl Agent {
                 position: passage.chunk.position.to_string(),
                 score: passage.score,
                 similarity: passage.similarity,
-                text: excerpt(&passage.chunk.text, 300),
+                text: passage.chunk.text.clone(),
             })
             .collect();
         Ok(Context {
@@ -546,7 +625,8 @@ impl Agent {
         context: &Context,
         tokens: Option<TokenSink<'_>>,
     ) -> Result<String, LlmError> {
-        let language = prompt::reply_language(&self.parts.config, &request.message);
+        let customer = request.customer_language(&self.parts.config.customer_languages);
+        let language = prompt::reply_language(&self.parts.config, &customer);
         let system = numbered(&context.passages, |numbered| {
             prompt::answer_system_prompt(&self.parts.config, &language, numbered)
         });
@@ -568,30 +648,55 @@ impl Agent {
         llm.complete(&request, sink).await
     }
 
-    /// The extractive reply: the chosen sentences, each followed by its passage's number.
+    /// The extractive reply: the matched entry's answer, or else the chosen sentences, each
+    /// followed by its passage's number; and whether every sentence of it is in another
+    /// language than the customer's.
     fn extract(
         &self,
         evidence: &Evidence,
         question_vector: &[f32],
         message: &str,
-        language: Language,
-    ) -> String {
+        customer_language: &str,
+        answered_by: Option<MatchedQuestion>,
+    ) -> (String, bool) {
+        let length = self.parts.config.response_length;
         let question_terms = terms(&self.parts.lexical, message);
-        let picks = extractive::choose(
-            evidence,
-            question_vector,
-            &question_terms,
-            language,
-            self.parts.config.response_length.sentences(),
-        );
-        picks
-            .iter()
-            .map(|pick| {
-                let sentence = &evidence.sentences[pick.sentence];
-                cite(&sentence.text, sentence.passage + 1)
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+        let asked = extractive::Asked {
+            vector: question_vector,
+            terms: &question_terms,
+            language: Language::from_code(customer_language),
+        };
+        let picks = match answered_by {
+            Some(matched) => {
+                extractive::answer_of(evidence, matched.sentence, asked, length.characters())
+            }
+            None => extractive::choose(evidence, asked, length.sentences()),
+        };
+        let foreign = !picks.is_empty()
+            && picks.iter().all(|pick| {
+                let language = &evidence.sentences[pick.sentence].language;
+                language != customer_language && language != "und"
+            });
+        // Each run of sentences from one passage is cited once, after its last; a list item
+        // starts a line of its own.
+        let mut text = String::new();
+        for (position, pick) in picks.iter().enumerate() {
+            let sentence = &evidence.sentences[pick.sentence];
+            if position > 0 {
+                let item = sentence.text.trim_start().starts_with(['-', '*', '•']);
+                text.push(if item { '\n' } else { ' ' });
+            }
+            let readable = extractive::readable(&sentence.text);
+            let run_ends = picks
+                .get(position + 1)
+                .is_none_or(|next| evidence.sentences[next.sentence].passage != sentence.passage);
+            if run_ends {
+                text.push_str(&cite(&readable, sentence.passage + 1));
+            } else {
+                text.push_str(&readable);
+            }
+        }
+        (text, foreign)
     }
 
     /// Smart reply: up to three replies a human agent may send to the customer's last message,
@@ -633,13 +738,12 @@ impl Agent {
         let evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &context.texts())?;
         // One suggestion per passage: its sentence that best answers the message.
         let question_terms = terms(&self.parts.lexical, message);
-        let picks = extractive::choose(
-            &evidence,
-            &question_vector,
-            &question_terms,
-            Language::of(message),
-            usize::MAX,
-        );
+        let asked = extractive::Asked {
+            vector: &question_vector,
+            terms: &question_terms,
+            language: turn.language,
+        };
+        let picks = extractive::choose(&evidence, asked, usize::MAX);
         let mut extracted: Vec<String> = Vec::new();
         let mut used = Vec::new();
         for pick in picks {
@@ -663,7 +767,8 @@ impl Agent {
         context: &Context,
     ) -> Result<Vec<String>, AgentError> {
         let message = request.message.trim();
-        let language = prompt::reply_language(&self.parts.config, message);
+        let customer = request.customer_language(&self.parts.config.customer_languages);
+        let language = prompt::reply_language(&self.parts.config, &customer);
         let system = numbered(&context.passages, |numbered| {
             prompt::suggestions_prompt(&self.parts.config, &language, numbered, SMART_REPLIES)
         });
@@ -836,17 +941,12 @@ struct TurnBuilder {
 
 impl TurnBuilder {
     fn new(request: &TurnRequest, config: &AgentConfig) -> Self {
-        let language = Language::of(&request.message);
-        let guessed = knowledge::guess_language(&request.message);
+        let language_code = request.customer_language(&config.customer_languages);
         TurnBuilder {
             started: Instant::now(),
             id: Uuid::new_v4(),
-            language,
-            language_code: if guessed == "und" {
-                language.code().to_string()
-            } else {
-                guessed
-            },
+            language: Language::from_code(&language_code),
+            language_code,
             summary_memory: config.memory,
             request: request.clone(),
             trace: Trace::default(),
@@ -935,11 +1035,21 @@ fn personal_data_refusal(language: Language) -> &'static str {
     }
 }
 
+/// The lead-in to knowledge quoted in another language than the customer's.
+fn from_our_information(language: Language) -> &'static str {
+    match language {
+        Language::En => "From our information:",
+        Language::Ar => "من معلوماتنا:",
+    }
+}
+
 fn rephrase(language: Language) -> &'static str {
     match language {
         Language::En => {
-            "I couldn't find that in our information. Could you rephrase your question or add a detail?"
+            "I couldn't find that in our information. Could you rephrase your question, or would you like me to connect you with our team?"
         }
-        Language::Ar => "لم أجد ذلك في معلوماتنا. هل يمكنك إعادة صياغة سؤالك أو إضافة تفصيل؟",
+        Language::Ar => {
+            "لم أجد ذلك في معلوماتنا. هل يمكنك إعادة صياغة سؤالك، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟"
+        }
     }
 }

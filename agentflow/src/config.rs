@@ -13,6 +13,18 @@ use serde::{Deserialize, Serialize};
 /// questions: docs/calibration.md.
 pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.91;
 
+/// The retrieval confidence bound across languages, per pair (question-passage), calibrated on
+/// the development sets (an English question over the Arabic FAQ; an Arabic question over an
+/// English article): docs/calibration.md.
+pub const DEFAULT_MIN_CONFIDENCE_ACROSS_LANGUAGES: [(&str, f32); 2] =
+    [("en-ar", 0.85), ("ar-en", 0.8)];
+
+/// The cosine of a customer's question with one of the knowledge's questions (an FAQ entry)
+/// from which that entry answers it, in the same language and across languages. Calibrated on
+/// the development set over the Arabic FAQ (evals/suites/faq-ar.yaml): docs/calibration.md.
+pub const DEFAULT_MIN_QUESTION_MATCH: f32 = 0.86;
+pub const DEFAULT_MIN_QUESTION_MATCH_ACROSS_LANGUAGES: f32 = 0.845;
+
 /// The cosine (query against query) from which a customer's message is taken to ask a curated
 /// question. e5 gives close paraphrases 0.94-0.96 and other questions to the same business
 /// 0.79-0.86; a paraphrase in other words can fall as low as 0.85 (docs/calibration.md), so
@@ -40,6 +52,10 @@ pub struct AgentConfig {
     /// `auto` (default): reply in the customer's language; otherwise a language code.
     #[serde(default = "auto")]
     pub language: String,
+    /// The languages customers write in (two-letter codes): what a short message's language
+    /// is chosen among ("hi" is English here, not Welsh). Default: Arabic and English.
+    #[serde(default = "default_customer_languages")]
+    pub customer_languages: Vec<String>,
     /// The knowledge base the agent answers from, inside its workspace.
     #[serde(default = "default_knowledge_base")]
     pub knowledge_base: String,
@@ -124,6 +140,15 @@ impl ResponseLength {
             ResponseLength::Short => 1,
             ResponseLength::Medium => 2,
             ResponseLength::Detailed => 4,
+        }
+    }
+
+    /// About how many characters of an FAQ entry's answer the extractive answerer quotes.
+    pub fn characters(self) -> usize {
+        match self {
+            ResponseLength::Short => 200,
+            ResponseLength::Medium => 450,
+            ResponseLength::Detailed => 900,
         }
     }
 
@@ -229,6 +254,20 @@ pub struct HandoffConfig {
     /// Below this retrieval confidence (0 to 1.1), the knowledge does not answer.
     #[serde(default = "default_min_confidence")]
     pub min_confidence: f32,
+    /// The same bound when the question and the best passage are in different languages,
+    /// keyed `QUESTION-PASSAGE` ("en-ar": an English question over Arabic knowledge): e5 puts
+    /// a question and its answer in another language lower than in the same one. A pair not
+    /// listed takes the lowest listed bound.
+    #[serde(default = "default_min_confidence_across_languages")]
+    pub min_confidence_across_languages: std::collections::BTreeMap<String, f32>,
+    /// From this cosine between the customer's question and one of the knowledge's own
+    /// questions (an FAQ entry) in the same language, the entry answers it.
+    #[serde(default = "default_min_question_match")]
+    pub min_question_match: f32,
+    /// The same, when the two questions are in different languages (e5 puts a translation
+    /// lower than a paraphrase in the same language).
+    #[serde(default = "default_min_question_match_across_languages")]
+    pub min_question_match_across_languages: f32,
     /// After this many unanswered questions in a row, hand off instead of asking again.
     #[serde(default = "default_low_confidence_turns")]
     pub low_confidence_turns: usize,
@@ -242,6 +281,9 @@ impl Default for HandoffConfig {
             default_team: default_team(),
             sales_team: sales(),
             min_confidence: DEFAULT_MIN_CONFIDENCE,
+            min_confidence_across_languages: default_min_confidence_across_languages(),
+            min_question_match: DEFAULT_MIN_QUESTION_MATCH,
+            min_question_match_across_languages: DEFAULT_MIN_QUESTION_MATCH_ACROSS_LANGUAGES,
             low_confidence_turns: default_low_confidence_turns(),
             rules: Vec::new(),
         }
@@ -338,6 +380,7 @@ impl AgentConfig {
             tone: Tone::Professional,
             response_length: ResponseLength::Medium,
             language: auto(),
+            customer_languages: default_customer_languages(),
             knowledge_base: knowledge_base.to_string(),
             channels: Vec::new(),
             guardrails: Guardrails::default(),
@@ -366,6 +409,16 @@ impl AgentConfig {
                 ),
             );
         }
+        if let Some(code) = self
+            .customer_languages
+            .iter()
+            .find(|code| !is_language_code(code))
+        {
+            return fail(
+                "customer_languages",
+                format!("{code:?} is not a two-letter language code"),
+            );
+        }
         if let Tone::Custom(text) = &self.tone
             && text.is_empty()
         {
@@ -381,6 +434,14 @@ impl AgentConfig {
                 ),
             );
         }
+        unit_interval(
+            "handoff.min_question_match",
+            self.handoff.min_question_match,
+        )?;
+        unit_interval(
+            "handoff.min_question_match_across_languages",
+            self.handoff.min_question_match_across_languages,
+        )?;
         if self.handoff.low_confidence_turns == 0 {
             return fail("handoff.low_confidence_turns", "must be at least 1".into());
         }
@@ -477,6 +538,44 @@ fn is_language_code(code: &str) -> bool {
 
 fn auto() -> String {
     "auto".to_string()
+}
+
+fn default_min_confidence_across_languages() -> std::collections::BTreeMap<String, f32> {
+    DEFAULT_MIN_CONFIDENCE_ACROSS_LANGUAGES
+        .iter()
+        .map(|(pair, bound)| (pair.to_string(), *bound))
+        .collect()
+}
+
+impl HandoffConfig {
+    /// The retrieval confidence below which the knowledge does not answer a question in
+    /// `question` language from a best passage in `passage` language.
+    pub fn min_confidence_for(&self, question: &str, passage: &str) -> f32 {
+        if question == passage || passage == "und" {
+            return self.min_confidence;
+        }
+        self.min_confidence_across_languages
+            .get(&format!("{question}-{passage}"))
+            .or_else(|| {
+                self.min_confidence_across_languages
+                    .values()
+                    .min_by(|a, b| a.total_cmp(b))
+            })
+            .copied()
+            .unwrap_or(self.min_confidence)
+    }
+}
+
+fn default_min_question_match() -> f32 {
+    DEFAULT_MIN_QUESTION_MATCH
+}
+
+fn default_min_question_match_across_languages() -> f32 {
+    DEFAULT_MIN_QUESTION_MATCH_ACROSS_LANGUAGES
+}
+
+fn default_customer_languages() -> Vec<String> {
+    vec!["ar".to_string(), "en".to_string()]
 }
 fn yes() -> bool {
     true

@@ -115,6 +115,30 @@ impl TurnRequest {
         }
     }
 
+    /// The language the customer writes in, among `languages`: this message's when it tells,
+    /// else the one of their latest message that does ("ok 👍" after Arabic is Arabic), else
+    /// the first of `languages`.
+    pub fn customer_language(&self, languages: &[String]) -> String {
+        std::iter::once(self.message.as_str())
+            .chain(
+                self.history
+                    .iter()
+                    .rev()
+                    .filter(|message| message.author == Author::Customer)
+                    .map(|message| message.text.as_str()),
+            )
+            .find_map(|text| knowledge::guess_language_among(text, languages))
+            .or_else(|| languages.first().cloned())
+            .unwrap_or_else(|| "en".to_string())
+    }
+
+    /// Whether the agent's last reply could not answer, and offered a person.
+    pub fn offered_a_person(&self) -> bool {
+        self.history
+            .last()
+            .is_some_and(|message| message.author == Author::Agent && message.unanswered)
+    }
+
     /// How many of the agent's latest replies in a row could not answer.
     pub fn unanswered_in_a_row(&self) -> usize {
         self.history
@@ -203,6 +227,21 @@ mod tests {
             "وكم سعره؟",
             "no memory, no context"
         );
+    }
+
+    #[test]
+    fn a_message_that_says_too_little_keeps_the_conversations_language() {
+        let languages = ["ar".to_string(), "en".to_string()];
+        let history = vec![
+            Message::customer("كم سعر التوصيل؟"),
+            Message::agent("15 درهم.", false),
+        ];
+        assert_eq!(
+            request("👍", history.clone()).customer_language(&languages),
+            "ar"
+        );
+        assert_eq!(request("ok", history).customer_language(&languages), "en");
+        assert_eq!(request("?", Vec::new()).customer_language(&languages), "ar");
     }
 
     #[test]

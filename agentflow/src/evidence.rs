@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use knowledge::embed::{EmbedError, Embedder, cosine};
+use knowledge::embed::{EmbedError, Embedder, TextRole, cosine};
 use knowledge::lexical::Lexical;
 
 use crate::text::sentences;
@@ -14,6 +14,8 @@ pub struct EvidenceSentence {
     /// Index of its passage in the retrieved list (0 is the best passage).
     pub passage: usize,
     pub text: String,
+    /// A question of the knowledge (an FAQ entry's): embedded as a query, never quoted.
+    pub question: bool,
     pub language: String,
     pub terms: HashSet<u32>,
     pub vector: Vec<f32>,
@@ -37,6 +39,13 @@ pub struct Support {
     pub closest: Option<usize>,
 }
 
+/// A sentence that asks: it ends with a question mark (Latin or Arabic) and is not a list item
+/// (a question listed inside an answer is part of that answer).
+pub fn is_question(sentence: &str) -> bool {
+    let trimmed = sentence.trim();
+    (trimmed.ends_with('?') || trimmed.ends_with('؟')) && !trimmed.starts_with(['-', '*', '•'])
+}
+
 /// Term ids of a text (stemmed, stopwords dropped, Arabic normalised).
 pub fn terms(lexical: &Lexical, text: &str) -> HashSet<u32> {
     lexical.query(text).indices.into_iter().collect()
@@ -55,8 +64,18 @@ impl Evidence {
                 found.push((passage, sentence));
             }
         }
-        let texts: Vec<&str> = found.iter().map(|(_, text)| text.as_str()).collect();
-        let vectors = embedder.embed_sentences(&texts)?;
+        let (questions, statements): (Vec<usize>, Vec<usize>) =
+            (0..found.len()).partition(|&index| is_question(&found[index].1));
+        let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); found.len()];
+        for (indices, role) in [
+            (&questions, TextRole::Query),
+            (&statements, TextRole::Passage),
+        ] {
+            let texts: Vec<&str> = indices.iter().map(|&i| found[i].1.as_str()).collect();
+            for (&index, vector) in indices.iter().zip(embedder.embed_sentences(&texts, role)?) {
+                vectors[index] = vector;
+            }
+        }
         let mut all_terms = HashSet::new();
         let sentences = found
             .into_iter()
@@ -66,6 +85,7 @@ impl Evidence {
                 all_terms.extend(terms.iter().copied());
                 EvidenceSentence {
                     passage,
+                    question: is_question(&text),
                     language: knowledge::guess_language(&text),
                     text,
                     terms,

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use knowledge::embed::{EmbedError, Embedder};
+use knowledge::embed::{EmbedError, Embedder, TextRole};
 use knowledge::lexical::Lexical;
 use serde::Serialize;
 
@@ -87,7 +87,7 @@ pub fn check(
         .filter(|(sentence, _)| terms(lexical, sentence).len() >= MIN_CLAIM_TERMS)
         .collect();
     let texts: Vec<&str> = claims.iter().map(|(text, _)| text.as_str()).collect();
-    let vectors = embedder.embed_sentences(&texts)?;
+    let vectors = embedder.embed_sentences(&texts, TextRole::Passage)?;
     let languages: HashSet<&str> = evidence
         .sentences
         .iter()

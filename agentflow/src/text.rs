@@ -11,11 +11,11 @@ pub enum Language {
 }
 
 impl Language {
-    /// Arabic when the text is mostly Arabic script, English otherwise: what the canned
-    /// messages (refusals, handoff notices) are chosen by. Replies from knowledge or a model
-    /// follow the customer's language whatever it is.
-    pub fn of(text: &str) -> Self {
-        if knowledge::guess_language(text) == "ar" {
+    /// Arabic for "ar", English for any other language: what the canned messages (refusals,
+    /// handoff notices) are chosen by. Replies from knowledge or a model follow the customer's
+    /// language whatever it is.
+    pub fn from_code(code: &str) -> Self {
+        if code == "ar" {
             Language::Ar
         } else {
             Language::En
@@ -54,10 +54,12 @@ pub fn matching_form(text: &str) -> String {
 }
 
 /// Splits text into sentences at ., !, ?, their Arabic forms, blank lines, and line breaks
-/// around a heading or before a list item, keeping the punctuation. A single line break inside a
-/// paragraph (hard-wrapped text) is a space. Decimal points and abbreviations like "e.g." stay
-/// inside their sentence because a sentence only ends where whitespace follows.
+/// around a heading or before a list item, keeping the punctuation. In hard-wrapped text a single
+/// line break inside a paragraph is a space; in text written a line per statement (an FAQ
+/// pasted as text) every line ends one. Decimal points and abbreviations like "e.g." stay inside
+/// their sentence because a sentence only ends where whitespace follows.
 pub fn sentences(text: &str) -> Vec<String> {
+    let wrapped = is_hard_wrapped(text);
     let mut found = Vec::new();
     let mut current = String::new();
     let mut characters = text.chars().peekable();
@@ -66,7 +68,8 @@ pub fn sentences(text: &str) -> Vec<String> {
             let rest: String = characters.clone().take(3).collect();
             let next_line = rest.trim_start_matches([' ', '\t']);
             let heading = current.trim_start().starts_with('#');
-            if heading
+            if !wrapped
+                || heading
                 || next_line.starts_with(['\n', '-', '*', '•', '#', '|'])
                 || next_line.is_empty()
             {
@@ -84,6 +87,24 @@ pub fn sentences(text: &str) -> Vec<String> {
     }
     push_sentence(&mut found, &mut current);
     found
+}
+
+/// Whether the text's paragraphs were wrapped at a fixed width: its lines (list items and
+/// headings aside) mostly fill a width of 50 to 100 characters and none runs far past it. A
+/// text written a line per statement has lines of every length.
+fn is_hard_wrapped(text: &str) -> bool {
+    let mut lengths: Vec<usize> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with(['-', '*', '•', '#', '|']))
+        .map(|line| line.chars().count())
+        .collect();
+    if lengths.len() < 2 {
+        return true;
+    }
+    lengths.sort_unstable();
+    let median = lengths[lengths.len() / 2];
+    (50..=100).contains(&median) && lengths[lengths.len() - 1] <= 110
 }
 
 fn push_sentence(found: &mut Vec<String>, current: &mut String) {
@@ -171,12 +192,26 @@ mod tests {
             ["The plan costs 12.50 dollars.", "Is that fine?", "Yes"]
         );
         assert_eq!(
-            sentences("Delivery takes one day and\ncosts 2 JOD.\n- Free over 30 JOD\n- Tracked"),
+            sentences(
+                "Delivery takes one day inside Amman and two days to the rest of\nthe country, and it costs 2 JOD for every order placed before noon.\n- Free over 30 JOD\n- Tracked"
+            ),
             [
-                "Delivery takes one day and costs 2 JOD.",
+                "Delivery takes one day inside Amman and two days to the rest of the country, and it costs 2 JOD for every order placed before noon.",
                 "- Free over 30 JOD",
                 "- Tracked"
             ]
+        );
+        assert_eq!(
+            sentences(
+                "كيف تعمل:\nتنشئ قالبا بمحتوى رسالتك\nمراجعة وموافقة ميتا\nترسله للعملاء في أي وقت"
+            ),
+            [
+                "كيف تعمل:",
+                "تنشئ قالبا بمحتوى رسالتك",
+                "مراجعة وموافقة ميتا",
+                "ترسله للعملاء في أي وقت"
+            ],
+            "a line per statement"
         );
         assert_eq!(
             sentences("## Delivery\nWe ship daily."),
@@ -215,9 +250,7 @@ mod tests {
     }
 
     #[test]
-    fn the_language_of_a_message() {
-        assert_eq!(Language::of("متى يصل طلبي؟"), Language::Ar);
-        assert_eq!(Language::of("When will my order arrive?"), Language::En);
+    fn excerpts_cut_at_a_word() {
         assert_eq!(excerpt("one two three four", 9), "one two…");
     }
 }

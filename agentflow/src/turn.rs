@@ -172,6 +172,9 @@ pub struct Trace {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<std::collections::BTreeMap<String, f32>>)]
     pub confidence: Option<Confidence>,
+    /// The knowledge's own question (an FAQ entry's) closest to the customer's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched_question: Option<MatchedQuestionTrace>,
     pub guardrails: Vec<GuardrailHit>,
     /// How each statement of the reply was found supported, or not, by the passages.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -191,6 +194,16 @@ pub struct RetrievedPassage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub similarity: Option<f32>,
     pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MatchedQuestionTrace {
+    pub question: String,
+    /// Cosine of the customer's question and this one.
+    pub similarity: f32,
+    /// What the entry was chosen by among the retrieved ones: the cosine above plus the
+    /// customer's question's cosine with the entry's passage.
+    pub score: f32,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -50,6 +50,19 @@ pub fn handoff_team(turn: &Value) -> &str {
     }
 }
 
+/// Whether the turn declined to answer: it asked to rephrase, or handed over because the
+/// knowledge does not answer.
+pub fn declined(turn: &Value) -> bool {
+    turn["unanswered"] == true
+        || (turn["action"] == "handoff" && turn["reason"]["code"] == "low_confidence")
+}
+
+/// Whether `text` carries one of the facts (case, Arabic letter forms and diacritics ignored).
+pub fn carries_a_fact(text: &str, facts: &[String]) -> bool {
+    let text = matching_form(text);
+    facts.iter().any(|fact| text.contains(&matching_form(fact)))
+}
+
 /// Runs every check the case asks for. `similarity` is the reply's similarity to the case's
 /// reference answer, when it has one (the runner embeds both).
 pub fn check(case: &Case, turn: &Value, similarity: Option<f32>) -> Vec<Check> {
@@ -137,6 +150,33 @@ pub fn check(case: &Case, turn: &Value, similarity: Option<f32>) -> Vec<Check> {
             format!("expected {language}, got {actual}"),
         );
     }
+    if !expect.facts.is_empty() {
+        add(
+            "facts",
+            carries_a_fact(text, &expect.facts),
+            format!("one of {:?} in the reply", expect.facts),
+        );
+    }
+    if let Some(answered) = expect.answered {
+        let declined = declined(turn);
+        add(
+            "answered",
+            answered != declined,
+            format!(
+                "expected {}, the agent {}",
+                if answered { "an answer" } else { "to decline" },
+                if declined { "declined" } else { "answered" }
+            ),
+        );
+    }
+    if let Some(kind) = &expect.kind {
+        let decided = turn["trace"]["decided_by"].as_str().unwrap_or("");
+        add(
+            "kind",
+            decided == format!("small talk: {kind}"),
+            format!("expected small talk ({kind}), decided by {decided:?}"),
+        );
+    }
     checks
 }
 
@@ -194,6 +234,32 @@ mod tests {
         let handoff =
             serde_json::json!({ "action": "handoff", "team": "sales", "message": "One moment." });
         assert!(check(&case("{ handoff: sales }"), &handoff, None)[0].passed);
+    }
+
+    #[test]
+    fn facts_declines_and_small_talk_are_checked() {
+        let reply = serde_json::json!({
+            "action": "reply", "text": "الرسوم تبدأ من 79 دولاراً شهرياً [1]", "unanswered": false,
+            "trace": { "decided_by": null }
+        });
+        let checks = check(
+            &case("{ facts: [\"79 دولارا\", nothing], answered: true }"),
+            &reply,
+            None,
+        );
+        assert!(checks.iter().all(|check| check.passed), "{checks:?}");
+        assert!(!check(&case("{ answered: false }"), &reply, None)[0].passed);
+        let rephrase = serde_json::json!({ "action": "reply", "text": "?", "unanswered": true });
+        assert!(check(&case("{ answered: false }"), &rephrase, None)[0].passed);
+        let handoff = serde_json::json!({
+            "action": "handoff", "team": "support", "reason": { "code": "low_confidence" }
+        });
+        assert!(check(&case("{ answered: false }"), &handoff, None)[0].passed);
+        let hello = serde_json::json!({
+            "action": "reply", "text": "Hello!", "trace": { "decided_by": "small talk: greeting" }
+        });
+        assert!(check(&case("{ kind: greeting }"), &hello, None)[0].passed);
+        assert!(!check(&case("{ kind: thanks }"), &hello, None)[0].passed);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::run::{CaseResult, Metrics, Report};
+use crate::run::{CaseResult, Metrics, Rate, Report};
 
 fn percent(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_string(), |value| format!("{:.1}%", value * 100.0))
@@ -41,11 +41,27 @@ pub fn metric_rows(metrics: &Metrics) -> Vec<(&'static str, Option<f64>)> {
         ("guardrail_recall", metrics.guardrails.recall),
         ("handoff_precision", metrics.handoffs.precision),
         ("handoff_recall", metrics.handoffs.recall),
+        ("fact_rate", metrics.fact_rate),
+        ("fact_top3", metrics.fact_top3),
+        ("declined_rate", metrics.declined_rate),
+        ("positioned_citations", metrics.positioned_citations),
         ("latency_p50_ms", Some(metrics.latency_p50_ms)),
         ("latency_p95_ms", Some(metrics.latency_p95_ms)),
         ("credits", Some(metrics.credits as f64)),
         ("errors", Some(metrics.errors as f64)),
     ]
+}
+
+fn tag_rates(out: &mut String, rates: &std::collections::BTreeMap<String, Rate>) {
+    for (tag, rate) in rates {
+        let _ = writeln!(
+            out,
+            "  {tag:<20} {}/{} ({})",
+            rate.passed,
+            rate.cases,
+            percent(Some(rate.pass_rate))
+        );
+    }
 }
 
 pub fn table(report: &Report) -> String {
@@ -66,14 +82,15 @@ pub fn table(report: &Report) -> String {
         percent(Some(metrics.overall.pass_rate)),
         metrics.errors
     );
-    for (tag, rate) in &metrics.per_tag {
-        let _ = writeln!(
-            out,
-            "  {tag:<20} {}/{} ({})",
-            rate.passed,
-            rate.cases,
-            percent(Some(rate.pass_rate))
-        );
+    tag_rates(&mut out, &metrics.per_tag);
+    for (name, rates) in [
+        ("key fact in the reply", &metrics.fact_rate_per_tag),
+        ("declined when unanswerable", &metrics.declined_rate_per_tag),
+    ] {
+        if !rates.is_empty() {
+            let _ = writeln!(out, "{name}, by tag:");
+            tag_rates(&mut out, rates);
+        }
     }
     let _ = writeln!(
         out,
@@ -82,6 +99,15 @@ pub fn table(report: &Report) -> String {
         percent(metrics.hit_rate),
         number(metrics.mrr),
         metrics.retrieval_cases
+    );
+    let _ = writeln!(
+        out,
+        "key fact in the reply {}, in the top {} passages {}; declined when unanswerable {}; citations with a position {}",
+        percent(metrics.fact_rate),
+        crate::run::FACT_K,
+        percent(metrics.fact_top3),
+        percent(metrics.declined_rate),
+        percent(metrics.positioned_citations)
     );
     let _ = writeln!(
         out,
@@ -332,10 +358,12 @@ impl std::str::FromStr for Threshold {
             .into_iter()
             .map(|(name, _)| name)
             .collect();
-        if !known.contains(&metric) {
+        let by_tag = tagged(metric).is_some_and(|(_, tag)| !tag.is_empty());
+        if !by_tag && !known.contains(&metric) {
             return Err(format!(
-                "{metric:?} is not a metric; the metrics are {}",
-                known.join(", ")
+                "{metric:?} is not a metric; the metrics are {}, and {} of the cases with a tag (METRIC[TAG])",
+                known.join(", "),
+                PER_TAG.join(", ")
             ));
         }
         let value = value
@@ -350,6 +378,23 @@ impl std::str::FromStr for Threshold {
     }
 }
 
+/// The metrics kept per tag: `fact_rate[en-ar]` is the fact rate of the cases tagged `en-ar`.
+const PER_TAG: [&str; 3] = ["pass_rate", "fact_rate", "declined_rate"];
+
+/// A per-tag metric's name and tag.
+fn tagged(metric: &str) -> Option<(&str, &str)> {
+    let (name, tag) = metric.strip_suffix(']')?.split_once('[')?;
+    PER_TAG.contains(&name).then_some((name, tag))
+}
+
+fn per_tag<'a>(metrics: &'a Metrics, name: &str) -> &'a std::collections::BTreeMap<String, Rate> {
+    match name {
+        "fact_rate" => &metrics.fact_rate_per_tag,
+        "declined_rate" => &metrics.declined_rate_per_tag,
+        _ => &metrics.per_tag,
+    }
+}
+
 /// The thresholds the report breaks, each as a sentence; a metric with no value (no case
 /// measured it) breaks any threshold on it.
 pub fn broken(report: &Report, thresholds: &[Threshold]) -> Vec<String> {
@@ -357,10 +402,15 @@ pub fn broken(report: &Report, thresholds: &[Threshold]) -> Vec<String> {
     thresholds
         .iter()
         .filter_map(|threshold| {
-            let value = rows
-                .iter()
-                .find(|(name, _)| *name == threshold.metric)
-                .and_then(|(_, value)| *value);
+            let value = match tagged(&threshold.metric) {
+                Some((name, tag)) => per_tag(&report.metrics, name)
+                    .get(tag)
+                    .map(|rate| rate.pass_rate),
+                None => rows
+                    .iter()
+                    .find(|(name, _)| *name == threshold.metric)
+                    .and_then(|(_, value)| *value),
+            };
             let bound = if threshold.at_least { ">=" } else { "<=" };
             match value {
                 Some(value)
@@ -385,7 +435,7 @@ pub fn broken(report: &Report, thresholds: &[Threshold]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::{CaseResult, Rate};
+    use crate::run::CaseResult;
 
     fn report(passes: &[(&str, bool)]) -> Report {
         let cases: Vec<CaseResult> = passes
@@ -425,10 +475,10 @@ mod tests {
             .iter()
             .map(|text| text.parse().unwrap())
             .collect();
-        let broken = broken(&run, &gate);
-        assert_eq!(broken.len(), 2, "{broken:?}");
-        assert!(broken[0].starts_with("pass_rate is 0.500"));
-        assert!(broken[1].contains("not measured"));
+        let failures = broken(&run, &gate);
+        assert_eq!(failures.len(), 2, "{failures:?}");
+        assert!(failures[0].starts_with("pass_rate is 0.500"));
+        assert!(failures[1].contains("not measured"));
         assert!(
             "recall>=1"
                 .parse::<Threshold>()
@@ -436,6 +486,22 @@ mod tests {
                 .contains("not a metric")
         );
         assert!("pass_rate=1".parse::<Threshold>().is_err());
+        let per_tag: Threshold = "pass_rate[en-ar]>=0.8".parse().unwrap();
+        let mut tagged = report(&[("a", true)]);
+        tagged.metrics.per_tag.insert(
+            "en-ar".into(),
+            Rate {
+                cases: 4,
+                passed: 3,
+                pass_rate: 0.75,
+            },
+        );
+        assert_eq!(
+            broken(&tagged, &[per_tag]),
+            ["pass_rate[en-ar] is 0.750, needs >= 0.8"]
+        );
+        let missing: Threshold = "pass_rate[ar-ar]>=0.8".parse().unwrap();
+        assert!(broken(&tagged, &[missing])[0].contains("not measured"));
     }
 
     #[test]

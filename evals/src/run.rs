@@ -11,11 +11,16 @@ use knowledge::embed::{Embedder, TextRole, cosine};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::check::{Check, check, customer_text, handoff_team, refusal, same_source};
+use crate::check::{
+    Check, carries_a_fact, check, customer_text, declined, handoff_team, refusal, same_source,
+};
 use crate::suite::{Case, Suite};
 
 /// Where a retrieval hit must rank to count.
 pub const RETRIEVAL_K: usize = 5;
+
+/// Where a passage holding a key fact must rank to count.
+pub const FACT_K: usize = 3;
 
 /// Produces one turn, in the API's JSON shape, or says why it could not.
 pub trait Answerer: Send + Sync {
@@ -72,6 +77,20 @@ pub struct Metrics {
     pub guardrails: PrecisionRecall,
     /// Handoffs against the cases that expect one, likewise.
     pub handoffs: PrecisionRecall,
+    /// Over the cases that give key facts: the reply carries one, and one is in the top
+    /// [`FACT_K`] passages retrieved.
+    pub fact_rate: Option<f64>,
+    pub fact_top3: Option<f64>,
+    /// The fact rate over each tag's cases that give key facts.
+    #[serde(default)]
+    pub fact_rate_per_tag: BTreeMap<String, Rate>,
+    /// Over the cases the knowledge does not answer: the agent declined.
+    pub declined_rate: Option<f64>,
+    /// The declined rate over each tag's cases the knowledge does not answer.
+    #[serde(default)]
+    pub declined_rate_per_tag: BTreeMap<String, Rate>,
+    /// Over the replies that cite: every citation carries a position a person can find.
+    pub positioned_citations: Option<f64>,
     pub latency_p50_ms: f64,
     pub latency_p95_ms: f64,
     pub credits: u64,
@@ -153,6 +172,14 @@ async fn run_case(case: &Case, answerer: &dyn Answerer, embedder: &Embedder) -> 
     }
 }
 
+impl Rate {
+    fn count(&mut self, passed: bool) {
+        self.cases += 1;
+        self.passed += usize::from(passed);
+        self.pass_rate = self.passed as f64 / self.cases as f64;
+    }
+}
+
 fn rate<'a>(results: impl Iterator<Item = &'a CaseResult>) -> Rate {
     let (cases, passed) = results.fold((0, 0), |(cases, passed), result| {
         (cases + 1, passed + usize::from(result.passed))
@@ -188,6 +215,14 @@ fn precision_recall(pairs: impl Iterator<Item = (bool, bool)>) -> PrecisionRecal
         counts.true_positives + counts.false_negatives,
     );
     counts
+}
+
+/// The share of `true`s, when there is anything to share.
+fn share(outcomes: impl Iterator<Item = bool>) -> Option<f64> {
+    let (yes, all) = outcomes.fold((0usize, 0usize), |(yes, all), outcome| {
+        (yes + usize::from(outcome), all + 1)
+    });
+    (all > 0).then(|| yes as f64 / all as f64)
 }
 
 fn mean(values: &[f64]) -> Option<f64> {
@@ -254,6 +289,65 @@ pub fn metrics(suite: &Suite, results: &[CaseResult]) -> Metrics {
                 all + 1,
             )
         });
+    let with_facts: Vec<(&Case, &CaseResult)> = answered
+        .iter()
+        .copied()
+        .filter(|(case, _)| !case.expect.facts.is_empty())
+        .collect();
+    let fact_rate = share(
+        with_facts
+            .iter()
+            .map(|(case, result)| carries_a_fact(customer_text(&result.turn), &case.expect.facts)),
+    );
+    let fact_top3 = share(with_facts.iter().map(|(case, result)| {
+        result.turn["trace"]["retrieved"]
+            .as_array()
+            .is_some_and(|passages| {
+                passages.iter().take(FACT_K).any(|passage| {
+                    carries_a_fact(passage["text"].as_str().unwrap_or(""), &case.expect.facts)
+                })
+            })
+    }));
+    let mut fact_rate_per_tag: BTreeMap<String, Rate> = BTreeMap::new();
+    let mut declined_rate_per_tag: BTreeMap<String, Rate> = BTreeMap::new();
+    for (case, result) in &answered {
+        let outcomes = [
+            (
+                !case.expect.facts.is_empty(),
+                &mut fact_rate_per_tag,
+                carries_a_fact(customer_text(&result.turn), &case.expect.facts),
+            ),
+            (
+                case.expect.answered == Some(false),
+                &mut declined_rate_per_tag,
+                declined(&result.turn),
+            ),
+        ];
+        for (applies, rates, outcome) in outcomes {
+            if !applies {
+                continue;
+            }
+            for tag in &case.tags {
+                rates.entry(tag.clone()).or_default().count(outcome);
+            }
+        }
+    }
+    let declined_rate = share(
+        answered
+            .iter()
+            .filter(|(case, _)| case.expect.answered == Some(false))
+            .map(|(_, result)| declined(&result.turn)),
+    );
+    let positioned_citations = share(answered.iter().filter_map(|(_, result)| {
+        let citations = result.turn["citations"].as_array()?;
+        (!citations.is_empty()).then(|| {
+            citations.iter().all(|citation| {
+                citation["position"]
+                    .as_str()
+                    .is_some_and(|position| !position.trim().is_empty())
+            })
+        })
+    }));
     let mut latencies: Vec<f64> = results.iter().map(|result| result.latency_ms).collect();
     latencies.sort_by(f64::total_cmp);
     let expects = |value: &Option<String>| value.as_deref().is_some_and(|value| value != "none");
@@ -281,6 +375,12 @@ pub fn metrics(suite: &Suite, results: &[CaseResult]) -> Metrics {
                 handoff_team(&result.turn) != "none",
             )
         })),
+        fact_rate,
+        fact_top3,
+        fact_rate_per_tag,
+        declined_rate,
+        declined_rate_per_tag,
+        positioned_citations,
         latency_p50_ms: percentile(&latencies, 0.50),
         latency_p95_ms: percentile(&latencies, 0.95),
         credits: answered

@@ -70,6 +70,21 @@ pub struct Expect {
     /// The language the reply must be in ("ar", "en", ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Key facts of the answer, as the knowledge words them: the reply must carry at least
+    /// one, and retrieval is scored on whether one is in the top three passages.
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub facts: Vec<String>,
+    /// `false`: the knowledge does not answer this, and the agent must say so (and offer a
+    /// person) rather than answer; `true`: it must not decline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered: Option<bool>,
+    /// `greeting`, `thanks` or `goodbye`: the message is small talk, answered as such.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -108,27 +108,81 @@ fn split<S: text_splitter::ChunkSizer>(
     };
     let mut chunks = Vec::new();
     for block in &document.blocks {
-        let pieces: Vec<&str> = if block.record {
-            vec![block.text.trim()]
+        let pieces: Vec<(usize, &str)> = if block.record {
+            vec![(0, block.text.trim())]
         } else {
             match &splitter {
-                Splitter::Markdown(splitter) => splitter.chunks(&block.text).collect(),
-                Splitter::Text(splitter) => splitter.chunks(&block.text).collect(),
+                Splitter::Markdown(splitter) => splitter.chunk_indices(&block.text).collect(),
+                Splitter::Text(splitter) => splitter.chunk_indices(&block.text).collect(),
             }
         };
-        for piece in pieces.into_iter().filter(|piece| !piece.trim().is_empty()) {
+        // A block placed by its lines places each piece by its own.
+        let mut lines = block
+            .position
+            .lines
+            .map(|(first, _)| LineCounter::new(&block.text, first));
+        // A long answer split in pieces: each piece still says which question it answers, so
+        // that retrieval and the answerer see the question beside every part of its answer.
+        let question = block
+            .position
+            .section
+            .last()
+            .filter(|title| title.ends_with('?') || title.ends_with('؟'));
+        for (offset, piece) in pieces
+            .into_iter()
+            .filter(|(_, piece)| !piece.trim().is_empty())
+        {
             let ordinal = chunks.len();
+            let mut position = block.position.clone();
+            if let Some(lines) = lines.as_mut() {
+                position.lines = Some(lines.span(offset, piece));
+            }
+            let text = match question {
+                Some(question) if !piece.starts_with(question.as_str()) => {
+                    format!("{question}\n{piece}")
+                }
+                _ => piece.to_string(),
+            };
             chunks.push(Chunk {
-                id: chunk_id(source_id, ordinal, piece),
+                id: chunk_id(source_id, ordinal, &text),
                 source_id: source_id.to_string(),
                 ordinal,
-                text: piece.to_string(),
-                position: block.position.clone(),
+                text,
+                position,
                 language: guess_language(piece),
             });
         }
     }
     chunks
+}
+
+/// Line numbers of pieces of a text, counted once: pieces come in order of their offsets.
+struct LineCounter<'a> {
+    text: &'a str,
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str, first_line: usize) -> Self {
+        LineCounter {
+            text,
+            offset: 0,
+            line: first_line,
+        }
+    }
+
+    /// The first and last line of the piece at `offset`.
+    fn span(&mut self, offset: usize, piece: &str) -> (usize, usize) {
+        if offset >= self.offset {
+            self.line += self.text[self.offset..offset].matches('\n').count();
+        } else {
+            self.line -= self.text[offset..self.offset].matches('\n').count();
+        }
+        self.offset = offset;
+        let first = self.line;
+        (first, first + piece.trim_end().matches('\n').count())
+    }
 }
 
 fn chunk_id(source_id: &str, ordinal: usize, text: &str) -> Uuid {
@@ -176,6 +230,58 @@ mod tests {
         );
         assert_eq!(chunks[1].position, Position::page(1));
         assert_eq!(chunks[1].language, "en");
+    }
+
+    #[test]
+    fn every_piece_of_a_split_answer_carries_its_question() {
+        let question = "How do refunds work?";
+        let mut document = Document::new(SourceKind::Text);
+        let answer = "A sentence about refunds and delivery. ".repeat(60);
+        document.push(
+            format!("{question}\n{answer}"),
+            Position::section(vec!["Returns".into(), question.into()]),
+        );
+        let chunks = chunk("src", &document, ChunkOptions::default());
+        assert!(chunks.len() > 2);
+        for piece in &chunks {
+            assert!(piece.text.starts_with(question), "{}", piece.text);
+            assert_eq!(piece.text.matches(question).count(), 1);
+        }
+    }
+
+    #[test]
+    fn pieces_of_text_placed_by_lines_carry_their_own_lines() {
+        let mut document = Document::new(SourceKind::Text);
+        let text: String = (1..=300)
+            .map(|n| format!("Line {n} says something about delivery and returns.\n"))
+            .collect();
+        document.push(
+            text,
+            Position {
+                lines: Some((11, 310)),
+                ..Position::default()
+            },
+        );
+        let chunks = chunk("src", &document, ChunkOptions::default());
+        assert!(chunks.len() > 3);
+        for piece in &chunks {
+            let (first, last) = piece.position.lines.unwrap();
+            let number = |line: usize| format!("Line {} says", line - 10);
+            assert!(
+                piece.text.starts_with(&number(first)),
+                "{first}: {}",
+                piece.text
+            );
+            assert!(
+                piece
+                    .text
+                    .trim_end()
+                    .lines()
+                    .last()
+                    .unwrap()
+                    .starts_with(&number(last))
+            );
+        }
     }
 
     proptest! {

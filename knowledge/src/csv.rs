@@ -2,7 +2,7 @@
 //! and the same one-record-per-row shape as workbooks.
 
 use crate::detect::SourceKind;
-use crate::document::Document;
+use crate::document::{Document, Position};
 use crate::error::Error;
 use crate::sheet::push_records;
 use crate::text::decode;
@@ -29,7 +29,7 @@ pub(crate) fn parse(kind: SourceKind, bytes: &[u8]) -> Result<Document, Error> {
         );
     }
     let mut document = Document::new(kind);
-    let records = push_records(&mut document, rows.into_iter(), 1, None);
+    let records = push_records(&mut document, rows.into_iter(), 1, Position::default());
     document.stats.rows = Some(records);
     Ok(document)
 }

@@ -77,6 +77,9 @@ pub struct Position {
     pub section: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// First and last line, for text whose other structure does not say where a block is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<(usize, usize)>,
 }
 
 impl Position {
@@ -120,6 +123,15 @@ impl std::fmt::Display for Position {
         }
         if !self.section.is_empty() {
             parts.push(self.section.join(" > "));
+        }
+        if parts.is_empty()
+            && let Some((first, last)) = self.lines
+        {
+            parts.push(if first == last {
+                format!("line {first}")
+            } else {
+                format!("lines {first}-{last}")
+            });
         }
         f.write_str(&parts.join(", "))
     }

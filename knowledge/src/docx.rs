@@ -285,14 +285,8 @@ impl<'a> Walker<'a> {
             return;
         }
         self.flush_section();
-        let section = self.section_path();
-        let rows = table.rows.into_iter();
-        let first_row_number = 1;
-        let before = self.document.blocks.len();
-        crate::sheet::push_records(self.document, rows, first_row_number, None);
-        for block in &mut self.document.blocks[before..] {
-            block.position.section = section.clone();
-        }
+        let at = Position::section(self.section_path());
+        crate::sheet::push_records(self.document, table.rows.into_iter(), 1, at);
     }
 
     fn section_path(&self) -> Vec<String> {

@@ -514,22 +514,36 @@ impl Embedder {
         }
     }
 
-    /// Embeds sentences of the knowledge (as passages), keeping their vectors in a bounded
-    /// cache: the same few hundred sentences of a business's knowledge come back turn after
-    /// turn, and embedding them dominated a turn's cost. Questions never go through it.
-    pub fn embed_sentences<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    /// Embeds sentences of the knowledge, keeping their vectors in a bounded cache: the same
+    /// few hundred sentences of a business's knowledge come back turn after turn, and
+    /// embedding them dominated a turn's cost. Statements are embedded as passages; the
+    /// knowledge's own questions (an FAQ's) as queries, to be compared with a customer's.
+    pub fn embed_sentences<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        role: TextRole,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        fn key(role: TextRole, text: &str) -> std::borrow::Cow<'_, str> {
+            match role {
+                TextRole::Passage => std::borrow::Cow::Borrowed(text),
+                TextRole::Query => std::borrow::Cow::Owned(format!("query\u{1f}{text}")),
+            }
+        }
         let mut found: Vec<Option<Vec<f32>>> = match self.sentences.lock() {
-            Ok(mut cache) => texts.iter().map(|text| cache.get(text.as_ref())).collect(),
+            Ok(mut cache) => texts
+                .iter()
+                .map(|text| cache.get(&key(role, text.as_ref())))
+                .collect(),
             Err(_) => vec![None; texts.len()],
         };
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| found[i].is_none()).collect();
         if !missing.is_empty() {
             let wanted: Vec<&str> = missing.iter().map(|&i| texts[i].as_ref()).collect();
-            let vectors = self.embed(&wanted, TextRole::Passage, &mut |_| {})?;
+            let vectors = self.embed(&wanted, role, &mut |_| {})?;
             let mut cache = self.sentences.lock().ok();
             for (&i, vector) in missing.iter().zip(vectors) {
                 if let Some(cache) = cache.as_mut() {
-                    cache.insert(texts[i].as_ref(), vector.clone());
+                    cache.insert(&key(role, texts[i].as_ref()), vector.clone());
                 }
                 found[i] = Some(vector);
             }
@@ -711,8 +725,10 @@ pub(crate) mod tests {
         let direct = embedder
             .embed(&texts, TextRole::Passage, &mut |_| {})
             .unwrap();
-        let first = embedder.embed_sentences(&texts).unwrap();
-        let again = embedder.embed_sentences(&[texts[1], texts[0]]).unwrap();
+        let first = embedder.embed_sentences(&texts, TextRole::Passage).unwrap();
+        let again = embedder
+            .embed_sentences(&[texts[1], texts[0]], TextRole::Passage)
+            .unwrap();
         for (a, b) in direct.iter().zip(&first) {
             assert!(cosine(a, b) > 0.9999);
         }

@@ -20,6 +20,7 @@ pub mod index;
 mod lang;
 pub mod lexical;
 mod limits;
+mod outline;
 mod pdf;
 pub mod retrieve;
 mod sheet;
@@ -29,7 +30,7 @@ pub use chunk::{Chunk, ChunkOptions, chunk, chunk_by_tokens};
 pub use detect::{SourceKind, detect};
 pub use document::{Block, Document, Position, Stats};
 pub use error::{Error, SourceError};
-pub use lang::guess_language;
+pub use lang::{guess_language, guess_language_among};
 pub use limits::Limits;
 
 /// Parses one source, choosing the parser by content first and by file name second.

@@ -30,7 +30,11 @@ pub(crate) fn parse(kind: SourceKind, bytes: &[u8]) -> Result<Document, Error> {
             .rows()
             .map(|cells| cells.iter().map(cell_text).collect::<Vec<_>>());
         let sheet = (names.len() > 1 || !is_default_sheet_name(name)).then(|| name.clone());
-        rows_total += push_records(&mut document, rows, first_row + 1, sheet);
+        let at = Position {
+            sheet,
+            ..Position::default()
+        };
+        rows_total += push_records(&mut document, rows, first_row + 1, at);
     }
     document.stats.sheets = Some(names.len());
     document.stats.rows = Some(rows_total);
@@ -99,14 +103,18 @@ fn format_number(value: f64) -> String {
 
 /// Turns rows of cell texts into records. The first non-empty row is the header when every cell
 /// in it is text (not a number); otherwise columns are named by letter. Each later row becomes
-/// "Header: value; Header: value", carrying its sheet and 1-based row number. Returns how many
-/// records were pushed.
+/// "Header: value; Header: value" at `at` (its sheet or section) with its 1-based row number.
+/// Returns how many records were pushed.
 pub(crate) fn push_records(
     document: &mut Document,
     rows: impl Iterator<Item = Vec<String>>,
     first_row_number: usize,
-    sheet: Option<String>,
+    at: Position,
 ) -> usize {
+    let row = |number: usize| Position {
+        row: Some(number),
+        ..at.clone()
+    };
     let mut headers: Option<Vec<String>> = None;
     let mut header_row: Option<(usize, Vec<String>)> = None;
     let mut records = 0;
@@ -125,16 +133,13 @@ pub(crate) fn push_records(
             None => headers.insert((0..cells.len()).map(column_letter).collect()),
         };
         let text = record_text(names, &cells);
-        document.push_record(text, Position::row(sheet.clone(), row_number));
+        document.push_record(text, row(row_number));
         records += 1;
     }
     // A sheet of one text row is data, not a header over nothing.
     if let (0, Some((row_number, cells))) = (records, header_row) {
         let letters: Vec<String> = (0..cells.len()).map(column_letter).collect();
-        document.push_record(
-            record_text(&letters, &cells),
-            Position::row(sheet, row_number),
-        );
+        document.push_record(record_text(&letters, &cells), row(row_number));
         records = 1;
     }
     records
@@ -213,7 +218,12 @@ mod tests {
             &["", "", ""],
             &["Basic", "", ""],
         ]);
-        let count = push_records(&mut document, data.into_iter(), 1, Some("Pricing".into()));
+        let count = push_records(
+            &mut document,
+            data.into_iter(),
+            1,
+            Position::row(Some("Pricing".into()), 0),
+        );
         assert_eq!(count, 2);
         assert_eq!(
             document.blocks[0].text,
@@ -235,7 +245,7 @@ mod tests {
             &mut document,
             rows(&[&["1", "2"], &["3", "4"]]).into_iter(),
             1,
-            None,
+            Position::default(),
         );
         assert_eq!(document.blocks[0].text, "A: 1; B: 2");
         assert_eq!(document.blocks[0].position.row, Some(1));

@@ -14,10 +14,10 @@ pub(crate) fn parse(kind: SourceKind, bytes: &[u8]) -> Result<Document, Error> {
             if document.title.is_none() {
                 document.title = section.first().cloned();
             }
-            document.push(body, Position::section(section));
+            crate::outline::push_with_tables(&mut document, &body, &Position::section(section));
         }
     } else {
-        document.push(text, Position::default());
+        crate::outline::push_outlined(&mut document, &text);
     }
     Ok(document)
 }

@@ -1,0 +1,205 @@
+//! Greetings, thanks and goodbyes. A customer who writes "hi" or "شكراً" is not asking the
+//! knowledge anything: searching it finds nothing and the agent would answer "I couldn't find
+//! that". These are recognised as a whole message and answered in kind, for free.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::text::{Language, compile_all, matching_form};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmallTalk {
+    Greeting,
+    Thanks,
+    Goodbye,
+}
+
+impl SmallTalk {
+    pub fn name(self) -> &'static str {
+        match self {
+            SmallTalk::Greeting => "greeting",
+            SmallTalk::Thanks => "thanks",
+            SmallTalk::Goodbye => "goodbye",
+        }
+    }
+}
+
+// Whole pieces of a message in matching form (Arabic letters unified: ة as ه, أ/إ/آ as ا,
+// ى as ي).
+const GREETINGS: &[&str] = &[
+    r"^(hi|hello|hey|hiya|howdy|greetings|good (morning|afternoon|evening|day))( there| all| team| everyone)?$",
+    r"^(ال)?سلام عليكم( ورحمه الله( وبركاته)?)?$",
+    r"^(مرحبا|مرحب|اهلا|اهلين|هلا|هلا والله|هاي|صباح الخير|صباح النور|مساء الخير|مساء النور)( بك| بكم| وسهلا)?$",
+];
+const THANKS: &[&str] = &[
+    r"^(thanks?|thank you|thx|ty|many thanks|cheers|thanks a lot|thank you (so|very) much|much appreciated|appreciate it)( again)?$",
+    r"^(شكرا|شكرا جزيلا|شكرا لك|شكرا لكم|شكرا كثير|مشكور|مشكورين|يعطيك العافيه|الله يعطيك العافيه|تسلم|تسلمون|ممنون|الف شكر|جزاك الله خير|ما قصرت|ما قصرتوا|ما قصرتو)$",
+];
+const GOODBYES: &[&str] = &[
+    r"^(bye|goodbye|bye bye|see you( later| soon)?|good night|take care|have a (good|nice) day)$",
+    r"^(مع السلامه|الي اللقاء|باي|في امان الله|تصبح علي خير|تصبحون علي خير|سلام)$",
+];
+/// Words that may stand beside small talk without making it a question.
+const FILLERS: &[&str] = &[
+    "ok",
+    "okay",
+    "great",
+    "perfect",
+    "nice",
+    "cool",
+    "so",
+    "very",
+    "much",
+    "تمام",
+    "طيب",
+    "ممتاز",
+    "حلو",
+    "اوكي",
+    "جدا",
+    "يا",
+    "اخي",
+    "اختي",
+];
+
+/// Small talk is short: a longer message is a question.
+const MAX_WORDS: usize = 12;
+
+static PATTERNS: LazyLock<[(SmallTalk, Vec<Regex>); 3]> = LazyLock::new(|| {
+    [
+        (SmallTalk::Greeting, compile_all(GREETINGS)),
+        (SmallTalk::Thanks, compile_all(THANKS)),
+        (SmallTalk::Goodbye, compile_all(GOODBYES)),
+    ]
+});
+
+/// What the message is when it is only small talk; a goodbye or thanks wins over a greeting
+/// in the same message ("thanks, bye"), and anything else in it (a question) makes it none.
+pub fn recognise(message: &str) -> Option<SmallTalk> {
+    let form = matching_form(message);
+    let pieces = form
+        .split(|c: char| !(c.is_alphanumeric() || c == ' '))
+        .map(str::trim)
+        .filter(|piece| !piece.is_empty());
+    let mut found: Option<SmallTalk> = None;
+    for piece in pieces {
+        let words: Vec<&str> = piece
+            .split(' ')
+            .filter(|word| !FILLERS.contains(word))
+            .collect();
+        if words.is_empty() {
+            continue;
+        }
+        if words.len() > MAX_WORDS {
+            return None;
+        }
+        for kind in kinds(&words)? {
+            found = Some(match (found, kind) {
+                (Some(SmallTalk::Goodbye), _) | (_, SmallTalk::Goodbye) => SmallTalk::Goodbye,
+                (Some(SmallTalk::Thanks), _) | (_, SmallTalk::Thanks) => SmallTalk::Thanks,
+                _ => SmallTalk::Greeting,
+            });
+        }
+    }
+    found
+}
+
+/// The kinds of small talk `words` are made of, one phrase after another ("مشكور ما قصرت"),
+/// or `None` when any word is something else.
+fn kinds(words: &[&str]) -> Option<Vec<SmallTalk>> {
+    if words.is_empty() {
+        return Some(Vec::new());
+    }
+    (1..=words.len()).rev().find_map(|end| {
+        let phrase = words[..end].join(" ");
+        let (kind, _) = PATTERNS
+            .iter()
+            .find(|(_, patterns)| patterns.iter().any(|pattern| pattern.is_match(&phrase)))?;
+        let mut rest = kinds(&words[end..])?;
+        rest.insert(0, *kind);
+        Some(rest)
+    })
+}
+
+/// The answer, in the customer's language; a salam is returned as custom has it.
+pub fn reply(kind: SmallTalk, language: Language, message: &str) -> &'static str {
+    let salam = matching_form(message).contains("سلام عليكم");
+    match (kind, language) {
+        (SmallTalk::Greeting, Language::Ar) if salam => {
+            "وعليكم السلام ورحمة الله! كيف يمكنني مساعدتك اليوم؟"
+        }
+        (SmallTalk::Greeting, Language::Ar) => "أهلاً وسهلاً! كيف يمكنني مساعدتك اليوم؟",
+        (SmallTalk::Greeting, Language::En) => "Hello! How can I help you today?",
+        (SmallTalk::Thanks, Language::Ar) => "العفو! هل هناك شيء آخر يمكنني مساعدتك فيه؟",
+        (SmallTalk::Thanks, Language::En) => {
+            "You're welcome! Is there anything else I can help you with?"
+        }
+        (SmallTalk::Goodbye, Language::Ar) => "مع السلامة، شكراً لتواصلك معنا!",
+        (SmallTalk::Goodbye, Language::En) => "Goodbye, and thank you for contacting us!",
+    }
+}
+
+/// Whether the message says yes (to an offer to bring in a person).
+pub fn is_yes(message: &str) -> bool {
+    static YES: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(yes|yes please|yeah|yep|sure|ok|okay|please do|please|نعم|اي|ايوه|ايوا|اه|اكيد|تمام|طيب|ياريت|يا ريت|من فضلك|لو سمحت)$")
+            .expect("compiles")
+    });
+    let form = matching_form(message);
+    let form = form.trim_matches(|c: char| !c.is_alphanumeric());
+    YES.is_match(form)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_messages_of_small_talk_are_recognised_in_both_languages() {
+        for (message, kind) in [
+            ("hi", SmallTalk::Greeting),
+            ("Hello there!", SmallTalk::Greeting),
+            ("Good morning", SmallTalk::Greeting),
+            ("السلام عليكم", SmallTalk::Greeting),
+            ("السلام عليكم ورحمة الله وبركاته", SmallTalk::Greeting),
+            ("مرحباً", SmallTalk::Greeting),
+            ("هلا والله", SmallTalk::Greeting),
+            ("thanks!", SmallTalk::Thanks),
+            ("ok thank you so much", SmallTalk::Thanks),
+            ("شكراً جزيلاً", SmallTalk::Thanks),
+            ("يعطيك العافية", SmallTalk::Thanks),
+            ("مشكور ما قصرت", SmallTalk::Thanks),
+            ("thanks, bye", SmallTalk::Goodbye),
+            ("مع السلامة", SmallTalk::Goodbye),
+            ("Bye 👋", SmallTalk::Goodbye),
+        ] {
+            assert_eq!(recognise(message), Some(kind), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_question_is_never_small_talk() {
+        for message in [
+            "hi, how much is delivery?",
+            "مرحبا، كم سعر الخطة؟",
+            "thanks but my order did not arrive",
+            "hello world program",
+            "",
+            "👍",
+        ] {
+            assert_eq!(recognise(message), None, "{message}");
+        }
+    }
+
+    #[test]
+    fn the_reply_follows_the_language_and_returns_a_salam() {
+        assert_eq!(
+            reply(SmallTalk::Greeting, Language::Ar, "السلام عليكم"),
+            "وعليكم السلام ورحمة الله! كيف يمكنني مساعدتك اليوم؟"
+        );
+        assert!(reply(SmallTalk::Thanks, Language::En, "thanks").starts_with("You're welcome"));
+        assert!(is_yes("Yes please!"));
+        assert!(is_yes("نعم"));
+        assert!(!is_yes("yes, but how much is it?"));
+    }
+}
