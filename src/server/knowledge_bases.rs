@@ -338,6 +338,22 @@ async fn replace_file(
     Ok((StatusCode::ACCEPTED, Json(source.into())))
 }
 
+/// Reads and drops up to `most` more bytes of a refused upload, for at most a few seconds: a
+/// client still sending when the answer comes can find the connection cut under it and never
+/// read the 413 (seen as a flaky "incomplete message" under load). Beyond that, it is cut.
+async fn drain(field: &mut axum::extract::multipart::Field<'_>, most: u64) {
+    let read = async {
+        let mut drained = 0u64;
+        while drained < most {
+            match field.chunk().await {
+                Ok(Some(chunk)) => drained += chunk.len() as u64,
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), read).await;
+}
+
 /// Streams the multipart `file` field to the file store, refusing it past the upload limit.
 async fn receive_file(state: &AppState, mut multipart: Multipart) -> Result<NewSource, ApiError> {
     let limit = state.config.limits.upload_bytes;
@@ -365,6 +381,7 @@ async fn receive_file(state: &AppState, mut multipart: Multipart) -> Result<NewS
             };
             if incoming.bytes + chunk.len() as u64 > limit {
                 state.app.files.discard(incoming).await;
+                drain(&mut field, limit).await;
                 return Err(ApiError::new(
                     Code::PayloadTooLarge,
                     format!(
