@@ -60,9 +60,9 @@ fn the_arabic_faq_is_answered_in_arabic_and_english() {
         "evals/suites/faq-ar.yaml",
         &[
             "fact_rate[ar-ar]>=0.45",
-            "fact_rate[en-ar]>=0.33",
+            "fact_rate[en-ar]>=0.35",
             "fact_rate[followup]>=0.5",
-            "declined_rate>=0.6",
+            "declined_rate>=0.65",
             "declined_rate[off-topic]>=1",
             "fact_top3>=0.68",
             "pass_rate[greeting]>=1",
@@ -86,9 +86,9 @@ fn an_english_article_is_answered_in_english_and_arabic() {
         "evals/suites/english-kb.yaml",
         &[
             "fact_rate[en-en]>=0.5",
-            "fact_rate[ar-en]>=0.3",
-            "declined_rate>=0.7",
-            "fact_top3>=0.8",
+            "fact_rate[ar-en]>=0.35",
+            "declined_rate>=0.8",
+            "fact_top3>=0.85",
             "positioned_citations>=1",
         ],
     );

@@ -43,6 +43,10 @@ pub const REPLY_CREDITS: u32 = 1;
 /// How many replies smart reply suggests at most (one credit each).
 pub const SMART_REPLIES: usize = 3;
 
+/// How many times the passages a reply needs retrieval brings as candidates, for their
+/// questions to choose among.
+const QUESTION_CANDIDATES: usize = 3;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     #[error(transparent)]
@@ -578,14 +582,16 @@ impl Agent {
         turn: &mut TurnBuilder,
     ) -> Result<Context, AgentError> {
         let scope = Scope::new(&request.workspace, &self.parts.config.knowledge_base);
+        let wanted = self.parts.config.response_length.passages();
         let options = SearchOptions {
-            limit: self.parts.config.response_length.passages(),
+            limit: wanted * QUESTION_CANDIDATES,
             ..SearchOptions::default()
         };
-        let mut passages = self
-            .parts
-            .retrieval
-            .search_embedded(&scope, query, vector, &options)?;
+        let found =
+            self.parts
+                .retrieval
+                .search_embedded(&scope, query, vector.clone(), &options)?;
+        let mut passages = self.by_their_questions(found, &vector, wanted)?;
         for passage in &mut passages {
             let (clean, removed) = guardrails::strip_injections(&passage.chunk.text);
             for phrase in removed {
@@ -616,6 +622,62 @@ impl Agent {
             passages,
             confidence,
         })
+    }
+
+    /// FAQ knowledge says which question each passage answers, and a customer's question is
+    /// closer to that question (both embedded as queries) than to the answer's text, most of all
+    /// across languages. When the candidates carry questions, the `keep` best are those with
+    /// the highest sum of the two cosines (a passage without a question counts its own twice);
+    /// otherwise retrieval's order stands.
+    fn by_their_questions(
+        &self,
+        mut passages: Vec<Passage>,
+        vector: &[f32],
+        keep: usize,
+    ) -> Result<Vec<Passage>, AgentError> {
+        let questions: Vec<Option<String>> = passages
+            .iter()
+            .map(|passage| {
+                passage
+                    .chunk
+                    .position
+                    .section
+                    .last()
+                    .filter(|title| crate::evidence::is_question(title))
+                    .cloned()
+            })
+            .collect();
+        if questions.iter().all(Option::is_none) {
+            passages.truncate(keep);
+            return Ok(passages);
+        }
+        let asked: Vec<&str> = questions.iter().flatten().map(String::as_str).collect();
+        let mut vectors = self
+            .embedder()
+            .embed_sentences(&asked, TextRole::Query)?
+            .into_iter();
+        // A passage the lexical list alone found has no cosine: it counts as the least similar.
+        let floor = passages
+            .iter()
+            .filter_map(|passage| passage.similarity)
+            .reduce(f32::min)
+            .unwrap_or(0.0);
+        let mut scored: Vec<(f32, Passage)> = questions
+            .iter()
+            .map(|question| question.as_ref().and_then(|_| vectors.next()))
+            .zip(passages)
+            .map(|(question, passage)| {
+                let own = passage.similarity.unwrap_or(floor);
+                let asked = question.map_or(own, |question| cosine(vector, &question));
+                (own + asked, passage)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        Ok(scored
+            .into_iter()
+            .take(keep)
+            .map(|(_, passage)| passage)
+            .collect())
     }
 
     async fn generate(
