@@ -21,16 +21,17 @@ use knowledge::{Limits, chunk_by_tokens, parse};
 const FILE_BYTES: usize = 20 * 1024 * 1024 - 4096;
 const SAMPLE: usize = 1024;
 
-/// splitmix64, for filler that does not repeat.
+/// A linear congruential generator (Knuth's MMIX constants): filler that does not repeat, the
+/// same on every run.
 struct Filler(u64);
 
 impl Filler {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
     }
 
     fn pick<'a>(&mut self, words: &[&'a str]) -> &'a str {
