@@ -88,11 +88,6 @@ fn knowledge() -> Option<Knowledge> {
     if !model_ready() {
         return None;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let embedder = Arc::new(Embedder::load(EmbedderConfig::from_environment()).unwrap());
-    let index = EdgeIndex::open(&dir.path().join("index"), embedder.dimension()).unwrap();
-    let retrieval = Retrieval::new(embedder.clone(), Arc::new(index));
-    let scope = Scope::new(WORKSPACE, "help");
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut sources: Vec<(String, Vec<u8>)> = ["faq.md", "prices-windows1256.csv", "shipping.html"]
         .iter()
@@ -104,7 +99,17 @@ fn knowledge() -> Option<Knowledge> {
         })
         .collect();
     sources.push(("policies.md".to_string(), POLICIES.as_bytes().to_vec()));
-    for (name, bytes) in &sources {
+    Some(knowledge_of(&sources))
+}
+
+/// `sources` (name, bytes), ingested into workspace `qamar`, knowledge base `help`.
+fn knowledge_of(sources: &[(String, Vec<u8>)]) -> Knowledge {
+    let dir = tempfile::tempdir().unwrap();
+    let embedder = Arc::new(Embedder::load(EmbedderConfig::from_environment()).unwrap());
+    let index = EdgeIndex::open(&dir.path().join("index"), embedder.dimension()).unwrap();
+    let retrieval = Retrieval::new(embedder.clone(), Arc::new(index));
+    let scope = Scope::new(WORKSPACE, "help");
+    for (name, bytes) in sources {
         let document = knowledge::parse(name, bytes, &Limits::default()).unwrap();
         let chunks = chunk_by_tokens(name, &document, embedder.tokenizer(), 256, 32);
         retrieval
@@ -113,10 +118,10 @@ fn knowledge() -> Option<Knowledge> {
             })
             .unwrap();
     }
-    Some(Knowledge {
+    Knowledge {
         retrieval: Arc::new(retrieval),
         _dir: dir,
-    })
+    }
 }
 
 fn agent(knowledge: &Knowledge, config: &str, llm: Option<Arc<dyn LlmClient>>) -> Agent {
@@ -408,6 +413,37 @@ fn questions_the_knowledge_cannot_answer_ask_to_rephrase_then_hand_off() {
             "{message}"
         );
     }
+}
+
+#[test]
+fn an_faq_answer_in_a_list_reads_as_text_in_the_reply_and_its_citation() {
+    if !model_ready() {
+        return;
+    }
+    let faq = "Delivery\n- Shipping\n- Payments\nShipping\nHow much does delivery cost?\n- Dubai: 15 AED per order\n- Abu Dhabi: 25 AED per order\n- Free above 200 AED everywhere\nPayments\nWhich cards do you accept?\nWe accept Visa and Mastercard.\n";
+    let knowledge = knowledge_of(&[("faq.txt".to_string(), faq.as_bytes().to_vec())]);
+    let support = agent(&knowledge, SUPPORT_AGENT, None);
+    let turn = ask(&support, "How much is delivery to Abu Dhabi?", Vec::new());
+    let reply = turn
+        .reply()
+        .unwrap_or_else(|| panic!("expected a reply: {turn:#?}"));
+    assert!(reply.text.contains("25 AED"), "{}", reply.text);
+    let shown = std::iter::once(reply.text.as_str()).chain(
+        reply
+            .citations
+            .iter()
+            .map(|citation| citation.quote.as_str()),
+    );
+    for text in shown {
+        assert!(
+            !text.lines().any(|line| line.trim_start().starts_with('-')),
+            "a list marker reached the customer: {text:?}"
+        );
+    }
+    assert_eq!(
+        reply.citations[0].position,
+        "Shipping > How much does delivery cost?"
+    );
 }
 
 #[test]

@@ -972,12 +972,13 @@ fn citations(reply: &str, passages: &[Passage], grounding: &Grounding) -> Vec<Ci
     used.into_iter()
         .map(|index| {
             let passage = &passages[index];
+            // The customer may be shown the quote: it reads as text, like the reply.
             let quote = grounding
                 .sentences
                 .iter()
                 .filter(|sentence| sentence.passage == Some(index))
-                .find_map(|sentence| sentence.closest.clone())
-                .unwrap_or_else(|| excerpt(&passage.chunk.text, 200));
+                .find_map(|sentence| sentence.closest.as_deref())
+                .map_or_else(|| excerpt(&passage.chunk.text, 200), extractive::readable);
             Citation {
                 number: index + 1,
                 source: passage.chunk.source.clone(),
