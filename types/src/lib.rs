@@ -1,10 +1,15 @@
 //! The vocabulary the crates share. Plain data with its rules, no I/O: a value of these types
 //! has been checked once, where it entered, and is trusted everywhere after.
 
+mod conversation;
 mod email;
 mod rating;
 mod role;
 
+pub use conversation::{
+    ConversationStatus, DeliveryStatus, Direction, MessageKind, OwnerKind, Presence, Priority,
+    SenderKind,
+};
 pub use email::{Email, EmailError};
 pub use rating::Rating;
 pub use role::Role;
