@@ -24,6 +24,17 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub fetch: FetchConfig,
     pub log: LogConfig,
+    pub secrets: SecretsConfig,
+}
+
+/// The key that seals secrets at rest (channel tokens and signing secrets).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretsConfig {
+    /// 32 bytes in base64. Unset: the key in `secrets.key` in the data directory, made at
+    /// the first start. Every instance sharing a database needs the same key.
+    #[serde(skip_serializing)]
+    pub key: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -92,6 +103,8 @@ pub struct CreditsConfig {
 pub struct JobsConfig {
     /// Ingestion workers in this process.
     pub workers: usize,
+    /// Workers answering customers' messages, and as many sending replies.
+    pub inbox_workers: usize,
     /// How long a claimed job is a worker's without it renewing its claim.
     pub lease_seconds: u64,
     /// Attempts before a transiently failing job is given up.
@@ -140,6 +153,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             fetch: FetchConfig::default(),
             log: LogConfig::default(),
+            secrets: SecretsConfig::default(),
         }
     }
 }
@@ -196,6 +210,7 @@ impl Default for JobsConfig {
     fn default() -> Self {
         JobsConfig {
             workers: 1,
+            inbox_workers: 2,
             lease_seconds: 60,
             max_attempts: 5,
         }
@@ -214,6 +229,40 @@ impl Default for LogConfig {
 const ENV_PREFIX: &str = "SWITCHBOARD_";
 
 impl Config {
+    /// The key secrets are sealed with: `secrets.key`, else the data directory's key file,
+    /// made (readable by this user only) when there is none.
+    pub fn secrets_key(&self) -> anyhow::Result<[u8; app::vault::KEY_BYTES]> {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
+        let decode = |text: &str, from: &str| -> anyhow::Result<[u8; app::vault::KEY_BYTES]> {
+            STANDARD
+                .decode(text.trim())
+                .ok()
+                .and_then(|bytes| bytes.try_into().ok())
+                .with_context(|| format!("{from}: not {} bytes in base64", app::vault::KEY_BYTES))
+        };
+        if let Some(key) = &self.secrets.key {
+            return decode(&key.0, "secrets.key");
+        }
+        let file = self.data_dir.join("secrets.key");
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            return decode(&text, &file.display().to_string());
+        }
+        let key = app::vault::Vault::generate_key()?;
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        use std::io::Write;
+        options
+            .open(&file)
+            .and_then(|mut opened| opened.write_all(STANDARD.encode(key).as_bytes()))
+            .with_context(|| format!("writing the secrets key to {}", file.display()))?;
+        Ok(key)
+    }
+
     /// Defaults, then the TOML file (when given, or `switchboard.toml` when present), then the
     /// environment.
     pub fn load(

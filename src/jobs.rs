@@ -30,7 +30,8 @@ pub fn start(
     for kind in JobKind::iter() {
         let count = match kind {
             JobKind::IngestSource => config.workers,
-            JobKind::PurgeSource | JobKind::SweepIndex => 1,
+            JobKind::AnswerMessage | JobKind::SendMessage => config.inbox_workers,
+            JobKind::PurgeSource | JobKind::SweepIndex | JobKind::WakeConversation => 1,
         };
         for number in 0..count {
             let name = format!(

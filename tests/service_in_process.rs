@@ -65,20 +65,7 @@ async fn a_client_that_leaves_mid_turn_is_not_charged(database: Database) {
         return;
     };
     let api = app.api();
-    let knowledge_base = api.create_knowledge_base("faq").await;
-    let (status, body) = api
-        .upload(
-            &format!("/v1/knowledge-bases/{knowledge_base}/sources"),
-            "delivery.txt",
-            FACT.as_bytes().to_vec(),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    api.wait_until_ready(&knowledge_base).await;
-    let config = serde_json::to_value(AgentConfig::default_support(&knowledge_base)).unwrap();
-    let (status, agent) = api.post("/v1/agents", config).await;
-    assert_eq!(status, 201, "{agent}");
-    let agent = agent["id"].as_str().unwrap().to_string();
+    let agent = api.agent_answering(FACT).await;
 
     let impatient = reqwest::Client::builder()
         .timeout(Duration::from_millis(400))
@@ -474,17 +461,8 @@ async fn a_source_that_cannot_be_read_is_refused_at_once() {
 async fn openai_clients_get_usage_models_and_clear_refusals() {
     let app = spawn_app(Options::default()).await.unwrap();
     let api = app.api();
-    let knowledge_base = api.create_knowledge_base("faq").await;
-    api.upload(
-        &format!("/v1/knowledge-bases/{knowledge_base}/sources"),
-        "delivery.txt",
-        FACT.as_bytes().to_vec(),
-    )
-    .await;
-    api.wait_until_ready(&knowledge_base).await;
-    let config = serde_json::to_value(AgentConfig::default_support(&knowledge_base)).unwrap();
-    let (_, agent) = api.post("/v1/agents", config).await;
-    let agent = agent["id"].as_str().unwrap();
+    let agent = api.agent_answering(FACT).await;
+    let agent = agent.as_str();
 
     let (status, models) = api.get("/v1/models").await;
     assert_eq!(status, 200, "{models}");

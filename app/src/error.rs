@@ -11,6 +11,12 @@ pub enum AppError {
     /// The request is wrong; the message names the field and what is expected.
     #[error("{0}")]
     Invalid(String),
+    /// The request's credential or signature does not hold.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller may not do this to this record.
+    #[error("{0}")]
+    Forbidden(String),
     /// Over a size limit; the message names the limit and the setting.
     #[error("{0}")]
     TooLarge(String),

@@ -15,7 +15,7 @@ use knowledge::fetch::{FetchError, FetchOptions, fetch_document};
 use knowledge::index::Scope;
 use knowledge::retrieve::{Retrieval, RetrieveError};
 use knowledge::{Chunk, Document, Limits, SourceError, chunk_by_tokens};
-use records::{ClaimedJob, Job, Source, SourceOrigin, SourceStatus, StoreError};
+use records::{ClaimedJob, Source, SourceOrigin, SourceStatus, StoreError};
 use tokio::sync::watch;
 
 use crate::{App, AppError};
@@ -68,39 +68,7 @@ impl From<AppError> for Failure {
 }
 
 impl App {
-    /// Runs a claimed job to its end. An error means its outcome could not be recorded: the
-    /// job runs again when its lease runs out.
-    pub async fn run_job(
-        &self,
-        claimed: &ClaimedJob,
-        worker: &str,
-        stop: &Stop,
-    ) -> Result<(), AppError> {
-        match &claimed.job {
-            Job::IngestSource { source_id } => {
-                self.ingest_source(claimed, worker, source_id, stop).await
-            }
-            Job::PurgeSource {
-                workspace_id,
-                knowledge_base_id,
-                source_id,
-            } => {
-                // A source id is never reused: whatever the index still holds of it goes.
-                self.remove_points(workspace_id, knowledge_base_id, source_id)
-                    .await?;
-                self.store.jobs().complete(&claimed.id, worker).await?;
-                Ok(())
-            }
-            Job::SweepIndex {} => {
-                let swept = self.sweep_index().await?;
-                tracing::info!(sources = swept, "index swept");
-                self.store.jobs().complete(&claimed.id, worker).await?;
-                Ok(())
-            }
-        }
-    }
-
-    async fn ingest_source(
+    pub(crate) async fn ingest_source(
         &self,
         claimed: &ClaimedJob,
         worker: &str,

@@ -1,16 +1,21 @@
 //! The use cases, composed from the domain crates and the records: what the HTTP API, the
 //! command line and the background workers all call, so none of them holds a use case of its
 //! own. A metered agent turn (reserve credits, answer, settle, record), the assistants for
-//! people, knowledge sources from upload to index and out of it again, and the ingestion job.
+//! people, knowledge sources from upload to index and out of it again, the ingestion job, and
+//! the inbox: channel accounts, messages in and out, conversations people work.
 
 mod agents;
 mod credits;
 mod error;
+pub mod events;
 pub mod files;
+mod inbox;
 pub mod ingestion;
+mod jobs;
 mod knowledge_bases;
 mod stats;
 mod turns;
+pub mod vault;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,7 +28,9 @@ use records::Store;
 
 pub use credits::CreditGuard;
 pub use error::AppError;
+pub use events::EventBell;
 pub use files::FileStore;
+pub use inbox::{Assignee, ChannelRequest, CreatedChannel, PersonMessage, search_form};
 pub use stats::IngestionStats;
 pub use turns::{PreparedTurn, check_message};
 
@@ -36,8 +43,21 @@ pub struct Settings {
     pub lease: Duration,
     /// Attempts before a transiently failing job is given up.
     pub max_attempts: i64,
-    /// Let URL sources reach private, loopback and link-local addresses (tests only).
+    /// Let URL sources and webhooks reach private, loopback and link-local addresses (tests
+    /// only).
     pub allow_private_addresses: bool,
+    /// The key that seals secrets at rest.
+    pub secrets_key: SecretsKey,
+}
+
+/// The key secrets are sealed with; never printed.
+#[derive(Clone)]
+pub struct SecretsKey(pub [u8; vault::KEY_BYTES]);
+
+impl std::fmt::Debug for SecretsKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretsKey([key])")
+    }
 }
 
 /// The application: the records, the retrieval stack, the model, the kept files.
@@ -48,6 +68,11 @@ pub struct App {
     pub files: FileStore,
     pub settings: Settings,
     pub stats: IngestionStats,
+    /// Rung when the inbox's event log grew.
+    pub events: EventBell,
+    vault: vault::Vault,
+    /// The client deliveries to webhooks go out with.
+    http: reqwest::Client,
     /// Built agents by id, with the version they were built from.
     agents: Mutex<HashMap<String, (i64, Agent)>>,
 }
@@ -61,6 +86,13 @@ impl App {
         settings: Settings,
     ) -> Self {
         App {
+            vault: vault::Vault::new(&settings.secrets_key.0),
+            events: EventBell::default(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .unwrap_or_default(),
             store,
             retrieval,
             llm,

@@ -7,7 +7,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use serde::Serialize;
 use sqlx::Row;
-use types::{Email, Role};
+use types::{Email, Presence, Role};
 
 use crate::audit;
 use crate::error::StoreError;
@@ -27,6 +27,11 @@ pub struct User {
     #[sqlx(try_from = "String")]
     pub role: Role,
     pub team_id: Option<String>,
+    /// Whether they take conversations now.
+    #[sqlx(try_from = "String")]
+    pub presence: Presence,
+    /// The most open conversations auto-assignment gives them at once; null: no limit.
+    pub capacity: Option<i64>,
     pub created_at: i64,
 }
 
@@ -56,6 +61,16 @@ pub struct NewApiKey {
     pub secret: String,
 }
 
+/// A team member online now, as auto-assignment weighs them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OnlineMember {
+    pub id: String,
+    pub capacity: Option<i64>,
+    pub last_assigned_at: Option<i64>,
+    /// Open conversations they own.
+    pub open: i64,
+}
+
 /// The caller a credential stands for.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Principal {
@@ -67,7 +82,7 @@ pub struct Principal {
     pub role: Role,
 }
 
-const USER_COLUMNS: &str = "id, workspace_id, email, role, team_id, created_at";
+const USER_COLUMNS: &str = "id, workspace_id, email, role, team_id, presence, capacity, created_at";
 
 /// Hashes on the blocking pool: argon2 is meant to be slow, and must not hold up the tasks
 /// answering other requests.
@@ -154,8 +169,27 @@ impl Teams<'_> {
         page::fetch(&self.0.pool, &sql, workspace, &[], page).await
     }
 
+    /// The workspace's team of this name, if there is one (an agent's handoff names its team).
+    pub async fn find_by_name(
+        &self,
+        workspace: &str,
+        name: &str,
+    ) -> Result<Option<Team>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, created_at FROM teams WHERE workspace_id = $1 AND name = $2",
+        )
+        .bind(workspace)
+        .bind(name)
+        .fetch_optional(&self.0.pool)
+        .await?)
+    }
+
     /// Refuses a team id that is not the workspace's own (another tenant's is "not found").
-    async fn check(&self, workspace: &str, team: Option<&str>) -> Result<(), StoreError> {
+    pub(crate) async fn check(
+        &self,
+        workspace: &str,
+        team: Option<&str>,
+    ) -> Result<(), StoreError> {
         let Some(team) = team else {
             return Ok(());
         };
@@ -189,6 +223,8 @@ impl People<'_> {
             email: email.to_string(),
             role,
             team_id: team.map(str::to_string),
+            presence: Presence::Offline,
+            capacity: None,
             created_at: now(),
         };
         let password_hash = hash_password(password).await?;
@@ -264,6 +300,103 @@ impl People<'_> {
              ORDER BY created_at, id LIMIT $4"
         );
         page::fetch(&self.0.pool, &sql, workspace, &[], page).await
+    }
+
+    pub async fn get(&self, workspace: &str, id: &str) -> Result<User, StoreError> {
+        sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND workspace_id = $2"
+        ))
+        .bind(id)
+        .bind(workspace)
+        .fetch_optional(&self.0.pool)
+        .await?
+        .ok_or(StoreError::NotFound("user"))
+    }
+
+    /// Whether a person takes conversations now, told to their team live.
+    pub async fn set_presence(
+        &self,
+        workspace: &str,
+        id: &str,
+        presence: Presence,
+    ) -> Result<User, StoreError> {
+        let mut transaction = self.0.write().await?;
+        let user: User = sqlx::query_as(&format!(
+            "UPDATE users SET presence = $1 WHERE id = $2 AND workspace_id = $3
+             RETURNING {USER_COLUMNS}"
+        ))
+        .bind(presence.as_str())
+        .bind(id)
+        .bind(workspace)
+        .fetch_optional(&mut *transaction)
+        .await?
+        .ok_or(StoreError::NotFound("user"))?;
+        crate::events::append_in(
+            &mut transaction,
+            self.0.backend(),
+            workspace,
+            &crate::events::NewEvent {
+                kind: "presence",
+                conversation_id: None,
+                team_id: user.team_id.as_deref(),
+                user_id: Some(id),
+                payload: serde_json::json!({ "user_id": id, "presence": presence }),
+            },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(user)
+    }
+
+    /// The most open conversations a person is given at once (none: no limit).
+    pub async fn set_capacity(
+        &self,
+        workspace: &str,
+        id: &str,
+        capacity: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let changed =
+            sqlx::query("UPDATE users SET capacity = $1 WHERE id = $2 AND workspace_id = $3")
+                .bind(capacity)
+                .bind(id)
+                .bind(workspace)
+                .execute(&self.0.pool)
+                .await?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+
+    /// The team's members who are online, with their open conversations and capacity: whom
+    /// auto-assignment chooses among.
+    pub async fn online_in_team(
+        &self,
+        workspace: &str,
+        team: &str,
+    ) -> Result<Vec<OnlineMember>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT users.id, users.capacity, users.last_assigned_at,
+                    (SELECT COUNT(*) FROM conversations
+                     WHERE conversations.owner_kind = 'user' AND conversations.owner_id = users.id
+                       AND conversations.status = 'open') AS open
+             FROM users
+             WHERE users.workspace_id = $1 AND users.team_id = $2 AND users.presence = 'online'",
+        )
+        .bind(workspace)
+        .bind(team)
+        .fetch_all(&self.0.pool)
+        .await?)
+    }
+
+    /// Remembers that a person was just given a conversation (round robin goes on from them).
+    pub async fn mark_assigned(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET last_assigned_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(id)
+            .execute(&self.0.pool)
+            .await?;
+        Ok(())
     }
 
     /// Changes a person's role and team. A team must be the workspace's own.

@@ -43,6 +43,15 @@ pub enum Job {
     /// Remove the points of every source the records no longer hold: queued at each start,
     /// for what a crash or an older version left behind.
     SweepIndex {},
+    /// Run the owning AI agent's turn on a customer's message: queued with the message.
+    AnswerMessage {
+        conversation_id: String,
+        message_id: String,
+    },
+    /// Deliver an outbound message through its channel: queued with the message.
+    SendMessage { message_id: String },
+    /// Open a snoozed conversation again when its time comes.
+    WakeConversation { conversation_id: String },
 }
 
 impl Job {
@@ -57,6 +66,11 @@ impl Job {
             Job::IngestSource { source_id } => Some(ingestion_key(source_id)),
             Job::PurgeSource { source_id, .. } => Some(format!("{}:{source_id}", self.kind())),
             Job::SweepIndex {} => Some(self.kind().to_string()),
+            Job::AnswerMessage { message_id, .. } | Job::SendMessage { message_id } => {
+                Some(format!("{}:{message_id}", self.kind()))
+            }
+            // A new snooze replaces the one before: the job checks the time it finds.
+            Job::WakeConversation { .. } => None,
         }
     }
 
@@ -308,6 +322,25 @@ impl Jobs<'_> {
     pub async fn complete(&self, job: &str, worker: &str) -> Result<bool, StoreError> {
         let mut connection = self.0.pool.acquire().await?;
         Ok(end_in(&mut connection, job, worker, "done", None).await?)
+    }
+
+    /// Puts a job this worker holds back in the queue, to run again after `delay`. False when
+    /// the worker no longer holds it.
+    pub async fn retry(
+        &self,
+        job: &str,
+        worker: &str,
+        error: &str,
+        delay: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut connection = self.0.pool.acquire().await?;
+        Ok(retry_in(&mut connection, job, worker, error, delay).await?)
+    }
+
+    /// The job cannot succeed: it ends failed, with the reason.
+    pub async fn fail(&self, job: &str, worker: &str, error: &str) -> Result<bool, StoreError> {
+        let mut connection = self.0.pool.acquire().await?;
+        Ok(end_in(&mut connection, job, worker, "failed", Some(error)).await?)
     }
 
     /// Gives back a job this worker will not finish (shutting down, or its lease in doubt):

@@ -1,7 +1,8 @@
 //! The business records: workspaces, people and their roles, API keys and sessions, agents with
 //! their version history, knowledge bases and their sources, the job queue, turns and
-//! feedback, the credit ledger and the audit log; later contacts, conversations, tickets and
-//! broadcasts, each as an area of its own.
+//! feedback, the credit ledger and the audit log; the inbox's channel accounts, contacts,
+//! conversations with their messages, and its event log; later tickets and broadcasts, each as
+//! an area of its own.
 //!
 //! One [`Store`] over SQLite (the embedded default, a file in the data directory) or PostgreSQL
 //! (scale-out), chosen by the database URL, handing out one handle per area
@@ -13,8 +14,11 @@
 mod access;
 mod agents;
 mod audit;
+mod channels;
+mod conversations;
 mod credits;
 mod error;
+mod events;
 mod jobs;
 mod knowledge;
 mod migrate;
@@ -26,11 +30,17 @@ mod store;
 mod turns;
 mod workspaces;
 
-pub use access::{ApiKey, ApiKeys, NewApiKey, People, Principal, Team, Teams, User};
+pub use access::{ApiKey, ApiKeys, NewApiKey, OnlineMember, People, Principal, Team, Teams, User};
 pub use agents::{AgentRecord, AgentVersion, Agents};
 pub use audit::{AuditEntry, AuditLog};
+pub use channels::{ChannelRecord, Channels, ContactRecord, Contacts, NewChannel};
+pub use conversations::{
+    Applied, Change, ConversationFilter, ConversationRecord, Conversations, Inbound, MessageRecord,
+    NewMessage, Ownership, Received,
+};
 pub use credits::{Credits, LedgerEntry, Reservation};
 pub use error::{StoreError, UnknownValue};
+pub use events::{EventRecord, Events, listen_for_events};
 pub use jobs::{ClaimedJob, Job, JobKind, Jobs, NewJob};
 pub use knowledge::{
     KnowledgeBase, KnowledgeBases, NewSource, Source, SourceOrigin, SourceStatus, Sources,
@@ -38,5 +48,8 @@ pub use knowledge::{
 pub use page::{Cursor, Listed, Page};
 pub use store::{Backend, Store, now};
 pub use turns::{FeedbackRecord, TurnRecord, Turns};
-pub use types::{Email, Rating, Role};
+pub use types::{
+    ConversationStatus, DeliveryStatus, Direction, Email, MessageKind, OwnerKind, Presence,
+    Priority, Rating, Role, SenderKind,
+};
 pub use workspaces::{Workspace, Workspaces};

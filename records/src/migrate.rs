@@ -35,6 +35,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "job queue",
         sql: include_str!("../../migrations/sqlite/0002_job_queue.sql"),
     },
+    Migration {
+        version: 3,
+        description: "inbox",
+        sql: include_str!("../../migrations/sqlite/0003_inbox.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -47,6 +52,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         description: "job queue",
         sql: include_str!("../../migrations/postgres/0002_job_queue.sql"),
+    },
+    Migration {
+        version: 3,
+        description: "inbox",
+        sql: include_str!("../../migrations/postgres/0003_inbox.sql"),
     },
 ];
 

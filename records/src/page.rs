@@ -138,6 +138,8 @@ dated_by_creation!(
     crate::LedgerEntry,
     crate::KnowledgeBase,
     crate::Source,
+    crate::ChannelRecord,
+    crate::MessageRecord,
 );
 
 /// Runs a paged query: `sql` filters by the workspace (`$1`) and [`AFTER`] or [`BEFORE`]

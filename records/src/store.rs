@@ -6,8 +6,11 @@ use sqlx::{AnyPool, Executor};
 use crate::access::{ApiKeys, People, Teams};
 use crate::agents::Agents;
 use crate::audit::AuditLog;
+use crate::channels::{Channels, Contacts};
+use crate::conversations::Conversations;
 use crate::credits::Credits;
 use crate::error::StoreError;
+use crate::events::Events;
 use crate::jobs::Jobs;
 use crate::knowledge::{KnowledgeBases, Sources};
 use crate::migrate;
@@ -138,6 +141,22 @@ impl Store {
 
     pub fn audit_log(&self) -> AuditLog<'_> {
         AuditLog(self)
+    }
+
+    pub fn channels(&self) -> Channels<'_> {
+        Channels(self)
+    }
+
+    pub fn contacts(&self) -> Contacts<'_> {
+        Contacts(self)
+    }
+
+    pub fn conversations(&self) -> Conversations<'_> {
+        Conversations(self)
+    }
+
+    pub fn events(&self) -> Events<'_> {
+        Events(self)
     }
 }
 

@@ -498,7 +498,10 @@ async fn drain(store: &Store) {
 fn source_of(job: &ClaimedJob) -> &str {
     match &job.job {
         Job::IngestSource { source_id } | Job::PurgeSource { source_id, .. } => source_id,
-        Job::SweepIndex {} => "",
+        Job::SweepIndex {}
+        | Job::AnswerMessage { .. }
+        | Job::SendMessage { .. }
+        | Job::WakeConversation { .. } => "",
     }
 }
 

@@ -109,9 +109,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         retrieval,
         llm_client(&config),
         FileStore::new(config.data_dir.join("files")),
-        app_settings(&config),
+        app_settings(&config)?,
     ));
     app.queue_index_sweep().await?;
+    hear_other_processes(&app, &config.database_url());
     let (stop, stopping) = watch::channel(false);
     let worker_tasks = crate::jobs::start(app.clone(), &config.jobs, &stopping);
     let state = Arc::new(AppState::new(config, app.clone()));
@@ -142,6 +143,22 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// On PostgreSQL, other processes append inbox events too: a listener rings this process's
+/// bell when they do, so its live streams read them at once.
+pub fn hear_other_processes(app: &Arc<App>, database_url: &str) {
+    if app.store.backend() != records::Backend::Postgres {
+        return;
+    }
+    let app = app.clone();
+    let url = database_url.to_string();
+    tokio::spawn(async move {
+        let bell = &app.events;
+        if let Err(error) = records::listen_for_events(&url, || bell.ring()).await {
+            tracing::warn!(%error, "listening for other processes' events stopped; live streams fall back to reading the log every few seconds");
+        }
+    });
+}
+
 /// The model the agents write with, when one is configured.
 pub fn llm_client(config: &Config) -> Option<Arc<dyn LlmClient>> {
     config.llm.url.as_ref().map(|url| {
@@ -152,13 +169,14 @@ pub fn llm_client(config: &Config) -> Option<Arc<dyn LlmClient>> {
     })
 }
 
-pub fn app_settings(config: &Config) -> app::Settings {
-    app::Settings {
+pub fn app_settings(config: &Config) -> anyhow::Result<app::Settings> {
+    Ok(app::Settings {
         upload_bytes: config.limits.upload_bytes,
         lease: Duration::from_secs(config.jobs.lease_seconds.max(1)),
         max_attempts: config.jobs.max_attempts,
         allow_private_addresses: config.fetch.allow_private_addresses,
-    }
+        secrets_key: app::SecretsKey(config.secrets_key()?),
+    })
 }
 
 /// Resolves at SIGINT or SIGTERM. The listeners are in place when this returns, before the

@@ -231,6 +231,8 @@ impl From<AppError> for ApiError {
             AppError::Agent(error) => error.into(),
             AppError::Invalid(message) => ApiError::invalid(message),
             AppError::TooLarge(message) => ApiError::new(Code::PayloadTooLarge, message),
+            AppError::Unauthorized(message) => ApiError::new(Code::Unauthorized, message),
+            AppError::Forbidden(message) => ApiError::new(Code::Forbidden, message),
             error @ (AppError::Index(_) | AppError::Internal(_)) => ApiError::internal(error),
         }
     }

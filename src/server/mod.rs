@@ -5,6 +5,8 @@ mod agents;
 mod auth;
 mod chat;
 mod error;
+mod events;
+mod inbox;
 mod knowledge_bases;
 mod metrics;
 mod openapi;
@@ -63,6 +65,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(knowledge_bases::routes())
         .merge(agents::routes())
         .merge(chat::routes())
+        .merge(inbox::routes())
+        .merge(events::routes())
         .layer(DefaultBodyLimit::max(request_limit));
     Router::new()
         .merge(ops::routes())

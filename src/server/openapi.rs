@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agents, chat, error, knowledge_bases, ops, workspace};
+use super::{agents, chat, error, events, inbox, knowledge_bases, ops, workspace};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,12 +27,16 @@ use super::{agents, chat, error, knowledge_bases, ops, workspace};
         agents::versions, agents::message, agents::suggestions, agents::polish, agents::feedback,
         agents::rated_turns,
         chat::completions, chat::models,
+        inbox::create_channel, inbox::channels, inbox::channel, inbox::inbound,
+        inbox::delivery_status, inbox::conversations, inbox::conversation, inbox::messages,
+        inbox::post_message, inbox::claim, inbox::assign, inbox::set_status, inbox::labels,
+        inbox::hand_back, inbox::conversation_suggestions, inbox::set_presence, events::events,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, agentflow::Action)),
     modifiers(&BearerAuth, &CommonErrors),
     tags(
         (name = "operations"), (name = "workspace"), (name = "knowledge"),
-        (name = "agents"), (name = "assistants")
+        (name = "agents"), (name = "assistants"), (name = "inbox")
     )
 )]
 struct ApiDoc;

@@ -253,6 +253,9 @@ async fn users(
 pub struct UpdateUser {
     role: Role,
     team_id: Option<String>,
+    /// The most open conversations auto-assignment gives the person at once; 0: no limit;
+    /// absent: unchanged.
+    capacity: Option<i64>,
 }
 
 /// Changes a person's role and team.
@@ -266,6 +269,9 @@ async fn update_user(
     Json(request): Json<UpdateUser>,
 ) -> Result<Json<User>, ApiError> {
     caller.require(Role::Admin)?;
+    if request.capacity.is_some_and(|capacity| capacity < 0) {
+        return Err(ApiError::invalid("capacity: 0 (no limit) or more").about("capacity"));
+    }
     let user = state
         .app
         .store
@@ -278,7 +284,14 @@ async fn update_user(
             request.team_id.as_deref(),
         )
         .await?;
-    Ok(Json(user))
+    let Some(capacity) = request.capacity else {
+        return Ok(Json(user));
+    };
+    let people = state.app.store.people();
+    people
+        .set_capacity(caller.workspace(), &id, (capacity > 0).then_some(capacity))
+        .await?;
+    Ok(Json(people.get(caller.workspace(), &user.id).await?))
 }
 
 #[utoipa::path(get, path = "/v1/teams", params(PageQuery), tag = "workspace", security(("bearer" = [])),

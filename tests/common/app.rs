@@ -116,7 +116,7 @@ pub async fn spawn_app(options: Options) -> Option<TestApp> {
         retrieval,
         options.llm,
         FileStore::new(data_dir.path().join("files")),
-        switchboard::cli::serve::app_settings(&config),
+        switchboard::cli::serve::app_settings(&config).unwrap(),
     ));
     let workspace = store
         .workspaces()

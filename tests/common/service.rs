@@ -230,6 +230,26 @@ impl Api {
         body["id"].as_str().unwrap().to_string()
     }
 
+    /// A knowledge base holding `text` as `delivery.txt`, ready, and a support agent over it:
+    /// the agent's id.
+    pub async fn agent_answering(&self, text: &str) -> String {
+        let knowledge_base = self.create_knowledge_base("faq").await;
+        let (status, body) = self
+            .upload(
+                &format!("/v1/knowledge-bases/{knowledge_base}/sources"),
+                "delivery.txt",
+                text.as_bytes().to_vec(),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        self.wait_until_ready(&knowledge_base).await;
+        let config =
+            serde_json::to_value(agentflow::AgentConfig::default_support(&knowledge_base)).unwrap();
+        let (status, agent) = self.post("/v1/agents", config).await;
+        assert_eq!(status, 201, "{agent}");
+        agent["id"].as_str().unwrap().to_string()
+    }
+
     /// Waits until every source of the knowledge base is ready (or one failed: a panic).
     pub async fn wait_until_ready(&self, knowledge_base: &str) -> Vec<Value> {
         let started = Instant::now();

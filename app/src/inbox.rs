@@ -1,0 +1,1295 @@
+//! The inbox's use cases: a channel account made, a customer's message received, an AI
+//! agent's turn on it, a person's reply, note, claim, assignment, status or handback, and the
+//! send that delivers what leaves. Each reads the conversation, asks the `inbox` rules for its
+//! next state and has the records write it only if nobody changed it meanwhile; then rings the
+//! event bell.
+
+use std::time::Duration;
+
+use agentflow::{Action, Author, Contact, Message, TurnRequest};
+use connectors::SendOutcome;
+use connectors::api::{self, OutboundContact, OutboundMessage, OutboundText};
+use connectors::signing::SigningSecret;
+use inbox::assignment::{self, Candidate};
+use inbox::{Owner, RuleError, State, Viewer};
+use records::{
+    Change, ChannelRecord, ClaimedJob, ConversationRecord, ConversationStatus, DeliveryStatus,
+    Direction, MessageKind, MessageRecord, NewChannel, NewMessage, OwnerKind, Ownership, Page,
+    Presence, Principal, Received, Role, SenderKind, StoreError,
+};
+use serde::Serialize;
+
+use crate::{App, AppError};
+
+/// The longest name of a channel, in characters.
+const MAX_CHANNEL_NAME: usize = 100;
+/// How long a webhook has to answer a delivery.
+const SEND_TIMEOUT: Duration = Duration::from_secs(15);
+/// When a failed delivery is tried again, by attempt (Standard Webhooks' schedule, cut short).
+const SEND_RETRIES: &[Duration] = &[
+    Duration::from_secs(5),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(30 * 60),
+    Duration::from_secs(2 * 3600),
+    Duration::from_secs(5 * 3600),
+];
+
+/// A channel account just made: the only time its signing secret is seen.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreatedChannel {
+    #[serde(flatten)]
+    pub channel: ChannelRecord,
+    /// `whsec_...`: signs what the channel sends to the webhook, and may sign what is posted
+    /// to it.
+    pub secret: String,
+}
+
+/// What a channel account is made of.
+#[derive(Debug, Clone)]
+pub struct ChannelRequest {
+    pub kind: String,
+    pub name: String,
+    pub agent_id: Option<String>,
+    pub team_id: Option<String>,
+    pub webhook_url: Option<String>,
+}
+
+/// Who a conversation is given to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignee {
+    User(String),
+    Team(String),
+}
+
+/// What a message from a person is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonMessage {
+    Reply,
+    Note,
+}
+
+fn state_of(ownership: &Ownership) -> State {
+    let owner = Owner::from_parts(ownership.owner_kind, ownership.owner_id.clone());
+    State {
+        status: ownership.status,
+        owner,
+        team: ownership.team_id.clone(),
+    }
+}
+
+fn ownership_of(state: &State) -> Ownership {
+    Ownership {
+        status: state.status,
+        owner_kind: state.owner.as_ref().map(Owner::kind),
+        owner_id: state.owner.as_ref().map(|owner| owner.id().to_string()),
+        team_id: state.team.clone(),
+    }
+}
+
+impl From<RuleError> for AppError {
+    fn from(error: RuleError) -> Self {
+        match error {
+            RuleError::OwnedByAnother(_) => {
+                AppError::Store(StoreError::Conflict(error.to_string()))
+            }
+            RuleError::SnoozeNeedsATime => AppError::Invalid(error.to_string()),
+        }
+    }
+}
+
+/// The text of a message a person or a business sends: not empty, within the channels' limit.
+fn check_text(text: &str) -> Result<(), AppError> {
+    if text.trim().is_empty() {
+        return Err(AppError::Invalid("text: must not be empty".into()));
+    }
+    let length = text.chars().count();
+    if length > api::MAX_TEXT_CHARS {
+        return Err(AppError::TooLarge(format!(
+            "text: {length} characters, more than the limit of {}",
+            api::MAX_TEXT_CHARS
+        )));
+    }
+    Ok(())
+}
+
+impl App {
+    /// Who a credential is in the inbox: a person with their team, or a program acting as an
+    /// admin.
+    pub async fn viewer(&self, principal: &Principal) -> Result<Viewer, AppError> {
+        match principal.actor.strip_prefix("user:") {
+            Some(user) => {
+                let person = self
+                    .store
+                    .people()
+                    .get(&principal.workspace_id, user)
+                    .await?;
+                Ok(Viewer {
+                    role: person.role,
+                    user: Some(person.id),
+                    team: person.team_id,
+                })
+            }
+            None => Ok(Viewer {
+                role: Role::Admin,
+                user: None,
+                team: None,
+            }),
+        }
+    }
+
+    pub async fn create_channel(
+        &self,
+        workspace: &str,
+        actor: &str,
+        request: ChannelRequest,
+    ) -> Result<CreatedChannel, AppError> {
+        if request.kind != "api" {
+            return Err(AppError::Invalid(format!(
+                "type: {:?} is not a channel this version has; it has \"api\"",
+                request.kind
+            )));
+        }
+        let name = request.name.trim();
+        if name.is_empty() || name.chars().count() > MAX_CHANNEL_NAME {
+            return Err(AppError::Invalid(format!(
+                "name: a channel's name has 1 to {MAX_CHANNEL_NAME} characters"
+            )));
+        }
+        let Some(webhook_url) = request.webhook_url.filter(|url| !url.trim().is_empty()) else {
+            return Err(AppError::Invalid(
+                "config.webhook_url: the api channel delivers replies to this URL; it is required"
+                    .into(),
+            ));
+        };
+        knowledge::fetch::check_url(&webhook_url, &self.fetch_options())
+            .await
+            .map_err(|error| AppError::Invalid(format!("config.webhook_url: {error}")))?;
+        let secret = SigningSecret::from_bytes(self.vault.random_bytes(32)?).to_text();
+        let channel = self
+            .store
+            .channels()
+            .create(
+                workspace,
+                actor,
+                &NewChannel {
+                    kind: request.kind,
+                    name: name.to_string(),
+                    agent_id: request.agent_id,
+                    team_id: request.team_id,
+                    config: serde_json::json!({ "webhook_url": webhook_url }),
+                    secret_sealed: self.vault.seal(&secret)?,
+                },
+            )
+            .await?;
+        Ok(CreatedChannel { channel, secret })
+    }
+
+    fn fetch_options(&self) -> knowledge::fetch::FetchOptions {
+        knowledge::fetch::FetchOptions {
+            allow_private: self.settings.allow_private_addresses,
+            ..Default::default()
+        }
+    }
+
+    async fn signing_secret(
+        &self,
+        workspace: &str,
+        channel: &str,
+    ) -> Result<SigningSecret, AppError> {
+        let sealed = self
+            .store
+            .channels()
+            .sealed_secret(workspace, channel)
+            .await?;
+        SigningSecret::parse(&self.vault.open(&sealed)?)
+            .map_err(|error| AppError::Internal(error.to_string()))
+    }
+
+    /// A customer's message posted to an `api` channel: its signature checked when it carries
+    /// one, stored once (the same message id again answers the first ids), and acknowledged
+    /// only after it is committed with the job that answers it.
+    pub async fn receive_inbound<'h>(
+        &self,
+        workspace: &str,
+        channel_id: &str,
+        header: impl Fn(&str) -> Option<&'h str>,
+        body: &[u8],
+    ) -> Result<Received, AppError> {
+        let channel = self.store.channels().get(workspace, channel_id).await?;
+        if header("webhook-signature").is_some() {
+            let secret = self.signing_secret(workspace, channel_id).await?;
+            secret
+                .verify(header, body, records::now() / 1000)
+                .map_err(|error| AppError::Unauthorized(error.to_string()))?;
+        }
+        let inbound = api::parse(body).map_err(|error| {
+            if error.is_too_large() {
+                AppError::TooLarge(error.to_string())
+            } else {
+                AppError::Invalid(error.to_string())
+            }
+        })?;
+        let received = self
+            .store
+            .conversations()
+            .receive(
+                workspace,
+                &records::Inbound {
+                    channel_id,
+                    external_id: &inbound.contact.external_id,
+                    contact_name: inbound.contact.name.as_deref(),
+                    platform_message_id: &inbound.message.id,
+                    text: &inbound.message.text,
+                    search_text: &search_form(&inbound.message.text),
+                },
+                |current| {
+                    let next = match current {
+                        None => State::new_conversation(
+                            channel.agent_id.as_deref(),
+                            channel.team_id.as_deref(),
+                        ),
+                        Some(current) => state_of(current).on_customer_message().0,
+                    };
+                    ownership_of(&next)
+                },
+            )
+            .await?;
+        if !received.duplicate {
+            self.events.ring();
+        }
+        Ok(received)
+    }
+
+    /// The conversation, if the viewer may work it: another workspace's is not found, another
+    /// team's is forbidden.
+    pub async fn conversation_for(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        id: &str,
+    ) -> Result<ConversationRecord, AppError> {
+        let conversation = self.store.conversations().get(workspace, id).await?;
+        let owner = Owner::from_parts(conversation.owner_kind()?, conversation.owner_id.clone());
+        if viewer.may_work(conversation.team_id.as_deref(), owner.as_ref()) {
+            Ok(conversation)
+        } else {
+            Err(AppError::Forbidden(
+                "this conversation is another team's".into(),
+            ))
+        }
+    }
+
+    /// A conversation's messages as an agent's turn reads them: the customer's and what was
+    /// said to them, not notes or activities, up to (not including) `until`.
+    async fn history(
+        &self,
+        workspace: &str,
+        conversation: &str,
+        until: Option<&str>,
+    ) -> Result<(Vec<Message>, Option<MessageRecord>), AppError> {
+        let messages = self
+            .store
+            .conversations()
+            .messages(workspace, conversation, &Page::all())
+            .await?
+            .items;
+        let mut history = Vec::new();
+        let mut last_customer = None;
+        for message in messages {
+            if Some(message.id.as_str()) == until {
+                return Ok((history, Some(message)));
+            }
+            if !message.kind.reaches_the_customer() {
+                continue;
+            }
+            let author = match message.sender_kind {
+                SenderKind::Contact => Author::Customer,
+                SenderKind::Agent => Author::Agent,
+                SenderKind::User | SenderKind::System => Author::Human,
+            };
+            let unanswered = message
+                .details
+                .as_deref()
+                .and_then(|details| serde_json::from_str::<serde_json::Value>(details).ok())
+                .and_then(|details| details.get("unanswered")?.as_bool())
+                .unwrap_or(false);
+            if author == Author::Customer {
+                last_customer = Some(message.clone());
+            }
+            history.push(Message {
+                author,
+                text: message.text,
+                unanswered,
+            });
+        }
+        Ok((history, last_customer))
+    }
+
+    /// The conversation a job is about; `None` when it was deleted meanwhile, and the job
+    /// then ends.
+    async fn conversation_of_job(
+        &self,
+        claimed: &ClaimedJob,
+        worker: &str,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationRecord>, AppError> {
+        let workspace = claimed.workspace_id.as_deref().unwrap_or_default();
+        match self
+            .store
+            .conversations()
+            .get(workspace, conversation_id)
+            .await
+        {
+            Ok(conversation) => Ok(Some(conversation)),
+            Err(StoreError::NotFound(_)) => {
+                self.store.jobs().complete(&claimed.id, worker).await?;
+                Ok(None)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The AI agent's turn on a customer's message (the `AnswerMessage` job): its reply or its
+    /// handoff stored with the end of the job, once per message. A person who took the
+    /// conversation meanwhile keeps it: the turn is not run, or its outcome not stored.
+    pub async fn answer_message(
+        &self,
+        claimed: &ClaimedJob,
+        worker: &str,
+        conversation_id: &str,
+        message_id: &str,
+    ) -> Result<(), AppError> {
+        let workspace = claimed.workspace_id.as_deref().unwrap_or_default();
+        let Some(conversation) = self
+            .conversation_of_job(claimed, worker, conversation_id)
+            .await?
+        else {
+            return Ok(());
+        };
+        let current = conversation.ownership()?;
+        let Some(Owner::Agent(agent)) = state_of(&current).owner else {
+            self.store.jobs().complete(&claimed.id, worker).await?;
+            return Ok(());
+        };
+        let (history, message) = self
+            .history(workspace, conversation_id, Some(message_id))
+            .await?;
+        let Some(message) = message else {
+            self.store.jobs().complete(&claimed.id, worker).await?;
+            return Ok(());
+        };
+        let contact = self
+            .store
+            .contacts()
+            .get(
+                workspace,
+                &conversation.contact_id,
+                &conversation.channel_id,
+            )
+            .await?;
+        let request = TurnRequest {
+            workspace: workspace.to_string(),
+            message: message.text.clone(),
+            history,
+            contact: Contact {
+                name: contact.name,
+                ..Contact::default()
+            },
+        };
+        let turn = match self.run_turn(&agent, &request, None).await {
+            Ok(turn) => turn,
+            Err(error) if claimed.attempt < self.settings.max_attempts && is_transient(&error) => {
+                let delay = SEND_RETRIES[0];
+                self.store
+                    .jobs()
+                    .retry(&claimed.id, worker, &error.to_string(), delay)
+                    .await?;
+                return Ok(());
+            }
+            Err(error) => {
+                // The AI cannot answer (no credits, its agent deleted, the model down for
+                // good): people take the conversation, told why.
+                tracing::warn!(%error, conversation = conversation_id, "the agent could not answer; handing over");
+                let next = state_of(&current).on_handoff(conversation.team_id.as_deref());
+                let details = serde_json::json!({
+                    "reason": { "code": "agent_failed" },
+                    "summary": format!("The AI agent could not answer: {error}"),
+                    "citations": [],
+                });
+                return self
+                    .store_answer(
+                        workspace,
+                        claimed,
+                        worker,
+                        &conversation,
+                        &current,
+                        (message_id, "none", "handoff"),
+                        vec![activity(
+                            &format!("The AI agent could not answer: {error}"),
+                            &details,
+                        )],
+                        Some((ownership_of(&next), details.to_string())),
+                    )
+                    .await;
+            }
+        };
+        let turn_id = turn.id.to_string();
+        match &turn.action {
+            Action::Reply(reply) => {
+                let details = serde_json::json!({
+                    "citations": reply.citations, "unanswered": reply.unanswered,
+                });
+                let answer = NewMessage {
+                    direction: Direction::Out,
+                    sender_kind: SenderKind::Agent,
+                    sender_id: Some(agent.clone()),
+                    kind: MessageKind::Text,
+                    text: reply.text.clone(),
+                    search_text: search_form(&reply.text),
+                    reply_to: Some(message_id.to_string()),
+                    turn_id: Some(turn_id.clone()),
+                    details: Some(details.to_string()),
+                };
+                self.store_answer(
+                    workspace,
+                    claimed,
+                    worker,
+                    &conversation,
+                    &current,
+                    (message_id, &turn_id, "reply"),
+                    vec![answer],
+                    None,
+                )
+                .await
+            }
+            Action::Handoff(handoff) => {
+                let team = match self
+                    .store
+                    .teams()
+                    .find_by_name(workspace, &handoff.team)
+                    .await?
+                {
+                    Some(team) => Some(team.id),
+                    None => self
+                        .store
+                        .channels()
+                        .get(workspace, &conversation.channel_id)
+                        .await?
+                        .team_id
+                        .or_else(|| conversation.team_id.clone()),
+                };
+                let next = state_of(&current).on_handoff(team.as_deref());
+                let citations: Vec<_> = turn
+                    .trace
+                    .retrieved
+                    .iter()
+                    .take(3)
+                    .map(|passage| {
+                        serde_json::json!({
+                            "number": passage.number, "source": passage.source,
+                            "position": passage.position, "quote": passage.text,
+                        })
+                    })
+                    .collect();
+                let details = serde_json::json!({
+                    "reason": handoff.reason, "summary": handoff.summary,
+                    "team": handoff.team, "team_id": team, "citations": citations,
+                    "turn_id": turn_id,
+                });
+                let mut messages = vec![activity(
+                    &format!("Handed over by the AI agent: {}", handoff.reason),
+                    &details,
+                )];
+                if !handoff.message.trim().is_empty() {
+                    messages.push(NewMessage {
+                        direction: Direction::Out,
+                        sender_kind: SenderKind::Agent,
+                        sender_id: Some(agent.clone()),
+                        kind: MessageKind::Text,
+                        text: handoff.message.clone(),
+                        search_text: search_form(&handoff.message),
+                        reply_to: Some(message_id.to_string()),
+                        turn_id: Some(turn_id.clone()),
+                        details: None,
+                    });
+                }
+                self.store_answer(
+                    workspace,
+                    claimed,
+                    worker,
+                    &conversation,
+                    &current,
+                    (message_id, &turn_id, "handoff"),
+                    messages,
+                    Some((ownership_of(&next), details.to_string())),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Writes a turn's outcome with the end of its job; when the conversation changed
+    /// meanwhile (a person took it) or the message has its answer already, the outcome is
+    /// dropped and the job ends.
+    #[allow(clippy::too_many_arguments)]
+    async fn store_answer(
+        &self,
+        workspace: &str,
+        claimed: &ClaimedJob,
+        worker: &str,
+        conversation: &ConversationRecord,
+        current: &Ownership,
+        answers: (&str, &str, &str),
+        messages: Vec<NewMessage>,
+        handoff: Option<(Ownership, String)>,
+    ) -> Result<(), AppError> {
+        let next = handoff
+            .as_ref()
+            .map_or_else(|| current.clone(), |(next, _)| next.clone());
+        let change = Change {
+            transition: Some((current, &next)),
+            transition_event: "conversation.handoff",
+            handoff: handoff.map(|(_, details)| details),
+            messages,
+            answers: Some(answers),
+            ends_job: Some((&claimed.id, worker)),
+            ..Change::default()
+        };
+        match self
+            .store
+            .conversations()
+            .apply(workspace, &conversation.id, &change)
+            .await
+        {
+            Ok(_) => {
+                self.events.ring();
+                if next.owner_kind == Some(OwnerKind::Team) {
+                    self.assign_waiting(workspace, next.team_id.as_deref())
+                        .await;
+                }
+                Ok(())
+            }
+            Err(StoreError::Conflict(reason)) => {
+                tracing::info!(conversation = %conversation.id, %reason, "the turn's outcome is not stored");
+                self.store.jobs().complete(&claimed.id, worker).await?;
+                Ok(())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// A person's reply (it reopens a resolved conversation) or private note (it never
+    /// leaves; the people it @mentions hear of it).
+    pub async fn post_message(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+        text: &str,
+        kind: PersonMessage,
+    ) -> Result<MessageRecord, AppError> {
+        check_text(text)?;
+        let conversation = self
+            .conversation_for(workspace, viewer, conversation_id)
+            .await?;
+        let current = conversation.ownership()?;
+        let (next, message_kind, mentions) = match kind {
+            PersonMessage::Reply => (
+                ownership_of(&state_of(&current).on_person_reply()),
+                MessageKind::Text,
+                Vec::new(),
+            ),
+            PersonMessage::Note => (
+                current.clone(),
+                MessageKind::Note,
+                self.mentioned(workspace, text).await?,
+            ),
+        };
+        let change = Change {
+            transition: Some((&current, &next)),
+            transition_event: "conversation.status_changed",
+            messages: vec![NewMessage {
+                direction: Direction::Out,
+                sender_kind: if viewer.user.is_some() {
+                    SenderKind::User
+                } else {
+                    SenderKind::System
+                },
+                sender_id: viewer.user.clone(),
+                kind: message_kind,
+                text: text.to_string(),
+                search_text: search_form(text),
+                reply_to: None,
+                turn_id: None,
+                details: None,
+            }],
+            mentions,
+            ..Change::default()
+        };
+        let applied = self
+            .store
+            .conversations()
+            .apply(workspace, conversation_id, &change)
+            .await?;
+        self.events.ring();
+        let id = applied
+            .message_ids
+            .first()
+            .ok_or_else(|| AppError::Internal("the message was not stored".into()))?;
+        Ok(self.store.conversations().message(workspace, id).await?)
+    }
+
+    /// The people a note mentions: `@` and their email, or the part of it before the `@`.
+    async fn mentioned(&self, workspace: &str, text: &str) -> Result<Vec<String>, AppError> {
+        let handles: Vec<String> = text
+            .split_whitespace()
+            .filter_map(|word| word.strip_prefix('@'))
+            .map(|handle| {
+                handle
+                    .trim_end_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .filter(|handle| !handle.is_empty())
+            .collect();
+        if handles.is_empty() {
+            return Ok(Vec::new());
+        }
+        let people = self
+            .store
+            .people()
+            .list(workspace, &Page::all())
+            .await?
+            .items;
+        Ok(people
+            .into_iter()
+            .filter(|person| {
+                let email = person.email.to_lowercase();
+                let local = email.split('@').next().unwrap_or_default().to_string();
+                handles
+                    .iter()
+                    .any(|handle| *handle == email || *handle == local)
+            })
+            .map(|person| person.id)
+            .collect())
+    }
+
+    /// Applies a person's change of owner or status, or answers why it cannot be.
+    async fn change_owner(
+        &self,
+        workspace: &str,
+        conversation: &ConversationRecord,
+        next: &State,
+        event: &str,
+        note: String,
+        snoozed_until: Option<i64>,
+    ) -> Result<ConversationRecord, AppError> {
+        let current = conversation.ownership()?;
+        let next = ownership_of(next);
+        let change = Change {
+            transition: Some((&current, &next)),
+            transition_event: event,
+            snoozed_until,
+            messages: vec![activity(&note, &serde_json::Value::Null)],
+            ..Change::default()
+        };
+        self.store
+            .conversations()
+            .apply(workspace, &conversation.id, &change)
+            .await?;
+        self.events.ring();
+        // A person let a conversation go (resolved, unassigned, back to a queue): the team's
+        // queue may have someone free now.
+        let let_go = current.owner_kind == Some(OwnerKind::User)
+            && (next.owner_kind != Some(OwnerKind::User)
+                || next.status != ConversationStatus::Open);
+        if let_go || next.owner_kind == Some(OwnerKind::Team) {
+            Box::pin(self.assign_waiting(
+                workspace,
+                current.team_id.as_deref().or(next.team_id.as_deref()),
+            ))
+            .await;
+        }
+        Ok(self
+            .store
+            .conversations()
+            .get(workspace, &conversation.id)
+            .await?)
+    }
+
+    /// The viewer takes the conversation: of two people claiming at once, one wins and the
+    /// other is told it is taken.
+    pub async fn claim(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+    ) -> Result<ConversationRecord, AppError> {
+        let Some(user) = &viewer.user else {
+            return Err(AppError::Invalid(
+                "claiming is for a person: sign in, or assign with user_id".into(),
+            ));
+        };
+        let conversation = self
+            .conversation_for(workspace, viewer, conversation_id)
+            .await?;
+        let next = state_of(&conversation.ownership()?).claimed_by(user)?;
+        self.change_owner(
+            workspace,
+            &conversation,
+            &next,
+            "conversation.assigned",
+            "Claimed".into(),
+            None,
+        )
+        .await
+    }
+
+    /// Gives the conversation to a person (kept in their team) or a team's queue.
+    pub async fn assign(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+        to: Assignee,
+    ) -> Result<ConversationRecord, AppError> {
+        let conversation = self
+            .conversation_for(workspace, viewer, conversation_id)
+            .await?;
+        let state = state_of(&conversation.ownership()?);
+        let (next, note, team) = match &to {
+            Assignee::User(user) => {
+                let person = self.store.people().get(workspace, user).await?;
+                let next =
+                    state.assigned_to(Owner::User(person.id.clone()), person.team_id.as_deref());
+                (
+                    next,
+                    format!("Assigned to {}", person.email),
+                    person.team_id,
+                )
+            }
+            Assignee::Team(team) => {
+                let team_record = self
+                    .store
+                    .teams()
+                    .list(workspace, &Page::all())
+                    .await?
+                    .items
+                    .into_iter()
+                    .find(|candidate| candidate.id == *team)
+                    .ok_or(StoreError::NotFound("team"))?;
+                let next = state.assigned_to(Owner::Team(team_record.id.clone()), None);
+                (
+                    next,
+                    format!("Assigned to the team {}", team_record.name),
+                    Some(team_record.id),
+                )
+            }
+        };
+        let to_self = matches!((&to, &viewer.user), (Assignee::User(user), Some(me)) if user == me);
+        if !to_self && !viewer.may_assign(team.as_deref()) {
+            return Err(AppError::Forbidden(
+                "assigning to others needs the admin role, or team admin within the team".into(),
+            ));
+        }
+        self.change_owner(
+            workspace,
+            &conversation,
+            &next,
+            "conversation.assigned",
+            note,
+            None,
+        )
+        .await
+    }
+
+    /// Back to its team's queue.
+    pub async fn unassign(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+    ) -> Result<ConversationRecord, AppError> {
+        let conversation = self
+            .conversation_for(workspace, viewer, conversation_id)
+            .await?;
+        let next = state_of(&conversation.ownership()?).unassigned();
+        self.change_owner(
+            workspace,
+            &conversation,
+            &next,
+            "conversation.assigned",
+            "Unassigned".into(),
+            None,
+        )
+        .await
+    }
+
+    /// A person hands the conversation back to an AI agent of the workspace.
+    pub async fn hand_back(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+        agent_id: &str,
+    ) -> Result<ConversationRecord, AppError> {
+        let conversation = self
+            .conversation_for(workspace, viewer, conversation_id)
+            .await?;
+        let agent = self.store.agents().get(workspace, agent_id).await?;
+        let next = state_of(&conversation.ownership()?).handed_back(&agent.id);
+        self.change_owner(
+            workspace,
+            &conversation,
+            &next,
+            "conversation.assigned",
+            format!("Handed back to the AI agent {}", agent.name),
+            None,
+        )
+        .await
+    }
+
+    /// Opens, resolves, or snoozes until a time (a job opens it then).
+    pub async fn set_status(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+        status: ConversationStatus,
+        snoozed_until: Option<i64>,
+    ) -> Result<ConversationRecord, AppError> {
+        let conversation = self
+            .conversation_for(workspace, viewer, conversation_id)
+            .await?;
+        let wakes = snoozed_until.is_some_and(|until| until > records::now());
+        let next = state_of(&conversation.ownership()?).with_status(status, wakes)?;
+        self.change_owner(
+            workspace,
+            &conversation,
+            &next,
+            "conversation.status_changed",
+            format!("Status: {status}"),
+            snoozed_until.filter(|_| status == ConversationStatus::Snoozed),
+        )
+        .await
+    }
+
+    /// A snoozed conversation's time came (the `WakeConversation` job).
+    pub async fn wake_conversation(
+        &self,
+        claimed: &ClaimedJob,
+        worker: &str,
+        conversation_id: &str,
+    ) -> Result<(), AppError> {
+        let workspace = claimed.workspace_id.as_deref().unwrap_or_default();
+        let Some(conversation) = self
+            .conversation_of_job(claimed, worker, conversation_id)
+            .await?
+        else {
+            return Ok(());
+        };
+        let due = conversation.status == ConversationStatus::Snoozed
+            && conversation
+                .snoozed_until
+                .is_some_and(|until| until <= records::now());
+        if due {
+            let current = conversation.ownership()?;
+            let reopened = state_of(&current).on_customer_message().0;
+            let next = ownership_of(&reopened);
+            let change = Change {
+                transition: Some((&current, &next)),
+                transition_event: "conversation.status_changed",
+                messages: vec![activity("The snooze ended", &serde_json::Value::Null)],
+                ends_job: Some((&claimed.id, worker)),
+                ..Change::default()
+            };
+            match self
+                .store
+                .conversations()
+                .apply(workspace, conversation_id, &change)
+                .await
+            {
+                Ok(_) => self.events.ring(),
+                Err(StoreError::Conflict(_)) => {
+                    self.store.jobs().complete(&claimed.id, worker).await?;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        } else {
+            self.store.jobs().complete(&claimed.id, worker).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn label(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Vec<String>, AppError> {
+        self.conversation_for(workspace, viewer, conversation_id)
+            .await?;
+        for label in add.iter().chain(remove) {
+            let valid = !label.is_empty()
+                && label.chars().count() <= 50
+                && label
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+            if !valid {
+                return Err(AppError::Invalid(format!(
+                    "labels: {label:?} is not a label (1 to 50 letters, digits, - or _)"
+                )));
+            }
+        }
+        let labels = self
+            .store
+            .conversations()
+            .label(workspace, conversation_id, add, remove)
+            .await?;
+        self.events.ring();
+        Ok(labels)
+    }
+
+    /// Smart replies for a person working the conversation, from the agent the channel (or
+    /// `agent_id`) names, over the conversation so far. Metered like every smart reply.
+    pub async fn suggest_for_conversation(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+        agent_id: Option<&str>,
+    ) -> Result<agentflow::Suggestions, AppError> {
+        let conversation = self
+            .conversation_for(workspace, viewer, conversation_id)
+            .await?;
+        let agent = match agent_id {
+            Some(agent) => agent.to_string(),
+            None => self
+                .store
+                .channels()
+                .get(workspace, &conversation.channel_id)
+                .await?
+                .agent_id
+                .ok_or_else(|| {
+                    AppError::Invalid(
+                        "agent_id: the channel has no AI agent; name the agent that suggests"
+                            .into(),
+                    )
+                })?,
+        };
+        let (history, last) = self.history(workspace, conversation_id, None).await?;
+        let last = last.ok_or_else(|| {
+            AppError::Invalid("the customer has not written yet: nothing to suggest for".into())
+        })?;
+        self.suggest_replies(&agent, workspace, last.text, history)
+            .await
+    }
+
+    /// Delivers an outbound message through its channel (the `SendMessage` job): sent,
+    /// retried on the schedule while the failure may pass, failed with the platform's error
+    /// when it will not.
+    pub async fn send_message(
+        &self,
+        claimed: &ClaimedJob,
+        worker: &str,
+        message_id: &str,
+    ) -> Result<(), AppError> {
+        let workspace = claimed.workspace_id.as_deref().unwrap_or_default();
+        let conversations = self.store.conversations();
+        let message = match conversations.message(workspace, message_id).await {
+            Ok(message) if message.status == DeliveryStatus::Queued => message,
+            Ok(_) | Err(StoreError::NotFound(_)) => {
+                self.store.jobs().complete(&claimed.id, worker).await?;
+                return Ok(());
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let conversation = conversations
+            .get(workspace, &message.conversation_id)
+            .await?;
+        let channel = self
+            .store
+            .channels()
+            .get(workspace, &conversation.channel_id)
+            .await?;
+        let contact = self
+            .store
+            .contacts()
+            .get(workspace, &conversation.contact_id, &channel.id)
+            .await?;
+        let reply_to = match &message.reply_to {
+            Some(id) => {
+                conversations
+                    .message(workspace, id)
+                    .await?
+                    .platform_message_id
+            }
+            None => None,
+        };
+        let config: serde_json::Value = serde_json::from_str(&channel.config)
+            .map_err(|error| AppError::Internal(error.to_string()))?;
+        let webhook_url = config
+            .get("webhook_url")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        let secret = self.signing_secret(workspace, &channel.id).await?;
+        let external_id = contact.external_id.unwrap_or_default();
+        let request = api::outbound(
+            webhook_url,
+            &secret,
+            &OutboundMessage {
+                kind: "message.created",
+                conversation_id: &conversation.id,
+                contact: OutboundContact {
+                    external_id: &external_id,
+                },
+                message: OutboundText {
+                    id: &message.id,
+                    text: &message.text,
+                    reply_to: reply_to.as_deref(),
+                },
+            },
+            records::now() / 1000,
+        );
+        let outcome = match knowledge::fetch::check_url(webhook_url, &self.fetch_options()).await {
+            Err(error) => SendOutcome::Rejected {
+                error: error.to_string(),
+            },
+            Ok(()) => self.deliver(request).await,
+        };
+        let conversations = self.store.conversations();
+        let lease = Some((claimed.id.as_str(), worker));
+        match outcome {
+            SendOutcome::Accepted { platform_id } => {
+                conversations
+                    .set_delivery(
+                        workspace,
+                        message_id,
+                        DeliveryStatus::Sent,
+                        None,
+                        platform_id.as_deref(),
+                        lease,
+                    )
+                    .await?;
+            }
+            SendOutcome::Transient { error, retry_after }
+                if claimed.attempt < self.settings.max_attempts =>
+            {
+                let scheduled =
+                    SEND_RETRIES[(claimed.attempt.max(1) as usize - 1).min(SEND_RETRIES.len() - 1)];
+                let delay = scheduled.max(Duration::from_secs(retry_after.unwrap_or(0)));
+                self.store
+                    .jobs()
+                    .retry(&claimed.id, worker, &error, delay)
+                    .await?;
+                return Ok(());
+            }
+            SendOutcome::Transient { error, .. } | SendOutcome::Rejected { error } => {
+                conversations
+                    .set_delivery(
+                        workspace,
+                        message_id,
+                        DeliveryStatus::Failed,
+                        Some(&error),
+                        None,
+                        lease,
+                    )
+                    .await?;
+            }
+        }
+        self.events.ring();
+        Ok(())
+    }
+
+    async fn deliver(&self, request: connectors::OutboundRequest) -> SendOutcome {
+        let mut builder = self
+            .http
+            .post(&request.url)
+            .timeout(SEND_TIMEOUT)
+            .body(request.body);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        match builder.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.trim().parse().ok());
+                let body = response.bytes().await.unwrap_or_default();
+                api::read_answer(status, retry_after, &body)
+            }
+            Err(error) => SendOutcome::Transient {
+                error: format!("the webhook could not be reached: {error}"),
+                retry_after: None,
+            },
+        }
+    }
+
+    /// A delivery status a channel reported for one of its outbound messages (by the
+    /// message's id or the platform's): it only ever moves forward.
+    pub async fn report_delivery(
+        &self,
+        workspace: &str,
+        channel: &str,
+        message: &str,
+        status: DeliveryStatus,
+        error: Option<&str>,
+    ) -> Result<bool, AppError> {
+        self.store.channels().get(workspace, channel).await?;
+        let conversations = self.store.conversations();
+        let found = match conversations.message(workspace, message).await {
+            Ok(found) => found,
+            Err(StoreError::NotFound(_)) => {
+                conversations
+                    .find_by_platform_id(workspace, channel, message)
+                    .await?
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if found.direction != Direction::Out {
+            return Err(AppError::Invalid(
+                "message_id: delivery statuses are for outbound messages".into(),
+            ));
+        }
+        let moved = conversations
+            .set_delivery(workspace, &found.id, status, error, None, None)
+            .await?;
+        if moved {
+            self.events.ring();
+        }
+        Ok(moved)
+    }
+}
+
+/// Whether running a turn again may succeed (the model or the index failed), as opposed to
+/// a refusal that will repeat (no credits, no agent).
+fn is_transient(error: &AppError) -> bool {
+    matches!(
+        error,
+        AppError::Agent(agentflow::AgentError::Llm(_))
+            | AppError::Index(_)
+            | AppError::Store(StoreError::Database(_))
+    )
+}
+
+/// Text in the form search matches (and the form a search is put in): lower case, Arabic
+/// diacritics and letter variants unified, Arabic-Indic digits as ASCII, as retrieval's.
+pub fn search_form(text: &str) -> String {
+    agentflow::text::matching_form(text)
+}
+
+/// An activity: what happened, for the people in the inbox.
+fn activity(text: &str, details: &serde_json::Value) -> NewMessage {
+    NewMessage {
+        direction: Direction::Out,
+        sender_kind: SenderKind::System,
+        sender_id: None,
+        kind: MessageKind::Activity,
+        text: text.to_string(),
+        search_text: search_form(text),
+        reply_to: None,
+        turn_id: None,
+        details: (!details.is_null()).then(|| details.to_string()),
+    }
+}
+
+/// How many conversations one round of auto-assignment hands out at most.
+const ASSIGN_ROUND: usize = 100;
+
+impl App {
+    /// Hands a team's waiting conversations, the longest waiting first, to its members who
+    /// are online and below their capacity, until either runs out. Run after a handoff into
+    /// the team, when a member comes online, and when one lets a conversation go.
+    pub async fn auto_assign(&self, workspace: &str, team: &str) -> Result<usize, AppError> {
+        let mut assigned = 0;
+        for _ in 0..ASSIGN_ROUND {
+            let waiting = self
+                .store
+                .conversations()
+                .waiting_in(workspace, team, 1)
+                .await?;
+            let Some(conversation) = waiting.into_iter().next() else {
+                break;
+            };
+            let candidates: Vec<Candidate> = self
+                .store
+                .people()
+                .online_in_team(workspace, team)
+                .await?
+                .into_iter()
+                .map(|member| Candidate {
+                    user: member.id,
+                    open: member.open,
+                    capacity: member.capacity,
+                    last_assigned_at: member.last_assigned_at,
+                })
+                .collect();
+            let Some(user) = assignment::choose(&candidates) else {
+                break;
+            };
+            let next = state_of(&conversation.ownership()?)
+                .assigned_to(Owner::User(user.to_string()), Some(team));
+            match self
+                .change_owner(
+                    workspace,
+                    &conversation,
+                    &next,
+                    "conversation.assigned",
+                    "Assigned automatically".into(),
+                    None,
+                )
+                .await
+            {
+                Ok(_) => {
+                    self.store.people().mark_assigned(user).await?;
+                    assigned += 1;
+                }
+                // Someone took it meanwhile: on to the next.
+                Err(AppError::Store(StoreError::Conflict(_))) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(assigned)
+    }
+
+    /// Auto-assignment after something freed a person or filled a queue: its failure is
+    /// logged, never the failure of what triggered it.
+    async fn assign_waiting(&self, workspace: &str, team: Option<&str>) {
+        let Some(team) = team else {
+            return;
+        };
+        if let Err(error) = self.auto_assign(workspace, team).await {
+            tracing::warn!(%error, team, "auto-assignment failed; the conversations wait in the queue");
+        }
+    }
+
+    /// A person says whether they take conversations; coming online, they are given what
+    /// waits in their team's queue.
+    pub async fn set_presence(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        presence: Presence,
+    ) -> Result<records::User, AppError> {
+        let Some(user) = &viewer.user else {
+            return Err(AppError::Invalid(
+                "presence is a person's: sign in as the person".into(),
+            ));
+        };
+        let person = self
+            .store
+            .people()
+            .set_presence(workspace, user, presence)
+            .await?;
+        self.events.ring();
+        if presence == Presence::Online {
+            self.assign_waiting(workspace, person.team_id.as_deref())
+                .await;
+        }
+        Ok(person)
+    }
+}

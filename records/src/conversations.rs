@@ -1,0 +1,928 @@
+//! Conversations and their messages: one aggregate, changed in one transaction at a time. A
+//! customer's message is stored once per platform id (a retried delivery finds the first), a
+//! change of owner or status is written only if the conversation is still as the caller read
+//! it (so of two people claiming at once one wins), and every change appends its events and
+//! queues its jobs (an AI turn, a send) in the transaction that makes it.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use types::{
+    ConversationStatus, DeliveryStatus, Direction, MessageKind, OwnerKind, Priority, SenderKind,
+};
+
+use crate::channels::identify_in;
+use crate::error::StoreError;
+use crate::events::{self, NewEvent};
+use crate::jobs::{self, Job, NewJob};
+use crate::page::{self, AFTER, Cursor, Listed, Page};
+use crate::store::{Backend, Store, new_id, now};
+
+/// Who owns a conversation and where it stands: what the inbox's rules read and decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ownership {
+    pub status: ConversationStatus,
+    pub owner_kind: Option<OwnerKind>,
+    pub owner_id: Option<String>,
+    pub team_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ConversationRecord {
+    pub id: String,
+    /// Per workspace, from 1: what people call it ("#42").
+    pub number: i64,
+    pub channel_id: String,
+    pub contact_id: String,
+    #[sqlx(try_from = "String")]
+    pub status: ConversationStatus,
+    pub snoozed_until: Option<i64>,
+    owner_kind: Option<String>,
+    pub owner_id: Option<String>,
+    pub team_id: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub priority: Priority,
+    /// The latest handoff (JSON: reason, summary, citations, team), when one happened.
+    pub handoff: Option<String>,
+    pub first_reply_at: Option<i64>,
+    pub last_activity_at: i64,
+    /// Since when the customer waits for a person's answer.
+    pub waiting_since: Option<i64>,
+    /// Until when the channel lets a free-form reply go out (the channels fill it).
+    pub window_expires_at: Option<i64>,
+    pub created_at: i64,
+    #[sqlx(skip)]
+    pub labels: Vec<String>,
+}
+
+impl ConversationRecord {
+    pub fn owner_kind(&self) -> Result<Option<OwnerKind>, StoreError> {
+        self.owner_kind
+            .clone()
+            .map(OwnerKind::try_from)
+            .transpose()
+            .map_err(StoreError::corrupt)
+    }
+
+    pub fn ownership(&self) -> Result<Ownership, StoreError> {
+        Ok(Ownership {
+            status: self.status,
+            owner_kind: self.owner_kind()?,
+            owner_id: self.owner_id.clone(),
+            team_id: self.team_id.clone(),
+        })
+    }
+}
+
+const CONVERSATION_COLUMNS: &str = "id, number, channel_id, contact_id, status, snoozed_until,
+    owner_kind, owner_id, team_id, priority, handoff, first_reply_at, last_activity_at,
+    waiting_since, window_expires_at, created_at";
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct MessageRecord {
+    pub id: String,
+    pub conversation_id: String,
+    #[sqlx(try_from = "String")]
+    pub direction: Direction,
+    #[sqlx(try_from = "String")]
+    pub sender_kind: SenderKind,
+    pub sender_id: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub kind: MessageKind,
+    pub text: String,
+    /// The message's id on its platform (the business's id on the `api` channel).
+    pub platform_message_id: Option<String>,
+    /// The message this one answers.
+    pub reply_to: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub status: DeliveryStatus,
+    /// Why it failed, as the platform said.
+    pub error: Option<String>,
+    /// The AI turn that wrote it.
+    pub turn_id: Option<String>,
+    /// JSON: an AI reply's citations and whether it answered; a handoff's reason, summary
+    /// and citations.
+    pub details: Option<String>,
+    pub created_at: i64,
+}
+
+const MESSAGE_COLUMNS: &str = "id, conversation_id, direction, sender_kind, sender_id, kind, text,
+    platform_message_id, reply_to, status, error, turn_id, details, created_at";
+
+/// A customer's message as a channel received it.
+#[derive(Debug, Clone)]
+pub struct Inbound<'a> {
+    pub channel_id: &'a str,
+    /// The customer's id on the channel.
+    pub external_id: &'a str,
+    pub contact_name: Option<&'a str>,
+    pub platform_message_id: &'a str,
+    pub text: &'a str,
+    /// The text in the form search matches.
+    pub search_text: &'a str,
+}
+
+/// Where an inbound message went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub conversation_id: String,
+    pub message_id: String,
+    /// The platform delivered this message before: nothing new was stored.
+    pub duplicate: bool,
+}
+
+/// A message to append to a conversation.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub direction: Direction,
+    pub sender_kind: SenderKind,
+    pub sender_id: Option<String>,
+    pub kind: MessageKind,
+    pub text: String,
+    /// The text in the form search matches.
+    pub search_text: String,
+    pub reply_to: Option<String>,
+    pub turn_id: Option<String>,
+    pub details: Option<String>,
+}
+
+/// A change to a conversation, applied whole or not at all.
+#[derive(Debug, Clone, Default)]
+pub struct Change<'a> {
+    /// The owner and status to set, written only if the conversation is still `expected`.
+    pub transition: Option<(&'a Ownership, &'a Ownership)>,
+    /// The event the transition is (`conversation.assigned`, `conversation.status_changed`,
+    /// `conversation.handoff`, ...).
+    pub transition_event: &'a str,
+    pub snoozed_until: Option<i64>,
+    /// The handoff to record (JSON).
+    pub handoff: Option<String>,
+    pub messages: Vec<NewMessage>,
+    /// The customer message an AI agent's turn answered, with the turn and its outcome: one
+    /// outcome per message, ever.
+    pub answers: Option<(&'a str, &'a str, &'a str)>,
+    /// People a note mentions: each hears of it.
+    pub mentions: Vec<String>,
+    /// The job this change finishes (its id and worker): the change is written only while
+    /// the worker still holds it, and the job ends with it.
+    pub ends_job: Option<(&'a str, &'a str)>,
+}
+
+/// What a change wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub message_ids: Vec<String>,
+}
+
+/// Which conversations a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    pub status: Option<ConversationStatus>,
+    pub owner_kind: Option<OwnerKind>,
+    pub owner_id: Option<String>,
+    /// Only conversations without a person (a team's queue, or nobody's).
+    pub without_person: bool,
+    pub team_id: Option<String>,
+    pub label: Option<String>,
+    pub channel_id: Option<String>,
+    /// Only conversations with a message containing this, in the form search matches.
+    pub text: Option<String>,
+    /// Only these a viewer may see: their team's (when they have one) or their own.
+    pub visible_to: Option<(Option<String>, Option<String>)>,
+}
+
+/// The conversations area of the records.
+pub struct Conversations<'a>(pub(crate) &'a Store);
+
+fn conflict_lost_job() -> StoreError {
+    StoreError::Conflict("the job is no longer this worker's".into())
+}
+
+impl Conversations<'_> {
+    /// Stores a customer's message once: in the contact's latest conversation on the channel
+    /// (a new one when they have none), which moves to the state `decide` gives; when an AI
+    /// agent then owns it, the job that answers the message is queued with it.
+    pub async fn receive(
+        &self,
+        workspace: &str,
+        inbound: &Inbound<'_>,
+        decide: impl FnOnce(Option<&Ownership>) -> Ownership,
+    ) -> Result<Received, StoreError> {
+        if let Some(received) = self.find_inbound(inbound).await? {
+            return Ok(received);
+        }
+        match self.receive_new(workspace, inbound, decide).await {
+            Err(StoreError::Database(sqlx::Error::Database(error)))
+                if error.is_unique_violation() =>
+            {
+                // The same message delivered twice at once: the other delivery stored it.
+                self.find_inbound(inbound)
+                    .await?
+                    .ok_or(StoreError::Conflict(
+                        "the message was stored twice at once".into(),
+                    ))
+            }
+            received => received,
+        }
+    }
+
+    async fn find_inbound(&self, inbound: &Inbound<'_>) -> Result<Option<Received>, StoreError> {
+        let found = sqlx::query(
+            "SELECT id, conversation_id FROM messages
+             WHERE channel_id = $1 AND direction = 'in' AND platform_message_id = $2",
+        )
+        .bind(inbound.channel_id)
+        .bind(inbound.platform_message_id)
+        .fetch_optional(&self.0.pool)
+        .await?;
+        found
+            .map(|row| {
+                Ok(Received {
+                    message_id: row.try_get("id")?,
+                    conversation_id: row.try_get("conversation_id")?,
+                    duplicate: true,
+                })
+            })
+            .transpose()
+    }
+
+    async fn receive_new(
+        &self,
+        workspace: &str,
+        inbound: &Inbound<'_>,
+        decide: impl FnOnce(Option<&Ownership>) -> Ownership,
+    ) -> Result<Received, StoreError> {
+        let backend = self.0.backend();
+        let mut transaction = self.0.write().await?;
+        let contact = identify_in(
+            &mut transaction,
+            workspace,
+            inbound.channel_id,
+            inbound.external_id,
+            inbound.contact_name,
+        )
+        .await?;
+        if backend == Backend::Postgres {
+            // One contact's messages take turns: two first messages make one conversation.
+            sqlx::query(
+                "SELECT contact_id FROM contact_identities
+                 WHERE channel_id = $1 AND external_id = $2 FOR UPDATE",
+            )
+            .bind(inbound.channel_id)
+            .bind(inbound.external_id)
+            .fetch_one(&mut *transaction)
+            .await?;
+        }
+        let current: Option<ConversationRecord> = sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations
+             WHERE workspace_id = $1 AND channel_id = $2 AND contact_id = $3
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+        ))
+        .bind(workspace)
+        .bind(inbound.channel_id)
+        .bind(&contact)
+        .fetch_optional(&mut *transaction)
+        .await?;
+        let at = now();
+        let (conversation, next, created) = match current {
+            None => {
+                let next = decide(None);
+                let number: i64 = sqlx::query_scalar(
+                    "UPDATE workspaces SET conversation_counter = conversation_counter + 1
+                     WHERE id = $1 RETURNING conversation_counter",
+                )
+                .bind(workspace)
+                .fetch_one(&mut *transaction)
+                .await?;
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO conversations (id, workspace_id, number, channel_id, contact_id,
+                         status, owner_kind, owner_id, team_id, last_activity_at, waiting_since,
+                         created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $10)",
+                )
+                .bind(&id)
+                .bind(workspace)
+                .bind(number)
+                .bind(inbound.channel_id)
+                .bind(&contact)
+                .bind(next.status.as_str())
+                .bind(next.owner_kind.map(|kind| kind.as_str().to_string()))
+                .bind(next.owner_id.clone())
+                .bind(next.team_id.clone())
+                .bind(at)
+                .bind(waits_for_people(&next).then_some(at))
+                .execute(&mut *transaction)
+                .await?;
+                (id, next, true)
+            }
+            Some(current) => {
+                let next = decide(Some(&current.ownership()?));
+                sqlx::query(
+                    "UPDATE conversations SET status = $1, owner_kind = $2, owner_id = $3,
+                         team_id = $4, snoozed_until = NULL, last_activity_at = $5,
+                         waiting_since = CASE WHEN $6 THEN COALESCE(waiting_since, $5) ELSE NULL END,
+                         updated_at = $5
+                     WHERE id = $7",
+                )
+                .bind(next.status.as_str())
+                .bind(next.owner_kind.map(|kind| kind.as_str().to_string()))
+                .bind(next.owner_id.clone())
+                .bind(next.team_id.clone())
+                .bind(at)
+                .bind(waits_for_people(&next))
+                .bind(&current.id)
+                .execute(&mut *transaction)
+                .await?;
+                (current.id, next, false)
+            }
+        };
+        let message = new_id();
+        sqlx::query(
+            "INSERT INTO messages (id, workspace_id, conversation_id, channel_id, direction,
+                 sender_kind, sender_id, kind, text, search_text, platform_message_id, status,
+                 created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'in', 'contact', $5, 'text', $6, $9, $7, 'delivered', $8, $8)",
+        )
+        .bind(&message)
+        .bind(workspace)
+        .bind(&conversation)
+        .bind(inbound.channel_id)
+        .bind(&contact)
+        .bind(inbound.text)
+        .bind(inbound.platform_message_id)
+        .bind(at)
+        .bind(inbound.search_text)
+        .execute(&mut *transaction)
+        .await?;
+        if next.owner_kind == Some(OwnerKind::Agent) {
+            let job = Job::AnswerMessage {
+                conversation_id: conversation.clone(),
+                message_id: message.clone(),
+            };
+            jobs::enqueue_in(&mut transaction, &NewJob::now(job, Some(workspace))).await?;
+        }
+        let person = person_of(&next);
+        if created {
+            events::append_in(
+                &mut transaction,
+                backend,
+                workspace,
+                &NewEvent {
+                    kind: "conversation.created",
+                    conversation_id: Some(&conversation),
+                    team_id: next.team_id.as_deref(),
+                    user_id: person,
+                    payload: serde_json::json!({ "conversation_id": conversation }),
+                },
+            )
+            .await?;
+        }
+        events::append_in(
+            &mut transaction,
+            backend,
+            workspace,
+            &NewEvent {
+                kind: "message.created",
+                conversation_id: Some(&conversation),
+                team_id: next.team_id.as_deref(),
+                user_id: person,
+                payload: serde_json::json!({
+                    "conversation_id": conversation, "message_id": message,
+                    "direction": "in", "kind": "text", "text": inbound.text,
+                }),
+            },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(Received {
+            conversation_id: conversation,
+            message_id: message,
+            duplicate: false,
+        })
+    }
+
+    /// A conversation of the workspace, with its labels.
+    pub async fn get(&self, workspace: &str, id: &str) -> Result<ConversationRecord, StoreError> {
+        let mut conversation: ConversationRecord = sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 AND workspace_id = $2"
+        ))
+        .bind(id)
+        .bind(workspace)
+        .fetch_optional(&self.0.pool)
+        .await?
+        .ok_or(StoreError::NotFound("conversation"))?;
+        conversation.labels = self.labels_of(id).await?;
+        Ok(conversation)
+    }
+
+    async fn labels_of(&self, conversation: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT label FROM conversation_labels WHERE conversation_id = $1 ORDER BY label",
+        )
+        .bind(conversation)
+        .fetch_all(&self.0.pool)
+        .await?)
+    }
+
+    /// Applies a change whole: the transition only if the conversation is still as expected
+    /// (else `Conflict`), its messages with their send jobs, its events, and the end of the
+    /// job that made it.
+    pub async fn apply(
+        &self,
+        workspace: &str,
+        id: &str,
+        change: &Change<'_>,
+    ) -> Result<Applied, StoreError> {
+        let backend = self.0.backend();
+        let mut transaction = self.0.write().await?;
+        let current: ConversationRecord = sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 AND workspace_id = $2"
+        ))
+        .bind(id)
+        .bind(workspace)
+        .fetch_optional(&mut *transaction)
+        .await?
+        .ok_or(StoreError::NotFound("conversation"))?;
+        let mut state = current.ownership()?;
+        let at = now();
+        if let Some((expected, next)) = change.transition {
+            let moved = sqlx::query(
+                "UPDATE conversations SET status = $1, owner_kind = $2, owner_id = $3,
+                     team_id = $4, snoozed_until = $5, handoff = COALESCE($6, handoff),
+                     waiting_since = CASE WHEN $7 THEN COALESCE(waiting_since, $8) ELSE waiting_since END,
+                     last_activity_at = $8, updated_at = $8
+                 WHERE id = $9 AND status = $10
+                   AND COALESCE(owner_kind, '') = $11 AND COALESCE(owner_id, '') = $12
+                   AND COALESCE(team_id, '') = $13",
+            )
+            .bind(next.status.as_str())
+            .bind(next.owner_kind.map(|kind| kind.as_str().to_string()))
+            .bind(next.owner_id.clone())
+            .bind(next.team_id.clone())
+            .bind(change.snoozed_until)
+            .bind(change.handoff.clone())
+            .bind(waits_for_people(next) && expected.owner_kind == Some(OwnerKind::Agent))
+            .bind(at)
+            .bind(id)
+            .bind(expected.status.as_str())
+            .bind(expected.owner_kind.map_or("", |kind| kind.as_str()))
+            .bind(expected.owner_id.clone().unwrap_or_default())
+            .bind(expected.team_id.clone().unwrap_or_default())
+            .execute(&mut *transaction)
+            .await?;
+            if moved.rows_affected() == 0 {
+                return Err(StoreError::Conflict(
+                    "the conversation changed meanwhile: read it again".into(),
+                ));
+            }
+            if next.status == ConversationStatus::Snoozed
+                && let Some(until) = change.snoozed_until
+            {
+                let job = Job::WakeConversation {
+                    conversation_id: id.to_string(),
+                };
+                let mut wake = NewJob::now(job, Some(workspace));
+                wake.run_after = until;
+                jobs::enqueue_in(&mut transaction, &wake).await?;
+            }
+            state = next.clone();
+        }
+        let person = person_of(&state).map(str::to_string);
+        if let Some((message, turn, outcome)) = change.answers {
+            sqlx::query(
+                "INSERT INTO message_answers (message_id, turn_id, outcome, created_at)
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(message)
+            .bind(turn)
+            .bind(outcome)
+            .bind(at)
+            .execute(&mut *transaction)
+            .await
+            .map_err(|error| {
+                StoreError::conflict_or(error, || "the message has its answer already".into())
+            })?;
+        }
+        let mut message_ids = Vec::new();
+        for message in &change.messages {
+            let message_id =
+                insert_message(&mut transaction, workspace, &current, message, at).await?;
+            events::append_in(
+                &mut transaction,
+                backend,
+                workspace,
+                &NewEvent {
+                    kind: "message.created",
+                    conversation_id: Some(id),
+                    team_id: state.team_id.as_deref(),
+                    user_id: person.as_deref(),
+                    payload: serde_json::json!({
+                        "conversation_id": id, "message_id": message_id,
+                        "direction": message.direction, "kind": message.kind,
+                        "sender": { "kind": message.sender_kind, "id": message.sender_id },
+                        "text": message.text,
+                    }),
+                },
+            )
+            .await?;
+            message_ids.push(message_id);
+        }
+        if let Some((expected, next)) = change.transition
+            && expected != next
+        {
+            events::append_in(
+                &mut transaction,
+                backend,
+                workspace,
+                &NewEvent {
+                    kind: change.transition_event,
+                    conversation_id: Some(id),
+                    team_id: state.team_id.as_deref(),
+                    user_id: person.as_deref(),
+                    payload: serde_json::json!({
+                        "conversation_id": id, "status": state.status,
+                        "owner": { "kind": state.owner_kind, "id": state.owner_id },
+                        "team_id": state.team_id,
+                    }),
+                },
+            )
+            .await?;
+        }
+        for mentioned in &change.mentions {
+            events::append_in(
+                &mut transaction,
+                backend,
+                workspace,
+                &NewEvent {
+                    kind: "note.mention",
+                    conversation_id: Some(id),
+                    team_id: None,
+                    user_id: Some(mentioned),
+                    payload: serde_json::json!({
+                        "conversation_id": id, "message_id": message_ids.last(),
+                    }),
+                },
+            )
+            .await?;
+        }
+        if let Some((job, worker)) = change.ends_job
+            && !jobs::end_in(&mut transaction, job, worker, "done", None).await?
+        {
+            return Err(conflict_lost_job());
+        }
+        transaction.commit().await?;
+        Ok(Applied { message_ids })
+    }
+
+    /// Adds and removes labels (lowercased); returns the conversation's labels after.
+    pub async fn label(
+        &self,
+        workspace: &str,
+        id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let conversation = self.get(workspace, id).await?;
+        let mut transaction = self.0.write().await?;
+        for label in add {
+            sqlx::query(
+                "INSERT INTO conversation_labels (conversation_id, label) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(label.to_lowercase())
+            .execute(&mut *transaction)
+            .await?;
+        }
+        for label in remove {
+            sqlx::query(
+                "DELETE FROM conversation_labels WHERE conversation_id = $1 AND label = $2",
+            )
+            .bind(id)
+            .bind(label.to_lowercase())
+            .execute(&mut *transaction)
+            .await?;
+        }
+        events::append_in(
+            &mut transaction,
+            self.0.backend(),
+            workspace,
+            &NewEvent {
+                kind: "conversation.labels",
+                conversation_id: Some(id),
+                team_id: conversation.team_id.as_deref(),
+                user_id: conversation.owner_id.as_deref(),
+                payload: serde_json::json!({ "conversation_id": id }),
+            },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(self.get(workspace, id).await?.labels)
+    }
+
+    /// A page of conversations, the latest activity first.
+    pub async fn list(
+        &self,
+        workspace: &str,
+        filter: &ConversationFilter,
+        page: &Page,
+    ) -> Result<Listed<ConversationRecord>, StoreError> {
+        let mut sql = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE workspace_id = $1
+             AND (CAST($2 AS BIGINT) IS NULL OR last_activity_at < $2
+                  OR (last_activity_at = $2 AND id < $3))"
+        );
+        let mut binds: Vec<String> = Vec::new();
+        let mut bind = |sql: &mut String, condition: &str, value: String| {
+            binds.push(value);
+            sql.push_str(&condition.replace('?', &format!("${}", binds.len() + 4)));
+        };
+        if let Some(status) = filter.status {
+            bind(&mut sql, " AND status = ?", status.to_string());
+        }
+        if let Some(kind) = filter.owner_kind {
+            bind(&mut sql, " AND owner_kind = ?", kind.to_string());
+        }
+        if let Some(owner) = &filter.owner_id {
+            bind(&mut sql, " AND owner_id = ?", owner.clone());
+        }
+        if filter.without_person {
+            sql.push_str(" AND (owner_kind IS NULL OR owner_kind = 'team')");
+        }
+        if let Some(team) = &filter.team_id {
+            bind(&mut sql, " AND team_id = ?", team.clone());
+        }
+        if let Some(channel) = &filter.channel_id {
+            bind(&mut sql, " AND channel_id = ?", channel.clone());
+        }
+        if let Some(label) = &filter.label {
+            bind(
+                &mut sql,
+                " AND id IN (SELECT conversation_id FROM conversation_labels WHERE label = ?)",
+                label.to_lowercase(),
+            );
+        }
+        if let Some(text) = &filter.text {
+            let escaped = text
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            bind(
+                &mut sql,
+                " AND id IN (SELECT conversation_id FROM messages
+                   WHERE messages.workspace_id = $1 AND search_text LIKE ? ESCAPE '\\')",
+                format!("%{escaped}%"),
+            );
+        }
+        if let Some((user, team)) = &filter.visible_to {
+            bind(
+                &mut sql,
+                " AND ((owner_kind = 'user' AND owner_id = ?)",
+                user.clone().unwrap_or_default(),
+            );
+            bind(
+                &mut sql,
+                " OR team_id = ?)",
+                team.clone().unwrap_or_default(),
+            );
+        }
+        sql.push_str(" ORDER BY last_activity_at DESC, id DESC LIMIT $4");
+        let (at, after) = page.bounds();
+        let mut query = sqlx::query_as(&sql)
+            .bind(workspace)
+            .bind(at)
+            .bind(after)
+            .bind(page.fetch());
+        for value in binds {
+            query = query.bind(value);
+        }
+        let rows: Vec<ConversationRecord> = query.fetch_all(&self.0.pool).await?;
+        let mut listed = page.cut(rows, |conversation| {
+            Cursor::new(conversation.last_activity_at, &conversation.id)
+        });
+        for conversation in &mut listed.items {
+            conversation.labels = self.labels_of(&conversation.id).await?;
+        }
+        Ok(listed)
+    }
+
+    /// A team's open conversations no person has, the longest waiting first: what
+    /// auto-assignment hands out.
+    pub async fn waiting_in(
+        &self,
+        workspace: &str,
+        team: &str,
+        limit: i64,
+    ) -> Result<Vec<ConversationRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations
+             WHERE workspace_id = $1 AND team_id = $2 AND status = 'open'
+               AND (owner_kind IS NULL OR owner_kind = 'team')
+             ORDER BY COALESCE(waiting_since, last_activity_at), id LIMIT $3"
+        ))
+        .bind(workspace)
+        .bind(team)
+        .bind(limit)
+        .fetch_all(&self.0.pool)
+        .await?)
+    }
+
+    /// A page of a conversation's messages, oldest first.
+    pub async fn messages(
+        &self,
+        workspace: &str,
+        conversation: &str,
+        page: &Page,
+    ) -> Result<Listed<MessageRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE workspace_id = $1 {AFTER}
+               AND conversation_id = $5
+             ORDER BY created_at, id LIMIT $4"
+        );
+        page::fetch(&self.0.pool, &sql, workspace, &[conversation], page).await
+    }
+
+    pub async fn message(&self, workspace: &str, id: &str) -> Result<MessageRecord, StoreError> {
+        sqlx::query_as(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND workspace_id = $2"
+        ))
+        .bind(id)
+        .bind(workspace)
+        .fetch_optional(&self.0.pool)
+        .await?
+        .ok_or(StoreError::NotFound("message"))
+    }
+
+    /// Moves an outbound message's delivery status forward (never back: a late "delivered"
+    /// after "read" changes nothing) and ends the send job that learnt it, when one did.
+    /// False when the status did not move.
+    pub async fn set_delivery(
+        &self,
+        workspace: &str,
+        message: &str,
+        status: DeliveryStatus,
+        error: Option<&str>,
+        platform_id: Option<&str>,
+        ends_job: Option<(&str, &str)>,
+    ) -> Result<bool, StoreError> {
+        let earlier: Vec<&str> = status.follows().iter().map(|s| s.as_str()).collect();
+        let earlier = earlier
+            .iter()
+            .map(|status| format!("'{status}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if earlier.is_empty() {
+            return Ok(false);
+        }
+        let mut transaction = self.0.write().await?;
+        let moved: Option<AnyRow> = sqlx::query(&format!(
+            "UPDATE messages SET status = $1, error = COALESCE($2, error),
+                 platform_message_id = COALESCE(platform_message_id, $3), updated_at = $4
+             WHERE id = $5 AND workspace_id = $6 AND status IN ({earlier})
+             RETURNING conversation_id"
+        ))
+        .bind(status.as_str())
+        .bind(error.map(str::to_string))
+        .bind(platform_id.map(str::to_string))
+        .bind(now())
+        .bind(message)
+        .bind(workspace)
+        .fetch_optional(&mut *transaction)
+        .await?;
+        if let Some(row) = &moved {
+            let conversation: String = row.try_get(0)?;
+            let (team, owner): (Option<String>, Option<String>) =
+                sqlx::query_as("SELECT team_id, owner_id FROM conversations WHERE id = $1")
+                    .bind(&conversation)
+                    .fetch_one(&mut *transaction)
+                    .await?;
+            events::append_in(
+                &mut transaction,
+                self.0.backend(),
+                workspace,
+                &NewEvent {
+                    kind: "message.status",
+                    conversation_id: Some(&conversation),
+                    team_id: team.as_deref(),
+                    user_id: owner.as_deref(),
+                    payload: serde_json::json!({
+                        "conversation_id": conversation, "message_id": message,
+                        "status": status, "error": error,
+                    }),
+                },
+            )
+            .await?;
+        }
+        if let Some((job, worker)) = ends_job {
+            let state = if status == DeliveryStatus::Failed {
+                "failed"
+            } else {
+                "done"
+            };
+            if !jobs::end_in(&mut transaction, job, worker, state, error).await? {
+                return Err(conflict_lost_job());
+            }
+        }
+        transaction.commit().await?;
+        Ok(moved.is_some())
+    }
+
+    /// The outbound message with this platform id on a channel (a status callback names it
+    /// so).
+    pub async fn find_by_platform_id(
+        &self,
+        workspace: &str,
+        channel: &str,
+        platform_id: &str,
+    ) -> Result<MessageRecord, StoreError> {
+        sqlx::query_as(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE workspace_id = $1 AND channel_id = $2
+               AND direction = 'out' AND platform_message_id = $3"
+        ))
+        .bind(workspace)
+        .bind(channel)
+        .bind(platform_id)
+        .fetch_optional(&self.0.pool)
+        .await?
+        .ok_or(StoreError::NotFound("message"))
+    }
+}
+
+/// A conversation waits for people when no AI agent owns it.
+fn waits_for_people(state: &Ownership) -> bool {
+    state.owner_kind != Some(OwnerKind::Agent)
+}
+
+fn person_of(state: &Ownership) -> Option<&str> {
+    match state.owner_kind {
+        Some(OwnerKind::User) => state.owner_id.as_deref(),
+        _ => None,
+    }
+}
+
+async fn insert_message(
+    connection: &mut AnyConnection,
+    workspace: &str,
+    conversation: &ConversationRecord,
+    message: &NewMessage,
+    at: i64,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    let leaves = message.direction == Direction::Out && message.kind.reaches_the_customer();
+    let status = if leaves {
+        DeliveryStatus::Queued
+    } else {
+        DeliveryStatus::Delivered
+    };
+    sqlx::query(
+        "INSERT INTO messages (id, workspace_id, conversation_id, channel_id, direction,
+             sender_kind, sender_id, kind, text, reply_to, status, turn_id, details,
+             created_at, updated_at, search_text)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)",
+    )
+    .bind(&id)
+    .bind(workspace)
+    .bind(&conversation.id)
+    .bind(&conversation.channel_id)
+    .bind(message.direction.as_str())
+    .bind(message.sender_kind.as_str())
+    .bind(message.sender_id.clone())
+    .bind(message.kind.as_str())
+    .bind(&message.text)
+    .bind(message.reply_to.clone())
+    .bind(status.as_str())
+    .bind(message.turn_id.clone())
+    .bind(message.details.clone())
+    .bind(at)
+    .bind(&message.search_text)
+    .execute(&mut *connection)
+    .await?;
+    if leaves {
+        let replied_by_person = message.sender_kind == SenderKind::User;
+        sqlx::query(
+            "UPDATE conversations SET first_reply_at = COALESCE(first_reply_at, $1),
+                 waiting_since = CASE WHEN $2 THEN NULL ELSE waiting_since END,
+                 last_activity_at = $1, updated_at = $1
+             WHERE id = $3",
+        )
+        .bind(at)
+        .bind(replied_by_person)
+        .bind(&conversation.id)
+        .execute(&mut *connection)
+        .await?;
+        let job = Job::SendMessage {
+            message_id: id.clone(),
+        };
+        jobs::enqueue_in(connection, &NewJob::now(job, Some(workspace))).await?;
+    } else {
+        sqlx::query(
+            "UPDATE conversations SET last_activity_at = $1, updated_at = $1 WHERE id = $2",
+        )
+        .bind(at)
+        .bind(&conversation.id)
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(id)
+}

@@ -1,0 +1,137 @@
+//! `GET /v1/events`: the inbox's live events as Server-Sent Events, for one person. Each event's
+//! `id` is its place in the workspace's event log, so a client that reconnects with
+//! `Last-Event-ID` (or `?last_event_id=`) gets what it missed, in order, from whichever process
+//! wrote it. A person sees their team's events and their own; an admin all of the workspace's.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use futures::Stream;
+use inbox::Viewer;
+use records::{EventRecord, Role};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/v1/events", get(events))
+}
+
+/// How many events one read of the log takes.
+const BATCH: i64 = 200;
+/// How often a stream reads the log even when no bell rang (a missed ring costs this much).
+const RECHECK: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Resume after this event (as the `Last-Event-ID` header does).
+    last_event_id: Option<i64>,
+}
+
+/// The caller's live inbox events: `conversation.created`, `message.created`,
+/// `message.status`, `conversation.assigned`, `conversation.status_changed`,
+/// `conversation.handoff`, `conversation.labels`, `note.mention`. Each `data` is JSON with the
+/// conversation's id and what changed.
+#[utoipa::path(get, path = "/v1/events", params(EventsQuery), tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, description = "text/event-stream of the caller's events", content_type = "text/event-stream", body = String)))]
+async fn events(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(query): Query<EventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse().ok())
+        .or(query.last_event_id);
+    let cursor = match resume {
+        Some(seq) => seq,
+        None => state.app.store.events().last_seq().await?,
+    };
+    let reader = Reader {
+        state: state.clone(),
+        workspace: caller.workspace().to_string(),
+        viewer,
+        bell: state.app.events.listen(),
+        cursor,
+        pending: VecDeque::new(),
+    };
+    let stream = futures::stream::unfold(reader, |mut reader| async move {
+        let event = reader.next().await?;
+        Some((Ok(event), reader))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+struct Reader {
+    state: Arc<AppState>,
+    workspace: String,
+    viewer: Viewer,
+    bell: tokio::sync::watch::Receiver<u64>,
+    cursor: i64,
+    pending: VecDeque<EventRecord>,
+}
+
+impl Reader {
+    /// The next event this person may see, waiting for one; `None` ends the stream (the
+    /// server is stopping).
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(
+                    Event::default()
+                        .id(event.seq.to_string())
+                        .event(event.kind)
+                        .data(event.payload),
+                );
+            }
+            let store = &self.state.app.store;
+            match store
+                .events()
+                .since(&self.workspace, self.cursor, BATCH)
+                .await
+            {
+                Ok(events) if !events.is_empty() => {
+                    self.cursor = events.last().map_or(self.cursor, |event| event.seq);
+                    let visible: Vec<EventRecord> = events
+                        .into_iter()
+                        .filter(|event| self.may_see(event))
+                        .collect();
+                    self.pending.extend(visible);
+                    continue;
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "reading the event log failed"),
+            }
+            tokio::select! {
+                changed = self.bell.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                }
+                _ = tokio::time::sleep(RECHECK) => {}
+            }
+        }
+    }
+
+    fn may_see(&self, event: &EventRecord) -> bool {
+        if self.viewer.role == Role::Admin {
+            return true;
+        }
+        let theirs = event.user_id.is_some() && event.user_id == self.viewer.user;
+        let their_team = event.team_id.is_some() && event.team_id == self.viewer.team;
+        theirs || their_team
+    }
+}

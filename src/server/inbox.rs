@@ -1,0 +1,716 @@
+//! The inbox over HTTP: channel accounts and what they receive, conversations with their
+//! messages, and what people do to them (reply, note, claim, assign, hand back, resolve,
+//! snooze, label, ask for suggestions).
+
+use std::sync::Arc;
+
+use app::{Assignee, ChannelRequest, CreatedChannel, PersonMessage};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use records::{
+    ChannelRecord, ConversationFilter, ConversationRecord, ConversationStatus, DeliveryStatus,
+    Direction, MessageKind, MessageRecord, OwnerKind, Priority, Role, SenderKind,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{ApiError, Code, ErrorBody};
+use super::pages::{self, PageQuery};
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/channels", get(channels).post(create_channel))
+        .route("/v1/channels/{id}", get(channel))
+        .route("/v1/channels/{id}/inbound", post(inbound))
+        .route("/v1/channels/{id}/statuses", post(delivery_status))
+        .route("/v1/presence", axum::routing::put(set_presence))
+        .route("/v1/conversations", get(conversations))
+        .route("/v1/conversations/{id}", get(conversation))
+        .route(
+            "/v1/conversations/{id}/messages",
+            get(messages).post(post_message),
+        )
+        .route("/v1/conversations/{id}/claim", post(claim))
+        .route("/v1/conversations/{id}/assign", post(assign))
+        .route("/v1/conversations/{id}/status", post(set_status))
+        .route("/v1/conversations/{id}/labels", post(labels))
+        .route("/v1/conversations/{id}/handback", post(hand_back))
+        .route(
+            "/v1/conversations/{id}/suggestions",
+            post(conversation_suggestions),
+        )
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CreateChannel {
+    /// `api`.
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    /// The AI agent that answers first; absent: straight to people.
+    agent_id: Option<String>,
+    /// The team that receives handoffs no rule places, and conversations without an agent.
+    team_id: Option<String>,
+    #[serde(default)]
+    config: ChannelConfig,
+}
+
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+pub struct ChannelConfig {
+    /// Where the api channel delivers replies (signed POSTs).
+    webhook_url: Option<String>,
+}
+
+/// Makes a channel account; its signing secret is in this response and nowhere else, ever.
+#[utoipa::path(post, path = "/v1/channels", tag = "inbox", security(("bearer" = [])),
+    request_body = CreateChannel, responses((status = 201, body = CreatedChannel),
+        (status = 404, description = "The agent or team is not the workspace's", body = ErrorBody)))]
+async fn create_channel(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Json(request): Json<CreateChannel>,
+) -> Result<(StatusCode, Json<CreatedChannel>), ApiError> {
+    caller.require(Role::Admin)?;
+    let created = state
+        .app
+        .create_channel(
+            caller.workspace(),
+            caller.actor(),
+            ChannelRequest {
+                kind: request.kind,
+                name: request.name,
+                agent_id: request.agent_id,
+                team_id: request.team_id,
+                webhook_url: request.config.webhook_url,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(get, path = "/v1/channels", params(PageQuery), tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, description = "a page; the next page's cursor in X-Next-Cursor and a Link header", body = Vec<ChannelRecord>,
+        headers(("X-Next-Cursor" = String, description = "the cursor of the next page, when there is one")))))]
+async fn channels(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    uri: Uri,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = query.page()?;
+    let listed = state
+        .app
+        .store
+        .channels()
+        .list(caller.workspace(), &page)
+        .await?;
+    Ok(pages::respond(&uri, &page, listed))
+}
+
+#[utoipa::path(get, path = "/v1/channels/{id}", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = ChannelRecord), (status = 404, body = ErrorBody)))]
+async fn channel(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ChannelRecord>, ApiError> {
+    Ok(Json(
+        state
+            .app
+            .store
+            .channels()
+            .get(caller.workspace(), &id)
+            .await?,
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InboundAccepted {
+    conversation_id: String,
+    message_id: String,
+}
+
+/// A customer's message from the business's system. The same message id again answers the
+/// same ids and stores nothing. When the request carries Standard Webhooks headers
+/// (`webhook-id`, `webhook-timestamp`, `webhook-signature`), they must verify against the
+/// channel's secret.
+#[utoipa::path(post, path = "/v1/channels/{id}/inbound", params(("id" = String, Path, description = "the channel's id")),
+    tag = "inbox", security(("bearer" = [])), request_body = connectors::api::InboundBody,
+    responses((status = 200, description = "Stored (or stored before) and acknowledged", body = InboundAccepted),
+        (status = 404, body = ErrorBody),
+        (status = 413, description = "The text is longer than the limit", body = ErrorBody)))]
+async fn inbound(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<InboundAccepted>, ApiError> {
+    caller.require(Role::Admin)?;
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let received = state
+        .app
+        .receive_inbound(caller.workspace(), &id, header, &body)
+        .await?;
+    Ok(Json(InboundAccepted {
+        conversation_id: received.conversation_id,
+        message_id: received.message_id,
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DeliveryReport {
+    /// The message's id, or the id the webhook answered for it.
+    message_id: String,
+    status: DeliveryStatus,
+    /// The platform's error, with `failed`.
+    error: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeliveryRecorded {
+    /// False when the status would have moved backwards (a late report): nothing changed.
+    moved: bool,
+}
+
+/// How far an outbound message got, as the business's system reports it.
+#[utoipa::path(post, path = "/v1/channels/{id}/statuses", params(("id" = String, Path, description = "the channel's id")),
+    tag = "inbox", security(("bearer" = [])), request_body = DeliveryReport,
+    responses((status = 200, body = DeliveryRecorded), (status = 404, body = ErrorBody)))]
+async fn delivery_status(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(report): Json<DeliveryReport>,
+) -> Result<Json<DeliveryRecorded>, ApiError> {
+    caller.require(Role::Admin)?;
+    let moved = state
+        .app
+        .report_delivery(
+            caller.workspace(),
+            &id,
+            &report.message_id,
+            report.status,
+            report.error.as_deref(),
+        )
+        .await?;
+    Ok(Json(DeliveryRecorded { moved }))
+}
+
+/// Who owns a conversation: `kind` null when nobody does.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OwnerView {
+    kind: Option<OwnerKind>,
+    id: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConversationView {
+    id: String,
+    number: i64,
+    channel_id: String,
+    contact_id: String,
+    status: ConversationStatus,
+    snoozed_until: Option<i64>,
+    owner: OwnerView,
+    team_id: Option<String>,
+    priority: Priority,
+    labels: Vec<String>,
+    /// The latest handoff: `reason`, `summary`, `team_id`, and the `citations` the AI used.
+    #[schema(value_type = Option<Object>)]
+    handoff: Option<Value>,
+    first_reply_at: Option<i64>,
+    last_activity_at: i64,
+    waiting_since: Option<i64>,
+    window_expires_at: Option<i64>,
+    created_at: i64,
+}
+
+impl TryFrom<ConversationRecord> for ConversationView {
+    type Error = ApiError;
+
+    fn try_from(record: ConversationRecord) -> Result<Self, ApiError> {
+        Ok(ConversationView {
+            owner: OwnerView {
+                kind: record.owner_kind()?,
+                id: record.owner_id.clone(),
+            },
+            handoff: record
+                .handoff
+                .as_deref()
+                .and_then(|text| serde_json::from_str(text).ok()),
+            id: record.id,
+            number: record.number,
+            channel_id: record.channel_id,
+            contact_id: record.contact_id,
+            status: record.status,
+            snoozed_until: record.snoozed_until,
+            team_id: record.team_id,
+            priority: record.priority,
+            labels: record.labels,
+            first_reply_at: record.first_reply_at,
+            last_activity_at: record.last_activity_at,
+            waiting_since: record.waiting_since,
+            window_expires_at: record.window_expires_at,
+            created_at: record.created_at,
+        })
+    }
+}
+
+/// Which conversations: a view, then filters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConversationQuery {
+    /// `mine` (the caller's), `unassigned` (their teams' without a person), `teams` (their
+    /// teams'), `all` (admins), `handoffs` (open and waiting for a person).
+    view: Option<String>,
+    status: Option<ConversationStatus>,
+    /// The owner's kind: `agent`, `team` or `user`.
+    owner: Option<OwnerKind>,
+    /// The owner's id.
+    owner_id: Option<String>,
+    team_id: Option<String>,
+    label: Option<String>,
+    channel_id: Option<String>,
+    /// Words in a message of the conversation (Arabic matched without diacritics, with alef,
+    /// yaa and taa marbuta forms unified).
+    q: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// The conversations the caller may see, the latest activity first.
+#[utoipa::path(get, path = "/v1/conversations", params(ConversationQuery), tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, description = "a page; the next page's cursor in X-Next-Cursor and a Link header", body = Vec<ConversationView>,
+        headers(("X-Next-Cursor" = String, description = "the cursor of the next page, when there is one")))))]
+async fn conversations(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    uri: Uri,
+    Query(query): Query<ConversationQuery>,
+) -> Result<Response, ApiError> {
+    let page = records::Page::parse(query.limit, query.cursor.as_deref())?;
+    let viewer = state.app.viewer(&caller.0).await?;
+    let mut filter = ConversationFilter {
+        status: query.status,
+        owner_kind: query.owner,
+        owner_id: query.owner_id,
+        team_id: query.team_id,
+        label: query.label,
+        channel_id: query.channel_id,
+        text: query
+            .q
+            .as_deref()
+            .map(app::search_form)
+            .filter(|text| !text.is_empty()),
+        ..ConversationFilter::default()
+    };
+    let admin = viewer.role == Role::Admin;
+    match query.view.as_deref() {
+        None | Some("all") if admin => {}
+        None => {}
+        Some("all") => {
+            return Err(ApiError::new(
+                Code::Forbidden,
+                "view: all is for admins; team admins and staff see their teams' and their own",
+            ));
+        }
+        Some("mine") => {
+            filter.owner_kind = Some(OwnerKind::User);
+            filter.owner_id = Some(viewer.user.clone().unwrap_or_default());
+        }
+        Some("unassigned") => {
+            filter.without_person = true;
+            if !admin {
+                filter.team_id = Some(viewer.team.clone().unwrap_or_default());
+            }
+        }
+        Some("teams") => {
+            filter.team_id = Some(viewer.team.clone().unwrap_or_default());
+        }
+        Some("handoffs") => {
+            filter.status = Some(ConversationStatus::Open);
+            filter.without_person = true;
+        }
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "view: {other:?} is not one of mine, unassigned, teams, all, handoffs"
+            ))
+            .about("view"));
+        }
+    }
+    if !admin {
+        filter.visible_to = Some((viewer.user.clone(), viewer.team.clone()));
+    }
+    let listed = state
+        .app
+        .store
+        .conversations()
+        .list(caller.workspace(), &filter, &page)
+        .await?
+        .try_map(ConversationView::try_from)?;
+    Ok(pages::respond(&uri, &page, listed))
+}
+
+#[utoipa::path(get, path = "/v1/conversations/{id}", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)))]
+async fn conversation(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ConversationView>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let record = state
+        .app
+        .conversation_for(caller.workspace(), &viewer, &id)
+        .await?;
+    Ok(Json(record.try_into()?))
+}
+
+/// Who wrote a message.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SenderView {
+    kind: SenderKind,
+    id: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MessageView {
+    id: String,
+    conversation_id: String,
+    direction: Direction,
+    sender: SenderView,
+    kind: MessageKind,
+    text: String,
+    status: DeliveryStatus,
+    /// Why it failed, as the platform said.
+    error: Option<String>,
+    reply_to: Option<String>,
+    platform_message_id: Option<String>,
+    /// The AI turn that wrote it.
+    turn_id: Option<String>,
+    /// An AI reply's citations.
+    #[schema(value_type = Option<Vec<Object>>)]
+    citations: Option<Value>,
+    /// A handoff activity's reason, summary and citations.
+    #[schema(value_type = Option<Object>)]
+    handoff: Option<Value>,
+    created_at: i64,
+}
+
+impl From<MessageRecord> for MessageView {
+    fn from(record: MessageRecord) -> Self {
+        let details: Option<Value> = record
+            .details
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok());
+        let citations = details
+            .as_ref()
+            .filter(|_| record.kind != MessageKind::Activity)
+            .and_then(|details| details.get("citations").cloned());
+        let handoff = details.filter(|details| {
+            record.kind == MessageKind::Activity && details.get("reason").is_some()
+        });
+        MessageView {
+            id: record.id,
+            conversation_id: record.conversation_id,
+            direction: record.direction,
+            sender: SenderView {
+                kind: record.sender_kind,
+                id: record.sender_id,
+            },
+            kind: record.kind,
+            text: record.text,
+            status: record.status,
+            error: record.error,
+            reply_to: record.reply_to,
+            platform_message_id: record.platform_message_id,
+            turn_id: record.turn_id,
+            citations,
+            handoff,
+            created_at: record.created_at,
+        }
+    }
+}
+
+/// The conversation's messages, oldest first: the customer's, the AI's and people's replies,
+/// notes and activities.
+#[utoipa::path(get, path = "/v1/conversations/{id}/messages", params(("id" = String, Path, description = "the id"), PageQuery),
+    tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, description = "a page; the next page's cursor in X-Next-Cursor and a Link header", body = Vec<MessageView>,
+        headers(("X-Next-Cursor" = String, description = "the cursor of the next page, when there is one"))),
+        (status = 404, body = ErrorBody)))]
+async fn messages(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    uri: Uri,
+    Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = query.page()?;
+    let viewer = state.app.viewer(&caller.0).await?;
+    state
+        .app
+        .conversation_for(caller.workspace(), &viewer, &id)
+        .await?;
+    let listed = state
+        .app
+        .store
+        .conversations()
+        .messages(caller.workspace(), &id, &page)
+        .await?;
+    let listed = records::Listed {
+        items: listed.items.into_iter().map(MessageView::from).collect(),
+        next: listed.next,
+    };
+    Ok(pages::respond(&uri, &page, listed))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PostMessage {
+    text: String,
+    /// `text` (a reply to the customer, the default) or `note` (private, for people).
+    kind: Option<MessageKind>,
+}
+
+/// A person's reply (it reopens a resolved conversation) or private note (it never reaches
+/// the customer; `@name` mentions notify people).
+#[utoipa::path(post, path = "/v1/conversations/{id}/messages", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])), request_body = PostMessage,
+    responses((status = 201, body = MessageView), (status = 404, body = ErrorBody),
+        (status = 409, description = "The conversation changed meanwhile", body = ErrorBody),
+        (status = 413, description = "The text is longer than the limit", body = ErrorBody)))]
+async fn post_message(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(request): Json<PostMessage>,
+) -> Result<(StatusCode, Json<MessageView>), ApiError> {
+    let kind = match request.kind {
+        None | Some(MessageKind::Text) => PersonMessage::Reply,
+        Some(MessageKind::Note) => PersonMessage::Note,
+        Some(other) => {
+            return Err(
+                ApiError::invalid(format!("kind: people send text or note, not {other}"))
+                    .about("kind"),
+            );
+        }
+    };
+    let viewer = state.app.viewer(&caller.0).await?;
+    let message = state
+        .app
+        .post_message(caller.workspace(), &viewer, &id, &request.text, kind)
+        .await?;
+    Ok((StatusCode::CREATED, Json(message.into())))
+}
+
+/// The caller takes the conversation. Of several people claiming at once one wins; the
+/// others are answered 409.
+#[utoipa::path(post, path = "/v1/conversations/{id}/claim", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody),
+        (status = 409, description = "Another person has it", body = ErrorBody)))]
+async fn claim(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ConversationView>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let record = state.app.claim(caller.workspace(), &viewer, &id).await?;
+    Ok(Json(record.try_into()?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Assign {
+    /// A person of the workspace.
+    user_id: Option<String>,
+    /// A team's queue.
+    team_id: Option<String>,
+}
+
+/// Gives the conversation to a person or a team's queue; neither: back to its team's queue.
+#[utoipa::path(post, path = "/v1/conversations/{id}/assign", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])), request_body = Assign,
+    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody),
+        (status = 409, description = "The conversation changed meanwhile", body = ErrorBody)))]
+async fn assign(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(request): Json<Assign>,
+) -> Result<Json<ConversationView>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let workspace = caller.workspace();
+    let record = match (request.user_id, request.team_id) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid("send user_id or team_id, not both").about("user_id"));
+        }
+        (Some(user), None) => {
+            state
+                .app
+                .assign(workspace, &viewer, &id, Assignee::User(user))
+                .await?
+        }
+        (None, Some(team)) => {
+            state
+                .app
+                .assign(workspace, &viewer, &id, Assignee::Team(team))
+                .await?
+        }
+        (None, None) => state.app.unassign(workspace, &viewer, &id).await?,
+    };
+    Ok(Json(record.try_into()?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SetStatus {
+    status: ConversationStatus,
+    /// With `snoozed`: when it opens again (milliseconds since the Unix epoch).
+    snoozed_until: Option<i64>,
+}
+
+/// Opens, resolves, or snoozes the conversation until a time.
+#[utoipa::path(post, path = "/v1/conversations/{id}/status", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])), request_body = SetStatus,
+    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody),
+        (status = 409, description = "The conversation changed meanwhile", body = ErrorBody)))]
+async fn set_status(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(request): Json<SetStatus>,
+) -> Result<Json<ConversationView>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let record = state
+        .app
+        .set_status(
+            caller.workspace(),
+            &viewer,
+            &id,
+            request.status,
+            request.snoozed_until,
+        )
+        .await?;
+    Ok(Json(record.try_into()?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ChangeLabels {
+    #[serde(default)]
+    add: Vec<String>,
+    #[serde(default)]
+    remove: Vec<String>,
+}
+
+/// Adds and removes labels; answers the conversation's labels after.
+#[utoipa::path(post, path = "/v1/conversations/{id}/labels", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])), request_body = ChangeLabels,
+    responses((status = 200, body = Vec<String>), (status = 404, body = ErrorBody)))]
+async fn labels(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(request): Json<ChangeLabels>,
+) -> Result<Json<Vec<String>>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    Ok(Json(
+        state
+            .app
+            .label(
+                caller.workspace(),
+                &viewer,
+                &id,
+                &request.add,
+                &request.remove,
+            )
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct HandBack {
+    /// The AI agent that answers the customer's next message.
+    agent_id: String,
+}
+
+/// Hands the conversation back to an AI agent.
+#[utoipa::path(post, path = "/v1/conversations/{id}/handback", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])), request_body = HandBack,
+    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody),
+        (status = 409, description = "The conversation changed meanwhile", body = ErrorBody)))]
+async fn hand_back(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(request): Json<HandBack>,
+) -> Result<Json<ConversationView>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let record = state
+        .app
+        .hand_back(caller.workspace(), &viewer, &id, &request.agent_id)
+        .await?;
+    Ok(Json(record.try_into()?))
+}
+
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+pub struct SuggestFor {
+    /// The agent whose knowledge suggests; the channel's agent when absent.
+    agent_id: Option<String>,
+}
+
+/// Smart replies to the customer's latest message, over the conversation so far: one credit
+/// per suggestion.
+#[utoipa::path(post, path = "/v1/conversations/{id}/suggestions", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])), request_body = SuggestFor,
+    responses((status = 200, body = agentflow::Suggestions), (status = 404, body = ErrorBody),
+        (status = 402, body = ErrorBody)))]
+async fn conversation_suggestions(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(request): Json<SuggestFor>,
+) -> Result<Json<agentflow::Suggestions>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    Ok(Json(
+        state
+            .app
+            .suggest_for_conversation(
+                caller.workspace(),
+                &viewer,
+                &id,
+                request.agent_id.as_deref(),
+            )
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SetPresence {
+    presence: records::Presence,
+}
+
+/// Whether the signed-in person takes conversations: coming `online`, they are given what
+/// waits in their team's queue (the fewest open first, within their capacity).
+#[utoipa::path(put, path = "/v1/presence", tag = "inbox", security(("bearer" = [])),
+    request_body = SetPresence, responses((status = 200, body = records::User)))]
+async fn set_presence(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Json(request): Json<SetPresence>,
+) -> Result<Json<records::User>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    Ok(Json(
+        state
+            .app
+            .set_presence(caller.workspace(), &viewer, request.presence)
+            .await?,
+    ))
+}

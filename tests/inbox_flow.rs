@@ -1,0 +1,678 @@
+//! The inbox end to end, in this process, on SQLite and PostgreSQL: a customer's message
+//! through the api channel gets the AI's answer at the business's webhook (signed); a handoff
+//! lands in the team's queue with its summary; a person sees it live, claims it, replies with a
+//! suggestion, writes a note that never leaves, resolves it; the customer's next message
+//! reopens it for that person. The business's webhook is a local server here, checking each
+//! delivery's Standard Webhooks signature as a receiver would.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use common::app::{Database, Options, TestApp, spawn_app};
+use common::service::Api;
+use connectors::signing::SigningSecret;
+use serde_json::{Value, json};
+
+const FACT: &str = "Delivery inside Dubai costs 15 dirhams and takes one day.";
+
+/// What the business's webhook received: each delivery's headers and JSON.
+type Deliveries = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
+
+async fn webhook() -> (String, Deliveries) {
+    let received: Deliveries = Arc::default();
+    let kept = received.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push((headers, body));
+                axum::Json(json!({ "id": format!("ext-{}", kept.lock().unwrap().len()) }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, received)
+}
+
+/// Polls `check` until it gives a value (10 s at most).
+async fn eventually<T, F: Future<Output = Option<T>>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "waited 20 s for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn messages(api: &Api, conversation: &str) -> Vec<Value> {
+    let (status, body) = api
+        .get(&format!("/v1/conversations/{conversation}/messages"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body.as_array().unwrap().clone()
+}
+
+/// A person of the workspace in `team`, signed in.
+async fn person(app: &TestApp, api: &Api, email: &str, team: &str) -> (String, Api) {
+    let (status, user) = api
+        .post(
+            "/v1/users",
+            json!({ "email": email, "password": "a long password", "role": "staff", "team_id": team }),
+        )
+        .await;
+    assert_eq!(status, 201, "{user}");
+    let (status, session) = api
+        .post(
+            "/v1/sessions",
+            json!({ "email": email, "password": "a long password" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{session}");
+    let signed_in = Api {
+        url: app.url.clone(),
+        key: session["token"].as_str().unwrap().to_string(),
+        client: reqwest::Client::new(),
+    };
+    (user["id"].as_str().unwrap().to_string(), signed_in)
+}
+
+/// The events an SSE stream delivers, collected as (event, data) while the test runs.
+fn watch_events(api: &Api) -> Arc<Mutex<Vec<(String, Value)>>> {
+    let seen: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+    let kept = seen.clone();
+    let request = api.request(reqwest::Method::GET, "/v1/events");
+    tokio::spawn(async move {
+        let mut response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let mut buffer = String::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|line| line.strip_prefix(&format!("{name}:")))
+                        .map(|value| value.trim().to_string())
+                };
+                if let (Some(event), Some(data)) = (field("event"), field("data")) {
+                    let data = serde_json::from_str(&data).unwrap_or(Value::Null);
+                    kept.lock().unwrap().push((event, data));
+                }
+            }
+        }
+    });
+    seen
+}
+
+async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(database: Database) {
+    let Some(app) = spawn_app(Options {
+        database,
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let api = app.api();
+    let agent = api.agent_answering(FACT).await;
+    let (status, team) = api.post("/v1/teams", json!({ "name": "support" })).await;
+    assert_eq!(status, 201, "{team}");
+    let team = team["id"].as_str().unwrap().to_string();
+    let (amal, amal_api) = person(&app, &api, "amal@example.com", &team).await;
+    let (_, badr_api) = person(&app, &api, "badr@example.com", &team).await;
+
+    let (hook, deliveries) = webhook().await;
+    let (status, channel) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": "api", "name": "Website", "agent_id": agent, "config": { "webhook_url": hook } }),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let channel_id = channel["id"].as_str().unwrap().to_string();
+    let secret = SigningSecret::parse(channel["secret"].as_str().unwrap()).unwrap();
+    let (_, listed) = api.get(&format!("/v1/channels/{channel_id}")).await;
+    assert!(
+        listed.get("secret").is_none(),
+        "the secret is shown once: {listed}"
+    );
+    let inbound = format!("/v1/channels/{channel_id}/inbound");
+
+    // The customer asks what the knowledge answers: the AI replies, once, with citations,
+    // and the reply reaches the webhook signed.
+    let question = json!({ "contact": { "external_id": "c-1", "name": "Huda" },
+                           "message": { "id": "m-1", "text": FACT } });
+    let (status, first) = api.post(&inbound, question.clone()).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = api.post(&inbound, question).await;
+    assert_eq!(
+        (status, &again),
+        (200, &first),
+        "a retried delivery gives the same ids"
+    );
+    let conversation = first["conversation_id"].as_str().unwrap().to_string();
+    let reply = eventually("the AI's reply", || async {
+        messages(&api, &conversation)
+            .await
+            .into_iter()
+            .find(|message| message["sender"]["kind"] == "agent")
+    })
+    .await;
+    assert_eq!(reply["direction"], "out");
+    assert_eq!(reply["reply_to"], first["message_id"]);
+    assert!(reply["text"].as_str().unwrap().contains("15"), "{reply}");
+    assert!(
+        !reply["citations"].as_array().unwrap().is_empty(),
+        "{reply}"
+    );
+    let delivered = eventually("the webhook's delivery", || async {
+        deliveries.lock().unwrap().first().cloned()
+    })
+    .await;
+    let header = |name: &str| delivered.0.get(name).and_then(|value| value.to_str().ok());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        secret.verify(header, &delivered.1, now).is_ok(),
+        "signed with the channel's secret"
+    );
+    let sent: Value = serde_json::from_slice(&delivered.1).unwrap();
+    assert_eq!(sent["contact"]["external_id"], "c-1");
+    assert_eq!(sent["message"]["reply_to"], "m-1");
+    eventually("the reply marked sent", || async {
+        let all = messages(&api, &conversation).await;
+        all.iter()
+            .any(|message| message["id"] == reply["id"] && message["status"] == "sent")
+            .then_some(())
+    })
+    .await;
+    let (_, shown) = api.get(&format!("/v1/conversations/{conversation}")).await;
+    assert_eq!(shown["status"], "pending", "the AI has it: {shown}");
+    assert_eq!(shown["owner"]["kind"], "agent");
+    assert_eq!(shown["number"], 1);
+
+    // Amal watches the inbox live; the customer asks for a person: the conversation lands in
+    // the support queue with the handoff's reason and summary.
+    let seen = watch_events(&amal_api);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, _) = api
+        .post(
+            &inbound,
+            json!({ "contact": { "external_id": "c-1" },
+                    "message": { "id": "m-2", "text": "Can I talk to a human?" } }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let handed = eventually("the handoff", || async {
+        let (_, shown) = api.get(&format!("/v1/conversations/{conversation}")).await;
+        (shown["status"] == "open").then_some(shown)
+    })
+    .await;
+    assert_eq!(handed["owner"], json!({ "kind": "team", "id": team }));
+    assert_eq!(
+        handed["handoff"]["reason"]["code"], "human_requested",
+        "{handed}"
+    );
+    assert!(!handed["handoff"]["summary"].as_str().unwrap().is_empty());
+    let (_, queue) = amal_api.get("/v1/conversations?view=handoffs").await;
+    assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+    eventually("the live handoff event", || async {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|(event, data)| {
+                event == "conversation.handoff" && data["conversation_id"] == conversation.as_str()
+            })
+            .then_some(())
+    })
+    .await;
+    let activity = messages(&api, &conversation)
+        .await
+        .into_iter()
+        .find(|message| message["kind"] == "activity")
+        .unwrap();
+    assert_eq!(activity["handoff"]["reason"]["code"], "human_requested");
+
+    // Amal claims it; Badr cannot take it from her.
+    let (status, claimed) = amal_api
+        .post(
+            &format!("/v1/conversations/{conversation}/claim"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{claimed}");
+    assert_eq!(claimed["owner"], json!({ "kind": "user", "id": amal }));
+    let (status, _) = badr_api
+        .post(
+            &format!("/v1/conversations/{conversation}/claim"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 409);
+
+    // She asks for suggestions, replies, and writes a note that never leaves.
+    let (status, suggestions) = amal_api
+        .post(
+            &format!("/v1/conversations/{conversation}/suggestions"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{suggestions}");
+    let text = suggestions["replies"][0]["text"]
+        .as_str()
+        .unwrap_or("Hello Huda, I am Amal and I will help you.")
+        .to_string();
+    let (status, sent_reply) = amal_api
+        .post(
+            &format!("/v1/conversations/{conversation}/messages"),
+            json!({ "text": text }),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent_reply}");
+    assert_eq!(sent_reply["sender"], json!({ "kind": "user", "id": amal }));
+    let (status, note) = amal_api
+        .post(
+            &format!("/v1/conversations/{conversation}/messages"),
+            json!({ "text": "@badr she wants a refund too", "kind": "note" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{note}");
+    eventually("the person's reply at the webhook", || async {
+        let all = deliveries.lock().unwrap().clone();
+        all.iter()
+            .any(|(_, body)| String::from_utf8_lossy(body).contains(&text))
+            .then_some(())
+    })
+    .await;
+
+    // Resolved; the customer writes again: open again, Amal's, and the AI stays out of it.
+    let (status, resolved) = amal_api
+        .post(
+            &format!("/v1/conversations/{conversation}/status"),
+            json!({ "status": "resolved" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{resolved}");
+    assert_eq!(resolved["status"], "resolved");
+    let (status, _) = api
+        .post(
+            &inbound,
+            json!({ "contact": { "external_id": "c-1" }, "message": { "id": "m-3", "text": FACT } }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, reopened) = amal_api
+        .get(&format!("/v1/conversations/{conversation}"))
+        .await;
+    assert_eq!(reopened["status"], "open");
+    assert_eq!(reopened["owner"]["id"], amal.as_str());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let all = messages(&api, &conversation).await;
+    let ai_replies = all
+        .iter()
+        .filter(|message| message["sender"]["kind"] == "agent" && message["kind"] == "text")
+        .count();
+    assert_eq!(
+        ai_replies, 2,
+        "the answer and the handoff's wait message, nothing for m-3"
+    );
+    let outbound: Vec<String> = deliveries
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| String::from_utf8_lossy(body).to_string())
+        .collect();
+    assert!(
+        outbound.iter().all(|body| !body.contains("refund")),
+        "the note never reached the customer"
+    );
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|(event, _)| event == "message.created"),
+        "the person saw messages live"
+    );
+
+    // A wrong signature is refused and stores nothing; unknown ids are not found.
+    let body =
+        json!({ "contact": { "external_id": "c-1" }, "message": { "id": "m-4", "text": "hi" } })
+            .to_string();
+    let forged = SigningSecret::from_bytes(vec![1; 32]).headers("d-1", now, body.as_bytes());
+    let mut request = api
+        .request(reqwest::Method::POST, &inbound)
+        .header("content-type", "application/json")
+        .body(body.clone());
+    for (name, value) in &forged {
+        request = request.header(name, value);
+    }
+    let (status, error) = api.send(request).await;
+    assert_eq!(status, 401, "{error}");
+    let mut request = api
+        .request(reqwest::Method::POST, &inbound)
+        .header("content-type", "application/json")
+        .body(body.clone());
+    for (name, value) in secret.headers("d-2", now, body.as_bytes()) {
+        request = request.header(name, value);
+    }
+    assert_eq!(
+        api.send(request).await.0,
+        200,
+        "the right signature is taken"
+    );
+    let stored = messages(&api, &conversation).await;
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|message| message["text"] == "hi")
+            .count(),
+        1,
+        "the forged delivery stored nothing"
+    );
+    assert_eq!(api.get("/v1/conversations/no-such-id").await.0, 404);
+    assert_eq!(
+        api.post("/v1/channels/no-such-id/inbound", json!({}))
+            .await
+            .0,
+        404
+    );
+    let too_long = json!({ "contact": { "external_id": "c-1" },
+                           "message": { "id": "m-5", "text": "x".repeat(5_000) } });
+    let (status, error) = api.post(&inbound, too_long).await;
+    assert_eq!(status, 413, "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("4096"));
+
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back_on_sqlite() {
+    the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(Database::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back_on_postgres() {
+    the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(Database::Postgres).await;
+}
+
+/// Many people claim one conversation at once: exactly one gets it.
+async fn one_of_many_concurrent_claimers_wins(database: Database) {
+    let Some(app) = spawn_app(Options {
+        database,
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let api = app.api();
+    let (_, team) = api.post("/v1/teams", json!({ "name": "support" })).await;
+    let team = team["id"].as_str().unwrap().to_string();
+    let (hook, _) = webhook().await;
+    let (status, channel) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": "api", "name": "Direct", "team_id": team, "config": { "webhook_url": hook } }),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let (_, received) = api
+        .post(
+            &format!("/v1/channels/{}/inbound", channel["id"].as_str().unwrap()),
+            json!({ "contact": { "external_id": "c" }, "message": { "id": "m", "text": "hello" } }),
+        )
+        .await;
+    let conversation = received["conversation_id"].as_str().unwrap().to_string();
+    let (_, shown) = api.get(&format!("/v1/conversations/{conversation}")).await;
+    assert_eq!(shown["status"], "open", "no agent: straight to people");
+    assert_eq!(shown["owner"], json!({ "kind": "team", "id": team }));
+
+    let mut people = Vec::new();
+    for number in 0..8 {
+        people.push(person(&app, &api, &format!("p{number}@example.com"), &team).await);
+    }
+    let claims = people.iter().map(|(_, person)| {
+        let path = format!("/v1/conversations/{conversation}/claim");
+        async move { person.post(&path, json!({})).await }
+    });
+    let answers = futures::future::join_all(claims).await;
+    let won: Vec<_> = answers
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .collect();
+    assert_eq!(won.len(), 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(status, _)| *status == 200 || *status == 409),
+        "{answers:?}"
+    );
+    let (_, shown) = api.get(&format!("/v1/conversations/{conversation}")).await;
+    assert_eq!(shown["owner"], won[0].1["owner"]);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_of_many_concurrent_claimers_wins_on_sqlite() {
+    one_of_many_concurrent_claimers_wins(Database::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_of_many_concurrent_claimers_wins_on_postgres() {
+    one_of_many_concurrent_claimers_wins(Database::Postgres).await;
+}
+
+/// Conversations wait in the team's queue while nobody is online; people coming online are
+/// given the longest waiting first, never past their capacity; one freed by a resolution
+/// goes to the next waiting conversation.
+async fn waiting_conversations_go_to_people_online_within_their_capacity(database: Database) {
+    let Some(app) = spawn_app(Options {
+        database,
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let api = app.api();
+    let (_, team) = api.post("/v1/teams", json!({ "name": "support" })).await;
+    let team = team["id"].as_str().unwrap().to_string();
+    let (hook, _) = webhook().await;
+    let (_, channel) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": "api", "name": "Direct", "team_id": team, "config": { "webhook_url": hook } }),
+        )
+        .await;
+    let inbound = format!("/v1/channels/{}/inbound", channel["id"].as_str().unwrap());
+    let mut conversations = Vec::new();
+    for number in 0..4 {
+        let (status, received) = api
+            .post(
+                &inbound,
+                json!({ "contact": { "external_id": format!("c-{number}") },
+                        "message": { "id": format!("m-{number}"), "text": "hello" } }),
+            )
+            .await;
+        assert_eq!(status, 200, "{received}");
+        conversations.push(received["conversation_id"].as_str().unwrap().to_string());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (amal, amal_api) = person(&app, &api, "amal@example.com", &team).await;
+    let (badr, badr_api) = person(&app, &api, "badr@example.com", &team).await;
+    for (user, capacity) in [(&amal, 1), (&badr, 2)] {
+        let (status, body) = api
+            .send(
+                api.request(reqwest::Method::PATCH, &format!("/v1/users/{user}"))
+                    .json(&json!({ "role": "staff", "team_id": team, "capacity": capacity })),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["capacity"], capacity);
+    }
+    let owner = |conversation: String| {
+        let api = api.clone();
+        async move {
+            let (_, shown) = api.get(&format!("/v1/conversations/{conversation}")).await;
+            shown["owner"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    for conversation in &conversations {
+        assert_eq!(
+            owner(conversation.clone()).await,
+            team,
+            "all wait in the queue"
+        );
+    }
+    let (status, me) = amal_api
+        .put("/v1/presence", json!({ "presence": "online" }))
+        .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["presence"], "online");
+    assert_eq!(
+        owner(conversations[0].clone()).await,
+        amal,
+        "the longest waiting to Amal"
+    );
+    assert_eq!(
+        owner(conversations[1].clone()).await,
+        team,
+        "Amal is at her capacity"
+    );
+    let (status, _) = badr_api
+        .put("/v1/presence", json!({ "presence": "online" }))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(owner(conversations[1].clone()).await, badr);
+    assert_eq!(owner(conversations[2].clone()).await, badr);
+    assert_eq!(
+        owner(conversations[3].clone()).await,
+        team,
+        "nobody is free: it waits"
+    );
+    let (status, _) = amal_api
+        .post(
+            &format!("/v1/conversations/{}/status", conversations[0]),
+            json!({ "status": "resolved" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        owner(conversations[3].clone()).await,
+        amal,
+        "freed, she takes the next"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_conversations_go_to_people_online_within_their_capacity_on_sqlite() {
+    waiting_conversations_go_to_people_online_within_their_capacity(Database::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_conversations_go_to_people_online_within_their_capacity_on_postgres() {
+    waiting_conversations_go_to_people_online_within_their_capacity(Database::Postgres).await;
+}
+
+/// Search finds a conversation by the words of its messages, Arabic written with or without
+/// diacritics and in its letter variants, and only among those the person may see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversations_are_found_by_their_messages_words_in_arabic_forms() {
+    let app = spawn_app(Options::default()).await.unwrap();
+    let api = app.api();
+    let (hook, _) = webhook().await;
+    let (_, channel) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": "api", "name": "Direct", "config": { "webhook_url": hook } }),
+        )
+        .await;
+    let inbound = format!("/v1/channels/{}/inbound", channel["id"].as_str().unwrap());
+    let mut ids = Vec::new();
+    for (number, text) in [
+        "أريد إلغاء الطلبيّة رقم ٤٥",
+        "Where is my parcel?",
+        "100% sure_thing",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (_, received) = api
+            .post(
+                &inbound,
+                json!({ "contact": { "external_id": format!("c-{number}") },
+                        "message": { "id": format!("m-{number}"), "text": text } }),
+            )
+            .await;
+        ids.push(received["conversation_id"].as_str().unwrap().to_string());
+    }
+    let found = |query: &str| {
+        let api = api.clone();
+        let path = format!("/v1/conversations?q={}", urlencode(query));
+        async move {
+            let (status, body) = api.get(&path).await;
+            assert_eq!(status, 200, "{body}");
+            body.as_array()
+                .unwrap()
+                .iter()
+                .map(|conversation| conversation["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        found("الغاء الطلبية").await,
+        [ids[0].clone()],
+        "without hamza or shadda"
+    );
+    assert_eq!(
+        found("رقم 45").await,
+        [ids[0].clone()],
+        "Arabic-Indic digits"
+    );
+    assert_eq!(found("PARCEL").await, [ids[1].clone()]);
+    assert_eq!(
+        found("100%").await,
+        [ids[2].clone()],
+        "% is a character, not a wildcard"
+    );
+    assert!(
+        found("u_e").await.is_empty(),
+        "_ is a character, not a wildcard"
+    );
+    assert!(found("refund").await.is_empty());
+    app.stop().await;
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
