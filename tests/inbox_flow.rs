@@ -676,3 +676,166 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+/// Who may do what to which conversation: every role (admin, team admin, staff, and a
+/// program's API key) × every action a person takes × a conversation of their team, of another
+/// team, of another workspace. Another workspace's is not found; another team's is forbidden
+/// below admin; staff give conversations to no one but themselves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_may_work_its_own_teams_conversations_and_no_one_elses() {
+    let app = spawn_app(Options::default()).await.unwrap();
+    let api = app.api();
+    let (hook, _) = webhook().await;
+    let (_, team_a) = api.post("/v1/teams", json!({ "name": "a" })).await;
+    let (_, team_b) = api.post("/v1/teams", json!({ "name": "b" })).await;
+    let (team_a, team_b) = (
+        team_a["id"].as_str().unwrap().to_string(),
+        team_b["id"].as_str().unwrap().to_string(),
+    );
+    let channel = |api: Api, team: Option<String>| {
+        let hook = hook.clone();
+        async move {
+            let (status, channel) = api
+                .post(
+                    "/v1/channels",
+                    json!({ "type": "api", "name": "Direct", "team_id": team, "config": { "webhook_url": hook } }),
+                )
+                .await;
+            assert_eq!(status, 201, "{channel}");
+            format!("/v1/channels/{}/inbound", channel["id"].as_str().unwrap())
+        }
+    };
+    let inbound_a = channel(api.clone(), Some(team_a.clone())).await;
+    let inbound_b = channel(api.clone(), Some(team_b.clone())).await;
+    let other = app
+        .app
+        .store
+        .workspaces()
+        .create("globex", "trial", 100)
+        .await
+        .unwrap();
+    let other_key = app
+        .app
+        .store
+        .api_keys()
+        .create(&other.id, "system", "tests")
+        .await
+        .unwrap();
+    let other_api = Api {
+        key: other_key.secret,
+        ..api.clone()
+    };
+    let inbound_other = channel(other_api.clone(), None).await;
+
+    let mut callers = vec![("api key", api.clone())];
+    for (role, email) in [
+        ("admin", "root@example.com"),
+        ("team_admin", "lead@example.com"),
+        ("staff", "agent@example.com"),
+    ] {
+        let (status, user) = api
+            .post(
+                "/v1/users",
+                json!({ "email": email, "password": "a long password", "role": role, "team_id": team_a }),
+            )
+            .await;
+        assert_eq!(status, 201, "{user}");
+        let (_, session) = api
+            .post(
+                "/v1/sessions",
+                json!({ "email": email, "password": "a long password" }),
+            )
+            .await;
+        callers.push((
+            role,
+            Api {
+                key: session["token"].as_str().unwrap().to_string(),
+                ..api.clone()
+            },
+        ));
+    }
+
+    let mut contact = 0;
+    for (role, caller) in &callers {
+        for (target, sender, inbound) in [
+            ("my team's", &api, &inbound_a),
+            ("another team's", &api, &inbound_b),
+            ("another workspace's", &other_api, &inbound_other),
+        ] {
+            contact += 1;
+            let (_, received) = sender
+                .post(
+                    inbound,
+                    json!({ "contact": { "external_id": format!("c-{contact}") },
+                            "message": { "id": format!("m-{contact}"), "text": "hello" } }),
+                )
+                .await;
+            let id = received["conversation_id"].as_str().unwrap().to_string();
+            let path = |action: &str| format!("/v1/conversations/{id}{action}");
+            let actions: Vec<(&str, reqwest::RequestBuilder)> = vec![
+                ("read", caller.request(reqwest::Method::GET, &path(""))),
+                (
+                    "read messages",
+                    caller.request(reqwest::Method::GET, &path("/messages")),
+                ),
+                (
+                    "note",
+                    caller
+                        .request(reqwest::Method::POST, &path("/messages"))
+                        .json(&json!({ "text": "a note", "kind": "note" })),
+                ),
+                (
+                    "reply",
+                    caller
+                        .request(reqwest::Method::POST, &path("/messages"))
+                        .json(&json!({ "text": "a reply" })),
+                ),
+                (
+                    "label",
+                    caller
+                        .request(reqwest::Method::POST, &path("/labels"))
+                        .json(&json!({ "add": ["vip"] })),
+                ),
+                (
+                    "give to a team",
+                    caller
+                        .request(reqwest::Method::POST, &path("/assign"))
+                        .json(&json!({ "team_id": team_a })),
+                ),
+                (
+                    "resolve",
+                    caller
+                        .request(reqwest::Method::POST, &path("/status"))
+                        .json(&json!({ "status": "resolved" })),
+                ),
+                (
+                    "reopen",
+                    caller
+                        .request(reqwest::Method::POST, &path("/status"))
+                        .json(&json!({ "status": "open" })),
+                ),
+                (
+                    "claim",
+                    caller.request(reqwest::Method::POST, &path("/claim")),
+                ),
+            ];
+            for (action, request) in actions {
+                let (status, body) = caller.send(request).await;
+                let expected = match (target, *role, action) {
+                    ("another workspace's", _, _) => 404,
+                    (_, "api key", "claim") => 422,
+                    ("another team's", "api key" | "admin", _) => 200,
+                    ("another team's", _, _) => 403,
+                    (_, "staff", "give to a team") => 403,
+                    _ => 200,
+                };
+                let status = if status == 201 { 200 } else { status };
+                assert_eq!(
+                    status, expected,
+                    "{role} may {action} {target} conversation? {body}"
+                );
+            }
+        }
+    }
+    app.stop().await;
+}

@@ -724,14 +724,14 @@ impl App {
         viewer: &Viewer,
         conversation_id: &str,
     ) -> Result<ConversationRecord, AppError> {
+        let conversation = self
+            .conversation_for(workspace, viewer, conversation_id)
+            .await?;
         let Some(user) = &viewer.user else {
             return Err(AppError::Invalid(
                 "claiming is for a person: sign in, or assign with user_id".into(),
             ));
         };
-        let conversation = self
-            .conversation_for(workspace, viewer, conversation_id)
-            .await?;
         let next = state_of(&conversation.ownership()?).claimed_by(user)?;
         self.change_owner(
             workspace,
