@@ -600,8 +600,24 @@ async fn waiting_conversations_go_to_people_online_within_their_capacity_on_post
 /// Search finds a conversation by the words of its messages, Arabic written with or without
 /// diacritics and in its letter variants, and only among those the person may see.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conversations_are_found_by_their_messages_words_in_arabic_forms() {
-    let app = spawn_app(Options::default()).await.unwrap();
+async fn conversations_are_found_by_their_messages_words_in_arabic_forms_on_sqlite() {
+    conversations_are_found_by_their_messages_words_in_arabic_forms(Database::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversations_are_found_by_their_messages_words_in_arabic_forms_on_postgres() {
+    conversations_are_found_by_their_messages_words_in_arabic_forms(Database::Postgres).await;
+}
+
+async fn conversations_are_found_by_their_messages_words_in_arabic_forms(database: Database) {
+    let Some(app) = spawn_app(Options {
+        database,
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
     let api = app.api();
     let (hook, _) = webhook().await;
     let (_, channel) = api
@@ -651,6 +667,11 @@ async fn conversations_are_found_by_their_messages_words_in_arabic_forms() {
         found("رقم 45").await,
         [ids[0].clone()],
         "Arabic-Indic digits"
+    );
+    assert_eq!(
+        found("45").await,
+        [ids[0].clone()],
+        "shorter than a trigram"
     );
     assert_eq!(found("PARCEL").await, [ids[1].clone()]);
     assert_eq!(

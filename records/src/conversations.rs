@@ -664,16 +664,29 @@ impl Conversations<'_> {
             );
         }
         if let Some(text) = &filter.text {
-            let escaped = text
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            bind(
-                &mut sql,
-                " AND id IN (SELECT conversation_id FROM messages
-                   WHERE messages.workspace_id = $1 AND search_text LIKE ? ESCAPE '\\')",
-                format!("%{escaped}%"),
-            );
+            if self.0.backend() == Backend::Sqlite && text.chars().count() >= 3 {
+                // The FTS5 trigram index: a phrase is a substring of three characters or more.
+                bind(
+                    &mut sql,
+                    " AND id IN (SELECT conversation_id FROM messages
+                       WHERE messages.workspace_id = $1 AND messages.rowid IN
+                         (SELECT rowid FROM messages_search WHERE messages_search MATCH ?))",
+                    format!("\"{}\"", text.replace('"', "\"\"")),
+                );
+            } else {
+                // PostgreSQL's trigram index serves LIKE; a search too short for trigrams
+                // reads the messages.
+                let escaped = text
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                bind(
+                    &mut sql,
+                    " AND id IN (SELECT conversation_id FROM messages
+                       WHERE messages.workspace_id = $1 AND search_text LIKE ? ESCAPE '\\')",
+                    format!("%{escaped}%"),
+                );
+            }
         }
         if let Some((user, team)) = &filter.visible_to {
             bind(

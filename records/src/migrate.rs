@@ -40,6 +40,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "inbox",
         sql: include_str!("../../migrations/sqlite/0003_inbox.sql"),
     },
+    Migration {
+        version: 4,
+        description: "message search",
+        sql: include_str!("../../migrations/sqlite/0004_message_search.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -57,6 +62,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 3,
         description: "inbox",
         sql: include_str!("../../migrations/postgres/0003_inbox.sql"),
+    },
+    Migration {
+        version: 4,
+        description: "message search",
+        sql: include_str!("../../migrations/postgres/0004_message_search.sql"),
     },
 ];
 

@@ -1203,6 +1203,11 @@ async fn schema(connection: &mut sqlx::AnyConnection, postgres: bool) -> Vec<Str
     .await
     .unwrap();
     for table in tables {
+        // Each dialect indexes message search its own way: SQLite an FTS5 table (with its
+        // shadow tables), PostgreSQL a trigram index (left out below).
+        if table.starts_with("messages_search") {
+            continue;
+        }
         let columns: Vec<(String, i64)> = if postgres {
             sqlx::query_as(
                 "SELECT column_name::text, CASE is_nullable WHEN 'YES' THEN 1 ELSE 0 END::bigint
@@ -1241,6 +1246,7 @@ async fn schema(connection: &mut sqlx::AnyConnection, postgres: bool) -> Vec<Str
         described.extend(
             indexes
                 .into_iter()
+                .filter(|index| index != "messages_search_trigram")
                 .map(|index| format!("{table} index {index}")),
         );
     }
