@@ -83,7 +83,13 @@ async fn measure(label: &str, env: &[(&str, &str)]) {
         let second_dir = tempfile::tempdir().unwrap();
         let second = TestServer::start(second_dir.path(), env);
         let watcher = Api::new(&second, &key);
-        event_latency(&format!("{label}, across two processes"), &api, &watcher, &inbound).await;
+        event_latency(
+            &format!("{label}, across two processes"),
+            &api,
+            &watcher,
+            &inbound,
+        )
+        .await;
         drop(second);
     }
     drop(server);

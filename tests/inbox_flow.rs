@@ -860,3 +860,110 @@ async fn each_role_may_work_its_own_teams_conversations_and_no_one_elses() {
     }
     app.stop().await;
 }
+
+/// Canned responses: shared ones by admins, a person's own, found by short code prefix, sent
+/// with their variables filled for this conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canned_responses_are_sent_with_their_variables_filled() {
+    let app = spawn_app(Options::default()).await.unwrap();
+    let api = app.api();
+    let (_, team) = api.post("/v1/teams", json!({ "name": "support" })).await;
+    let team = team["id"].as_str().unwrap().to_string();
+    let (_, amal_api) = person(&app, &api, "amal@example.com", &team).await;
+    let (hook, _) = webhook().await;
+    let (_, channel) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": "api", "name": "Direct", "team_id": team, "config": { "webhook_url": hook } }),
+        )
+        .await;
+    let (_, received) = api
+        .post(
+            &format!("/v1/channels/{}/inbound", channel["id"].as_str().unwrap()),
+            json!({ "contact": { "external_id": "c", "name": "هدى" }, "message": { "id": "m", "text": "السلام عليكم" } }),
+        )
+        .await;
+    let conversation = received["conversation_id"].as_str().unwrap().to_string();
+
+    let (status, shared) = api
+        .post(
+            "/v1/canned-responses",
+            json!({ "short_code": "Greet", "text": "مرحبا {{contact.name}}، معك {{ agent.name }} في المحادثة {{conversation.number}}", "shared": true }),
+        )
+        .await;
+    assert_eq!(status, 201, "{shared}");
+    assert_eq!(shared["short_code"], "greet", "codes are lower case");
+    let (status, _) = api
+        .post(
+            "/v1/canned-responses",
+            json!({ "short_code": "greet", "text": "again", "shared": true }),
+        )
+        .await;
+    assert_eq!(status, 409, "one shared code once");
+    let (status, error) = amal_api
+        .post(
+            "/v1/canned-responses",
+            json!({ "short_code": "oops", "text": "Hi {{contact.nmae}}" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("contact.nmae")
+    );
+    let (status, _) = amal_api
+        .post(
+            "/v1/canned-responses",
+            json!({ "short_code": "team", "text": "x", "shared": true }),
+        )
+        .await;
+    assert_eq!(status, 403, "staff make their own, not shared ones");
+    let (status, own) = amal_api
+        .post(
+            "/v1/canned-responses",
+            json!({ "short_code": "goodbye", "text": "مع السلامة {{contact.name}}" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{own}");
+    let (_, found) = amal_api.get("/v1/canned-responses?prefix=g").await;
+    let codes: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|canned| canned["short_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["goodbye", "greet"]);
+    let (_, for_admin) = api.get("/v1/canned-responses").await;
+    assert_eq!(for_admin.as_array().unwrap().len(), 1, "Amal's own is hers");
+
+    let (status, sent) = amal_api
+        .post(
+            &format!("/v1/conversations/{conversation}/messages"),
+            json!({ "canned": "greet" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent}");
+    assert_eq!(sent["text"], "مرحبا هدى، معك amal في المحادثة 1");
+    let (status, _) = amal_api
+        .post(
+            &format!("/v1/conversations/{conversation}/messages"),
+            json!({ "canned": "nope" }),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let shared_id = shared["id"].as_str().unwrap();
+    assert_eq!(
+        amal_api
+            .delete(&format!("/v1/canned-responses/{shared_id}"))
+            .await,
+        404
+    );
+    assert_eq!(
+        api.delete(&format!("/v1/canned-responses/{shared_id}"))
+            .await,
+        204
+    );
+    app.stop().await;
+}

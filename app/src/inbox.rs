@@ -1293,3 +1293,100 @@ impl App {
         Ok(person)
     }
 }
+
+/// The longest short code of a canned response, in characters.
+const MAX_SHORT_CODE: usize = 30;
+
+impl App {
+    /// A canned response: shared by the workspace (admins make those) or the person's own.
+    pub async fn create_canned(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        short_code: &str,
+        text: &str,
+        shared: bool,
+    ) -> Result<records::CannedResponse, AppError> {
+        let code = short_code.trim().to_lowercase();
+        let valid = !code.is_empty()
+            && code.chars().count() <= MAX_SHORT_CODE
+            && code
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(AppError::Invalid(format!(
+                "short_code: 1 to {MAX_SHORT_CODE} letters, digits, - or _"
+            )));
+        }
+        check_text(text)?;
+        inbox::template::check(text)
+            .map_err(|error| AppError::Invalid(format!("text: {error}")))?;
+        let owner = match (shared, &viewer.user) {
+            (true, _) if viewer.role != Role::Admin => {
+                return Err(AppError::Forbidden(
+                    "shared canned responses are made by admins; make it your own".into(),
+                ));
+            }
+            (true, _) => None,
+            (false, Some(user)) => Some(user.as_str()),
+            (false, None) => {
+                return Err(AppError::Invalid(
+                    "shared: a program's canned responses are the workspace's; send shared: true"
+                        .into(),
+                ));
+            }
+        };
+        Ok(self
+            .store
+            .canned_responses()
+            .create(workspace, owner, &code, text)
+            .await?)
+    }
+
+    /// The text a canned response sends in this conversation, its variables filled.
+    pub async fn render_canned(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+        short_code: &str,
+    ) -> Result<String, AppError> {
+        let conversation = self
+            .conversation_for(workspace, viewer, conversation_id)
+            .await?;
+        let code = short_code.trim().to_lowercase();
+        let canned = self
+            .store
+            .canned_responses()
+            .usable(workspace, viewer.user.as_deref(), &code)
+            .await?
+            .into_iter()
+            .find(|canned| canned.short_code == code)
+            .ok_or(StoreError::NotFound("canned response"))?;
+        let contact = self
+            .store
+            .contacts()
+            .get(
+                workspace,
+                &conversation.contact_id,
+                &conversation.channel_id,
+            )
+            .await?;
+        let mut values = std::collections::BTreeMap::new();
+        if let Some(name) = contact.name {
+            values.insert("contact.name", name);
+        }
+        if let Some(user) = &viewer.user {
+            let person = self.store.people().get(workspace, user).await?;
+            let name = person
+                .email
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            values.insert("agent.name", name);
+        }
+        values.insert("conversation.number", conversation.number.to_string());
+        Ok(inbox::template::render(&canned.text, &values))
+    }
+}

@@ -7,6 +7,7 @@
 mod access;
 pub mod assignment;
 mod conversation;
+pub mod template;
 
 pub use access::Viewer;
 pub use conversation::{Owner, Responder, RuleError, State};

@@ -14,6 +14,7 @@
 mod access;
 mod agents;
 mod audit;
+mod canned;
 mod channels;
 mod conversations;
 mod credits;
@@ -33,6 +34,7 @@ mod workspaces;
 pub use access::{ApiKey, ApiKeys, NewApiKey, OnlineMember, People, Principal, Team, Teams, User};
 pub use agents::{AgentRecord, AgentVersion, Agents};
 pub use audit::{AuditEntry, AuditLog};
+pub use canned::{CannedResponse, CannedResponses};
 pub use channels::{ChannelRecord, Channels, ContactRecord, Contacts, NewChannel};
 pub use conversations::{
     Applied, Change, ConversationFilter, ConversationRecord, Conversations, Inbound, MessageRecord,

@@ -45,6 +45,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "message search",
         sql: include_str!("../../migrations/sqlite/0004_message_search.sql"),
     },
+    Migration {
+        version: 5,
+        description: "canned responses",
+        sql: include_str!("../../migrations/sqlite/0005_canned_responses.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -67,6 +72,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         description: "message search",
         sql: include_str!("../../migrations/postgres/0004_message_search.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "canned responses",
+        sql: include_str!("../../migrations/postgres/0005_canned_responses.sql"),
     },
 ];
 

@@ -6,6 +6,7 @@ use sqlx::{AnyPool, Executor};
 use crate::access::{ApiKeys, People, Teams};
 use crate::agents::Agents;
 use crate::audit::AuditLog;
+use crate::canned::CannedResponses;
 use crate::channels::{Channels, Contacts};
 use crate::conversations::Conversations;
 use crate::credits::Credits;
@@ -161,6 +162,10 @@ impl Store {
 
     pub fn channels(&self) -> Channels<'_> {
         Channels(self)
+    }
+
+    pub fn canned_responses(&self) -> CannedResponses<'_> {
+        CannedResponses(self)
     }
 
     pub fn contacts(&self) -> Contacts<'_> {

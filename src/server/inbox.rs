@@ -30,6 +30,14 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/channels/{id}/inbound", post(inbound))
         .route("/v1/channels/{id}/statuses", post(delivery_status))
         .route("/v1/presence", axum::routing::put(set_presence))
+        .route(
+            "/v1/canned-responses",
+            get(canned_responses).post(create_canned),
+        )
+        .route(
+            "/v1/canned-responses/{id}",
+            axum::routing::delete(delete_canned),
+        )
         .route("/v1/conversations", get(conversations))
         .route("/v1/conversations/{id}", get(conversation))
         .route(
@@ -476,7 +484,10 @@ async fn messages(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PostMessage {
-    text: String,
+    /// What to send; or leave it out and send `canned`.
+    text: Option<String>,
+    /// A canned response's short code: its text is sent, its variables filled.
+    canned: Option<String>,
     /// `text` (a reply to the customer, the default) or `note` (private, for people).
     kind: Option<MessageKind>,
 }
@@ -505,9 +516,21 @@ async fn post_message(
         }
     };
     let viewer = state.app.viewer(&caller.0).await?;
+    let text = match (request.text, request.canned) {
+        (Some(text), None) => text,
+        (None, Some(code)) => {
+            state
+                .app
+                .render_canned(caller.workspace(), &viewer, &id, &code)
+                .await?
+        }
+        _ => {
+            return Err(ApiError::invalid("send text or canned, one of the two").about("text"));
+        }
+    };
     let message = state
         .app
-        .post_message(caller.workspace(), &viewer, &id, &request.text, kind)
+        .post_message(caller.workspace(), &viewer, &id, &text, kind)
         .await?;
     Ok((StatusCode::CREATED, Json(message.into())))
 }
@@ -713,4 +736,89 @@ async fn set_presence(
             .set_presence(caller.workspace(), &viewer, request.presence)
             .await?,
     ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CreateCanned {
+    /// What people type to use it: letters, digits, - or _.
+    short_code: String,
+    /// With `{{contact.name}}`, `{{agent.name}}` or `{{conversation.number}}`.
+    text: String,
+    /// Shared by the workspace (admins); otherwise the signed-in person's own.
+    #[serde(default)]
+    shared: bool,
+}
+
+/// Makes a canned response.
+#[utoipa::path(post, path = "/v1/canned-responses", tag = "inbox", security(("bearer" = [])),
+    request_body = CreateCanned, responses((status = 201, body = records::CannedResponse),
+        (status = 409, description = "The short code is taken", body = ErrorBody)))]
+async fn create_canned(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Json(request): Json<CreateCanned>,
+) -> Result<(StatusCode, Json<records::CannedResponse>), ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let canned = state
+        .app
+        .create_canned(
+            caller.workspace(),
+            &viewer,
+            &request.short_code,
+            &request.text,
+            request.shared,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(canned)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CannedQuery {
+    /// Only the short codes that start with this.
+    prefix: Option<String>,
+}
+
+/// The canned responses the caller may use (shared and their own), by short code.
+#[utoipa::path(get, path = "/v1/canned-responses", params(CannedQuery), tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = Vec<records::CannedResponse>)))]
+async fn canned_responses(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(query): Query<CannedQuery>,
+) -> Result<Json<Vec<records::CannedResponse>>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let prefix = query.prefix.unwrap_or_default().trim().to_lowercase();
+    Ok(Json(
+        state
+            .app
+            .store
+            .canned_responses()
+            .usable(caller.workspace(), viewer.user.as_deref(), &prefix)
+            .await?,
+    ))
+}
+
+/// Deletes a canned response: a person their own, an admin any.
+#[utoipa::path(delete, path = "/v1/canned-responses/{id}", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn delete_canned(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let person = if viewer.role == Role::Admin {
+        None
+    } else {
+        viewer.user.clone()
+    };
+    state
+        .app
+        .store
+        .canned_responses()
+        .delete(caller.workspace(), person.as_deref(), &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
