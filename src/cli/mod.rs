@@ -4,6 +4,7 @@ mod ask;
 mod assist;
 mod eval;
 mod eval_suite;
+mod inbox;
 mod ingest;
 mod local_kb;
 mod search;
@@ -41,6 +42,8 @@ enum Commands {
     Eval(eval::Eval),
     /// Run the service: the HTTP API and the ingestion workers.
     Serve(serve::Serve),
+    /// Watch a workspace's inbox from a terminal (`inbox tail`).
+    Inbox(inbox::Inbox),
     /// Manage workspaces directly in the records (the first key of a new business).
     Workspace(workspace::Workspace),
     /// Print the HTTP API's OpenAPI 3.1 description (what /openapi.json serves).
@@ -57,6 +60,7 @@ impl Command {
             Commands::Polish(polish) => polish.run(),
             Commands::Eval(eval) => eval.run(),
             Commands::Serve(serve) => serve.run(),
+            Commands::Inbox(inbox) => inbox.run(),
             Commands::Workspace(workspace) => workspace.run(),
             Commands::Openapi => {
                 println!("{}", crate::server::openapi_json()?);
