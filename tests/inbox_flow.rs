@@ -261,6 +261,16 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(databas
         .await;
     assert_eq!(status, 200, "{claimed}");
     assert_eq!(claimed["owner"], json!({ "kind": "user", "id": amal }));
+    assert_eq!(
+        claimed["unread"],
+        Value::Null,
+        "the claim answers as any change does"
+    );
+    let (_, mine) = amal_api.get("/v1/conversations?view=mine").await;
+    assert_eq!(
+        mine[0]["unread"], 2,
+        "the question and the request for a person: {mine}"
+    );
     let (status, _) = badr_api
         .post(
             &format!("/v1/conversations/{conversation}/claim"),
@@ -324,6 +334,21 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(databas
         .get(&format!("/v1/conversations/{conversation}"))
         .await;
     assert_eq!(reopened["status"], "open");
+    assert_eq!(
+        reopened["unread"], 1,
+        "her reply read what came before; m-3 is new"
+    );
+    let read = amal_api
+        .send(amal_api.request(
+            reqwest::Method::POST,
+            &format!("/v1/conversations/{conversation}/read"),
+        ))
+        .await;
+    assert_eq!(read.0, 204);
+    let (_, reopened) = amal_api
+        .get(&format!("/v1/conversations/{conversation}"))
+        .await;
+    assert_eq!(reopened["unread"], 0);
     assert_eq!(reopened["owner"]["id"], amal.as_str());
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let all = messages(&api, &conversation).await;
@@ -965,5 +990,128 @@ async fn canned_responses_are_sent_with_their_variables_filled() {
             .await,
         204
     );
+    app.stop().await;
+}
+
+/// A macro runs its steps in order as the person would; a bulk action does one step to each
+/// selected conversation and says, for each other, why not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn macros_and_bulk_actions_do_what_a_person_would_step_by_step() {
+    let app = spawn_app(Options::default()).await.unwrap();
+    let api = app.api();
+    let (_, team) = api.post("/v1/teams", json!({ "name": "billing" })).await;
+    let team = team["id"].as_str().unwrap().to_string();
+    let (hook, deliveries) = webhook().await;
+    let (_, channel) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": "api", "name": "Direct", "config": { "webhook_url": hook } }),
+        )
+        .await;
+    let inbound = format!("/v1/channels/{}/inbound", channel["id"].as_str().unwrap());
+    let mut conversations = Vec::new();
+    for number in 0..3 {
+        let (_, received) = api
+            .post(
+                &inbound,
+                json!({ "contact": { "external_id": format!("c-{number}"), "name": "Huda" },
+                        "message": { "id": format!("m-{number}"), "text": "my invoice is wrong" } }),
+            )
+            .await;
+        conversations.push(received["conversation_id"].as_str().unwrap().to_string());
+    }
+    let (status, _) = api
+        .post(
+            "/v1/canned-responses",
+            json!({ "short_code": "billing", "text": "Thank you {{contact.name}}, billing will answer today.", "shared": true }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, created) = api
+        .post(
+            "/v1/macros",
+            json!({ "name": "To billing", "shared": true, "actions": [
+                { "type": "add_label", "label": "billing" },
+                { "type": "send_canned", "short_code": "billing" },
+                { "type": "assign_team", "team_id": team },
+                { "type": "note", "text": "moved by the macro" },
+            ] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let (status, error) = api
+        .post(
+            "/v1/macros",
+            json!({ "name": "Later", "shared": true, "actions": [{ "type": "set_status", "status": "snoozed" }] }),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("actions[0]")
+    );
+
+    let macro_id = created["id"].as_str().unwrap();
+    let (status, ran) = api
+        .post(
+            &format!("/v1/conversations/{}/macros/{macro_id}", conversations[0]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{ran}");
+    assert_eq!(ran["labels"], json!(["billing"]));
+    assert_eq!(ran["owner"], json!({ "kind": "team", "id": team }));
+    let (_, messages) = api
+        .get(&format!("/v1/conversations/{}/messages", conversations[0]))
+        .await;
+    let texts: Vec<&str> = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|message| message["kind"] != "activity")
+        .map(|message| message["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "my invoice is wrong",
+            "Thank you Huda, billing will answer today.",
+            "moved by the macro"
+        ]
+    );
+    eventually("the canned reply at the webhook", || async {
+        deliveries
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, body)| String::from_utf8_lossy(body).contains("Thank you Huda"))
+            .then_some(())
+    })
+    .await;
+
+    let (status, outcomes) = api
+        .post(
+            "/v1/conversations/bulk",
+            json!({ "conversation_ids": [conversations[1], conversations[2], "no-such-id"],
+                    "action": { "type": "set_status", "status": "resolved" } }),
+        )
+        .await;
+    assert_eq!(status, 200, "{outcomes}");
+    let errors: Vec<&Value> = outcomes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|outcome| &outcome["error"])
+        .collect();
+    assert_eq!(errors[0], &Value::Null);
+    assert_eq!(errors[1], &Value::Null);
+    assert!(
+        errors[2].as_str().unwrap().contains("not found"),
+        "{outcomes}"
+    );
+    let (_, resolved) = api.get("/v1/conversations?status=resolved").await;
+    assert_eq!(resolved.as_array().unwrap().len(), 2);
     app.stop().await;
 }

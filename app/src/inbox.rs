@@ -11,6 +11,7 @@ use connectors::SendOutcome;
 use connectors::api::{self, OutboundContact, OutboundMessage, OutboundText};
 use connectors::signing::SigningSecret;
 use inbox::assignment::{self, Candidate};
+use inbox::macros::MacroAction;
 use inbox::{Owner, RuleError, State, Viewer};
 use records::{
     Change, ChannelRecord, ClaimedJob, ConversationRecord, ConversationStatus, DeliveryStatus,
@@ -632,6 +633,13 @@ impl App {
             .apply(workspace, conversation_id, &change)
             .await?;
         self.events.ring();
+        // Answering is reading: what the customer wrote before the reply is not unread.
+        if let (PersonMessage::Reply, Some(user)) = (kind, &viewer.user) {
+            self.store
+                .conversations()
+                .mark_read(workspace, conversation_id, user)
+                .await?;
+        }
         let id = applied
             .message_ids
             .first()
@@ -1294,6 +1302,23 @@ impl App {
     }
 }
 
+/// Who owns a new canned response or macro: refused as forbidden for a person asking for a
+/// shared one, as invalid for a program asking for its own.
+fn owner_of_new<'v>(
+    viewer: &'v Viewer,
+    shared: bool,
+    what: &str,
+) -> Result<Option<&'v str>, AppError> {
+    viewer.owner_of_new(shared).map_err(|why| {
+        let message = format!("shared: {what}: {why}");
+        if viewer.user.is_some() {
+            AppError::Forbidden(message)
+        } else {
+            AppError::Invalid(message)
+        }
+    })
+}
+
 /// The longest short code of a canned response, in characters.
 const MAX_SHORT_CODE: usize = 30;
 
@@ -1321,21 +1346,7 @@ impl App {
         check_text(text)?;
         inbox::template::check(text)
             .map_err(|error| AppError::Invalid(format!("text: {error}")))?;
-        let owner = match (shared, &viewer.user) {
-            (true, _) if viewer.role != Role::Admin => {
-                return Err(AppError::Forbidden(
-                    "shared canned responses are made by admins; make it your own".into(),
-                ));
-            }
-            (true, _) => None,
-            (false, Some(user)) => Some(user.as_str()),
-            (false, None) => {
-                return Err(AppError::Invalid(
-                    "shared: a program's canned responses are the workspace's; send shared: true"
-                        .into(),
-                ));
-            }
-        };
+        let owner = owner_of_new(viewer, shared, "canned responses")?;
         Ok(self
             .store
             .canned_responses()
@@ -1388,5 +1399,219 @@ impl App {
         }
         values.insert("conversation.number", conversation.number.to_string());
         Ok(inbox::template::render(&canned.text, &values))
+    }
+}
+
+/// A macro as people see it: its actions read.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MacroView {
+    pub id: String,
+    /// The person whose own it is; null: shared by the workspace.
+    pub owner_id: Option<String>,
+    pub name: String,
+    pub actions: Vec<MacroAction>,
+    pub created_at: i64,
+}
+
+impl TryFrom<records::MacroRecord> for MacroView {
+    type Error = AppError;
+
+    fn try_from(record: records::MacroRecord) -> Result<Self, AppError> {
+        Ok(MacroView {
+            actions: serde_json::from_str(&record.actions)
+                .map_err(|error| AppError::Store(StoreError::Corrupt(error.to_string())))?,
+            id: record.id,
+            owner_id: record.owner_id,
+            name: record.name,
+            created_at: record.created_at,
+        })
+    }
+}
+
+/// What a bulk action did to one conversation.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BulkOutcome {
+    pub conversation_id: String,
+    /// Why it was not done to this one; null when it was.
+    pub error: Option<String>,
+}
+
+/// The most conversations one bulk action takes.
+pub const MAX_BULK: usize = 500;
+
+impl App {
+    pub async fn create_macro(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        name: &str,
+        actions: Vec<MacroAction>,
+        shared: bool,
+    ) -> Result<MacroView, AppError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_CHANNEL_NAME {
+            return Err(AppError::Invalid(format!(
+                "name: a macro's name has 1 to {MAX_CHANNEL_NAME} characters"
+            )));
+        }
+        inbox::macros::check(&actions).map_err(AppError::Invalid)?;
+        let owner = owner_of_new(viewer, shared, "macros")?;
+        let text = serde_json::to_string(&actions)
+            .map_err(|error| AppError::Internal(error.to_string()))?;
+        self.store
+            .macros()
+            .create(workspace, owner, name, &text)
+            .await?
+            .try_into()
+    }
+
+    pub async fn macros_for(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+    ) -> Result<Vec<MacroView>, AppError> {
+        self.store
+            .macros()
+            .usable(workspace, viewer.user.as_deref())
+            .await?
+            .into_iter()
+            .map(MacroView::try_from)
+            .collect()
+    }
+
+    /// Runs a macro's actions on a conversation in order, each as the person would; stops at
+    /// the first that cannot be done, naming it (the ones before it stay done).
+    pub async fn run_macro(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+        macro_id: &str,
+    ) -> Result<ConversationRecord, AppError> {
+        let view: MacroView = self
+            .store
+            .macros()
+            .get(workspace, viewer.user.as_deref(), macro_id)
+            .await?
+            .try_into()?;
+        for (index, action) in view.actions.iter().enumerate() {
+            self.apply_action(workspace, viewer, conversation_id, action)
+                .await
+                .map_err(|error| match error {
+                    AppError::Invalid(message) => {
+                        AppError::Invalid(format!("actions[{index}]: {message}"))
+                    }
+                    other => other,
+                })?;
+        }
+        self.conversation_for(workspace, viewer, conversation_id)
+            .await
+    }
+
+    /// One action, as the person doing it by hand would.
+    pub async fn apply_action(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+        action: &MacroAction,
+    ) -> Result<(), AppError> {
+        match action {
+            MacroAction::AddLabel { label } => {
+                self.label(
+                    workspace,
+                    viewer,
+                    conversation_id,
+                    std::slice::from_ref(label),
+                    &[],
+                )
+                .await?;
+            }
+            MacroAction::RemoveLabel { label } => {
+                self.label(
+                    workspace,
+                    viewer,
+                    conversation_id,
+                    &[],
+                    std::slice::from_ref(label),
+                )
+                .await?;
+            }
+            MacroAction::AssignUser { user_id } => {
+                self.assign(
+                    workspace,
+                    viewer,
+                    conversation_id,
+                    Assignee::User(user_id.clone()),
+                )
+                .await?;
+            }
+            MacroAction::AssignTeam { team_id } => {
+                self.assign(
+                    workspace,
+                    viewer,
+                    conversation_id,
+                    Assignee::Team(team_id.clone()),
+                )
+                .await?;
+            }
+            MacroAction::Unassign => {
+                self.unassign(workspace, viewer, conversation_id).await?;
+            }
+            MacroAction::SetStatus { status } => {
+                self.set_status(workspace, viewer, conversation_id, *status, None)
+                    .await?;
+            }
+            MacroAction::SendCanned { short_code } => {
+                let text = self
+                    .render_canned(workspace, viewer, conversation_id, short_code)
+                    .await?;
+                self.post_message(
+                    workspace,
+                    viewer,
+                    conversation_id,
+                    &text,
+                    PersonMessage::Reply,
+                )
+                .await?;
+            }
+            MacroAction::Note { text } => {
+                self.post_message(
+                    workspace,
+                    viewer,
+                    conversation_id,
+                    text,
+                    PersonMessage::Note,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One action over many conversations (a filtered list the person selected): done to each
+    /// it can be done to, and for each other the reason.
+    pub async fn bulk(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversations: &[String],
+        action: &MacroAction,
+    ) -> Result<Vec<BulkOutcome>, AppError> {
+        if conversations.is_empty() || conversations.len() > MAX_BULK {
+            return Err(AppError::Invalid(format!(
+                "conversation_ids: 1 to {MAX_BULK} of them"
+            )));
+        }
+        inbox::macros::check(std::slice::from_ref(action)).map_err(AppError::Invalid)?;
+        let mut outcomes = Vec::with_capacity(conversations.len());
+        for id in conversations {
+            let done = self.apply_action(workspace, viewer, id, action).await;
+            outcomes.push(BulkOutcome {
+                conversation_id: id.clone(),
+                error: done.err().map(|error| error.to_string()),
+            });
+        }
+        Ok(outcomes)
     }
 }

@@ -30,7 +30,9 @@ pub use credits::CreditGuard;
 pub use error::AppError;
 pub use events::EventBell;
 pub use files::FileStore;
-pub use inbox::{Assignee, ChannelRequest, CreatedChannel, PersonMessage, search_form};
+pub use inbox::{
+    Assignee, BulkOutcome, ChannelRequest, CreatedChannel, MacroView, PersonMessage, search_form,
+};
 pub use stats::IngestionStats;
 pub use turns::{PreparedTurn, check_message};
 

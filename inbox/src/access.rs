@@ -24,6 +24,28 @@ impl Viewer {
         own || their_team
     }
 
+    /// Whose own canned responses and macros this viewer may delete: `None` for an admin,
+    /// who may delete any; a person their own.
+    pub fn deletes_as(&self) -> Option<&str> {
+        match self.role {
+            Role::Admin => None,
+            _ => self.user.as_deref(),
+        }
+    }
+
+    /// Who owns a canned response or macro this viewer makes: the workspace (`None`, shared;
+    /// admins only) or the person. A program makes only shared ones.
+    pub fn owner_of_new(&self, shared: bool) -> Result<Option<&str>, &'static str> {
+        match (shared, &self.user) {
+            (true, _) if self.role != Role::Admin => {
+                Err("shared ones are made by admins; make it your own")
+            }
+            (true, _) => Ok(None),
+            (false, Some(user)) => Ok(Some(user)),
+            (false, None) => Err("a program's are the workspace's; send shared: true"),
+        }
+    }
+
     /// Whether this viewer may give a conversation to someone else: team admins within their
     /// team, admins to anyone. Staff only claim for themselves.
     pub fn may_assign(&self, to_team: Option<&str>) -> bool {

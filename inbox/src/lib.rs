@@ -7,6 +7,7 @@
 mod access;
 pub mod assignment;
 mod conversation;
+pub mod macros;
 pub mod template;
 
 pub use access::Viewer;

@@ -85,18 +85,39 @@ impl CannedResponses<'_> {
         person: Option<&str>,
         id: &str,
     ) -> Result<(), StoreError> {
-        let deleted = sqlx::query(
-            "DELETE FROM canned_responses WHERE id = $1 AND workspace_id = $2
-               AND (CAST($3 AS TEXT) IS NULL OR owner_id = $3)",
+        delete_own(
+            self.0,
+            "canned_responses",
+            "canned response",
+            workspace,
+            person,
+            id,
         )
-        .bind(id)
-        .bind(workspace)
-        .bind(person.map(str::to_string))
-        .execute(&self.0.pool)
-        .await?;
-        if deleted.rows_affected() == 0 {
-            return Err(StoreError::NotFound("canned response"));
-        }
-        Ok(())
+        .await
     }
+}
+
+/// Deletes a record of `table` that is a person's own or shared: a person (`person`) only
+/// their own, an admin (`person` none) any.
+pub(crate) async fn delete_own(
+    store: &Store,
+    table: &'static str,
+    what: &'static str,
+    workspace: &str,
+    person: Option<&str>,
+    id: &str,
+) -> Result<(), StoreError> {
+    let deleted = sqlx::query(&format!(
+        "DELETE FROM {table} WHERE id = $1 AND workspace_id = $2
+           AND (CAST($3 AS TEXT) IS NULL OR owner_id = $3)"
+    ))
+    .bind(id)
+    .bind(workspace)
+    .bind(person.map(str::to_string))
+    .execute(&store.pool)
+    .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(StoreError::NotFound(what));
+    }
+    Ok(())
 }

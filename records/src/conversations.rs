@@ -720,6 +720,59 @@ impl Conversations<'_> {
         Ok(listed)
     }
 
+    /// A person has read the conversation up to now.
+    pub async fn mark_read(
+        &self,
+        workspace: &str,
+        conversation: &str,
+        user: &str,
+    ) -> Result<(), StoreError> {
+        self.get(workspace, conversation).await?;
+        sqlx::query(
+            "INSERT INTO conversation_reads (user_id, conversation_id, read_at) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id, conversation_id) DO UPDATE SET read_at = excluded.read_at",
+        )
+        .bind(user)
+        .bind(conversation)
+        .bind(now())
+        .execute(&self.0.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// For each of these conversations, how many of the customer's messages arrived after
+    /// the person last read it (all of them, if never): conversations with none are left out.
+    pub async fn unread(
+        &self,
+        workspace: &str,
+        user: &str,
+        conversations: &[String],
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        if conversations.is_empty() {
+            return Ok(Default::default());
+        }
+        let places: Vec<String> = (0..conversations.len())
+            .map(|index| format!("${}", index + 3))
+            .collect();
+        let sql = format!(
+            "SELECT messages.conversation_id, COUNT(*) FROM messages
+             LEFT JOIN conversation_reads ON conversation_reads.conversation_id = messages.conversation_id
+                 AND conversation_reads.user_id = $2
+             WHERE messages.workspace_id = $1 AND messages.direction = 'in'
+               AND messages.conversation_id IN ({})
+               AND messages.created_at > COALESCE(conversation_reads.read_at, 0)
+             GROUP BY messages.conversation_id",
+            places.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
+            .bind(workspace)
+            .bind(user);
+        for conversation in conversations {
+            query = query.bind(conversation);
+        }
+        Ok(query.fetch_all(&self.0.pool).await?.into_iter().collect())
+    }
+
     /// A team's open conversations no person has, the longest waiting first: what
     /// auto-assignment hands out.
     pub async fn waiting_in(

@@ -22,6 +22,7 @@ mod error;
 mod events;
 mod jobs;
 mod knowledge;
+mod macros;
 mod migrate;
 mod page;
 #[cfg(feature = "test-support")]
@@ -47,6 +48,7 @@ pub use jobs::{ClaimedJob, Job, JobKind, Jobs, NewJob};
 pub use knowledge::{
     KnowledgeBase, KnowledgeBases, NewSource, Source, SourceOrigin, SourceStatus, Sources,
 };
+pub use macros::{MacroRecord, Macros};
 pub use page::{Cursor, Listed, Page};
 pub use store::{Backend, Store, now};
 pub use turns::{FeedbackRecord, TurnRecord, Turns};

@@ -50,6 +50,16 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "canned responses",
         sql: include_str!("../../migrations/sqlite/0005_canned_responses.sql"),
     },
+    Migration {
+        version: 6,
+        description: "macros",
+        sql: include_str!("../../migrations/sqlite/0006_macros.sql"),
+    },
+    Migration {
+        version: 7,
+        description: "conversation reads",
+        sql: include_str!("../../migrations/sqlite/0007_conversation_reads.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -77,6 +87,16 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 5,
         description: "canned responses",
         sql: include_str!("../../migrations/postgres/0005_canned_responses.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "macros",
+        sql: include_str!("../../migrations/postgres/0006_macros.sql"),
+    },
+    Migration {
+        version: 7,
+        description: "conversation reads",
+        sql: include_str!("../../migrations/postgres/0007_conversation_reads.sql"),
     },
 ];
 

@@ -14,6 +14,7 @@ use crate::error::StoreError;
 use crate::events::Events;
 use crate::jobs::Jobs;
 use crate::knowledge::{KnowledgeBases, Sources};
+use crate::macros::Macros;
 use crate::migrate;
 use crate::turns::Turns;
 use crate::workspaces::Workspaces;
@@ -166,6 +167,10 @@ impl Store {
 
     pub fn canned_responses(&self) -> CannedResponses<'_> {
         CannedResponses(self)
+    }
+
+    pub fn macros(&self) -> Macros<'_> {
+        Macros(self)
     }
 
     pub fn contacts(&self) -> Contacts<'_> {

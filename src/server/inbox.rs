@@ -38,6 +38,10 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/v1/canned-responses/{id}",
             axum::routing::delete(delete_canned),
         )
+        .route("/v1/macros", get(macros).post(create_macro))
+        .route("/v1/macros/{id}", axum::routing::delete(delete_macro))
+        .route("/v1/conversations/bulk", post(bulk))
+        .route("/v1/conversations/{id}/macros/{macro_id}", post(run_macro))
         .route("/v1/conversations", get(conversations))
         .route("/v1/conversations/{id}", get(conversation))
         .route(
@@ -45,6 +49,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(messages).post(post_message),
         )
         .route("/v1/conversations/{id}/claim", post(claim))
+        .route("/v1/conversations/{id}/read", post(mark_read))
         .route("/v1/conversations/{id}/assign", post(assign))
         .route("/v1/conversations/{id}/status", post(set_status))
         .route("/v1/conversations/{id}/labels", post(labels))
@@ -231,6 +236,8 @@ pub struct ConversationView {
     team_id: Option<String>,
     priority: Priority,
     labels: Vec<String>,
+    /// The customer's messages since the caller last read it; null for a program's key.
+    unread: Option<i64>,
     /// The latest handoff: `reason`, `summary`, `team_id`, and the `citations` the AI used.
     #[schema(value_type = Option<Object>)]
     handoff: Option<Value>,
@@ -263,6 +270,7 @@ impl TryFrom<ConversationRecord> for ConversationView {
             team_id: record.team_id,
             priority: record.priority,
             labels: record.labels,
+            unread: None,
             first_reply_at: record.first_reply_at,
             last_activity_at: record.last_activity_at,
             waiting_since: record.waiting_since,
@@ -364,6 +372,7 @@ async fn conversations(
         .list(caller.workspace(), &filter, &page)
         .await?
         .try_map(ConversationView::try_from)?;
+    let listed = with_unread(&state, caller.workspace(), &viewer, listed).await?;
     Ok(pages::respond(&uri, &page, listed))
 }
 
@@ -380,7 +389,64 @@ async fn conversation(
         .app
         .conversation_for(caller.workspace(), &viewer, &id)
         .await?;
-    Ok(Json(record.try_into()?))
+    let listed = records::Listed {
+        items: vec![ConversationView::try_from(record)?],
+        next: None,
+    };
+    let mut listed = with_unread(&state, caller.workspace(), &viewer, listed).await?;
+    Ok(Json(listed.items.remove(0)))
+}
+
+/// Each conversation's unread count for the person looking (none for a program).
+async fn with_unread(
+    state: &AppState,
+    workspace: &str,
+    viewer: &inbox::Viewer,
+    mut listed: records::Listed<ConversationView>,
+) -> Result<records::Listed<ConversationView>, ApiError> {
+    let Some(user) = &viewer.user else {
+        return Ok(listed);
+    };
+    let ids: Vec<String> = listed.items.iter().map(|item| item.id.clone()).collect();
+    let unread = state
+        .app
+        .store
+        .conversations()
+        .unread(workspace, user, &ids)
+        .await?;
+    for item in &mut listed.items {
+        item.unread = Some(unread.get(&item.id).copied().unwrap_or(0));
+    }
+    Ok(listed)
+}
+
+/// The caller has read the conversation up to now: its unread count for them is 0.
+#[utoipa::path(post, path = "/v1/conversations/{id}/read", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody),
+        (status = 422, description = "The credential is a program's, not a person's", body = ErrorBody)))]
+async fn mark_read(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    state
+        .app
+        .conversation_for(caller.workspace(), &viewer, &id)
+        .await?;
+    let Some(user) = &viewer.user else {
+        return Err(ApiError::invalid(
+            "reading is a person's: sign in as the person",
+        ));
+    };
+    state
+        .app
+        .store
+        .conversations()
+        .mark_read(caller.workspace(), &id, user)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Who wrote a message.
@@ -809,16 +875,125 @@ async fn delete_canned(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let viewer = state.app.viewer(&caller.0).await?;
-    let person = if viewer.role == Role::Admin {
-        None
-    } else {
-        viewer.user.clone()
-    };
     state
         .app
         .store
         .canned_responses()
-        .delete(caller.workspace(), person.as_deref(), &id)
+        .delete(caller.workspace(), viewer.deletes_as(), &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CreateMacro {
+    name: String,
+    /// Run in order: `add_label`, `remove_label`, `assign_user`, `assign_team`, `unassign`,
+    /// `set_status`, `send_canned`, `note`.
+    actions: Vec<inbox::macros::MacroAction>,
+    /// Shared by the workspace (admins); otherwise the signed-in person's own.
+    #[serde(default)]
+    shared: bool,
+}
+
+/// Makes a macro.
+#[utoipa::path(post, path = "/v1/macros", tag = "inbox", security(("bearer" = [])),
+    request_body = CreateMacro, responses((status = 201, body = app::MacroView)))]
+async fn create_macro(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Json(request): Json<CreateMacro>,
+) -> Result<(StatusCode, Json<app::MacroView>), ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let created = state
+        .app
+        .create_macro(
+            caller.workspace(),
+            &viewer,
+            &request.name,
+            request.actions,
+            request.shared,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The macros the caller may run (shared and their own), oldest first.
+#[utoipa::path(get, path = "/v1/macros", tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = Vec<app::MacroView>)))]
+async fn macros(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Vec<app::MacroView>>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    Ok(Json(
+        state.app.macros_for(caller.workspace(), &viewer).await?,
+    ))
+}
+
+/// Deletes a macro: a person their own, an admin any.
+#[utoipa::path(delete, path = "/v1/macros/{id}", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn delete_macro(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    state
+        .app
+        .store
+        .macros()
+        .delete(caller.workspace(), viewer.deletes_as(), &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Runs a macro's actions on the conversation in order; the first that cannot be done stops
+/// it, named by its place (`actions[2]: ...`), and the ones before it stay done.
+#[utoipa::path(post, path = "/v1/conversations/{id}/macros/{macro_id}",
+    params(("id" = String, Path, description = "the conversation"), ("macro_id" = String, Path, description = "the macro")),
+    tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody),
+        (status = 409, description = "The conversation changed meanwhile", body = ErrorBody)))]
+async fn run_macro(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((id, macro_id)): Path<(String, String)>,
+) -> Result<Json<ConversationView>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let record = state
+        .app
+        .run_macro(caller.workspace(), &viewer, &id, &macro_id)
+        .await?;
+    Ok(Json(record.try_into()?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct BulkAction {
+    /// Up to 500 conversations (a list the person filtered and selected).
+    conversation_ids: Vec<String>,
+    action: inbox::macros::MacroAction,
+}
+
+/// One action over many conversations: for each, done, or why not.
+#[utoipa::path(post, path = "/v1/conversations/bulk", tag = "inbox", security(("bearer" = [])),
+    request_body = BulkAction, responses((status = 200, body = Vec<app::BulkOutcome>)))]
+async fn bulk(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Json(request): Json<BulkAction>,
+) -> Result<Json<Vec<app::BulkOutcome>>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    Ok(Json(
+        state
+            .app
+            .bulk(
+                caller.workspace(),
+                &viewer,
+                &request.conversation_ids,
+                &request.action,
+            )
+            .await?,
+    ))
 }
