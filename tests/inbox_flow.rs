@@ -1113,5 +1113,35 @@ async fn macros_and_bulk_actions_do_what_a_person_would_step_by_step() {
     );
     let (_, resolved) = api.get("/v1/conversations?status=resolved").await;
     assert_eq!(resolved.as_array().unwrap().len(), 2);
+
+    // A filtered list's next page, by its Link header, is filtered alike.
+    let mut path = "/v1/conversations?status=resolved&limit=1".to_string();
+    let mut pages = Vec::new();
+    loop {
+        let response = api
+            .request(reqwest::Method::GET, &path)
+            .send()
+            .await
+            .unwrap();
+        let link = response
+            .headers()
+            .get("link")
+            .map(|value| value.to_str().unwrap().to_string());
+        let page: Vec<Value> = response.json().await.unwrap();
+        pages.extend(
+            page.into_iter()
+                .map(|conversation| conversation["status"].clone()),
+        );
+        let Some(link) = link else { break };
+        let target = link
+            .trim_start_matches('<')
+            .split('>')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(target.contains("status=resolved"), "{target}");
+        path = target;
+    }
+    assert_eq!(pages, [json!("resolved"), json!("resolved")]);
     app.stop().await;
 }

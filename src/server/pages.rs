@@ -1,6 +1,7 @@
 //! Cursor pagination as the API shows it: every list takes `?limit=N` (1 to 500, default 100)
 //! and `?cursor=C`, and answers the page as a JSON array with the next page's cursor in
-//! `X-Next-Cursor` and a `Link: <...>; rel="next"` header; the last page has neither.
+//! `X-Next-Cursor` and a `Link: <...>; rel="next"` header (with the request's other
+//! parameters, so a filtered list's next page is filtered alike); the last page has neither.
 
 use axum::Json;
 use axum::http::{HeaderName, HeaderValue, Uri, header};
@@ -32,8 +33,18 @@ pub fn respond<T: Serialize>(uri: &Uri, page: &Page, listed: Listed<T>) -> Respo
     let mut response = Json(listed.items).into_response();
     if let Some(next) = listed.next {
         let cursor = next.encode();
+        // The request's other parameters (a list's filters) carry over to the next page.
+        let kept: String = uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|pair| {
+                !pair.is_empty() && !pair.starts_with("limit=") && !pair.starts_with("cursor=")
+            })
+            .map(|pair| format!("{pair}&"))
+            .collect();
         let link = format!(
-            "<{}?limit={}&cursor={cursor}>; rel=\"next\"",
+            "<{}?{kept}limit={}&cursor={cursor}>; rel=\"next\"",
             uri.path(),
             page.limit
         );
