@@ -978,6 +978,22 @@ async fn canned_responses_are_sent_with_their_variables_filled() {
         )
         .await;
     assert_eq!(status, 404);
+    // The writing assistant on this conversation needs a model; none is configured here.
+    let (status, error) = amal_api
+        .post(
+            &format!("/v1/conversations/{conversation}/polish"),
+            json!({ "draft": "ok will check", "tone": "formal" }),
+        )
+        .await;
+    assert_eq!(status, 503, "{error}");
+    assert_eq!(error["error"]["code"], "llm_not_configured");
+    let (status, _) = amal_api
+        .post(
+            "/v1/conversations/no-such-id/polish",
+            json!({ "draft": "x" }),
+        )
+        .await;
+    assert_eq!(status, 404);
     let shared_id = shared["id"].as_str().unwrap();
     assert_eq!(
         amal_api

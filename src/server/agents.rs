@@ -286,10 +286,10 @@ async fn suggestions(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PolishRequest {
-    draft: String,
+    pub(super) draft: String,
     /// A named tone (`friendly`, `formal`, ...) or a description.
     #[serde(default = "default_tone")]
-    tone: String,
+    pub(super) tone: String,
 }
 
 fn default_tone() -> String {

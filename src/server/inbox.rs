@@ -50,6 +50,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/v1/conversations/{id}/claim", post(claim))
         .route("/v1/conversations/{id}/read", post(mark_read))
+        .route("/v1/conversations/{id}/polish", post(polish_reply))
         .route("/v1/conversations/{id}/assign", post(assign))
         .route("/v1/conversations/{id}/status", post(set_status))
         .route("/v1/conversations/{id}/labels", post(labels))
@@ -994,6 +995,31 @@ async fn bulk(
                 &request.conversation_ids,
                 &request.action,
             )
+            .await?,
+    ))
+}
+
+/// The writing assistant on a reply to this conversation: the person's draft polished to a
+/// tone. Needs an LLM; one credit.
+#[utoipa::path(post, path = "/v1/conversations/{id}/polish", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])), request_body = super::agents::PolishRequest,
+    responses((status = 200, body = agentflow::Polished), (status = 404, body = ErrorBody),
+        (status = 402, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn polish_reply(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(request): Json<super::agents::PolishRequest>,
+) -> Result<Json<agentflow::Polished>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    state
+        .app
+        .conversation_for(caller.workspace(), &viewer, &id)
+        .await?;
+    Ok(Json(
+        state
+            .app
+            .polish(caller.workspace(), &request.draft, &request.tone)
             .await?,
     ))
 }

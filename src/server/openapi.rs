@@ -32,7 +32,7 @@ use super::{agents, chat, error, events, inbox, knowledge_bases, ops, workspace}
         inbox::post_message, inbox::claim, inbox::assign, inbox::set_status, inbox::labels,
         inbox::hand_back, inbox::conversation_suggestions, inbox::set_presence, inbox::create_canned,
         inbox::canned_responses, inbox::delete_canned, inbox::create_macro, inbox::macros,
-        inbox::delete_macro, inbox::run_macro, inbox::bulk, inbox::mark_read, events::events,
+        inbox::delete_macro, inbox::run_macro, inbox::bulk, inbox::mark_read, inbox::polish_reply, events::events,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, agentflow::Action)),
     modifiers(&BearerAuth, &CommonErrors),
