@@ -1078,6 +1078,12 @@ async fn macros_and_bulk_actions_do_what_a_person_would_step_by_step() {
         .await;
     assert_eq!(status, 200, "{ran}");
     assert_eq!(ran["labels"], json!(["billing"]));
+    let (_, labelled) = api.get("/v1/conversations?label=billing").await;
+    assert_eq!(
+        labelled[0]["labels"],
+        json!(["billing"]),
+        "a list shows labels too"
+    );
     assert_eq!(ran["owner"], json!({ "kind": "team", "id": team }));
     let (_, messages) = api
         .get(&format!("/v1/conversations/{}/messages", conversations[0]))

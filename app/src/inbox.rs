@@ -12,11 +12,11 @@ use connectors::api::{self, OutboundContact, OutboundMessage, OutboundText};
 use connectors::signing::SigningSecret;
 use inbox::assignment::{self, Candidate};
 use inbox::macros::MacroAction;
-use inbox::{Owner, RuleError, State, Viewer};
+use inbox::{Owner, Responder, RuleError, State, Viewer};
 use records::{
     Change, ChannelRecord, ClaimedJob, ConversationRecord, ConversationStatus, DeliveryStatus,
     Direction, MessageKind, MessageRecord, NewChannel, NewMessage, OwnerKind, Ownership, Page,
-    Presence, Principal, Received, Role, SenderKind, StoreError,
+    Presence, Principal, Received, Role, Routed, SenderKind, StoreError,
 };
 use serde::Serialize;
 
@@ -244,14 +244,17 @@ impl App {
                     search_text: &search_form(&inbound.message.text),
                 },
                 |current| {
-                    let next = match current {
-                        None => State::new_conversation(
+                    let before = current.map(state_of).unwrap_or_else(|| {
+                        State::new_conversation(
                             channel.agent_id.as_deref(),
                             channel.team_id.as_deref(),
-                        ),
-                        Some(current) => state_of(current).on_customer_message().0,
-                    };
-                    ownership_of(&next)
+                        )
+                    });
+                    let (next, responder) = before.on_customer_message();
+                    Routed {
+                        ownership: ownership_of(&next),
+                        ai_answers: matches!(responder, Responder::Agent(_)),
+                    }
                 },
             )
             .await?;
@@ -776,15 +779,7 @@ impl App {
                 )
             }
             Assignee::Team(team) => {
-                let team_record = self
-                    .store
-                    .teams()
-                    .list(workspace, &Page::all())
-                    .await?
-                    .items
-                    .into_iter()
-                    .find(|candidate| candidate.id == *team)
-                    .ok_or(StoreError::NotFound("team"))?;
+                let team_record = self.store.teams().get(workspace, team).await?;
                 let next = state.assigned_to(Owner::Team(team_record.id.clone()), None);
                 (
                     next,

@@ -169,6 +169,15 @@ impl Teams<'_> {
         page::fetch(&self.0.pool, &sql, workspace, &[], page).await
     }
 
+    pub async fn get(&self, workspace: &str, id: &str) -> Result<Team, StoreError> {
+        sqlx::query_as("SELECT id, name, created_at FROM teams WHERE id = $1 AND workspace_id = $2")
+            .bind(id)
+            .bind(workspace)
+            .fetch_optional(&self.0.pool)
+            .await?
+            .ok_or(StoreError::NotFound("team"))
+    }
+
     /// The workspace's team of this name, if there is one (an agent's handoff names its team).
     pub async fn find_by_name(
         &self,
@@ -190,16 +199,10 @@ impl Teams<'_> {
         workspace: &str,
         team: Option<&str>,
     ) -> Result<(), StoreError> {
-        let Some(team) = team else {
-            return Ok(());
-        };
-        sqlx::query("SELECT id FROM teams WHERE id = $1 AND workspace_id = $2")
-            .bind(team)
-            .bind(workspace)
-            .fetch_optional(&self.0.pool)
-            .await?
-            .map(|_| ())
-            .ok_or(StoreError::NotFound("team"))
+        match team {
+            Some(team) => self.get(workspace, team).await.map(|_| ()),
+            None => Ok(()),
+        }
     }
 }
 

@@ -109,6 +109,14 @@ pub struct MessageRecord {
 const MESSAGE_COLUMNS: &str = "id, conversation_id, direction, sender_kind, sender_id, kind, text,
     platform_message_id, reply_to, status, error, turn_id, details, created_at";
 
+/// Where a customer's message puts its conversation, as the inbox's rules decide it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routed {
+    pub ownership: Ownership,
+    /// An AI agent answers the message: its job is queued with it.
+    pub ai_answers: bool,
+}
+
 /// A customer's message as a channel received it.
 #[derive(Debug, Clone)]
 pub struct Inbound<'a> {
@@ -201,12 +209,12 @@ fn conflict_lost_job() -> StoreError {
 impl Conversations<'_> {
     /// Stores a customer's message once: in the contact's latest conversation on the channel
     /// (a new one when they have none), which moves to the state `decide` gives; when an AI
-    /// agent then owns it, the job that answers the message is queued with it.
+    /// agent answers it, the job that does is queued with it.
     pub async fn receive(
         &self,
         workspace: &str,
         inbound: &Inbound<'_>,
-        decide: impl FnOnce(Option<&Ownership>) -> Ownership,
+        decide: impl FnOnce(Option<&Ownership>) -> Routed,
     ) -> Result<Received, StoreError> {
         if let Some(received) = self.find_inbound(inbound).await? {
             return Ok(received);
@@ -250,7 +258,7 @@ impl Conversations<'_> {
         &self,
         workspace: &str,
         inbound: &Inbound<'_>,
-        decide: impl FnOnce(Option<&Ownership>) -> Ownership,
+        decide: impl FnOnce(Option<&Ownership>) -> Routed,
     ) -> Result<Received, StoreError> {
         let backend = self.0.backend();
         let mut transaction = self.0.write().await?;
@@ -284,9 +292,12 @@ impl Conversations<'_> {
         .fetch_optional(&mut *transaction)
         .await?;
         let at = now();
-        let (conversation, next, created) = match current {
+        let (conversation, next, created, ai_answers) = match current {
             None => {
-                let next = decide(None);
+                let Routed {
+                    ownership: next,
+                    ai_answers,
+                } = decide(None);
                 let number: i64 = sqlx::query_scalar(
                     "UPDATE workspaces SET conversation_counter = conversation_counter + 1
                      WHERE id = $1 RETURNING conversation_counter",
@@ -314,10 +325,13 @@ impl Conversations<'_> {
                 .bind(waits_for_people(&next).then_some(at))
                 .execute(&mut *transaction)
                 .await?;
-                (id, next, true)
+                (id, next, true, ai_answers)
             }
             Some(current) => {
-                let next = decide(Some(&current.ownership()?));
+                let Routed {
+                    ownership: next,
+                    ai_answers,
+                } = decide(Some(&current.ownership()?));
                 sqlx::query(
                     "UPDATE conversations SET status = $1, owner_kind = $2, owner_id = $3,
                          team_id = $4, snoozed_until = NULL, last_activity_at = $5,
@@ -334,7 +348,7 @@ impl Conversations<'_> {
                 .bind(&current.id)
                 .execute(&mut *transaction)
                 .await?;
-                (current.id, next, false)
+                (current.id, next, false, ai_answers)
             }
         };
         let message = new_id();
@@ -355,7 +369,7 @@ impl Conversations<'_> {
         .bind(inbound.search_text)
         .execute(&mut *transaction)
         .await?;
-        if next.owner_kind == Some(OwnerKind::Agent) {
+        if ai_answers {
             let job = Job::AnswerMessage {
                 conversation_id: conversation.clone(),
                 message_id: message.clone(),
@@ -714,8 +728,25 @@ impl Conversations<'_> {
         let mut listed = page.cut(rows, |conversation| {
             Cursor::new(conversation.last_activity_at, &conversation.id)
         });
-        for conversation in &mut listed.items {
-            conversation.labels = self.labels_of(&conversation.id).await?;
+        // A page's labels in one query, not one per conversation.
+        if !listed.items.is_empty() {
+            let places: Vec<String> = (1..=listed.items.len())
+                .map(|place| format!("${place}"))
+                .collect();
+            let sql = format!(
+                "SELECT conversation_id, label FROM conversation_labels
+                 WHERE conversation_id IN ({}) ORDER BY label",
+                places.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+            for conversation in &listed.items {
+                query = query.bind(&conversation.id);
+            }
+            for (conversation, label) in query.fetch_all(&self.0.pool).await? {
+                if let Some(item) = listed.items.iter_mut().find(|item| item.id == conversation) {
+                    item.labels.push(label);
+                }
+            }
         }
         Ok(listed)
     }

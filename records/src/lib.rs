@@ -39,7 +39,7 @@ pub use canned::{CannedResponse, CannedResponses};
 pub use channels::{ChannelRecord, Channels, ContactRecord, Contacts, NewChannel};
 pub use conversations::{
     Applied, Change, ConversationFilter, ConversationRecord, Conversations, Inbound, MessageRecord,
-    NewMessage, Ownership, Received,
+    NewMessage, Ownership, Received, Routed,
 };
 pub use credits::{Credits, LedgerEntry, Reservation};
 pub use error::{StoreError, UnknownValue};

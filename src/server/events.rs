@@ -15,7 +15,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use futures::Stream;
 use inbox::Viewer;
-use records::{EventRecord, Role};
+use records::EventRecord;
 use serde::Deserialize;
 
 use super::AppState;
@@ -126,12 +126,10 @@ impl Reader {
         }
     }
 
+    /// As the conversation it tells of: the person it concerns and their team see it.
     fn may_see(&self, event: &EventRecord) -> bool {
-        if self.viewer.role == Role::Admin {
-            return true;
-        }
-        let theirs = event.user_id.is_some() && event.user_id == self.viewer.user;
-        let their_team = event.team_id.is_some() && event.team_id == self.viewer.team;
-        theirs || their_team
+        let person = event.user_id.clone().map(inbox::Owner::User);
+        self.viewer
+            .may_work(event.team_id.as_deref(), person.as_ref())
     }
 }
