@@ -135,6 +135,17 @@ pub struct Handoff {
     pub message: String,
 }
 
+impl Handoff {
+    /// Whether one of the agent's own rules chose the team (a handoff rule, or the sales team
+    /// for a hot lead) rather than its default team taking whatever no rule placed.
+    pub fn team_is_chosen(&self) -> bool {
+        matches!(
+            self.reason,
+            HandoffReason::Rule { .. } | HandoffReason::HotLead
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum HandoffReason {
@@ -145,6 +156,31 @@ pub enum HandoffReason {
     HotLead,
     Rule { rule: String },
     Ungrounded,
+}
+
+impl HandoffReason {
+    /// The reasons' codes, as `code` carries them.
+    pub const CODES: &[&str] = &[
+        "human_requested",
+        "low_confidence",
+        "blocked_topic",
+        "complaint",
+        "hot_lead",
+        "rule",
+        "ungrounded",
+    ];
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            HandoffReason::HumanRequested => "human_requested",
+            HandoffReason::LowConfidence => "low_confidence",
+            HandoffReason::BlockedTopic { .. } => "blocked_topic",
+            HandoffReason::Complaint => "complaint",
+            HandoffReason::HotLead => "hot_lead",
+            HandoffReason::Rule { .. } => "rule",
+            HandoffReason::Ungrounded => "ungrounded",
+        }
+    }
 }
 
 impl std::fmt::Display for HandoffReason {
@@ -233,6 +269,34 @@ impl Turn {
         match &self.action {
             Action::Handoff(handoff) => Some(handoff),
             Action::Reply(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_reason_code_is_the_one_serialized_and_listed() {
+        let reasons = [
+            HandoffReason::HumanRequested,
+            HandoffReason::LowConfidence,
+            HandoffReason::BlockedTopic {
+                topic: "refunds".into(),
+            },
+            HandoffReason::Complaint,
+            HandoffReason::HotLead,
+            HandoffReason::Rule {
+                rule: "billing".into(),
+            },
+            HandoffReason::Ungrounded,
+        ];
+        assert_eq!(reasons.len(), HandoffReason::CODES.len());
+        for (reason, listed) in reasons.iter().zip(HandoffReason::CODES) {
+            let serialized = serde_json::to_value(reason).unwrap();
+            assert_eq!(serialized["code"], reason.code());
+            assert_eq!(reason.code(), *listed);
         }
     }
 }

@@ -6,12 +6,13 @@
 
 use std::time::Duration;
 
-use agentflow::{Action, Author, Contact, Message, TurnRequest};
+use agentflow::{Action, Author, Contact, HandoffReason, Message, TurnRequest};
 use connectors::SendOutcome;
 use connectors::api::{self, OutboundContact, OutboundMessage, OutboundText};
 use connectors::signing::SigningSecret;
 use inbox::assignment::{self, Candidate};
 use inbox::macros::MacroAction;
+use inbox::routing::{OutsideHours, Routing};
 use inbox::{Owner, Responder, RuleError, State, Viewer};
 use records::{
     Change, ChannelRecord, ClaimedJob, ConversationRecord, ConversationStatus, DeliveryStatus,
@@ -34,6 +35,10 @@ const SEND_RETRIES: &[Duration] = &[
     Duration::from_secs(2 * 3600),
     Duration::from_secs(5 * 3600),
 ];
+/// The handoff reason when the AI agent cannot answer at all.
+const AGENT_FAILED: &str = "agent_failed";
+/// The handoff reason when the customer sends only a file, which the AI agent does not read.
+const MEDIA_RECEIVED: &str = "media_received";
 
 /// A channel account just made: the only time its signing secret is seen.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -53,6 +58,7 @@ pub struct ChannelRequest {
     pub agent_id: Option<String>,
     pub team_id: Option<String>,
     pub webhook_url: Option<String>,
+    pub routing: Routing,
 }
 
 /// Who a conversation is given to.
@@ -75,6 +81,33 @@ fn state_of(ownership: &Ownership) -> State {
         status: ownership.status,
         owner,
         team: ownership.team_id.clone(),
+    }
+}
+
+/// A channel's routing, kept in its settings; a channel set up without one has the default.
+fn routing_of(channel: &ChannelRecord) -> Result<Routing, AppError> {
+    let config: serde_json::Value = serde_json::from_str(&channel.config)
+        .map_err(|error| AppError::Internal(format!("channel {}: config: {error}", channel.id)))?;
+    match config.get("routing") {
+        Some(routing) => serde_json::from_value(routing.clone()).map_err(|error| {
+            AppError::Internal(format!("channel {}: routing: {error}", channel.id))
+        }),
+        None => Ok(Routing::default()),
+    }
+}
+
+/// The away message as it is written to the conversation: from the system, leaving at once.
+fn away_message(text: String) -> NewMessage {
+    NewMessage {
+        direction: Direction::Out,
+        sender_kind: SenderKind::System,
+        sender_id: None,
+        kind: MessageKind::Text,
+        search_text: search_form(&text),
+        text,
+        reply_to: None,
+        turn_id: None,
+        details: Some(serde_json::json!({ "away": true }).to_string()),
     }
 }
 
@@ -165,6 +198,8 @@ impl App {
         knowledge::fetch::check_url(&webhook_url, &self.fetch_options())
             .await
             .map_err(|error| AppError::Invalid(format!("config.webhook_url: {error}")))?;
+        self.check_routing(workspace, request.agent_id.as_deref(), &request.routing)
+            .await?;
         let secret = SigningSecret::from_bytes(self.vault.random_bytes(32)?).to_text();
         let channel = self
             .store
@@ -177,12 +212,110 @@ impl App {
                     name: name.to_string(),
                     agent_id: request.agent_id,
                     team_id: request.team_id,
-                    config: serde_json::json!({ "webhook_url": webhook_url }),
+                    config: serde_json::json!({
+                        "webhook_url": webhook_url, "routing": request.routing,
+                    }),
                     secret_sealed: self.vault.seal(&secret)?,
                 },
             )
             .await?;
         Ok(CreatedChannel { channel, secret })
+    }
+
+    /// A routing that can be carried out: its away message within limits, its reasons known,
+    /// its teams the workspace's, and someone to answer outside business hours.
+    async fn check_routing(
+        &self,
+        workspace: &str,
+        agent: Option<&str>,
+        routing: &Routing,
+    ) -> Result<(), AppError> {
+        routing
+            .check()
+            .map_err(|error| AppError::Invalid(format!("routing.{error}")))?;
+        for (reason, team) in &routing.handoff_teams {
+            if !HandoffReason::CODES.contains(&reason.as_str())
+                && ![AGENT_FAILED, MEDIA_RECEIVED].contains(&reason.as_str())
+            {
+                return Err(AppError::Invalid(format!(
+                    "routing.handoff_teams.{reason}: not a handoff reason; they are {}, \
+                     {AGENT_FAILED}, {MEDIA_RECEIVED}",
+                    HandoffReason::CODES.join(", ")
+                )));
+            }
+            self.store.teams().get(workspace, team).await?;
+        }
+        if routing.business_hours.is_some()
+            && routing.outside_hours == OutsideHours::Agent
+            && agent.is_none()
+        {
+            return Err(AppError::Invalid(
+                "routing.outside_hours: the channel has no agent_id to answer outside business \
+                 hours; give it one, or reply {\"reply\": \"away_message\", \"text\": ...}"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Replaces a channel's routing.
+    pub async fn set_routing(
+        &self,
+        workspace: &str,
+        actor: &str,
+        channel_id: &str,
+        routing: Routing,
+    ) -> Result<ChannelRecord, AppError> {
+        let channel = self.store.channels().get(workspace, channel_id).await?;
+        self.check_routing(workspace, channel.agent_id.as_deref(), &routing)
+            .await?;
+        let mut config: serde_json::Value =
+            serde_json::from_str(&channel.config).map_err(|error| {
+                AppError::Internal(format!("channel {channel_id}: config: {error}"))
+            })?;
+        config["routing"] = serde_json::to_value(&routing)
+            .map_err(|error| AppError::Internal(error.to_string()))?;
+        Ok(self
+            .store
+            .channels()
+            .set_config(workspace, actor, channel_id, &config)
+            .await?)
+    }
+
+    /// The team a handoff goes to: the one the agent's rules chose, else the channel's team
+    /// for the reason, else the agent's default team, else the channel's, else the
+    /// conversation's. A team named but since deleted is passed over.
+    async fn handoff_team(
+        &self,
+        workspace: &str,
+        conversation: &ConversationRecord,
+        reason: &str,
+        turn_team: Option<(&str, bool)>,
+    ) -> Result<Option<String>, AppError> {
+        let by_name = match turn_team {
+            Some((name, _)) => self.store.teams().find_by_name(workspace, name).await?,
+            None => None,
+        };
+        let chosen = turn_team.is_some_and(|(_, chosen)| chosen);
+        if let Some(team) = by_name.as_ref().filter(|_| chosen) {
+            return Ok(Some(team.id.clone()));
+        }
+        let channel = self
+            .store
+            .channels()
+            .get(workspace, &conversation.channel_id)
+            .await?;
+        if let Some(team) = routing_of(&channel)?.handoff_team(reason) {
+            match self.store.teams().get(workspace, team).await {
+                Ok(team) => return Ok(Some(team.id)),
+                Err(StoreError::NotFound(_)) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(by_name
+            .map(|team| team.id)
+            .or(channel.team_id)
+            .or_else(|| conversation.team_id.clone()))
     }
 
     fn fetch_options(&self) -> knowledge::fetch::FetchOptions {
@@ -217,6 +350,7 @@ impl App {
         body: &[u8],
     ) -> Result<Received, AppError> {
         let channel = self.store.channels().get(workspace, channel_id).await?;
+        let routing = routing_of(&channel)?;
         if header("webhook-signature").is_some() {
             let secret = self.signing_secret(workspace, channel_id).await?;
             secret
@@ -230,6 +364,19 @@ impl App {
                 AppError::Invalid(error.to_string())
             }
         })?;
+        let mut attachments = Vec::with_capacity(inbound.message.attachments.len());
+        for attachment in &inbound.message.attachments {
+            let bytes = &attachment.data.0;
+            let checksum = self.files.keep_bytes(bytes).await.map_err(|error| {
+                AppError::Internal(format!("keeping {}: {error}", attachment.name))
+            })?;
+            attachments.push(records::Attachment {
+                checksum,
+                name: attachment.name.trim().to_string(),
+                content_type: attachment.content_type.to_ascii_lowercase(),
+                bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            });
+        }
         let received = self
             .store
             .conversations()
@@ -238,23 +385,36 @@ impl App {
                 &records::Inbound {
                     channel_id,
                     external_id: &inbound.contact.external_id,
-                    contact_name: inbound.contact.name.as_deref(),
+                    contact: records::ContactDetails {
+                        name: inbound.contact.name.as_deref(),
+                        phone: inbound.contact.phone.as_ref(),
+                        email: inbound.contact.email.as_ref(),
+                        language: inbound.contact.language.as_deref(),
+                    },
                     platform_message_id: &inbound.message.id,
                     text: &inbound.message.text,
                     search_text: &search_form(&inbound.message.text),
+                    attachments: &attachments,
                 },
                 |current| {
-                    let before = current.map(state_of).unwrap_or_else(|| {
-                        State::new_conversation(
+                    let before = match current {
+                        Some(current) => state_of(&current.ownership()?),
+                        None => State::new_conversation(
                             channel.agent_id.as_deref(),
                             channel.team_id.as_deref(),
-                        )
-                    });
-                    let (next, responder) = before.on_customer_message();
-                    Routed {
-                        ownership: ownership_of(&next),
-                        ai_answers: matches!(responder, Responder::Agent(_)),
-                    }
+                        ),
+                    };
+                    let arrival = routing.on_customer_message(
+                        &before,
+                        channel.agent_id.as_deref(),
+                        records::now(),
+                        current.and_then(|current| current.away_sent_at),
+                    );
+                    Ok(Routed {
+                        ownership: ownership_of(&arrival.state),
+                        ai_answers: matches!(arrival.responder, Responder::Agent(_)),
+                        away_message: arrival.away_message.map(away_message),
+                    })
                 },
             )
             .await?;
@@ -382,6 +542,26 @@ impl App {
             self.store.jobs().complete(&claimed.id, worker).await?;
             return Ok(());
         };
+        if message.text.trim().is_empty() {
+            let files: Vec<&str> = message
+                .attachments
+                .iter()
+                .map(|attachment| attachment.name.as_str())
+                .collect();
+            return self
+                .hand_over(
+                    claimed,
+                    worker,
+                    &conversation,
+                    message_id,
+                    MEDIA_RECEIVED,
+                    &format!(
+                        "The customer sent a file the AI agent does not read: {}",
+                        files.join(", ")
+                    ),
+                )
+                .await;
+        }
         let contact = self
             .store
             .contacts()
@@ -414,25 +594,14 @@ impl App {
                 // The AI cannot answer (no credits, its agent deleted, the model down for
                 // good): people take the conversation, told why.
                 tracing::warn!(%error, conversation = conversation_id, "the agent could not answer; handing over");
-                let next = state_of(&current).on_handoff(conversation.team_id.as_deref());
-                let details = serde_json::json!({
-                    "reason": { "code": "agent_failed" },
-                    "summary": format!("The AI agent could not answer: {error}"),
-                    "citations": [],
-                });
                 return self
-                    .store_answer(
-                        workspace,
+                    .hand_over(
                         claimed,
                         worker,
                         &conversation,
-                        &current,
-                        (message_id, "none", "handoff"),
-                        vec![activity(
-                            &format!("The AI agent could not answer: {error}"),
-                            &details,
-                        )],
-                        Some((ownership_of(&next), details.to_string())),
+                        message_id,
+                        AGENT_FAILED,
+                        &format!("The AI agent could not answer: {error}"),
                     )
                     .await;
             }
@@ -467,21 +636,14 @@ impl App {
                 .await
             }
             Action::Handoff(handoff) => {
-                let team = match self
-                    .store
-                    .teams()
-                    .find_by_name(workspace, &handoff.team)
-                    .await?
-                {
-                    Some(team) => Some(team.id),
-                    None => self
-                        .store
-                        .channels()
-                        .get(workspace, &conversation.channel_id)
-                        .await?
-                        .team_id
-                        .or_else(|| conversation.team_id.clone()),
-                };
+                let team = self
+                    .handoff_team(
+                        workspace,
+                        &conversation,
+                        handoff.reason.code(),
+                        Some((&handoff.team, handoff.team_is_chosen())),
+                    )
+                    .await?;
                 let next = state_of(&current).on_handoff(team.as_deref());
                 let citations: Vec<_> = turn
                     .trace
@@ -530,6 +692,39 @@ impl App {
                 .await
             }
         }
+    }
+
+    /// Hands the conversation to people without a turn (the agent failed, or the customer
+    /// sent only a file), saying why, with the end of the job.
+    async fn hand_over(
+        &self,
+        claimed: &ClaimedJob,
+        worker: &str,
+        conversation: &ConversationRecord,
+        message_id: &str,
+        reason: &str,
+        summary: &str,
+    ) -> Result<(), AppError> {
+        let workspace = claimed.workspace_id.as_deref().unwrap_or_default();
+        let current = conversation.ownership()?;
+        let team = self
+            .handoff_team(workspace, conversation, reason, None)
+            .await?;
+        let next = state_of(&current).on_handoff(team.as_deref());
+        let details = serde_json::json!({
+            "reason": { "code": reason }, "summary": summary, "citations": [], "team_id": team,
+        });
+        self.store_answer(
+            workspace,
+            claimed,
+            worker,
+            conversation,
+            &current,
+            (message_id, "none", "handoff"),
+            vec![activity(summary, &details)],
+            Some((ownership_of(&next), details.to_string())),
+        )
+        .await
     }
 
     /// Writes a turn's outcome with the end of its job; when the conversation changed
@@ -952,6 +1147,25 @@ impl App {
             .await?;
         self.events.ring();
         Ok(labels)
+    }
+
+    /// Sets how urgent a conversation is, for one who may work it.
+    pub async fn set_priority(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+        priority: records::Priority,
+    ) -> Result<ConversationRecord, AppError> {
+        self.conversation_for(workspace, viewer, conversation_id)
+            .await?;
+        let conversation = self
+            .store
+            .conversations()
+            .set_priority(workspace, conversation_id, priority)
+            .await?;
+        self.events.ring();
+        Ok(conversation)
     }
 
     /// Smart replies for a person working the conversation, from the agent the channel (or

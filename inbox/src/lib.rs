@@ -8,6 +8,7 @@ mod access;
 pub mod assignment;
 mod conversation;
 pub mod macros;
+pub mod routing;
 pub mod template;
 
 pub use access::Viewer;

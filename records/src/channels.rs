@@ -4,6 +4,8 @@
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
+use types::{Email, Phone};
+
 use crate::audit;
 use crate::error::StoreError;
 use crate::page::{self, AFTER, Listed, Page};
@@ -114,6 +116,32 @@ impl Channels<'_> {
         .ok_or(StoreError::NotFound("channel"))
     }
 
+    /// Replaces the channel's settings that are not secret (its routing among them).
+    pub async fn set_config(
+        &self,
+        workspace: &str,
+        actor: &str,
+        id: &str,
+        config: &serde_json::Value,
+    ) -> Result<ChannelRecord, StoreError> {
+        let mut transaction = self.0.write().await?;
+        let updated = sqlx::query(
+            "UPDATE channels SET config = $1, updated_at = $2 WHERE id = $3 AND workspace_id = $4",
+        )
+        .bind(config.to_string())
+        .bind(now())
+        .bind(id)
+        .bind(workspace)
+        .execute(&mut *transaction)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound("channel"));
+        }
+        audit::record(&mut transaction, workspace, actor, "channel.configure", id).await?;
+        transaction.commit().await?;
+        self.get(workspace, id).await
+    }
+
     /// The channel's secret as stored (sealed): for the caller to open when it signs or
     /// verifies, never to show.
     pub async fn sealed_secret(&self, workspace: &str, id: &str) -> Result<String, StoreError> {
@@ -141,63 +169,178 @@ impl Channels<'_> {
     }
 }
 
-/// The contact a channel's user is, created on their first message. Two first messages at
-/// once find one contact: the identity's key decides, and the loser's new contact is removed.
-pub(crate) async fn identify_in(
+/// What a channel says of a customer, already checked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ContactDetails<'a> {
+    pub name: Option<&'a str>,
+    pub phone: Option<&'a Phone>,
+    pub email: Option<&'a Email>,
+    pub language: Option<&'a str>,
+}
+
+impl ContactDetails<'_> {
+    fn handles(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let phone = self.phone.map(|phone| ("phone", phone.as_str()));
+        let email = self.email.map(|email| ("email", email.as_str()));
+        phone.into_iter().chain(email)
+    }
+}
+
+async fn identity(
     connection: &mut AnyConnection,
-    workspace: &str,
     channel: &str,
     external_id: &str,
-    name: Option<&str>,
-) -> Result<String, sqlx::Error> {
-    let known: Option<String> = sqlx::query_scalar(
-        "SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2",
-    )
-    .bind(channel)
-    .bind(external_id)
-    .fetch_optional(&mut *connection)
-    .await?;
-    if let Some(contact) = known {
-        return Ok(contact);
-    }
-    let contact = new_id();
-    let at = now();
-    sqlx::query(
-        "INSERT INTO contacts (id, workspace_id, name, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $4)",
-    )
-    .bind(&contact)
-    .bind(workspace)
-    .bind(name.map(str::to_string))
-    .bind(at)
-    .execute(&mut *connection)
-    .await?;
-    let linked = sqlx::query(
-        "INSERT INTO contact_identities (channel_id, external_id, contact_id, workspace_id,
-             created_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-    )
-    .bind(channel)
-    .bind(external_id)
-    .bind(&contact)
-    .bind(workspace)
-    .bind(at)
-    .execute(&mut *connection)
-    .await?;
-    if linked.rows_affected() > 0 {
-        return Ok(contact);
-    }
-    sqlx::query("DELETE FROM contacts WHERE id = $1")
-        .bind(&contact)
-        .execute(&mut *connection)
-        .await?;
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2",
     )
     .bind(channel)
     .bind(external_id)
-    .fetch_one(&mut *connection)
+    .fetch_optional(&mut *connection)
     .await
+}
+
+/// The contact a channel's user is. On their first message: the contact another channel knows
+/// by the same phone or email, else a new one. Two first messages at once find one contact:
+/// the identity's key (or the phone's or email's) decides, and the loser's new contact is
+/// removed. What the channel says
+/// of them is kept: a name or language the contact lacks, a phone or email no other contact
+/// has.
+pub(crate) async fn identify_in(
+    connection: &mut AnyConnection,
+    workspace: &str,
+    channel: &str,
+    external_id: &str,
+    details: &ContactDetails<'_>,
+) -> Result<String, sqlx::Error> {
+    let at = now();
+    let mut created = false;
+    let mut contact = match identity(connection, channel, external_id).await? {
+        Some(contact) => contact,
+        None => {
+            let mut known = None;
+            for (kind, value) in details.handles() {
+                known = sqlx::query_scalar(
+                    "SELECT contact_id FROM contact_handles
+                     WHERE workspace_id = $1 AND kind = $2 AND value = $3",
+                )
+                .bind(workspace)
+                .bind(kind)
+                .bind(value)
+                .fetch_optional(&mut *connection)
+                .await?;
+                if known.is_some() {
+                    break;
+                }
+            }
+            created = known.is_none();
+            let contact = match known {
+                Some(contact) => contact,
+                None => {
+                    let contact = new_id();
+                    sqlx::query(
+                        "INSERT INTO contacts (id, workspace_id, name, language, created_at,
+                             updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $5)",
+                    )
+                    .bind(&contact)
+                    .bind(workspace)
+                    .bind(details.name.map(str::to_string))
+                    .bind(details.language.map(str::to_string))
+                    .bind(at)
+                    .execute(&mut *connection)
+                    .await?;
+                    contact
+                }
+            };
+            let linked = sqlx::query(
+                "INSERT INTO contact_identities (channel_id, external_id, contact_id,
+                     workspace_id, created_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(channel)
+            .bind(external_id)
+            .bind(&contact)
+            .bind(workspace)
+            .bind(at)
+            .execute(&mut *connection)
+            .await?;
+            if linked.rows_affected() > 0 {
+                contact
+            } else {
+                if created {
+                    sqlx::query("DELETE FROM contacts WHERE id = $1")
+                        .bind(&contact)
+                        .execute(&mut *connection)
+                        .await?;
+                    created = false;
+                }
+                identity(connection, channel, external_id)
+                    .await?
+                    .ok_or(sqlx::Error::RowNotFound)?
+            }
+        }
+    };
+    for (kind, value) in details.handles() {
+        let kept = sqlx::query(
+            "INSERT INTO contact_handles (workspace_id, kind, value, contact_id, created_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(workspace)
+        .bind(kind)
+        .bind(value)
+        .bind(&contact)
+        .bind(at)
+        .execute(&mut *connection)
+        .await?;
+        if kept.rows_affected() == 0 && created {
+            // Another channel's first message with the same number committed meanwhile:
+            // this account is that person's, and the contact just made goes.
+            let holder: String = sqlx::query_scalar(
+                "SELECT contact_id FROM contact_handles
+                 WHERE workspace_id = $1 AND kind = $2 AND value = $3",
+            )
+            .bind(workspace)
+            .bind(kind)
+            .bind(value)
+            .fetch_one(&mut *connection)
+            .await?;
+            sqlx::query(
+                "UPDATE contact_identities SET contact_id = $1 WHERE channel_id = $2
+                     AND external_id = $3",
+            )
+            .bind(&holder)
+            .bind(channel)
+            .bind(external_id)
+            .execute(&mut *connection)
+            .await?;
+            sqlx::query("UPDATE contact_handles SET contact_id = $1 WHERE contact_id = $2")
+                .bind(&holder)
+                .bind(&contact)
+                .execute(&mut *connection)
+                .await?;
+            sqlx::query("DELETE FROM contacts WHERE id = $1")
+                .bind(&contact)
+                .execute(&mut *connection)
+                .await?;
+            contact = holder;
+            created = false;
+        }
+    }
+    if details.name.is_some() || details.language.is_some() {
+        sqlx::query(
+            "UPDATE contacts SET name = COALESCE(name, $1), language = COALESCE($2, language),
+                 updated_at = $3
+             WHERE id = $4",
+        )
+        .bind(details.name.map(str::to_string))
+        .bind(details.language.map(str::to_string))
+        .bind(at)
+        .bind(&contact)
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(contact)
 }
 
 /// A contact as the inbox shows it beside a conversation.
@@ -208,6 +351,27 @@ pub struct ContactRecord {
     pub language: Option<String>,
     /// The contact's id on the conversation's channel.
     pub external_id: Option<String>,
+    pub created_at: i64,
+}
+
+/// One of a contact's accounts on a channel.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ContactIdentity {
+    pub channel_id: String,
+    pub external_id: String,
+    pub created_at: i64,
+}
+
+/// A contact whole: what is known of them, and every channel account they write from.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ContactProfile {
+    pub id: String,
+    pub name: Option<String>,
+    pub language: Option<String>,
+    /// In E.164.
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub identities: Vec<ContactIdentity>,
     pub created_at: i64,
 }
 
@@ -236,5 +400,48 @@ impl Contacts<'_> {
         .fetch_optional(&self.0.pool)
         .await?
         .ok_or(StoreError::NotFound("contact"))
+    }
+
+    /// A contact of the workspace with their phones, emails and channel accounts.
+    pub async fn profile(&self, workspace: &str, id: &str) -> Result<ContactProfile, StoreError> {
+        let (name, language, created_at): (Option<String>, Option<String>, i64) = sqlx::query_as(
+            "SELECT name, language, created_at FROM contacts
+                 WHERE id = $1 AND workspace_id = $2",
+        )
+        .bind(id)
+        .bind(workspace)
+        .fetch_optional(&self.0.pool)
+        .await?
+        .ok_or(StoreError::NotFound("contact"))?;
+        let handles: Vec<(String, String)> = sqlx::query_as(
+            "SELECT kind, value FROM contact_handles WHERE contact_id = $1
+             ORDER BY created_at, value",
+        )
+        .bind(id)
+        .fetch_all(&self.0.pool)
+        .await?;
+        let of = |wanted: &str| {
+            handles
+                .iter()
+                .filter(|(kind, _)| kind == wanted)
+                .map(|(_, value)| value.clone())
+                .collect()
+        };
+        let identities = sqlx::query_as(
+            "SELECT channel_id, external_id, created_at FROM contact_identities
+             WHERE contact_id = $1 ORDER BY created_at, channel_id",
+        )
+        .bind(id)
+        .fetch_all(&self.0.pool)
+        .await?;
+        Ok(ContactProfile {
+            id: id.to_string(),
+            name,
+            language,
+            phones: of("phone"),
+            emails: of("email"),
+            identities,
+            created_at,
+        })
     }
 }

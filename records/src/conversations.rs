@@ -11,7 +11,7 @@ use types::{
     ConversationStatus, DeliveryStatus, Direction, MessageKind, OwnerKind, Priority, SenderKind,
 };
 
-use crate::channels::identify_in;
+use crate::channels::{ContactDetails, identify_in};
 use crate::error::StoreError;
 use crate::events::{self, NewEvent};
 use crate::jobs::{self, Job, NewJob};
@@ -50,6 +50,8 @@ pub struct ConversationRecord {
     pub waiting_since: Option<i64>,
     /// Until when the channel lets a free-form reply go out (the channels fill it).
     pub window_expires_at: Option<i64>,
+    /// When the customer was last sent the channel's away message.
+    pub away_sent_at: Option<i64>,
     pub created_at: i64,
     #[sqlx(skip)]
     pub labels: Vec<String>,
@@ -76,7 +78,7 @@ impl ConversationRecord {
 
 const CONVERSATION_COLUMNS: &str = "id, number, channel_id, contact_id, status, snoozed_until,
     owner_kind, owner_id, team_id, priority, handoff, first_reply_at, last_activity_at,
-    waiting_since, window_expires_at, created_at";
+    waiting_since, window_expires_at, away_sent_at, created_at";
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct MessageRecord {
@@ -104,17 +106,31 @@ pub struct MessageRecord {
     /// and citations.
     pub details: Option<String>,
     pub created_at: i64,
+    #[sqlx(skip)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file a message carries, kept in the file store under its checksum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Attachment {
+    /// SHA-256 of the bytes, hex: the file's name in the file store.
+    pub checksum: String,
+    pub name: String,
+    pub content_type: String,
+    pub bytes: i64,
 }
 
 const MESSAGE_COLUMNS: &str = "id, conversation_id, direction, sender_kind, sender_id, kind, text,
     platform_message_id, reply_to, status, error, turn_id, details, created_at";
 
 /// Where a customer's message puts its conversation, as the inbox's rules decide it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Routed {
     pub ownership: Ownership,
     /// An AI agent answers the message: its job is queued with it.
     pub ai_answers: bool,
+    /// The business is closed: this goes out at once, queued with its send job.
+    pub away_message: Option<NewMessage>,
 }
 
 /// A customer's message as a channel received it.
@@ -123,11 +139,15 @@ pub struct Inbound<'a> {
     pub channel_id: &'a str,
     /// The customer's id on the channel.
     pub external_id: &'a str,
-    pub contact_name: Option<&'a str>,
+    /// What the channel says of the customer: kept on the contact, and the phone and email
+    /// find the contact another channel already knows.
+    pub contact: ContactDetails<'a>,
     pub platform_message_id: &'a str,
     pub text: &'a str,
     /// The text in the form search matches.
     pub search_text: &'a str,
+    /// Files already kept in the file store; a message with any is `media`.
+    pub attachments: &'a [Attachment],
 }
 
 /// Where an inbound message went.
@@ -182,10 +202,22 @@ pub struct Applied {
     pub message_ids: Vec<String>,
 }
 
-/// Which conversations a list shows.
+/// The order of a list of conversations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ConversationOrder {
+    /// The latest activity first.
+    #[default]
+    LastActivity,
+    /// Only those waiting for a person's answer, the longest waiting first.
+    LongestWaiting,
+}
+
+/// Which conversations a list shows, and in what order.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationFilter {
+    pub order: ConversationOrder,
     pub status: Option<ConversationStatus>,
+    pub priority: Option<Priority>,
     pub owner_kind: Option<OwnerKind>,
     pub owner_id: Option<String>,
     /// Only conversations without a person (a team's queue, or nobody's).
@@ -214,7 +246,7 @@ impl Conversations<'_> {
         &self,
         workspace: &str,
         inbound: &Inbound<'_>,
-        decide: impl FnOnce(Option<&Ownership>) -> Routed,
+        decide: impl FnOnce(Option<&ConversationRecord>) -> Result<Routed, StoreError>,
     ) -> Result<Received, StoreError> {
         if let Some(received) = self.find_inbound(inbound).await? {
             return Ok(received);
@@ -258,7 +290,7 @@ impl Conversations<'_> {
         &self,
         workspace: &str,
         inbound: &Inbound<'_>,
-        decide: impl FnOnce(Option<&Ownership>) -> Routed,
+        decide: impl FnOnce(Option<&ConversationRecord>) -> Result<Routed, StoreError>,
     ) -> Result<Received, StoreError> {
         let backend = self.0.backend();
         let mut transaction = self.0.write().await?;
@@ -267,7 +299,7 @@ impl Conversations<'_> {
             workspace,
             inbound.channel_id,
             inbound.external_id,
-            inbound.contact_name,
+            &inbound.contact,
         )
         .await?;
         if backend == Backend::Postgres {
@@ -292,12 +324,10 @@ impl Conversations<'_> {
         .fetch_optional(&mut *transaction)
         .await?;
         let at = now();
-        let (conversation, next, created, ai_answers) = match current {
+        let routed = decide(current.as_ref())?;
+        let next = routed.ownership.clone();
+        let (conversation, created) = match current {
             None => {
-                let Routed {
-                    ownership: next,
-                    ai_answers,
-                } = decide(None);
                 let number: i64 = sqlx::query_scalar(
                     "UPDATE workspaces SET conversation_counter = conversation_counter + 1
                      WHERE id = $1 RETURNING conversation_counter",
@@ -325,13 +355,9 @@ impl Conversations<'_> {
                 .bind(waits_for_people(&next).then_some(at))
                 .execute(&mut *transaction)
                 .await?;
-                (id, next, true, ai_answers)
+                (id, true)
             }
             Some(current) => {
-                let Routed {
-                    ownership: next,
-                    ai_answers,
-                } = decide(Some(&current.ownership()?));
                 sqlx::query(
                     "UPDATE conversations SET status = $1, owner_kind = $2, owner_id = $3,
                          team_id = $4, snoozed_until = NULL, last_activity_at = $5,
@@ -348,15 +374,20 @@ impl Conversations<'_> {
                 .bind(&current.id)
                 .execute(&mut *transaction)
                 .await?;
-                (current.id, next, false, ai_answers)
+                (current.id, false)
             }
         };
         let message = new_id();
+        let kind = if inbound.attachments.is_empty() {
+            MessageKind::Text
+        } else {
+            MessageKind::Media
+        };
         sqlx::query(
             "INSERT INTO messages (id, workspace_id, conversation_id, channel_id, direction,
                  sender_kind, sender_id, kind, text, search_text, platform_message_id, status,
                  created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'in', 'contact', $5, 'text', $6, $9, $7, 'delivered', $8, $8)",
+             VALUES ($1, $2, $3, $4, 'in', 'contact', $5, $10, $6, $9, $7, 'delivered', $8, $8)",
         )
         .bind(&message)
         .bind(workspace)
@@ -367,15 +398,51 @@ impl Conversations<'_> {
         .bind(inbound.platform_message_id)
         .bind(at)
         .bind(inbound.search_text)
+        .bind(kind.as_str())
         .execute(&mut *transaction)
         .await?;
-        if ai_answers {
+        for (position, attachment) in inbound.attachments.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO message_attachments (message_id, position, workspace_id, checksum,
+                     name, content_type, bytes)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&message)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(workspace)
+            .bind(&attachment.checksum)
+            .bind(&attachment.name)
+            .bind(&attachment.content_type)
+            .bind(attachment.bytes)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        if routed.ai_answers {
             let job = Job::AnswerMessage {
                 conversation_id: conversation.clone(),
                 message_id: message.clone(),
             };
             jobs::enqueue_in(&mut transaction, &NewJob::now(job, Some(workspace))).await?;
         }
+        let away = match &routed.away_message {
+            Some(away) => {
+                let id = insert_message(
+                    &mut transaction,
+                    workspace,
+                    (&conversation, inbound.channel_id),
+                    away,
+                    at,
+                )
+                .await?;
+                sqlx::query("UPDATE conversations SET away_sent_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(&conversation)
+                    .execute(&mut *transaction)
+                    .await?;
+                Some((id, away))
+            }
+            None => None,
+        };
         let person = person_of(&next);
         if created {
             events::append_in(
@@ -403,11 +470,20 @@ impl Conversations<'_> {
                 user_id: person,
                 payload: serde_json::json!({
                     "conversation_id": conversation, "message_id": message,
-                    "direction": "in", "kind": "text", "text": inbound.text,
+                    "direction": "in", "kind": kind, "text": inbound.text,
                 }),
             },
         )
         .await?;
+        if let Some((id, away)) = away {
+            events::append_in(
+                &mut transaction,
+                backend,
+                workspace,
+                &message_created(&conversation, &id, away, next.team_id.as_deref(), person),
+            )
+            .await?;
+        }
         transaction.commit().await?;
         Ok(Received {
             conversation_id: conversation,
@@ -520,24 +596,25 @@ impl Conversations<'_> {
         }
         let mut message_ids = Vec::new();
         for message in &change.messages {
-            let message_id =
-                insert_message(&mut transaction, workspace, &current, message, at).await?;
+            let message_id = insert_message(
+                &mut transaction,
+                workspace,
+                (&current.id, &current.channel_id),
+                message,
+                at,
+            )
+            .await?;
             events::append_in(
                 &mut transaction,
                 backend,
                 workspace,
-                &NewEvent {
-                    kind: "message.created",
-                    conversation_id: Some(id),
-                    team_id: state.team_id.as_deref(),
-                    user_id: person.as_deref(),
-                    payload: serde_json::json!({
-                        "conversation_id": id, "message_id": message_id,
-                        "direction": message.direction, "kind": message.kind,
-                        "sender": { "kind": message.sender_kind, "id": message.sender_id },
-                        "text": message.text,
-                    }),
-                },
+                &message_created(
+                    id,
+                    &message_id,
+                    message,
+                    state.team_id.as_deref(),
+                    person.as_deref(),
+                ),
             )
             .await?;
             message_ids.push(message_id);
@@ -635,18 +712,58 @@ impl Conversations<'_> {
         Ok(self.get(workspace, id).await?.labels)
     }
 
-    /// A page of conversations, the latest activity first.
+    /// Sets how urgent the conversation is.
+    pub async fn set_priority(
+        &self,
+        workspace: &str,
+        id: &str,
+        priority: Priority,
+    ) -> Result<ConversationRecord, StoreError> {
+        let conversation = self.get(workspace, id).await?;
+        let mut transaction = self.0.write().await?;
+        sqlx::query("UPDATE conversations SET priority = $1, updated_at = $2 WHERE id = $3")
+            .bind(priority.as_str())
+            .bind(now())
+            .bind(id)
+            .execute(&mut *transaction)
+            .await?;
+        events::append_in(
+            &mut transaction,
+            self.0.backend(),
+            workspace,
+            &NewEvent {
+                kind: "conversation.priority",
+                conversation_id: Some(id),
+                team_id: conversation.team_id.as_deref(),
+                user_id: conversation.owner_id.as_deref(),
+                payload: serde_json::json!({ "conversation_id": id, "priority": priority }),
+            },
+        )
+        .await?;
+        transaction.commit().await?;
+        self.get(workspace, id).await
+    }
+
+    /// A page of conversations in the filter's order.
     pub async fn list(
         &self,
         workspace: &str,
         filter: &ConversationFilter,
         page: &Page,
     ) -> Result<Listed<ConversationRecord>, StoreError> {
-        let mut sql = format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE workspace_id = $1
-             AND (CAST($2 AS BIGINT) IS NULL OR last_activity_at < $2
-                  OR (last_activity_at = $2 AND id < $3))"
-        );
+        let mut sql = match filter.order {
+            ConversationOrder::LastActivity => format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE workspace_id = $1
+                 AND (CAST($2 AS BIGINT) IS NULL OR last_activity_at < $2
+                      OR (last_activity_at = $2 AND id < $3))"
+            ),
+            ConversationOrder::LongestWaiting => format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE workspace_id = $1
+                 AND waiting_since IS NOT NULL
+                 AND (CAST($2 AS BIGINT) IS NULL OR waiting_since > $2
+                      OR (waiting_since = $2 AND id > $3))"
+            ),
+        };
         let mut binds: Vec<String> = Vec::new();
         let mut bind = |sql: &mut String, condition: &str, value: String| {
             binds.push(value);
@@ -654,6 +771,9 @@ impl Conversations<'_> {
         };
         if let Some(status) = filter.status {
             bind(&mut sql, " AND status = ?", status.to_string());
+        }
+        if let Some(priority) = filter.priority {
+            bind(&mut sql, " AND priority = ?", priority.to_string());
         }
         if let Some(kind) = filter.owner_kind {
             bind(&mut sql, " AND owner_kind = ?", kind.to_string());
@@ -714,7 +834,10 @@ impl Conversations<'_> {
                 team.clone().unwrap_or_default(),
             );
         }
-        sql.push_str(" ORDER BY last_activity_at DESC, id DESC LIMIT $4");
+        sql.push_str(match filter.order {
+            ConversationOrder::LastActivity => " ORDER BY last_activity_at DESC, id DESC LIMIT $4",
+            ConversationOrder::LongestWaiting => " ORDER BY waiting_since, id LIMIT $4",
+        });
         let (at, after) = page.bounds();
         let mut query = sqlx::query_as(&sql)
             .bind(workspace)
@@ -725,8 +848,14 @@ impl Conversations<'_> {
             query = query.bind(value);
         }
         let rows: Vec<ConversationRecord> = query.fetch_all(&self.0.pool).await?;
-        let mut listed = page.cut(rows, |conversation| {
-            Cursor::new(conversation.last_activity_at, &conversation.id)
+        let mut listed = page.cut(rows, |conversation| match filter.order {
+            ConversationOrder::LastActivity => {
+                Cursor::new(conversation.last_activity_at, &conversation.id)
+            }
+            ConversationOrder::LongestWaiting => Cursor::new(
+                conversation.waiting_since.unwrap_or_default(),
+                &conversation.id,
+            ),
         });
         // A page's labels in one query, not one per conversation.
         if !listed.items.is_empty() {
@@ -837,18 +966,83 @@ impl Conversations<'_> {
                AND conversation_id = $5
              ORDER BY created_at, id LIMIT $4"
         );
-        page::fetch(&self.0.pool, &sql, workspace, &[conversation], page).await
+        let mut listed: Listed<MessageRecord> =
+            page::fetch(&self.0.pool, &sql, workspace, &[conversation], page).await?;
+        // A page's attachments in one query, not one per message.
+        let media: Vec<&str> = listed
+            .items
+            .iter()
+            .filter(|message| message.kind == MessageKind::Media)
+            .map(|message| message.id.as_str())
+            .collect();
+        if !media.is_empty() {
+            let places: Vec<String> = (1..=media.len()).map(|place| format!("${place}")).collect();
+            let sql = format!(
+                "SELECT message_id, checksum, name, content_type, bytes FROM message_attachments
+                 WHERE message_id IN ({}) ORDER BY message_id, position",
+                places.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (String, String, String, String, i64)>(&sql);
+            for id in media {
+                query = query.bind(id);
+            }
+            for (message, checksum, name, content_type, bytes) in
+                query.fetch_all(&self.0.pool).await?
+            {
+                if let Some(item) = listed.items.iter_mut().find(|item| item.id == message) {
+                    item.attachments.push(Attachment {
+                        checksum,
+                        name,
+                        content_type,
+                        bytes,
+                    });
+                }
+            }
+        }
+        Ok(listed)
     }
 
     pub async fn message(&self, workspace: &str, id: &str) -> Result<MessageRecord, StoreError> {
-        sqlx::query_as(&format!(
+        let mut message: MessageRecord = sqlx::query_as(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND workspace_id = $2"
         ))
         .bind(id)
         .bind(workspace)
         .fetch_optional(&self.0.pool)
         .await?
-        .ok_or(StoreError::NotFound("message"))
+        .ok_or(StoreError::NotFound("message"))?;
+        message.attachments = sqlx::query_as(
+            "SELECT checksum, name, content_type, bytes FROM message_attachments
+             WHERE message_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&self.0.pool)
+        .await?;
+        Ok(message)
+    }
+
+    /// A file one of the conversation's messages carries, found by its checksum.
+    pub async fn attachment(
+        &self,
+        workspace: &str,
+        conversation: &str,
+        checksum: &str,
+    ) -> Result<Attachment, StoreError> {
+        sqlx::query_as(
+            "SELECT message_attachments.checksum, message_attachments.name,
+                    message_attachments.content_type, message_attachments.bytes
+             FROM message_attachments
+             JOIN messages ON messages.id = message_attachments.message_id
+             WHERE message_attachments.workspace_id = $1 AND messages.conversation_id = $2
+               AND message_attachments.checksum = $3
+             LIMIT 1",
+        )
+        .bind(workspace)
+        .bind(conversation)
+        .bind(checksum)
+        .fetch_optional(&self.0.pool)
+        .await?
+        .ok_or(StoreError::NotFound("attachment"))
     }
 
     /// Moves an outbound message's delivery status forward (never back: a late "delivered"
@@ -958,10 +1152,34 @@ fn person_of(state: &Ownership) -> Option<&str> {
     }
 }
 
+/// The event of a message written to a conversation.
+fn message_created<'e>(
+    conversation: &'e str,
+    message_id: &str,
+    message: &NewMessage,
+    team: Option<&'e str>,
+    person: Option<&'e str>,
+) -> NewEvent<'e> {
+    NewEvent {
+        kind: "message.created",
+        conversation_id: Some(conversation),
+        team_id: team,
+        user_id: person,
+        payload: serde_json::json!({
+            "conversation_id": conversation, "message_id": message_id,
+            "direction": message.direction, "kind": message.kind,
+            "sender": { "kind": message.sender_kind, "id": message.sender_id },
+            "text": message.text,
+        }),
+    }
+}
+
+/// Writes a message to a conversation (its id and channel); one that leaves is queued with
+/// its send job. Only a reply (not the system's away message) counts as the first reply.
 async fn insert_message(
     connection: &mut AnyConnection,
     workspace: &str,
-    conversation: &ConversationRecord,
+    (conversation, channel): (&str, &str),
     message: &NewMessage,
     at: i64,
 ) -> Result<String, StoreError> {
@@ -980,8 +1198,8 @@ async fn insert_message(
     )
     .bind(&id)
     .bind(workspace)
-    .bind(&conversation.id)
-    .bind(&conversation.channel_id)
+    .bind(conversation)
+    .bind(channel)
     .bind(message.direction.as_str())
     .bind(message.sender_kind.as_str())
     .bind(message.sender_id.clone())
@@ -997,15 +1215,19 @@ async fn insert_message(
     .await?;
     if leaves {
         let replied_by_person = message.sender_kind == SenderKind::User;
+        let replied = message.sender_kind != SenderKind::System;
         sqlx::query(
-            "UPDATE conversations SET first_reply_at = COALESCE(first_reply_at, $1),
+            "UPDATE conversations SET
+                 first_reply_at = CASE WHEN $4 THEN COALESCE(first_reply_at, $1)
+                     ELSE first_reply_at END,
                  waiting_since = CASE WHEN $2 THEN NULL ELSE waiting_since END,
                  last_activity_at = $1, updated_at = $1
              WHERE id = $3",
         )
         .bind(at)
         .bind(replied_by_person)
-        .bind(&conversation.id)
+        .bind(conversation)
+        .bind(replied)
         .execute(&mut *connection)
         .await?;
         let job = Job::SendMessage {
@@ -1017,7 +1239,7 @@ async fn insert_message(
             "UPDATE conversations SET last_activity_at = $1, updated_at = $1 WHERE id = $2",
         )
         .bind(at)
-        .bind(&conversation.id)
+        .bind(conversation)
         .execute(&mut *connection)
         .await?;
     }

@@ -36,10 +36,13 @@ pub use access::{ApiKey, ApiKeys, NewApiKey, OnlineMember, People, Principal, Te
 pub use agents::{AgentRecord, AgentVersion, Agents};
 pub use audit::{AuditEntry, AuditLog};
 pub use canned::{CannedResponse, CannedResponses};
-pub use channels::{ChannelRecord, Channels, ContactRecord, Contacts, NewChannel};
+pub use channels::{
+    ChannelRecord, Channels, ContactDetails, ContactIdentity, ContactProfile, ContactRecord,
+    Contacts, NewChannel,
+};
 pub use conversations::{
-    Applied, Change, ConversationFilter, ConversationRecord, Conversations, Inbound, MessageRecord,
-    NewMessage, Ownership, Received, Routed,
+    Applied, Attachment, Change, ConversationFilter, ConversationOrder, ConversationRecord,
+    Conversations, Inbound, MessageRecord, NewMessage, Ownership, Received, Routed,
 };
 pub use credits::{Credits, LedgerEntry, Reservation};
 pub use error::{StoreError, UnknownValue};

@@ -60,6 +60,21 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "conversation reads",
         sql: include_str!("../../migrations/sqlite/0007_conversation_reads.sql"),
     },
+    Migration {
+        version: 8,
+        description: "routing",
+        sql: include_str!("../../migrations/sqlite/0008_routing.sql"),
+    },
+    Migration {
+        version: 9,
+        description: "contact handles",
+        sql: include_str!("../../migrations/sqlite/0009_contact_handles.sql"),
+    },
+    Migration {
+        version: 10,
+        description: "message attachments",
+        sql: include_str!("../../migrations/sqlite/0010_message_attachments.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -97,6 +112,21 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 7,
         description: "conversation reads",
         sql: include_str!("../../migrations/postgres/0007_conversation_reads.sql"),
+    },
+    Migration {
+        version: 8,
+        description: "routing",
+        sql: include_str!("../../migrations/postgres/0008_routing.sql"),
+    },
+    Migration {
+        version: 9,
+        description: "contact handles",
+        sql: include_str!("../../migrations/postgres/0009_contact_handles.sql"),
+    },
+    Migration {
+        version: 10,
+        description: "message attachments",
+        sql: include_str!("../../migrations/postgres/0010_message_attachments.sql"),
     },
 ];
 

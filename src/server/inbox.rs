@@ -12,8 +12,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use records::{
-    ChannelRecord, ConversationFilter, ConversationRecord, ConversationStatus, DeliveryStatus,
-    Direction, MessageKind, MessageRecord, OwnerKind, Priority, Role, SenderKind,
+    ChannelRecord, ConversationFilter, ConversationOrder, ConversationRecord, ConversationStatus,
+    DeliveryStatus, Direction, MessageKind, MessageRecord, OwnerKind, Priority, Role, SenderKind,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -27,9 +27,11 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/channels", get(channels).post(create_channel))
         .route("/v1/channels/{id}", get(channel))
+        .route("/v1/channels/{id}/routing", axum::routing::put(set_routing))
         .route("/v1/channels/{id}/inbound", post(inbound))
         .route("/v1/channels/{id}/statuses", post(delivery_status))
         .route("/v1/presence", axum::routing::put(set_presence))
+        .route("/v1/contacts/{id}", get(contact))
         .route(
             "/v1/canned-responses",
             get(canned_responses).post(create_canned),
@@ -49,11 +51,16 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(messages).post(post_message),
         )
         .route("/v1/conversations/{id}/claim", post(claim))
+        .route(
+            "/v1/conversations/{id}/attachments/{checksum}",
+            get(attachment),
+        )
         .route("/v1/conversations/{id}/read", post(mark_read))
         .route("/v1/conversations/{id}/polish", post(polish_reply))
         .route("/v1/conversations/{id}/assign", post(assign))
         .route("/v1/conversations/{id}/status", post(set_status))
         .route("/v1/conversations/{id}/labels", post(labels))
+        .route("/v1/conversations/{id}/priority", post(set_priority))
         .route("/v1/conversations/{id}/handback", post(hand_back))
         .route(
             "/v1/conversations/{id}/suggestions",
@@ -73,6 +80,9 @@ pub struct CreateChannel {
     team_id: Option<String>,
     #[serde(default)]
     config: ChannelConfig,
+    /// Handoff teams by reason, business hours, and what a customer gets outside them.
+    #[serde(default)]
+    routing: inbox::routing::Routing,
 }
 
 #[derive(Default, Deserialize, utoipa::ToSchema)]
@@ -102,6 +112,7 @@ async fn create_channel(
                 agent_id: request.agent_id,
                 team_id: request.team_id,
                 webhook_url: request.config.webhook_url,
+                routing: request.routing,
             },
         )
         .await?;
@@ -145,6 +156,49 @@ async fn channel(
     ))
 }
 
+/// Replaces a channel's routing: which team takes a handoff for which reason, its business
+/// hours, and what a customer who writes outside them gets (the AI agent, or an away message
+/// once per closed spell).
+#[utoipa::path(put, path = "/v1/channels/{id}/routing", params(("id" = String, Path, description = "the channel's id")),
+    tag = "inbox", security(("bearer" = [])), request_body = inbox::routing::Routing,
+    responses((status = 200, body = ChannelRecord),
+        (status = 422, description = "A field of the routing is wrong; the error names it", body = ErrorBody),
+        (status = 404, description = "The channel, or a team named, is not the workspace's", body = ErrorBody)))]
+async fn set_routing(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(routing): Json<inbox::routing::Routing>,
+) -> Result<Json<ChannelRecord>, ApiError> {
+    caller.require(Role::Admin)?;
+    Ok(Json(
+        state
+            .app
+            .set_routing(caller.workspace(), caller.actor(), &id, routing)
+            .await?,
+    ))
+}
+
+/// A contact: name, language, phones (E.164) and emails, and each channel account they write
+/// from (one person on WhatsApp and the widget is one contact).
+#[utoipa::path(get, path = "/v1/contacts/{id}", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = records::ContactProfile), (status = 404, body = ErrorBody)))]
+async fn contact(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<records::ContactProfile>, ApiError> {
+    Ok(Json(
+        state
+            .app
+            .store
+            .contacts()
+            .profile(caller.workspace(), &id)
+            .await?,
+    ))
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct InboundAccepted {
     conversation_id: String,
@@ -165,9 +219,22 @@ async fn inbound(
     caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<Json<InboundAccepted>, ApiError> {
     caller.require(Role::Admin)?;
+    let body: Bytes = axum::body::to_bytes(body, connectors::api::MAX_INBOUND_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                Code::PayloadTooLarge,
+                format!(
+                    "the body is over the api channel's limit of {} bytes: an attachment takes \
+                     up to {} bytes, sent as base64",
+                    connectors::api::MAX_INBOUND_BODY_BYTES,
+                    connectors::api::MAX_ATTACHMENT_BYTES
+                ),
+            )
+        })?;
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let received = state
         .app
@@ -246,6 +313,8 @@ pub struct ConversationView {
     last_activity_at: i64,
     waiting_since: Option<i64>,
     window_expires_at: Option<i64>,
+    /// When the customer was last sent the channel's away message.
+    away_sent_at: Option<i64>,
     created_at: i64,
 }
 
@@ -276,6 +345,7 @@ impl TryFrom<ConversationRecord> for ConversationView {
             last_activity_at: record.last_activity_at,
             waiting_since: record.waiting_since,
             window_expires_at: record.window_expires_at,
+            away_sent_at: record.away_sent_at,
             created_at: record.created_at,
         })
     }
@@ -288,7 +358,11 @@ pub struct ConversationQuery {
     /// `mine` (the caller's), `unassigned` (their teams' without a person), `teams` (their
     /// teams'), `all` (admins), `handoffs` (open and waiting for a person).
     view: Option<String>,
+    /// `last_activity` (the default: the latest first) or `waiting` (only those waiting for
+    /// a person, the longest waiting first).
+    sort: Option<String>,
     status: Option<ConversationStatus>,
+    priority: Option<Priority>,
     /// The owner's kind: `agent`, `team` or `user`.
     owner: Option<OwnerKind>,
     /// The owner's id.
@@ -303,7 +377,8 @@ pub struct ConversationQuery {
     cursor: Option<String>,
 }
 
-/// The conversations the caller may see, the latest activity first.
+/// The conversations the caller may see, the latest activity first (or the longest waiting
+/// first: `sort=waiting`).
 #[utoipa::path(get, path = "/v1/conversations", params(ConversationQuery), tag = "inbox", security(("bearer" = [])),
     responses((status = 200, description = "a page; the next page's cursor in X-Next-Cursor and a Link header", body = Vec<ConversationView>,
         headers(("X-Next-Cursor" = String, description = "the cursor of the next page, when there is one")))))]
@@ -315,8 +390,20 @@ async fn conversations(
 ) -> Result<Response, ApiError> {
     let page = records::Page::parse(query.limit, query.cursor.as_deref())?;
     let viewer = state.app.viewer(&caller.0).await?;
+    let order = match query.sort.as_deref() {
+        None | Some("last_activity") => ConversationOrder::LastActivity,
+        Some("waiting") => ConversationOrder::LongestWaiting,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "sort: {other:?} is not one of last_activity, waiting"
+            ))
+            .about("sort"));
+        }
+    };
     let mut filter = ConversationFilter {
+        order,
         status: query.status,
+        priority: query.priority,
         owner_kind: query.owner,
         owner_id: query.owner_id,
         team_id: query.team_id,
@@ -478,6 +565,9 @@ pub struct MessageView {
     /// A handoff activity's reason, summary and citations.
     #[schema(value_type = Option<Object>)]
     handoff: Option<Value>,
+    /// The files it carries (`media`); each is read at
+    /// `GET /v1/conversations/{id}/attachments/{checksum}`.
+    attachments: Vec<records::Attachment>,
     created_at: i64,
 }
 
@@ -511,9 +601,67 @@ impl From<MessageRecord> for MessageView {
             turn_id: record.turn_id,
             citations,
             handoff,
+            attachments: record.attachments,
             created_at: record.created_at,
         }
     }
+}
+
+/// A file a message of the conversation carries, for one who may work the conversation.
+#[utoipa::path(get, path = "/v1/conversations/{id}/attachments/{checksum}",
+    params(("id" = String, Path, description = "the conversation's id"),
+        ("checksum" = String, Path, description = "the attachment's checksum")),
+    tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, description = "The file's bytes, with its content type", content_type = "application/octet-stream"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn attachment(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((id, checksum)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    state
+        .app
+        .conversation_for(caller.workspace(), &viewer, &id)
+        .await?;
+    let attachment = state
+        .app
+        .store
+        .conversations()
+        .attachment(caller.workspace(), &id, &checksum)
+        .await?;
+    let bytes = state
+        .app
+        .files
+        .read(&attachment.checksum)
+        .await
+        .map_err(|error| {
+            ApiError::from(app::AppError::Internal(format!(
+                "attachment {}: {error}",
+                attachment.checksum
+            )))
+        })?;
+    let name: String = attachment
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Response::builder()
+        .header(axum::http::header::CONTENT_TYPE, &attachment.content_type)
+        .header(
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        )
+        .header(axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header(axum::http::header::CONTENT_SECURITY_POLICY, "sandbox")
+        .body(axum::body::Body::from(bytes))
+        .map_err(|error| ApiError::from(app::AppError::Internal(error.to_string())))
 }
 
 /// The conversation's messages, oldest first: the customer's, the AI's and people's replies,
@@ -723,6 +871,29 @@ async fn labels(
             )
             .await?,
     ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ChangePriority {
+    priority: Priority,
+}
+
+/// Sets how urgent the conversation is: `none`, `low`, `medium`, `high` or `urgent`.
+#[utoipa::path(post, path = "/v1/conversations/{id}/priority", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])), request_body = ChangePriority,
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn set_priority(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(request): Json<ChangePriority>,
+) -> Result<Json<ConversationView>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let record = state
+        .app
+        .set_priority(caller.workspace(), &viewer, &id, request.priority)
+        .await?;
+    Ok(Json(ConversationView::try_from(record)?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -222,6 +222,30 @@ impl Api {
         .await
     }
 
+    /// A new staff member of the workspace in `team`, signed in: their id and their API.
+    pub async fn staff_member(&self, email: &str, team: &str) -> (String, Api) {
+        let (status, user) = self
+            .post(
+                "/v1/users",
+                json!({ "email": email, "password": "a long password", "role": "staff", "team_id": team }),
+            )
+            .await;
+        assert_eq!(status, 201, "{user}");
+        let (status, session) = self
+            .post(
+                "/v1/sessions",
+                json!({ "email": email, "password": "a long password" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{session}");
+        let signed_in = Api {
+            url: self.url.clone(),
+            key: session["token"].as_str().unwrap().to_string(),
+            client: reqwest::Client::new(),
+        };
+        (user["id"].as_str().unwrap().to_string(), signed_in)
+    }
+
     pub async fn create_knowledge_base(&self, name: &str) -> String {
         let (status, body) = self
             .post("/v1/knowledge-bases", json!({ "name": name }))

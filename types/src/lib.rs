@@ -3,6 +3,7 @@
 
 mod conversation;
 mod email;
+mod phone;
 mod rating;
 mod role;
 
@@ -11,5 +12,6 @@ pub use conversation::{
     SenderKind,
 };
 pub use email::{Email, EmailError};
+pub use phone::{Phone, PhoneError};
 pub use rating::Rating;
 pub use role::Role;
