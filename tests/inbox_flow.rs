@@ -1369,6 +1369,28 @@ async fn routing_places_handoffs_by_reason_and_covers_closed_hours(database: Dat
     assert_eq!(status, 422, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("sort"));
 
+    // Transferred to another team with a note for them; the note stays inside.
+    let (status, moved) = api
+        .post(
+            &format!("/v1/conversations/{later}/assign"),
+            json!({ "team_id": care, "note": "Asks for a refund of order 1042" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["owner"], json!({ "kind": "team", "id": care }));
+    let transfer = messages(&api, later)
+        .await
+        .into_iter()
+        .find(|message| message["kind"] == "activity")
+        .unwrap();
+    assert!(
+        transfer["text"]
+            .as_str()
+            .unwrap()
+            .ends_with(": Asks for a refund of order 1042"),
+        "{transfer}"
+    );
+
     // Routing that cannot be carried out is refused, naming the field; nothing changes.
     let people_routing = format!("/v1/channels/{}/routing", people["id"].as_str().unwrap());
     for (routing, field) in [

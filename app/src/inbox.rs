@@ -957,7 +957,11 @@ impl App {
         viewer: &Viewer,
         conversation_id: &str,
         to: Assignee,
+        transfer_note: Option<&str>,
     ) -> Result<ConversationRecord, AppError> {
+        if let Some(note) = transfer_note {
+            check_text(note).map_err(|error| AppError::Invalid(format!("note: {error}")))?;
+        }
         let conversation = self
             .conversation_for(workspace, viewer, conversation_id)
             .await?;
@@ -982,6 +986,11 @@ impl App {
                     Some(team_record.id),
                 )
             }
+        };
+        // The note travels with the transfer, for the people who take it over.
+        let note = match transfer_note {
+            Some(text) => format!("{note}: {}", text.trim()),
+            None => note,
         };
         let to_self = matches!((&to, &viewer.user), (Assignee::User(user), Some(me)) if user == me);
         if !to_self && !viewer.may_assign(team.as_deref()) {
@@ -1752,6 +1761,7 @@ impl App {
                     viewer,
                     conversation_id,
                     Assignee::User(user_id.clone()),
+                    None,
                 )
                 .await?;
             }
@@ -1761,6 +1771,7 @@ impl App {
                     viewer,
                     conversation_id,
                     Assignee::Team(team_id.clone()),
+                    None,
                 )
                 .await?;
             }

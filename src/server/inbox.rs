@@ -772,6 +772,9 @@ pub struct Assign {
     user_id: Option<String>,
     /// A team's queue.
     team_id: Option<String>,
+    /// Why it is handed over, kept with the transfer for those who take it (never sent to the
+    /// customer).
+    note: Option<String>,
 }
 
 /// Gives the conversation to a person or a team's queue; neither: back to its team's queue.
@@ -794,14 +797,32 @@ async fn assign(
         (Some(user), None) => {
             state
                 .app
-                .assign(workspace, &viewer, &id, Assignee::User(user))
+                .assign(
+                    workspace,
+                    &viewer,
+                    &id,
+                    Assignee::User(user),
+                    request.note.as_deref(),
+                )
                 .await?
         }
         (None, Some(team)) => {
             state
                 .app
-                .assign(workspace, &viewer, &id, Assignee::Team(team))
+                .assign(
+                    workspace,
+                    &viewer,
+                    &id,
+                    Assignee::Team(team),
+                    request.note.as_deref(),
+                )
                 .await?
+        }
+        (None, None) if request.note.is_some() => {
+            return Err(
+                ApiError::invalid("note: a transfer note goes with user_id or team_id")
+                    .about("note"),
+            );
         }
         (None, None) => state.app.unassign(workspace, &viewer, &id).await?,
     };
