@@ -1391,6 +1391,17 @@ async fn routing_places_handoffs_by_reason_and_covers_closed_hours(database: Dat
         "{transfer}"
     );
 
+    // Resolved without a reply, a conversation waits for no one any more.
+    let (status, done) = api
+        .post(
+            &format!("/v1/conversations/{conversation}/status"),
+            json!({ "status": "resolved" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{done}");
+    let (_, waiting) = api.get("/v1/conversations?sort=waiting").await;
+    assert_eq!(ids(&waiting), [website.as_str(), later]);
+
     // Routing that cannot be carried out is refused, naming the field; nothing changes.
     let people_routing = format!("/v1/channels/{}/routing", people["id"].as_str().unwrap());
     for (routing, field) in [
@@ -1426,7 +1437,14 @@ async fn routing_places_handoffs_by_reason_and_covers_closed_hours(database: Dat
             json!({ "handoff_teams": { "complaint": "no-such-team" } }),
         )
         .await;
-    assert_eq!(status, 404, "{body}");
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("routing.handoff_teams.complaint"),
+        "{body}"
+    );
     let (_, unchanged) = api
         .get(&format!("/v1/channels/{}", people["id"].as_str().unwrap()))
         .await;
@@ -1458,7 +1476,7 @@ async fn one_person_on_two_channels_is_one_contact(database: Database) {
     let api = app.api();
     let (hook, _) = webhook().await;
     let mut inbound = Vec::new();
-    for name in ["WhatsApp line", "Website"] {
+    for name in ["WhatsApp line", "Website", "Instagram"] {
         let (status, channel) = api
             .post(
                 "/v1/channels",
@@ -1523,14 +1541,23 @@ async fn one_person_on_two_channels_is_one_contact(database: Database) {
         .collect();
     assert_eq!(accounts, ["wa-1", "web-9"]);
 
-    // Known by the email the website gave: the same person again; a new address, a new one.
+    // Known by the email the website gave, on a third channel: the same person again. Another
+    // account on a channel where she has one is another person, whatever address it gives;
+    // and a new address is a new person.
     let (_, by_email) = post(
-        0,
-        json!({ "external_id": "wa-2", "email": "huda@example.com" }),
+        2,
+        json!({ "external_id": "ig-7", "email": "huda@example.com" }),
         "m-3",
     )
     .await;
     assert_eq!(contact_of(&by_email).await, contact);
+    let (_, same_channel) = post(
+        0,
+        json!({ "external_id": "wa-2", "email": "huda@example.com" }),
+        "m-3b",
+    )
+    .await;
+    assert_ne!(contact_of(&same_channel).await, contact);
     let (_, stranger) = post(
         1,
         json!({ "external_id": "web-10", "email": "sara@example.com" }),
@@ -1538,6 +1565,21 @@ async fn one_person_on_two_channels_is_one_contact(database: Database) {
     )
     .await;
     assert_ne!(contact_of(&stranger).await, contact);
+    let (_, profile) = api.get(&format!("/v1/contacts/{contact}")).await;
+    assert_eq!(
+        profile["identities"].as_array().unwrap().len(),
+        3,
+        "{profile}"
+    );
+
+    // A staff member of a team none of her conversations is in does not see her details.
+    let (status, team) = api.post("/v1/teams", json!({ "name": "sales" })).await;
+    assert_eq!(status, 201, "{team}");
+    let (_, staff) = api
+        .staff_member("badr@example.com", team["id"].as_str().unwrap())
+        .await;
+    let (status, body) = staff.get(&format!("/v1/contacts/{contact}")).await;
+    assert_eq!(status, 403, "{body}");
 
     // A number without its country code, a broken address, a made-up language: refused by
     // field, nothing stored.

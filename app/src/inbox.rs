@@ -243,7 +243,15 @@ impl App {
                     HandoffReason::CODES.join(", ")
                 )));
             }
-            self.store.teams().get(workspace, team).await?;
+            match self.store.teams().get(workspace, team).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound(_)) => {
+                    return Err(AppError::Invalid(format!(
+                        "routing.handoff_teams.{reason}: {team:?} is not a team of the workspace"
+                    )));
+                }
+                Err(error) => return Err(error.into()),
+            }
         }
         if routing.business_hours.is_some()
             && routing.outside_hours == OutsideHours::Agent
@@ -422,6 +430,38 @@ impl App {
             self.events.ring();
         }
         Ok(received)
+    }
+
+    /// A contact whole, for one who may work one of their conversations (admins: any).
+    pub async fn contact_for(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        id: &str,
+    ) -> Result<records::ContactProfile, AppError> {
+        let profile = self.store.contacts().profile(workspace, id).await?;
+        if viewer.role != Role::Admin {
+            let filter = records::ConversationFilter {
+                contact_id: Some(id.to_string()),
+                visible_to: Some((viewer.user.clone(), viewer.team.clone())),
+                ..records::ConversationFilter::default()
+            };
+            let page = Page {
+                limit: 1,
+                after: None,
+            };
+            let visible = self
+                .store
+                .conversations()
+                .list(workspace, &filter, &page)
+                .await?;
+            if visible.items.is_empty() {
+                return Err(AppError::Forbidden(
+                    "this contact writes only in other teams' conversations".into(),
+                ));
+            }
+        }
+        Ok(profile)
     }
 
     /// The conversation, if the viewer may work it: another workspace's is not found, another

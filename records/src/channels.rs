@@ -201,7 +201,8 @@ async fn identity(
 }
 
 /// The contact a channel's user is. On their first message: the contact another channel knows
-/// by the same phone or email, else a new one. Two first messages at once find one contact:
+/// by the same phone or email (never one with an account on this channel already: one
+/// channel account is one person), else a new one. Two first messages at once find one contact:
 /// the identity's key (or the phone's or email's) decides, and the loser's new contact is
 /// removed. What the channel says
 /// of them is kept: a name or language the contact lacks, a phone or email no other contact
@@ -222,11 +223,15 @@ pub(crate) async fn identify_in(
             for (kind, value) in details.handles() {
                 known = sqlx::query_scalar(
                     "SELECT contact_id FROM contact_handles
-                     WHERE workspace_id = $1 AND kind = $2 AND value = $3",
+                     WHERE workspace_id = $1 AND kind = $2 AND value = $3
+                       AND NOT EXISTS (SELECT 1 FROM contact_identities
+                           WHERE contact_identities.contact_id = contact_handles.contact_id
+                             AND contact_identities.channel_id = $4)",
                 )
                 .bind(workspace)
                 .bind(kind)
                 .bind(value)
+                .bind(channel)
                 .fetch_optional(&mut *connection)
                 .await?;
                 if known.is_some() {
@@ -295,16 +300,25 @@ pub(crate) async fn identify_in(
         .await?;
         if kept.rows_affected() == 0 && created {
             // Another channel's first message with the same number committed meanwhile:
-            // this account is that person's, and the contact just made goes.
-            let holder: String = sqlx::query_scalar(
+            // this account is that person's, and the contact just made goes. Not when the
+            // holder has an account on this channel already: one channel account is one
+            // person, whatever number another claims.
+            let holder: Option<String> = sqlx::query_scalar(
                 "SELECT contact_id FROM contact_handles
-                 WHERE workspace_id = $1 AND kind = $2 AND value = $3",
+                 WHERE workspace_id = $1 AND kind = $2 AND value = $3
+                   AND NOT EXISTS (SELECT 1 FROM contact_identities
+                       WHERE contact_identities.contact_id = contact_handles.contact_id
+                         AND contact_identities.channel_id = $4)",
             )
             .bind(workspace)
             .bind(kind)
             .bind(value)
-            .fetch_one(&mut *connection)
+            .bind(channel)
+            .fetch_optional(&mut *connection)
             .await?;
+            let Some(holder) = holder else {
+                continue;
+            };
             sqlx::query(
                 "UPDATE contact_identities SET contact_id = $1 WHERE channel_id = $2
                      AND external_id = $3",
@@ -329,7 +343,7 @@ pub(crate) async fn identify_in(
     }
     if details.name.is_some() || details.language.is_some() {
         sqlx::query(
-            "UPDATE contacts SET name = COALESCE(name, $1), language = COALESCE($2, language),
+            "UPDATE contacts SET name = COALESCE(name, $1), language = COALESCE(language, $2),
                  updated_at = $3
              WHERE id = $4",
         )

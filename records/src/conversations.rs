@@ -208,7 +208,8 @@ pub enum ConversationOrder {
     /// The latest activity first.
     #[default]
     LastActivity,
-    /// Only those waiting for a person's answer, the longest waiting first.
+    /// Only those waiting for a person's answer (open, not with an AI agent), the longest
+    /// waiting first.
     LongestWaiting,
 }
 
@@ -225,6 +226,7 @@ pub struct ConversationFilter {
     pub team_id: Option<String>,
     pub label: Option<String>,
     pub channel_id: Option<String>,
+    pub contact_id: Option<String>,
     /// Only conversations with a message containing this, in the form search matches.
     pub text: Option<String>,
     /// Only these a viewer may see: their team's (when they have one) or their own.
@@ -759,7 +761,8 @@ impl Conversations<'_> {
             ),
             ConversationOrder::LongestWaiting => format!(
                 "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE workspace_id = $1
-                 AND waiting_since IS NOT NULL
+                 AND waiting_since IS NOT NULL AND status = 'open'
+                 AND (owner_kind IS NULL OR owner_kind <> 'agent')
                  AND (CAST($2 AS BIGINT) IS NULL OR waiting_since > $2
                       OR (waiting_since = $2 AND id > $3))"
             ),
@@ -789,6 +792,9 @@ impl Conversations<'_> {
         }
         if let Some(channel) = &filter.channel_id {
             bind(&mut sql, " AND channel_id = ?", channel.clone());
+        }
+        if let Some(contact) = &filter.contact_id {
+            bind(&mut sql, " AND contact_id = ?", contact.clone());
         }
         if let Some(label) = &filter.label {
             bind(

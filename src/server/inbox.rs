@@ -180,21 +180,22 @@ async fn set_routing(
 }
 
 /// A contact: name, language, phones (E.164) and emails, and each channel account they write
-/// from (one person on WhatsApp and the widget is one contact).
+/// from (one person on WhatsApp and the widget is one contact). For admins, and for people who
+/// may work one of the contact's conversations.
 #[utoipa::path(get, path = "/v1/contacts/{id}", params(("id" = String, Path, description = "the id")),
     tag = "inbox", security(("bearer" = [])),
-    responses((status = 200, body = records::ContactProfile), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = records::ContactProfile), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 async fn contact(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<records::ContactProfile>, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
     Ok(Json(
         state
             .app
-            .store
-            .contacts()
-            .profile(caller.workspace(), &id)
+            .contact_for(caller.workspace(), &viewer, &id)
             .await?,
     ))
 }
@@ -222,19 +223,34 @@ async fn inbound(
     body: axum::body::Body,
 ) -> Result<Json<InboundAccepted>, ApiError> {
     caller.require(Role::Admin)?;
-    let body: Bytes = axum::body::to_bytes(body, connectors::api::MAX_INBOUND_BODY_BYTES)
-        .await
-        .map_err(|_| {
+    let limit = connectors::api::MAX_INBOUND_BODY_BYTES;
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
+    let over_the_limit = || {
+        ApiError::new(
+            Code::PayloadTooLarge,
+            format!(
+                "the body is over the api channel's limit of {limit} bytes: an attachment \
+                 takes up to {} bytes, sent as base64",
+                connectors::api::MAX_ATTACHMENT_BYTES
+            ),
+        )
+    };
+    if declared.is_some_and(|length| length > limit) {
+        return Err(over_the_limit());
+    }
+    let body: Bytes = axum::body::to_bytes(body, limit).await.map_err(|error| {
+        if declared.is_none() {
+            // A body sent in chunks is only known to be too long once it is.
+            over_the_limit()
+        } else {
             ApiError::new(
-                Code::PayloadTooLarge,
-                format!(
-                    "the body is over the api channel's limit of {} bytes: an attachment takes \
-                     up to {} bytes, sent as base64",
-                    connectors::api::MAX_INBOUND_BODY_BYTES,
-                    connectors::api::MAX_ATTACHMENT_BYTES
-                ),
+                Code::BadRequest,
+                format!("the body could not be read whole: {error}"),
             )
-        })?;
+        }
+    })?;
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let received = state
         .app
