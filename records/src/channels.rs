@@ -200,13 +200,34 @@ async fn identity(
     .await
 }
 
+/// The contact who holds a phone or email (`handle`), unless they have an account on `channel`
+/// already: one channel account is one person, whatever number another account gives.
+async fn holder_elsewhere(
+    connection: &mut AnyConnection,
+    workspace: &str,
+    channel: &str,
+    (kind, value): (&str, &str),
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT contact_id FROM contact_handles
+         WHERE workspace_id = $1 AND kind = $2 AND value = $3
+           AND NOT EXISTS (SELECT 1 FROM contact_identities
+               WHERE contact_identities.contact_id = contact_handles.contact_id
+                 AND contact_identities.channel_id = $4)",
+    )
+    .bind(workspace)
+    .bind(kind)
+    .bind(value)
+    .bind(channel)
+    .fetch_optional(&mut *connection)
+    .await
+}
+
 /// The contact a channel's user is. On their first message: the contact another channel knows
-/// by the same phone or email (never one with an account on this channel already: one
-/// channel account is one person), else a new one. Two first messages at once find one contact:
-/// the identity's key (or the phone's or email's) decides, and the loser's new contact is
-/// removed. What the channel says
-/// of them is kept: a name or language the contact lacks, a phone or email no other contact
-/// has.
+/// by the same phone or email (`holder_elsewhere`), else a new one. Two first messages at once
+/// find one contact: the identity's key (or the phone's or email's) decides, and the loser's
+/// new contact is removed. What the channel says of them is kept: a name or language the
+/// contact lacks, a phone or email no other contact has.
 pub(crate) async fn identify_in(
     connection: &mut AnyConnection,
     workspace: &str,
@@ -221,19 +242,7 @@ pub(crate) async fn identify_in(
         None => {
             let mut known = None;
             for (kind, value) in details.handles() {
-                known = sqlx::query_scalar(
-                    "SELECT contact_id FROM contact_handles
-                     WHERE workspace_id = $1 AND kind = $2 AND value = $3
-                       AND NOT EXISTS (SELECT 1 FROM contact_identities
-                           WHERE contact_identities.contact_id = contact_handles.contact_id
-                             AND contact_identities.channel_id = $4)",
-                )
-                .bind(workspace)
-                .bind(kind)
-                .bind(value)
-                .bind(channel)
-                .fetch_optional(&mut *connection)
-                .await?;
+                known = holder_elsewhere(connection, workspace, channel, (kind, value)).await?;
                 if known.is_some() {
                     break;
                 }
@@ -300,22 +309,8 @@ pub(crate) async fn identify_in(
         .await?;
         if kept.rows_affected() == 0 && created {
             // Another channel's first message with the same number committed meanwhile:
-            // this account is that person's, and the contact just made goes. Not when the
-            // holder has an account on this channel already: one channel account is one
-            // person, whatever number another claims.
-            let holder: Option<String> = sqlx::query_scalar(
-                "SELECT contact_id FROM contact_handles
-                 WHERE workspace_id = $1 AND kind = $2 AND value = $3
-                   AND NOT EXISTS (SELECT 1 FROM contact_identities
-                       WHERE contact_identities.contact_id = contact_handles.contact_id
-                         AND contact_identities.channel_id = $4)",
-            )
-            .bind(workspace)
-            .bind(kind)
-            .bind(value)
-            .bind(channel)
-            .fetch_optional(&mut *connection)
-            .await?;
+            // this account is that person's, and the contact just made goes.
+            let holder = holder_elsewhere(connection, workspace, channel, (kind, value)).await?;
             let Some(holder) = holder else {
                 continue;
             };
@@ -345,7 +340,8 @@ pub(crate) async fn identify_in(
         sqlx::query(
             "UPDATE contacts SET name = COALESCE(name, $1), language = COALESCE(language, $2),
                  updated_at = $3
-             WHERE id = $4",
+             WHERE id = $4 AND ((name IS NULL AND CAST($1 AS TEXT) IS NOT NULL)
+                 OR (language IS NULL AND CAST($2 AS TEXT) IS NOT NULL))",
         )
         .bind(details.name.map(str::to_string))
         .bind(details.language.map(str::to_string))
