@@ -1378,6 +1378,20 @@ async fn routing_places_handoffs_by_reason_and_covers_closed_hours(database: Dat
         .await;
     assert_eq!(status, 200, "{moved}");
     assert_eq!(moved["owner"], json!({ "kind": "team", "id": care }));
+    let (status, body) = api
+        .post(
+            &format!("/v1/conversations/{later}/assign"),
+            json!({ "team_id": support, "note": "x".repeat(5000) }),
+        )
+        .await;
+    assert_eq!(status, 413, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("note: 5000 characters"),
+        "{body}"
+    );
     let transfer = messages(&api, later)
         .await
         .into_iter()

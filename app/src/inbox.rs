@@ -131,15 +131,16 @@ impl From<RuleError> for AppError {
     }
 }
 
-/// The text of a message a person or a business sends: not empty, within the channels' limit.
-fn check_text(text: &str) -> Result<(), AppError> {
+/// The text of a message a person or a business sends (the request's `field`): not empty,
+/// within the channels' limit.
+fn check_text(field: &str, text: &str) -> Result<(), AppError> {
     if text.trim().is_empty() {
-        return Err(AppError::Invalid("text: must not be empty".into()));
+        return Err(AppError::Invalid(format!("{field}: must not be empty")));
     }
     let length = text.chars().count();
     if length > api::MAX_TEXT_CHARS {
         return Err(AppError::TooLarge(format!(
-            "text: {length} characters, more than the limit of {}",
+            "{field}: {length} characters, more than the limit of {}",
             api::MAX_TEXT_CHARS
         )));
     }
@@ -827,7 +828,7 @@ impl App {
         text: &str,
         kind: PersonMessage,
     ) -> Result<MessageRecord, AppError> {
-        check_text(text)?;
+        check_text("text", text)?;
         let conversation = self
             .conversation_for(workspace, viewer, conversation_id)
             .await?;
@@ -1000,7 +1001,7 @@ impl App {
         transfer_note: Option<&str>,
     ) -> Result<ConversationRecord, AppError> {
         if let Some(note) = transfer_note {
-            check_text(note).map_err(|error| AppError::Invalid(format!("note: {error}")))?;
+            check_text("note", note)?;
         }
         let conversation = self
             .conversation_for(workspace, viewer, conversation_id)
@@ -1601,7 +1602,7 @@ impl App {
                 "short_code: 1 to {MAX_SHORT_CODE} letters, digits, - or _"
             )));
         }
-        check_text(text)?;
+        check_text("text", text)?;
         inbox::template::check(text)
             .map_err(|error| AppError::Invalid(format!("text: {error}")))?;
         let owner = owner_of_new(viewer, shared, "canned responses")?;
