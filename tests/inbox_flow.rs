@@ -1299,6 +1299,8 @@ async fn routing_places_handoffs_by_reason_and_covers_closed_hours(database: Dat
             .await;
         assert_eq!(status, 200, "{received}");
         conversation = received["conversation_id"].as_str().unwrap().to_string();
+        // Messages are listed by the millisecond they arrived.
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let all = messages(&api, &conversation).await;
     let away: Vec<_> = all
@@ -1312,6 +1314,11 @@ async fn routing_places_handoffs_by_reason_and_covers_closed_hours(database: Dat
     );
     assert_eq!(away[0]["text"], AWAY);
     assert_eq!(away[0]["sender"]["kind"], "system");
+    assert_eq!(
+        (&all[1]["id"], &all[1]["reply_to"]),
+        (&away[0]["id"], &all[0]["id"]),
+        "it answers the first message and is listed after it: {all:?}"
+    );
     let (_, shown) = api.get(&format!("/v1/conversations/{conversation}")).await;
     assert_eq!(shown["owner"], json!({ "kind": "team", "id": support }));
     assert_eq!(shown["status"], "open");

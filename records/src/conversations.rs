@@ -428,12 +428,17 @@ impl Conversations<'_> {
         }
         let away = match &routed.away_message {
             Some(away) => {
+                // It answers the customer's message, and is listed after it.
+                let away = NewMessage {
+                    reply_to: Some(message.clone()),
+                    ..away.clone()
+                };
                 let id = insert_message(
                     &mut transaction,
                     workspace,
                     (&conversation, inbound.channel_id),
-                    away,
-                    at,
+                    &away,
+                    at + 1,
                 )
                 .await?;
                 sqlx::query("UPDATE conversations SET away_sent_at = $1 WHERE id = $2")
@@ -482,7 +487,7 @@ impl Conversations<'_> {
                 &mut transaction,
                 backend,
                 workspace,
-                &message_created(&conversation, &id, away, next.team_id.as_deref(), person),
+                &message_created(&conversation, &id, &away, next.team_id.as_deref(), person),
             )
             .await?;
         }
