@@ -138,7 +138,7 @@ impl Agents<'_> {
         page: &Page,
     ) -> Result<Listed<AgentVersion>, StoreError> {
         self.get(workspace, id).await?;
-        let (after, _) = page.bounds();
+        let (after, _) = page.bounds(None)?;
         let rows: Vec<AgentVersion> = sqlx::query_as(
             "SELECT version, config, created_at FROM agent_versions
              WHERE agent_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR version > $2)

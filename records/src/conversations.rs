@@ -213,6 +213,9 @@ pub enum ConversationOrder {
     LongestWaiting,
 }
 
+/// The name a cursor of the longest-waiting order carries.
+const WAITING: &str = "waiting";
+
 /// Which conversations a list shows, and in what order.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationFilter {
@@ -849,7 +852,10 @@ impl Conversations<'_> {
             ConversationOrder::LastActivity => " ORDER BY last_activity_at DESC, id DESC LIMIT $4",
             ConversationOrder::LongestWaiting => " ORDER BY waiting_since, id LIMIT $4",
         });
-        let (at, after) = page.bounds();
+        let (at, after) = page.bounds(match filter.order {
+            ConversationOrder::LastActivity => None,
+            ConversationOrder::LongestWaiting => Some(WAITING),
+        })?;
         let mut query = sqlx::query_as(&sql)
             .bind(workspace)
             .bind(at)
@@ -863,7 +869,8 @@ impl Conversations<'_> {
             ConversationOrder::LastActivity => {
                 Cursor::new(conversation.last_activity_at, &conversation.id)
             }
-            ConversationOrder::LongestWaiting => Cursor::new(
+            ConversationOrder::LongestWaiting => Cursor::in_order(
+                WAITING,
                 conversation.waiting_since.unwrap_or_default(),
                 &conversation.id,
             ),

@@ -65,11 +65,21 @@ impl Page {
         i64::from(self.limit) + 1
     }
 
-    /// The cursor's time and id as query parameters (both null on the first page).
-    pub(crate) fn bounds(&self) -> (Option<i64>, Option<String>) {
+    /// The cursor's time and id as query parameters (both null on the first page), when the
+    /// cursor was made by the list's `order` (`None`: the list's one order): a cursor of
+    /// another order points somewhere else in the list, and would give a wrong page.
+    pub(crate) fn bounds(
+        &self,
+        order: Option<&str>,
+    ) -> Result<(Option<i64>, Option<String>), StoreError> {
         match &self.after {
-            Some(cursor) => (Some(cursor.at), Some(cursor.id.clone())),
-            None => (None, None),
+            Some(cursor) if cursor.order.as_deref() != order => Err(StoreError::InvalidPage(
+                "cursor: it was given by another order of this list; ask for the first page \
+                 of this order again"
+                    .into(),
+            )),
+            Some(cursor) => Ok((Some(cursor.at), Some(cursor.id.clone()))),
+            None => Ok((None, None)),
         }
     }
 
@@ -82,11 +92,13 @@ impl Page {
     }
 }
 
-/// Where a page ended: the last item's time and id.
+/// Where a page ended: the last item's time and id, and the order that made it when a list
+/// has more than one (`waiting:<millis>.<id>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     pub at: i64,
     pub id: String,
+    pub order: Option<String>,
 }
 
 impl Cursor {
@@ -94,22 +106,47 @@ impl Cursor {
         Cursor {
             at,
             id: id.to_string(),
+            order: None,
+        }
+    }
+
+    /// A cursor of a list's other order than its first.
+    pub fn in_order(order: &str, at: i64, id: &str) -> Self {
+        Cursor {
+            order: Some(order.to_string()),
+            ..Cursor::new(at, id)
         }
     }
 
     pub fn encode(&self) -> String {
-        format!("{}.{}", self.at, self.id)
+        match &self.order {
+            Some(order) => format!("{order}:{}.{}", self.at, self.id),
+            None => format!("{}.{}", self.at, self.id),
+        }
     }
 
     pub fn decode(text: &str) -> Result<Self, StoreError> {
         let invalid =
             || StoreError::InvalidPage(format!("cursor: {text:?} is not a cursor this list gave"));
-        let (at, id) = text.split_once('.').ok_or_else(invalid)?;
+        let (order, rest) = match text.split_once(':') {
+            Some((order, rest))
+                if (1..=20).contains(&order.len())
+                    && order.bytes().all(|byte| byte.is_ascii_lowercase()) =>
+            {
+                (Some(order), rest)
+            }
+            Some(_) => return Err(invalid()),
+            None => (None, text),
+        };
+        let (at, id) = rest.split_once('.').ok_or_else(invalid)?;
         let at = at.parse().map_err(|_| invalid())?;
         if id.is_empty() || id.len() > 100 {
             return Err(invalid());
         }
-        Ok(Cursor::new(at, id))
+        Ok(Cursor {
+            order: order.map(str::to_string),
+            ..Cursor::new(at, id)
+        })
     }
 }
 
@@ -154,7 +191,7 @@ pub(crate) async fn fetch<T>(
 where
     T: Dated + for<'r> FromRow<'r, AnyRow> + Send + Unpin,
 {
-    let (at, id) = page.bounds();
+    let (at, id) = page.bounds(None)?;
     let mut query = sqlx::query_as(sql)
         .bind(workspace)
         .bind(at)
@@ -193,10 +230,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_cursor_serves_only_the_order_that_made_it() {
+        let page = |cursor: Cursor| Page::parse(None, Some(&cursor.encode())).unwrap();
+        let waiting = page(Cursor::in_order("waiting", 5, "c-9"));
+        assert_eq!(
+            waiting.bounds(Some("waiting")).unwrap(),
+            (Some(5), Some("c-9".into()))
+        );
+        let error = waiting.bounds(None).unwrap_err().to_string();
+        assert!(error.contains("another order"), "{error}");
+        assert!(page(Cursor::new(5, "c-9")).bounds(Some("waiting")).is_err());
+        assert_eq!(
+            Page::default().bounds(Some("waiting")).unwrap(),
+            (None, None)
+        );
+    }
+
+    #[test]
     fn cursors_read_back_and_bad_ones_are_named() {
         let cursor = Cursor::new(1_764_000_000_000, "4f1c2a9e-0000-4000-8000-000000000001");
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
-        for bad in ["", "12", "x.y", "12."] {
+        let waiting = Cursor::in_order("waiting", 1_764_000_000_000, "4f1c2a9e");
+        assert_eq!(Cursor::decode(&waiting.encode()).unwrap(), waiting);
+        for bad in ["", "12", "x.y", "12.", "Bad:12.x", ":12.x"] {
             let error = Cursor::decode(bad).unwrap_err().to_string();
             assert!(error.contains("cursor"), "{bad}: {error}");
         }

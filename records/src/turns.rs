@@ -122,7 +122,7 @@ impl Turns<'_> {
         agent: &str,
         page: &Page,
     ) -> Result<Listed<(TurnRecord, FeedbackRecord)>, StoreError> {
-        let (at, id) = page.bounds();
+        let (at, id) = page.bounds(None)?;
         let rows: Vec<RatedRow> = sqlx::query_as(
             "SELECT turns.id, turns.agent_id, turns.agent_version, turns.question, turns.turn,
                     turns.created_at, feedback.id AS feedback_id, feedback.rating,
