@@ -386,46 +386,43 @@ impl App {
                 bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
             });
         }
+        let inbound = records::Inbound {
+            channel_id: channel_id.to_string(),
+            external_id: inbound.contact.external_id,
+            contact: records::ContactDetails {
+                name: inbound.contact.name,
+                phone: inbound.contact.phone,
+                email: inbound.contact.email,
+                language: inbound.contact.language,
+            },
+            platform_message_id: inbound.message.id,
+            search_text: search_form(&inbound.message.text),
+            text: inbound.message.text,
+            attachments,
+        };
+        let decide = move |current: Option<&ConversationRecord>| {
+            let before = match current {
+                Some(current) => state_of(&current.ownership()?),
+                None => {
+                    State::new_conversation(channel.agent_id.as_deref(), channel.team_id.as_deref())
+                }
+            };
+            let arrival = routing.on_customer_message(
+                &before,
+                channel.agent_id.as_deref(),
+                records::now(),
+                current.and_then(|current| current.away_sent_at),
+            );
+            Ok(Routed {
+                ownership: ownership_of(&arrival.state),
+                ai_answers: matches!(arrival.responder, Responder::Agent(_)),
+                away_message: arrival.away_message.map(away_message),
+            })
+        };
         let received = self
             .store
             .conversations()
-            .receive(
-                workspace,
-                &records::Inbound {
-                    channel_id,
-                    external_id: &inbound.contact.external_id,
-                    contact: records::ContactDetails {
-                        name: inbound.contact.name.as_deref(),
-                        phone: inbound.contact.phone.as_ref(),
-                        email: inbound.contact.email.as_ref(),
-                        language: inbound.contact.language.as_deref(),
-                    },
-                    platform_message_id: &inbound.message.id,
-                    text: &inbound.message.text,
-                    search_text: &search_form(&inbound.message.text),
-                    attachments: &attachments,
-                },
-                |current| {
-                    let before = match current {
-                        Some(current) => state_of(&current.ownership()?),
-                        None => State::new_conversation(
-                            channel.agent_id.as_deref(),
-                            channel.team_id.as_deref(),
-                        ),
-                    };
-                    let arrival = routing.on_customer_message(
-                        &before,
-                        channel.agent_id.as_deref(),
-                        records::now(),
-                        current.and_then(|current| current.away_sent_at),
-                    );
-                    Ok(Routed {
-                        ownership: ownership_of(&arrival.state),
-                        ai_answers: matches!(arrival.responder, Responder::Agent(_)),
-                        away_message: arrival.away_message.map(away_message),
-                    })
-                },
-            )
+            .receive(workspace, inbound, Box::new(decide))
             .await?;
         if !received.duplicate {
             self.events.ring();

@@ -282,7 +282,7 @@ impl People<'_> {
             .bind(secret::hash(&token))
             .bind(&user.id)
             .bind(now() + SESSION_MILLIS)
-            .execute(&self.0.pool)
+            .execute(self.0.writer())
             .await?;
         Ok(Some((user, token)))
     }
@@ -291,7 +291,7 @@ impl People<'_> {
     pub async fn log_out(&self, token: &str) -> Result<bool, StoreError> {
         let ended = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(secret::hash(token))
-            .execute(&self.0.pool)
+            .execute(self.0.writer())
             .await?;
         Ok(ended.rows_affected() > 0)
     }
@@ -363,7 +363,7 @@ impl People<'_> {
                 .bind(capacity)
                 .bind(id)
                 .bind(workspace)
-                .execute(&self.0.pool)
+                .execute(self.0.writer())
                 .await?;
         if changed.rows_affected() == 0 {
             return Err(StoreError::NotFound("user"));
@@ -397,7 +397,7 @@ impl People<'_> {
         sqlx::query("UPDATE users SET last_assigned_at = $1 WHERE id = $2")
             .bind(now())
             .bind(id)
-            .execute(&self.0.pool)
+            .execute(self.0.writer())
             .await?;
         Ok(())
     }

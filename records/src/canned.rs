@@ -47,7 +47,7 @@ impl CannedResponses<'_> {
         .bind(&canned.short_code)
         .bind(&canned.text)
         .bind(canned.created_at)
-        .execute(&self.0.pool)
+        .execute(self.0.writer())
         .await
         .map_err(|error| {
             StoreError::conflict_or(error, || {
@@ -114,7 +114,7 @@ pub(crate) async fn delete_own(
     .bind(id)
     .bind(workspace)
     .bind(person.map(str::to_string))
-    .execute(&store.pool)
+    .execute(store.writer())
     .await?;
     if deleted.rows_affected() == 0 {
         return Err(StoreError::NotFound(what));

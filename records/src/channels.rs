@@ -170,18 +170,18 @@ impl Channels<'_> {
 }
 
 /// What a channel says of a customer, already checked.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ContactDetails<'a> {
-    pub name: Option<&'a str>,
-    pub phone: Option<&'a Phone>,
-    pub email: Option<&'a Email>,
-    pub language: Option<&'a str>,
+#[derive(Debug, Clone, Default)]
+pub struct ContactDetails {
+    pub name: Option<String>,
+    pub phone: Option<Phone>,
+    pub email: Option<Email>,
+    pub language: Option<String>,
 }
 
-impl ContactDetails<'_> {
+impl ContactDetails {
     fn handles(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        let phone = self.phone.map(|phone| ("phone", phone.as_str()));
-        let email = self.email.map(|email| ("email", email.as_str()));
+        let phone = self.phone.as_ref().map(|phone| ("phone", phone.as_str()));
+        let email = self.email.as_ref().map(|email| ("email", email.as_str()));
         phone.into_iter().chain(email)
     }
 }
@@ -233,7 +233,7 @@ pub(crate) async fn identify_in(
     workspace: &str,
     channel: &str,
     external_id: &str,
-    details: &ContactDetails<'_>,
+    details: &ContactDetails,
 ) -> Result<String, sqlx::Error> {
     let at = now();
     let mut created = false;
@@ -259,8 +259,8 @@ pub(crate) async fn identify_in(
                     )
                     .bind(&contact)
                     .bind(workspace)
-                    .bind(details.name.map(str::to_string))
-                    .bind(details.language.map(str::to_string))
+                    .bind(details.name.clone())
+                    .bind(details.language.clone())
                     .bind(at)
                     .execute(&mut *connection)
                     .await?;
@@ -343,8 +343,8 @@ pub(crate) async fn identify_in(
              WHERE id = $4 AND ((name IS NULL AND CAST($1 AS TEXT) IS NOT NULL)
                  OR (language IS NULL AND CAST($2 AS TEXT) IS NOT NULL))",
         )
-        .bind(details.name.map(str::to_string))
-        .bind(details.language.map(str::to_string))
+        .bind(details.name.clone())
+        .bind(details.language.clone())
         .bind(at)
         .bind(&contact)
         .execute(&mut *connection)

@@ -14,6 +14,7 @@ use types::{
 use crate::channels::{ContactDetails, identify_in};
 use crate::error::StoreError;
 use crate::events::{self, NewEvent};
+use crate::intake::Arrival;
 use crate::jobs::{self, Job, NewJob};
 use crate::page::{self, AFTER, Cursor, Listed, Page};
 use crate::store::{Backend, Store, new_id, now};
@@ -135,20 +136,26 @@ pub struct Routed {
 
 /// A customer's message as a channel received it.
 #[derive(Debug, Clone)]
-pub struct Inbound<'a> {
-    pub channel_id: &'a str,
+pub struct Inbound {
+    pub channel_id: String,
     /// The customer's id on the channel.
-    pub external_id: &'a str,
+    pub external_id: String,
     /// What the channel says of the customer: kept on the contact, and the phone and email
     /// find the contact another channel already knows.
-    pub contact: ContactDetails<'a>,
-    pub platform_message_id: &'a str,
-    pub text: &'a str,
+    pub contact: ContactDetails,
+    pub platform_message_id: String,
+    pub text: String,
     /// The text in the form search matches.
-    pub search_text: &'a str,
+    pub search_text: String,
     /// Files already kept in the file store; a message with any is `media`.
-    pub attachments: &'a [Attachment],
+    pub attachments: Vec<Attachment>,
 }
+
+/// The inbox's rules for a customer's message: where it puts the conversation (its current
+/// state, `None` for a first message). Called again if the message's group commit fails and
+/// it is stored alone.
+pub type Decide =
+    Box<dyn Fn(Option<&ConversationRecord>) -> Result<Routed, StoreError> + Send + Sync>;
 
 /// Where an inbound message went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +246,14 @@ pub struct ConversationFilter {
 /// The conversations area of the records.
 pub struct Conversations<'a>(pub(crate) &'a Store);
 
+/// Why a group of arrivals was not committed together.
+enum GroupFailure {
+    /// The arrival at this position of the group failed.
+    Arrival(usize),
+    /// Beginning or committing the transaction failed: no arrival is to blame.
+    Transaction(sqlx::Error),
+}
+
 fn conflict_lost_job() -> StoreError {
     StoreError::Conflict("the job is no longer this worker's".into())
 }
@@ -246,22 +261,103 @@ fn conflict_lost_job() -> StoreError {
 impl Conversations<'_> {
     /// Stores a customer's message once: in the contact's latest conversation on the channel
     /// (a new one when they have none), which moves to the state `decide` gives; when an AI
-    /// agent answers it, the job that does is queued with it.
+    /// agent answers it, the job that does is queued with it. Messages arriving together are
+    /// committed together (`intake`): one commit, one wait for the disk, for many.
     pub async fn receive(
         &self,
         workspace: &str,
-        inbound: &Inbound<'_>,
-        decide: impl FnOnce(Option<&ConversationRecord>) -> Result<Routed, StoreError>,
+        inbound: Inbound,
+        decide: Decide,
     ) -> Result<Received, StoreError> {
-        if let Some(received) = self.find_inbound(inbound).await? {
+        if let Some(received) = self.find_inbound(&inbound).await? {
             return Ok(received);
         }
-        match self.receive_new(workspace, inbound, decide).await {
+        self.0
+            .intake
+            .receive(
+                self.0,
+                Arrival {
+                    workspace: workspace.to_string(),
+                    inbound,
+                    decide,
+                },
+            )
+            .await
+    }
+
+    /// Stores arrivals in one transaction, in order. An arrival that fails (a message
+    /// delivered twice in the group, routing that fails) is taken out and stored alone, and
+    /// the rest are tried together again; when the transaction itself fails (the database
+    /// busy or gone), every arrival is told to come again.
+    pub(crate) async fn receive_together(
+        &self,
+        arrivals: &[Arrival],
+    ) -> Vec<Result<Received, StoreError>> {
+        let mut results: Vec<Option<Result<Received, StoreError>>> =
+            arrivals.iter().map(|_| None).collect();
+        let mut together: Vec<usize> = (0..arrivals.len()).collect();
+        while together.len() > 1 {
+            match self.try_together(arrivals, &together).await {
+                Ok(received) => {
+                    for (&index, received) in together.iter().zip(received) {
+                        results[index] = Some(Ok(received));
+                    }
+                    together.clear();
+                }
+                Err(GroupFailure::Arrival(position)) => {
+                    let index = together.remove(position);
+                    results[index] = Some(self.receive_alone(&arrivals[index]).await);
+                }
+                Err(GroupFailure::Transaction(error)) => {
+                    for &index in &together {
+                        results[index] = Some(Err(StoreError::Unavailable(format!(
+                            "the message could not be committed ({error}); deliver it again"
+                        ))));
+                    }
+                    together.clear();
+                }
+            }
+        }
+        for index in together {
+            results[index] = Some(self.receive_alone(&arrivals[index]).await);
+        }
+        results.into_iter().flatten().collect()
+    }
+
+    /// One transaction for these arrivals (their indexes), or what failed it.
+    async fn try_together(
+        &self,
+        arrivals: &[Arrival],
+        indexes: &[usize],
+    ) -> Result<Vec<Received>, GroupFailure> {
+        let mut transaction = self.0.write().await.map_err(GroupFailure::Transaction)?;
+        let mut received = Vec::with_capacity(indexes.len());
+        for (position, &index) in indexes.iter().enumerate() {
+            // One clock for the group; ids made in order (UUIDv7) keep one customer's
+            // messages of the same millisecond in the order they came.
+            let stored = self.receive_in(&mut transaction, &arrivals[index], now());
+            received.push(stored.await.map_err(|_| GroupFailure::Arrival(position))?);
+        }
+        transaction
+            .commit()
+            .await
+            .map_err(GroupFailure::Transaction)?;
+        Ok(received)
+    }
+
+    pub(crate) async fn receive_alone(&self, arrival: &Arrival) -> Result<Received, StoreError> {
+        let alone = async {
+            let mut transaction = self.0.write().await?;
+            let received = self.receive_in(&mut transaction, arrival, now()).await?;
+            transaction.commit().await?;
+            Ok(received)
+        };
+        match alone.await {
             Err(StoreError::Database(sqlx::Error::Database(error)))
                 if error.is_unique_violation() =>
             {
                 // The same message delivered twice at once: the other delivery stored it.
-                self.find_inbound(inbound)
+                self.find_inbound(&arrival.inbound)
                     .await?
                     .ok_or(StoreError::Conflict(
                         "the message was stored twice at once".into(),
@@ -271,13 +367,13 @@ impl Conversations<'_> {
         }
     }
 
-    async fn find_inbound(&self, inbound: &Inbound<'_>) -> Result<Option<Received>, StoreError> {
+    async fn find_inbound(&self, inbound: &Inbound) -> Result<Option<Received>, StoreError> {
         let found = sqlx::query(
             "SELECT id, conversation_id FROM messages
              WHERE channel_id = $1 AND direction = 'in' AND platform_message_id = $2",
         )
-        .bind(inbound.channel_id)
-        .bind(inbound.platform_message_id)
+        .bind(&inbound.channel_id)
+        .bind(&inbound.platform_message_id)
         .fetch_optional(&self.0.pool)
         .await?;
         found
@@ -291,19 +387,22 @@ impl Conversations<'_> {
             .transpose()
     }
 
-    async fn receive_new(
+    async fn receive_in(
         &self,
-        workspace: &str,
-        inbound: &Inbound<'_>,
-        decide: impl FnOnce(Option<&ConversationRecord>) -> Result<Routed, StoreError>,
+        connection: &mut AnyConnection,
+        Arrival {
+            workspace,
+            inbound,
+            decide,
+        }: &Arrival,
+        at: i64,
     ) -> Result<Received, StoreError> {
         let backend = self.0.backend();
-        let mut transaction = self.0.write().await?;
         let contact = identify_in(
-            &mut transaction,
+            &mut *connection,
             workspace,
-            inbound.channel_id,
-            inbound.external_id,
+            &inbound.channel_id,
+            &inbound.external_id,
             &inbound.contact,
         )
         .await?;
@@ -313,9 +412,9 @@ impl Conversations<'_> {
                 "SELECT contact_id FROM contact_identities
                  WHERE channel_id = $1 AND external_id = $2 FOR UPDATE",
             )
-            .bind(inbound.channel_id)
-            .bind(inbound.external_id)
-            .fetch_one(&mut *transaction)
+            .bind(&inbound.channel_id)
+            .bind(&inbound.external_id)
+            .fetch_one(&mut *connection)
             .await?;
         }
         let current: Option<ConversationRecord> = sqlx::query_as(&format!(
@@ -324,11 +423,10 @@ impl Conversations<'_> {
              ORDER BY created_at DESC, id DESC LIMIT 1"
         ))
         .bind(workspace)
-        .bind(inbound.channel_id)
+        .bind(&inbound.channel_id)
         .bind(&contact)
-        .fetch_optional(&mut *transaction)
+        .fetch_optional(&mut *connection)
         .await?;
-        let at = now();
         let routed = decide(current.as_ref())?;
         let next = routed.ownership.clone();
         let (conversation, created) = match current {
@@ -338,7 +436,7 @@ impl Conversations<'_> {
                      WHERE id = $1 RETURNING conversation_counter",
                 )
                 .bind(workspace)
-                .fetch_one(&mut *transaction)
+                .fetch_one(&mut *connection)
                 .await?;
                 let id = new_id();
                 sqlx::query(
@@ -350,7 +448,7 @@ impl Conversations<'_> {
                 .bind(&id)
                 .bind(workspace)
                 .bind(number)
-                .bind(inbound.channel_id)
+                .bind(&inbound.channel_id)
                 .bind(&contact)
                 .bind(next.status.as_str())
                 .bind(next.owner_kind.map(|kind| kind.as_str().to_string()))
@@ -358,7 +456,7 @@ impl Conversations<'_> {
                 .bind(next.team_id.clone())
                 .bind(at)
                 .bind(waits_for_people(&next).then_some(at))
-                .execute(&mut *transaction)
+                .execute(&mut *connection)
                 .await?;
                 (id, true)
             }
@@ -377,7 +475,7 @@ impl Conversations<'_> {
                 .bind(at)
                 .bind(waits_for_people(&next))
                 .bind(&current.id)
-                .execute(&mut *transaction)
+                .execute(&mut *connection)
                 .await?;
                 (current.id, false)
             }
@@ -397,14 +495,14 @@ impl Conversations<'_> {
         .bind(&message)
         .bind(workspace)
         .bind(&conversation)
-        .bind(inbound.channel_id)
+        .bind(&inbound.channel_id)
         .bind(&contact)
-        .bind(inbound.text)
-        .bind(inbound.platform_message_id)
+        .bind(&inbound.text)
+        .bind(&inbound.platform_message_id)
         .bind(at)
-        .bind(inbound.search_text)
+        .bind(&inbound.search_text)
         .bind(kind.as_str())
-        .execute(&mut *transaction)
+        .execute(&mut *connection)
         .await?;
         for (position, attachment) in inbound.attachments.iter().enumerate() {
             sqlx::query(
@@ -419,7 +517,7 @@ impl Conversations<'_> {
             .bind(&attachment.name)
             .bind(&attachment.content_type)
             .bind(attachment.bytes)
-            .execute(&mut *transaction)
+            .execute(&mut *connection)
             .await?;
         }
         if routed.ai_answers {
@@ -427,7 +525,7 @@ impl Conversations<'_> {
                 conversation_id: conversation.clone(),
                 message_id: message.clone(),
             };
-            jobs::enqueue_in(&mut transaction, &NewJob::now(job, Some(workspace))).await?;
+            jobs::enqueue_in(&mut *connection, &NewJob::now(job, Some(workspace))).await?;
         }
         let away = match &routed.away_message {
             Some(away) => {
@@ -437,9 +535,9 @@ impl Conversations<'_> {
                     ..away.clone()
                 };
                 let id = insert_message(
-                    &mut transaction,
+                    &mut *connection,
                     workspace,
-                    (&conversation, inbound.channel_id),
+                    (&conversation, &inbound.channel_id),
                     &away,
                     at + 1,
                 )
@@ -447,7 +545,7 @@ impl Conversations<'_> {
                 sqlx::query("UPDATE conversations SET away_sent_at = $1 WHERE id = $2")
                     .bind(at)
                     .bind(&conversation)
-                    .execute(&mut *transaction)
+                    .execute(&mut *connection)
                     .await?;
                 Some((id, away))
             }
@@ -456,7 +554,7 @@ impl Conversations<'_> {
         let person = person_of(&next);
         if created {
             events::append_in(
-                &mut transaction,
+                &mut *connection,
                 backend,
                 workspace,
                 &NewEvent {
@@ -470,7 +568,7 @@ impl Conversations<'_> {
             .await?;
         }
         events::append_in(
-            &mut transaction,
+            &mut *connection,
             backend,
             workspace,
             &NewEvent {
@@ -487,14 +585,13 @@ impl Conversations<'_> {
         .await?;
         if let Some((id, away)) = away {
             events::append_in(
-                &mut transaction,
+                &mut *connection,
                 backend,
                 workspace,
                 &message_created(&conversation, &id, &away, next.team_id.as_deref(), person),
             )
             .await?;
         }
-        transaction.commit().await?;
         Ok(Received {
             conversation_id: conversation,
             message_id: message,
@@ -913,7 +1010,7 @@ impl Conversations<'_> {
         .bind(user)
         .bind(conversation)
         .bind(now())
-        .execute(&self.0.pool)
+        .execute(self.0.writer())
         .await?;
         Ok(())
     }

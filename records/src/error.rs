@@ -36,6 +36,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The work could not be done now and nothing of it was kept: the caller may try again.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl StoreError {

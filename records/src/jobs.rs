@@ -227,7 +227,7 @@ pub struct Jobs<'a>(pub(crate) &'a Store);
 impl Jobs<'_> {
     /// Queues a job; false when the same work (by dedupe key) is already waiting or running.
     pub async fn enqueue(&self, new: &NewJob) -> Result<bool, StoreError> {
-        let mut connection = self.0.pool.acquire().await?;
+        let mut connection = self.0.writer().acquire().await?;
         enqueue_in(&mut connection, new).await
     }
 
@@ -266,7 +266,7 @@ impl Jobs<'_> {
         .bind(at + millis(lease))
         .bind(at)
         .bind(kind.to_string())
-        .fetch_optional(&self.0.pool)
+        .fetch_optional(self.0.writer())
         .await?;
         let Some(claimed) = claimed else {
             return Ok(None);
@@ -278,7 +278,7 @@ impl Jobs<'_> {
             Ok(job) => job,
             Err(error) => {
                 // A payload this version cannot read would be claimed forever: fail it.
-                let mut connection = self.0.pool.acquire().await?;
+                let mut connection = self.0.writer().acquire().await?;
                 end_in(
                     &mut connection,
                     &id,
@@ -313,14 +313,14 @@ impl Jobs<'_> {
         .bind(now() + millis(lease))
         .bind(job)
         .bind(worker)
-        .execute(&self.0.pool)
+        .execute(self.0.writer())
         .await?;
         Ok(renewed.rows_affected() > 0)
     }
 
     /// The job is done. False when the worker no longer held it.
     pub async fn complete(&self, job: &str, worker: &str) -> Result<bool, StoreError> {
-        let mut connection = self.0.pool.acquire().await?;
+        let mut connection = self.0.writer().acquire().await?;
         Ok(end_in(&mut connection, job, worker, "done", None).await?)
     }
 
@@ -333,13 +333,13 @@ impl Jobs<'_> {
         error: &str,
         delay: Duration,
     ) -> Result<bool, StoreError> {
-        let mut connection = self.0.pool.acquire().await?;
+        let mut connection = self.0.writer().acquire().await?;
         Ok(retry_in(&mut connection, job, worker, error, delay).await?)
     }
 
     /// The job cannot succeed: it ends failed, with the reason.
     pub async fn fail(&self, job: &str, worker: &str, error: &str) -> Result<bool, StoreError> {
-        let mut connection = self.0.pool.acquire().await?;
+        let mut connection = self.0.writer().acquire().await?;
         Ok(end_in(&mut connection, job, worker, "failed", Some(error)).await?)
     }
 
@@ -353,7 +353,7 @@ impl Jobs<'_> {
         )
         .bind(job)
         .bind(worker)
-        .execute(&self.0.pool)
+        .execute(self.0.writer())
         .await?;
         Ok(())
     }
@@ -371,7 +371,7 @@ impl Jobs<'_> {
                  attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
              WHERE state = 'running'",
         )
-        .execute(&self.0.pool)
+        .execute(self.0.writer())
         .await?;
         Ok(released.rows_affected())
     }

@@ -424,7 +424,7 @@ impl Sources<'_> {
         .bind(total)
         .bind(now())
         .bind(id)
-        .execute(&self.0.pool)
+        .execute(self.0.writer())
         .await?;
         Ok(updated.rows_affected() > 0)
     }

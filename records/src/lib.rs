@@ -20,6 +20,7 @@ mod conversations;
 mod credits;
 mod error;
 mod events;
+mod intake;
 mod jobs;
 mod knowledge;
 mod macros;
@@ -42,7 +43,7 @@ pub use channels::{
 };
 pub use conversations::{
     Applied, Attachment, Change, ConversationFilter, ConversationOrder, ConversationRecord,
-    Conversations, Inbound, MessageRecord, NewMessage, Ownership, Received, Routed,
+    Conversations, Decide, Inbound, MessageRecord, NewMessage, Ownership, Received, Routed,
 };
 pub use credits::{Credits, LedgerEntry, Reservation};
 pub use error::{StoreError, UnknownValue};

@@ -46,7 +46,7 @@ impl Macros<'_> {
         .bind(&record.name)
         .bind(&record.actions)
         .bind(record.created_at)
-        .execute(&self.0.pool)
+        .execute(self.0.writer())
         .await?;
         Ok(record)
     }

@@ -1,3 +1,4 @@
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -12,6 +13,7 @@ use crate::conversations::Conversations;
 use crate::credits::Credits;
 use crate::error::StoreError;
 use crate::events::Events;
+use crate::intake::Intake;
 use crate::jobs::Jobs;
 use crate::knowledge::{KnowledgeBases, Sources};
 use crate::macros::Macros;
@@ -46,6 +48,7 @@ pub struct Store {
     /// steps of up to 100 ms; on PostgreSQL the same pool.
     writer: AnyPool,
     backend: Backend,
+    pub(crate) intake: Arc<Intake>,
 }
 
 impl std::fmt::Debug for Store {
@@ -86,6 +89,7 @@ impl Store {
             pool,
             writer,
             backend,
+            intake: Arc::default(),
         };
         migrate::run(&store).await?;
         Ok(store)
@@ -100,6 +104,22 @@ impl Store {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.writer.begin().await,
         }
+    }
+
+    /// The same database with a queue of its own: what the intake's committing task holds,
+    /// so that it ends when the last handle to the queue it serves is dropped.
+    pub(crate) fn detached(&self) -> Store {
+        Store {
+            intake: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// Where a write outside a transaction runs: on SQLite the writers' queue, which it joins
+    /// in turn (on the readers' connections it would wait in SQLite's busy handler, and lose
+    /// every race to a busy intake); on PostgreSQL the pool.
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     pub fn backend(&self) -> Backend {
@@ -194,5 +214,5 @@ pub fn now() -> i64 {
 }
 
 pub(crate) fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }

@@ -57,7 +57,7 @@ impl Turns<'_> {
         .bind(&turn.question)
         .bind(&turn.turn)
         .bind(turn.created_at)
-        .execute(&self.0.pool)
+        .execute(self.0.writer())
         .await?;
         Ok(())
     }

@@ -7,7 +7,8 @@ use std::time::Duration;
 use sqlx::Connection;
 
 use records::{
-    ClaimedJob, Email, Job, JobKind, NewJob, NewSource, Page, Rating, Role, SourceOrigin,
+    ClaimedJob, ContactDetails, ConversationStatus, Decide, Email, Inbound, Job, JobKind,
+    NewChannel, NewJob, NewSource, Ownership, Page, Rating, Role, Routed, SourceOrigin,
     SourceStatus, Store, StoreError, TurnRecord,
 };
 
@@ -66,6 +67,119 @@ async fn suite(store: &Store) {
     the_queue_delays_orders_and_deduplicates_jobs(store).await;
     the_source_limit_holds_under_parallel_requests(store).await;
     a_busy_workspace_does_not_starve_another(store).await;
+    messages_arriving_together_are_stored_once_each(store).await;
+}
+
+/// Sixty deliveries at once, committed in groups: thirty messages of six contacts, each
+/// delivered twice, and one whose routing fails. Each message is stored once (its second
+/// delivery answers the first's ids), the failing one fails alone and leaves nothing behind,
+/// and each contact has one conversation holding their five messages.
+async fn messages_arriving_together_are_stored_once_each(store: &Store) {
+    let acme = store.workspaces().named("acme").await.unwrap().unwrap();
+    let channel = store
+        .channels()
+        .create(
+            &acme.id,
+            "test",
+            &NewChannel {
+                kind: "api".into(),
+                name: "together".into(),
+                agent_id: None,
+                team_id: None,
+                config: serde_json::json!({}),
+                secret_sealed: "sealed".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let inbound = |contact: &str, message: &str| Inbound {
+        channel_id: channel.id.clone(),
+        external_id: contact.to_string(),
+        contact: ContactDetails::default(),
+        platform_message_id: message.to_string(),
+        text: format!("text of {message}"),
+        search_text: format!("text of {message}"),
+        attachments: Vec::new(),
+    };
+    let to_people = || -> Decide {
+        Box::new(|_| {
+            Ok(Routed {
+                ownership: Ownership {
+                    status: ConversationStatus::Open,
+                    owner_kind: None,
+                    owner_id: None,
+                    team_id: None,
+                },
+                ai_answers: false,
+                away_message: None,
+            })
+        })
+    };
+    let mut deliveries = tokio::task::JoinSet::new();
+    for delivery in 0..60 {
+        let message = format!("m{}", delivery % 30);
+        let arrival = inbound(&format!("contact-{}", delivery % 6), &message);
+        let (store, workspace, decide) = (store.clone(), acme.id.clone(), to_people());
+        deliveries.spawn(async move {
+            let conversations = store.conversations();
+            (
+                message,
+                conversations.receive(&workspace, arrival, decide).await,
+            )
+        });
+    }
+    let failing: Decide = Box::new(|_| Err(StoreError::Corrupt("routing failed".into())));
+    let (arrival, workspace, other) = (
+        inbound("contact-failing", "m-failing"),
+        acme.id.clone(),
+        store.clone(),
+    );
+    let failed = tokio::spawn(async move {
+        let conversations = other.conversations();
+        conversations.receive(&workspace, arrival, failing).await
+    });
+    let mut stored = std::collections::HashMap::<String, Vec<records::Received>>::new();
+    while let Some(delivered) = deliveries.join_next().await {
+        let (message, received) = delivered.unwrap();
+        stored.entry(message).or_default().push(received.unwrap());
+    }
+    assert!(matches!(failed.await.unwrap(), Err(StoreError::Corrupt(_))));
+    assert_eq!(stored.len(), 30);
+    for (message, deliveries) in &stored {
+        let [first, second] = deliveries.as_slice() else {
+            panic!("{message}: {deliveries:?}");
+        };
+        assert_eq!(first.message_id, second.message_id, "{message}");
+        assert_eq!(first.conversation_id, second.conversation_id, "{message}");
+        assert!(
+            first.duplicate != second.duplicate,
+            "{message}: {deliveries:?}"
+        );
+    }
+    let conversations: HashSet<&str> = stored
+        .values()
+        .map(|deliveries| deliveries[0].conversation_id.as_str())
+        .collect();
+    assert_eq!(conversations.len(), 6);
+    for conversation in conversations {
+        let messages = store
+            .conversations()
+            .messages(&acme.id, conversation, &Page::all())
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(messages.len(), 5, "{messages:?}");
+    }
+    let retried = store
+        .conversations()
+        .receive(
+            &acme.id,
+            inbound("contact-failing", "m-failing"),
+            to_people(),
+        )
+        .await
+        .unwrap();
+    assert!(!retried.duplicate, "the failed message was stored");
 }
 
 /// Five of one workspace's jobs queued before one of another's: with one of the first

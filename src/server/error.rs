@@ -196,6 +196,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(message) => ApiError::new(Code::Conflict, message),
             error @ StoreError::LimitReached { .. } => ApiError::invalid(error.to_string()),
             StoreError::InvalidPage(message) => ApiError::invalid(message),
+            StoreError::Unavailable(message) => ApiError::new(Code::NotReady, message),
             error @ StoreError::InsufficientCredits { .. } => {
                 ApiError::new(Code::InsufficientCredits, error.to_string())
             }
