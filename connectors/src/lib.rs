@@ -1,11 +1,14 @@
 //! Messaging channels (WhatsApp, Instagram, Messenger, WeChat, LINE, Telegram, Viber, SMS, web
 //! chat) and integrations: verify and parse what arrives, build the requests that go out. Pure
 //! domain code: bytes and headers in, checked messages and outbound requests out; `app` does the
-//! sending. Built so far: webhook signing (Standard Webhooks) and the `api` channel, a
-//! business's own system speaking JSON.
+//! sending. Built so far: webhook signing (Standard Webhooks), the `api` channel (a
+//! business's own system speaking JSON), the events every channel's webhook is read into
+//! (`event`), and Telegram's webhook and sending (`telegram`).
 
 pub mod api;
+pub mod event;
 pub mod signing;
+pub mod telegram;
 
 /// An HTTP request to send: `app` sends it and reads the answer back through the channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
