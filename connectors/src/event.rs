@@ -32,6 +32,9 @@ pub struct IncomingMessage {
     pub reply_to: Option<String>,
     /// When the platform says it was sent, in seconds since the Unix epoch.
     pub sent_at: Option<i64>,
+    /// A token the platform gives to answer this message with, free while it is fresh
+    /// (LINE's reply token).
+    pub reply_token: Option<String>,
 }
 
 /// What a platform says of the person writing.

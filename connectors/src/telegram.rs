@@ -186,6 +186,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<ChannelEvent>, TelegramError> {
                 },
                 reply_to: None,
                 sent_at: edited.edit_date.or(edited.date),
+                reply_token: None,
             })),
             // A live location moving, or a file replaced: no text changed.
             None => ChannelEvent::Unhandled {
@@ -207,6 +208,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<ChannelEvent>, TelegramError> {
             },
             reply_to: None,
             sent_at: None,
+            reply_token: None,
         }))
     } else if let Some(reaction) = update.message_reaction {
         // No reaction left is a reaction taken back; a custom or paid one has no emoji to show.
@@ -228,6 +230,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<ChannelEvent>, TelegramError> {
                 },
                 reply_to: None,
                 sent_at: Some(reaction.date),
+                reply_token: None,
             })),
             None => ChannelEvent::Unhandled {
                 kind: "message_reaction".into(),
@@ -332,6 +335,7 @@ fn message_event(message: Message) -> ChannelEvent {
             .reply_to_message
             .map(|replied| message_key(replied.chat.id, replied.message_id)),
         sent_at: message.date,
+        reply_token: None,
     }))
 }
 
@@ -353,7 +357,7 @@ pub fn send_text(
         .and_then(|key| key.rsplit_once(':'))
         .filter(|(chat, _)| *chat == chat_id)
         .and_then(|(_, message)| message.parse::<i64>().ok());
-    split_text(text, MAX_TEXT_UNITS)
+    crate::text::split(text, MAX_TEXT_UNITS)
         .into_iter()
         .enumerate()
         .map(|(part, text)| {
@@ -370,37 +374,6 @@ pub fn send_text(
             }
         })
         .collect()
-}
-
-/// Cuts text into parts of at most `limit` UTF-16 units, preferring a line break, then a
-/// space, in the last quarter of a part.
-fn split_text(text: &str, limit: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut rest = text.trim();
-    while rest.encode_utf16().count() > limit {
-        let mut units = 0;
-        let mut end = 0;
-        for (at, character) in rest.char_indices() {
-            units += character.len_utf16();
-            if units > limit {
-                break;
-            }
-            end = at + character.len_utf8();
-        }
-        let head = &rest[..end];
-        let floor = head.len() * 3 / 4;
-        let cut = head
-            .rfind('\n')
-            .filter(|&at| at >= floor)
-            .or_else(|| head.rfind(' ').filter(|&at| at >= floor))
-            .unwrap_or(end);
-        parts.push(rest[..cut].trim_end().to_string());
-        rest = rest[cut..].trim_start();
-    }
-    if !rest.is_empty() {
-        parts.push(rest.to_string());
-    }
-    parts
 }
 
 #[derive(Deserialize)]
@@ -645,7 +618,7 @@ mod tests {
         assert!(send_text("http://t", "1:a", "42", "  \n ", None).is_empty());
         // Emoji count two units each, as Telegram counts them.
         let emoji = "😀".repeat(3_000);
-        let parts = split_text(&emoji, MAX_TEXT_UNITS);
+        let parts = crate::text::split(&emoji, MAX_TEXT_UNITS);
         assert_eq!(parts.len(), 2);
         assert!(
             parts

@@ -1,0 +1,521 @@
+//! LINE Messaging API: webhook deliveries signed with the channel secret (`X-Line-Signature`,
+//! base64 HMAC-SHA256 of the raw body), events in batches; replies go out with the event's
+//! reply token while it is fresh (free), else by push with `X-Line-Retry-Key`, so a push
+//! retried after a lost answer is not sent twice (LINE answers 409). No window.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use crate::event::{ChannelEvent, Content, IncomingMessage, Media, MediaKind, Sender};
+use crate::{OutboundRequest, SendOutcome};
+
+/// The header that carries the delivery's signature.
+pub const SIGNATURE_HEADER: &str = "x-line-signature";
+/// The most message objects one reply or push carries.
+pub const MAX_MESSAGES_PER_REQUEST: usize = 5;
+/// The longest text message, in UTF-16 units.
+pub const MAX_TEXT_UNITS: usize = 5_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("the {SIGNATURE_HEADER} header is missing")]
+    MissingSignature,
+    #[error("the {SIGNATURE_HEADER} header does not match the body signed with the channel_secret")]
+    WrongSignature,
+    #[error("the delivery does not read as a LINE webhook: {0}")]
+    Malformed(String),
+    #[error(
+        "a text of {units} UTF-16 units needs more than {MAX_MESSAGES_PER_REQUEST} messages of {MAX_TEXT_UNITS}"
+    )]
+    TooLong { units: usize },
+}
+
+/// Whether the delivery came from LINE: the signature of the raw body, as received.
+pub fn verify(header: Option<&str>, body: &[u8], channel_secret: &str) -> Result<(), LineError> {
+    let given = header.ok_or(LineError::MissingSignature)?;
+    let given = STANDARD
+        .decode(given.trim())
+        .map_err(|_| LineError::WrongSignature)?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(channel_secret.as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(body);
+    mac.verify_slice(&given)
+        .map_err(|_| LineError::WrongSignature)
+}
+
+#[derive(Deserialize)]
+struct Delivery {
+    events: Vec<Event>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Event {
+    #[serde(rename = "type")]
+    kind: String,
+    webhook_event_id: Option<String>,
+    timestamp: Option<i64>,
+    source: Option<Source>,
+    reply_token: Option<String>,
+    message: Option<Message>,
+    postback: Option<Postback>,
+    unsend: Option<Unsend>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Source {
+    #[serde(rename = "type")]
+    kind: String,
+    user_id: Option<String>,
+    group_id: Option<String>,
+    room_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Message {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    text: Option<String>,
+    file_name: Option<String>,
+    file_size: Option<u64>,
+    title: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    package_id: Option<String>,
+    sticker_id: Option<String>,
+    quoted_message_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Postback {
+    data: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Unsend {
+    message_id: String,
+}
+
+/// The events of one delivery, in order. A message's id is LINE's message id (stable across
+/// redeliveries); other events are known by their `webhookEventId`.
+pub fn parse(body: &[u8]) -> Result<Vec<ChannelEvent>, LineError> {
+    let delivery: Delivery =
+        serde_json::from_slice(body).map_err(|error| LineError::Malformed(error.to_string()))?;
+    Ok(delivery.events.into_iter().map(event).collect())
+}
+
+fn event(event: Event) -> ChannelEvent {
+    let unhandled = |kind: &str| ChannelEvent::Unhandled {
+        kind: kind.to_string(),
+    };
+    // Replies go to where the person wrote: their own chat, or the group or room.
+    let Some(external_id) = event
+        .source
+        .as_ref()
+        .and_then(|source| match source.kind.as_str() {
+            "group" => source.group_id.clone(),
+            "room" => source.room_id.clone(),
+            _ => source.user_id.clone(),
+        })
+    else {
+        return unhandled(&event.kind);
+    };
+    let sender = Sender {
+        external_id: external_id.clone(),
+        ..Sender::default()
+    };
+    let sent_at = event.timestamp.map(|millis| millis / 1000);
+    let incoming = |id: String, content: Content, reply_to: Option<String>| {
+        ChannelEvent::Message(Box::new(IncomingMessage {
+            id,
+            sender: sender.clone(),
+            content,
+            reply_to,
+            sent_at,
+            reply_token: event.reply_token.clone(),
+        }))
+    };
+    match event.kind.as_str() {
+        "message" | "messageEdited" => {
+            let Some(message) = event.message else {
+                return unhandled(&event.kind);
+            };
+            let Some(content) = content(&message) else {
+                return unhandled(&format!("message.{}", message.kind));
+            };
+            if event.kind == "messageEdited" {
+                let Content::Text(text) = content else {
+                    return unhandled("messageEdited");
+                };
+                let id = event
+                    .webhook_event_id
+                    .unwrap_or_else(|| format!("{}:edit", message.id));
+                let edit = Content::Edit {
+                    message_id: message.id,
+                    text,
+                };
+                return incoming(id, edit, None);
+            }
+            incoming(message.id, content, message.quoted_message_id)
+        }
+        "postback" => match (event.postback, event.webhook_event_id.clone()) {
+            (Some(postback), Some(id)) => incoming(
+                id,
+                Content::Choice {
+                    payload: postback.data,
+                    title: None,
+                },
+                None,
+            ),
+            _ => unhandled("postback"),
+        },
+        "unsend" => match (event.unsend, event.webhook_event_id.clone()) {
+            (Some(unsend), Some(id)) => incoming(
+                id,
+                Content::Unsend {
+                    message_id: unsend.message_id,
+                },
+                None,
+            ),
+            _ => unhandled("unsend"),
+        },
+        "follow" | "unfollow" => ChannelEvent::Subscription {
+            external_id,
+            subscribed: event.kind == "follow",
+        },
+        other => unhandled(other),
+    }
+}
+
+fn content(message: &Message) -> Option<Content> {
+    let media = |kind| {
+        Content::Media(Media {
+            kind,
+            // Fetched through the content API by the message's id.
+            file: message.id.clone(),
+            name: message.file_name.clone(),
+            content_type: None,
+            bytes: message.file_size,
+            caption: None,
+        })
+    };
+    Some(match message.kind.as_str() {
+        "text" => Content::Text(
+            message
+                .text
+                .clone()
+                .filter(|text| !text.trim().is_empty())?,
+        ),
+        "image" => media(MediaKind::Image),
+        "video" => media(MediaKind::Video),
+        "audio" => media(MediaKind::Audio),
+        "file" => media(MediaKind::Document),
+        "sticker" => Content::Media(Media {
+            kind: MediaKind::Sticker,
+            file: format!(
+                "{}/{}",
+                message.package_id.as_deref().unwrap_or_default(),
+                message.sticker_id.as_deref().unwrap_or_default()
+            ),
+            name: None,
+            content_type: None,
+            bytes: None,
+            caption: message.text.clone(),
+        }),
+        "location" => Content::Location {
+            latitude: message.latitude?,
+            longitude: message.longitude?,
+            name: message.title.clone(),
+        },
+        _ => return None,
+    })
+}
+
+/// How a text reaches a LINE user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// With the reply token of the message answered, while it is fresh: free.
+    Reply { reply_token: &'a str },
+    /// To the user, group or room by id, counted against the monthly quota. `retry_key` (a
+    /// UUID: the outbound message's id) makes a repeated push a no-op.
+    Push { to: &'a str, retry_key: &'a str },
+}
+
+/// The one request that delivers `text`: up to five text messages of 5,000 units each.
+pub fn send_text(
+    api_base: &str,
+    access_token: &str,
+    route: Route<'_>,
+    text: &str,
+) -> Result<OutboundRequest, LineError> {
+    let units = text.encode_utf16().count();
+    let parts = crate::text::split(text, MAX_TEXT_UNITS);
+    if parts.len() > MAX_MESSAGES_PER_REQUEST {
+        return Err(LineError::TooLong { units });
+    }
+    let messages: Vec<_> = parts
+        .iter()
+        .map(|part| serde_json::json!({ "type": "text", "text": part }))
+        .collect();
+    let base = api_base.trim_end_matches('/');
+    let mut headers = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        (
+            "authorization".to_string(),
+            format!("Bearer {access_token}"),
+        ),
+    ];
+    let (url, body) = match route {
+        Route::Reply { reply_token } => (
+            format!("{base}/v2/bot/message/reply"),
+            serde_json::json!({ "replyToken": reply_token, "messages": messages }),
+        ),
+        Route::Push { to, retry_key } => {
+            headers.push(("x-line-retry-key".to_string(), retry_key.to_string()));
+            (
+                format!("{base}/v2/bot/message/push"),
+                serde_json::json!({ "to": to, "messages": messages }),
+            )
+        }
+    };
+    Ok(OutboundRequest {
+        url,
+        headers,
+        body: serde_json::to_vec(&body).unwrap_or_default(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Answer {
+    #[serde(default)]
+    sent_messages: Vec<SentMessage>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SentMessage {
+    id: String,
+}
+
+/// What LINE's answer to a send means. 409 to a push answers a retry key already used: the
+/// first push went out, so this one is accepted, not sent again. 429 and 5xx are worth
+/// retrying; any other error is not (an expired reply token is 400: the caller pushes instead).
+pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
+    let answer: Option<Answer> = serde_json::from_slice(body).ok();
+    let described = || {
+        answer
+            .as_ref()
+            .and_then(|answer| answer.message.clone())
+            .unwrap_or_else(|| "no description".into())
+    };
+    match status {
+        200..=299 => SendOutcome::Accepted {
+            platform_id: answer
+                .as_ref()
+                .and_then(|answer| answer.sent_messages.first())
+                .map(|sent| sent.id.clone()),
+        },
+        409 => SendOutcome::Accepted { platform_id: None },
+        429 | 500..=599 => SendOutcome::Transient {
+            error: format!("LINE {status}: {}", described()),
+            retry_after: None,
+        },
+        _ => SendOutcome::Rejected {
+            error: format!("LINE {status}: {}", described()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn sample() -> Option<Vec<u8>> {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/data/webhooks/line/line-bot-sdk-python_v3_webhook.json");
+        match std::fs::read(&path) {
+            Ok(body) => Some(body),
+            Err(_) => {
+                println!("skipped: {} is absent", path.display());
+                None
+            }
+        }
+    }
+
+    fn sign(body: &[u8], secret: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(body);
+        STANDARD.encode(mac.finalize().into_bytes())
+    }
+
+    #[test]
+    fn every_event_of_the_sdks_webhook_sample_is_read() {
+        let Some(body) = sample() else { return };
+        let events = parse(&body).unwrap();
+        assert_eq!(events.len(), 28);
+        let messages: Vec<&IncomingMessage> = events
+            .iter()
+            .filter_map(|event| match event {
+                ChannelEvent::Message(message) => Some(message.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let text = messages[0];
+        assert_eq!(text.id, "325708");
+        assert_eq!(text.sender.external_id, "U206d25c2ea6bd87c17655609a1c37cb8");
+        assert_eq!(text.content, Content::Text("Hello, world".into()));
+        assert_eq!(
+            text.reply_token.as_deref(),
+            Some("nHuyWiB7yP5Zw52FIkcQobQuGDXCTA")
+        );
+        assert_eq!(text.sent_at, Some(1_462_629_479));
+        // A message in a room is answered in the room.
+        assert_eq!(
+            messages[1].sender.external_id,
+            "Ra8dbf4673c4c812cd491258042226c99"
+        );
+        assert!(messages.iter().any(|message| matches!(
+            &message.content,
+            Content::Location { name: Some(name), .. } if name == "my location"
+        )));
+        assert!(messages.iter().any(|message| matches!(
+            &message.content,
+            Content::Media(Media {
+                kind: MediaKind::Document,
+                ..
+            })
+        )));
+        assert!(
+            messages
+                .iter()
+                .any(|message| matches!(&message.content, Content::Unsend { .. }))
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|message| matches!(&message.content, Content::Edit { .. }))
+        );
+        assert!(events.contains(&ChannelEvent::Subscription {
+            external_id: "U206d25c2ea6bd87c17655609a1c37cb8".into(),
+            subscribed: false
+        }));
+        assert!(events.contains(&ChannelEvent::Unhandled {
+            kind: "undefined".into()
+        }));
+    }
+
+    #[test]
+    fn the_signature_covers_the_raw_body() {
+        let body = br#"{"destination":"U1","events":[]}"#;
+        let signature = sign(body, "channel-secret");
+        verify(Some(&signature), body, "channel-secret").unwrap();
+        let reformatted = br#"{"destination": "U1", "events": []}"#;
+        assert_eq!(
+            verify(Some(&signature), reformatted, "channel-secret"),
+            Err(LineError::WrongSignature)
+        );
+        assert_eq!(
+            verify(Some(&signature), body, "another-secret"),
+            Err(LineError::WrongSignature)
+        );
+        assert_eq!(
+            verify(Some("not base64!"), body, "channel-secret"),
+            Err(LineError::WrongSignature)
+        );
+        assert_eq!(
+            verify(None, body, "channel-secret"),
+            Err(LineError::MissingSignature)
+        );
+    }
+
+    #[test]
+    fn a_reply_uses_the_token_and_a_push_its_retry_key() {
+        let reply = send_text(
+            "http://127.0.0.1:9",
+            "token",
+            Route::Reply { reply_token: "r-1" },
+            "مرحبا",
+        )
+        .unwrap();
+        assert_eq!(reply.url, "http://127.0.0.1:9/v2/bot/message/reply");
+        let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(body["replyToken"], "r-1");
+        assert_eq!(body["messages"][0]["text"], "مرحبا");
+        assert!(
+            !reply
+                .headers
+                .iter()
+                .any(|(name, _)| name == "x-line-retry-key")
+        );
+
+        let long = "word ".repeat(4_000);
+        let push = send_text(
+            "http://127.0.0.1:9/",
+            "token",
+            Route::Push {
+                to: "U1",
+                retry_key: "0190f0e4-0000-7000-8000-000000000001",
+            },
+            &long,
+        )
+        .unwrap();
+        assert_eq!(push.url, "http://127.0.0.1:9/v2/bot/message/push");
+        assert!(push.headers.contains(&(
+            "x-line-retry-key".into(),
+            "0190f0e4-0000-7000-8000-000000000001".into()
+        )));
+        let body: serde_json::Value = serde_json::from_slice(&push.body).unwrap();
+        let messages = body["messages"].as_array().unwrap();
+        assert_eq!(messages.len(), 4);
+        assert!(messages.iter().all(|message| {
+            message["text"].as_str().unwrap().encode_utf16().count() <= MAX_TEXT_UNITS
+        }));
+        let too_long = "x".repeat(MAX_TEXT_UNITS * MAX_MESSAGES_PER_REQUEST + 1);
+        assert!(matches!(
+            send_text(
+                "http://t",
+                "token",
+                Route::Reply { reply_token: "r" },
+                &too_long
+            ),
+            Err(LineError::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn a_repeated_push_is_accepted_not_sent_again() {
+        assert_eq!(
+            read_send_answer(
+                200,
+                br#"{"sentMessages":[{"id":"461230966842064897","quoteToken":"q"}]}"#
+            ),
+            SendOutcome::Accepted {
+                platform_id: Some("461230966842064897".into())
+            }
+        );
+        assert_eq!(
+            read_send_answer(409, br#"{"message":"The retry key is already accepted"}"#),
+            SendOutcome::Accepted { platform_id: None }
+        );
+        assert!(matches!(
+            read_send_answer(429, br#"{"message":"Too Many Requests"}"#),
+            SendOutcome::Transient { .. }
+        ));
+        let SendOutcome::Rejected { error } =
+            read_send_answer(400, br#"{"message":"Invalid reply token"}"#)
+        else {
+            panic!("an expired reply token is final for that request")
+        };
+        assert!(error.contains("Invalid reply token"), "{error}");
+    }
+}
