@@ -3,16 +3,18 @@
 //! domain code: bytes and headers in, checked messages and outbound requests out; `app` does the
 //! sending. Built so far: webhook signing (Standard Webhooks), the `api` channel (a
 //! business's own system speaking JSON), the events every channel's webhook is read into
-//! (`event`), and the webhooks and sending of Telegram (`telegram`), LINE (`line`) and Viber
-//! (`viber`).
+//! (`event`), and the webhooks and sending of WhatsApp (`whatsapp`), Telegram (`telegram`),
+//! LINE (`line`) and Viber (`viber`).
 
 pub mod api;
 pub mod event;
 pub mod line;
+mod mac;
 pub mod signing;
 pub mod telegram;
 mod text;
 pub mod viber;
+pub mod whatsapp;
 
 /// An HTTP request to send: `app` sends it and reads the answer back through the channel.
 #[derive(Debug, Clone, PartialEq, Eq)]

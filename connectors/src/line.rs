@@ -5,9 +5,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use sha2::Sha256;
 
 use crate::event::{ChannelEvent, Content, IncomingMessage, Media, MediaKind, Sender};
 use crate::{OutboundRequest, SendOutcome};
@@ -39,11 +37,11 @@ pub fn verify(header: Option<&str>, body: &[u8], channel_secret: &str) -> Result
     let given = STANDARD
         .decode(given.trim())
         .map_err(|_| LineError::WrongSignature)?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(channel_secret.as_bytes())
-        .expect("HMAC takes a key of any length");
-    mac.update(body);
-    mac.verify_slice(&given)
-        .map_err(|_| LineError::WrongSignature)
+    if crate::mac::hmac_sha256_matches(channel_secret, body, &given) {
+        Ok(())
+    } else {
+        Err(LineError::WrongSignature)
+    }
 }
 
 #[derive(Deserialize)]
@@ -337,6 +335,9 @@ pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
+
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
 
     use super::*;
 

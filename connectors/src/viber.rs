@@ -4,9 +4,7 @@
 //! `send_message` with the `X-Viber-Auth-Token` header, and an error comes back as a status
 //! code inside a 200. No window, but only subscribed users can be written to.
 
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use sha2::Sha256;
 use types::DeliveryStatus;
 
 use crate::event::{
@@ -33,11 +31,11 @@ pub enum ViberError {
 pub fn verify(header: Option<&str>, body: &[u8], auth_token: &str) -> Result<(), ViberError> {
     let given = header.ok_or(ViberError::MissingSignature)?;
     let given = hex::decode(given.trim()).map_err(|_| ViberError::WrongSignature)?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(auth_token.as_bytes())
-        .expect("HMAC takes a key of any length");
-    mac.update(body);
-    mac.verify_slice(&given)
-        .map_err(|_| ViberError::WrongSignature)
+    if crate::mac::hmac_sha256_matches(auth_token, body, &given) {
+        Ok(())
+    } else {
+        Err(ViberError::WrongSignature)
+    }
 }
 
 #[derive(Deserialize)]
@@ -249,6 +247,9 @@ pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
+
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
 
     use super::*;
 
