@@ -9,6 +9,13 @@ pub enum ChannelEvent {
     Message(Box<IncomingMessage>),
     /// What became of a message sent to the customer.
     Status(StatusUpdate),
+    /// Every message sent to the customer up to a time (ms since the epoch, the platform's
+    /// clock) reached a status: Messenger's delivery and read watermarks.
+    StatusUpTo {
+        external_id: String,
+        status: types::DeliveryStatus,
+        up_to: i64,
+    },
     /// The customer stopped (or started again) receiving messages from the business.
     Subscription {
         external_id: String,

@@ -3,17 +3,23 @@
 //! domain code: bytes and headers in, checked messages and outbound requests out; `app` does the
 //! sending. Built so far: webhook signing (Standard Webhooks), the `api` channel (a
 //! business's own system speaking JSON), the events every channel's webhook is read into
-//! (`event`), and the webhooks and sending of WhatsApp (`whatsapp`), Telegram (`telegram`),
-//! LINE (`line`) and Viber (`viber`).
+//! (`event`), the platforms behind one interface (`channel`), and the webhooks and sending of
+//! WhatsApp (`whatsapp`), Messenger and Instagram (`messenger`), Telegram (`telegram`), LINE
+//! (`line`), Viber (`viber`), SMS through Twilio (`sms`) and WeChat (`wechat`).
 
 pub mod api;
+pub mod channel;
 pub mod event;
 pub mod line;
 mod mac;
+pub mod messenger;
+pub mod meta;
 pub mod signing;
+pub mod sms;
 pub mod telegram;
 mod text;
 pub mod viber;
+pub mod wechat;
 pub mod whatsapp;
 
 /// An HTTP request to send: `app` sends it and reads the answer back through the channel.

@@ -5,8 +5,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use std::time::Duration;
+
 use serde::Deserialize;
 
+use crate::channel::{Field, OutgoingText, Settings, WebhookError, WebhookRequest};
 use crate::event::{ChannelEvent, Content, IncomingMessage, Media, MediaKind, Sender};
 use crate::{OutboundRequest, SendOutcome};
 
@@ -329,6 +332,98 @@ pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
         _ => SendOutcome::Rejected {
             error: format!("LINE {status}: {}", described()),
         },
+    }
+}
+
+/// LINE as a channel account's platform: one Messaging API channel.
+pub struct Line;
+
+impl crate::channel::Platform for Line {
+    fn kind(&self) -> &'static str {
+        "line"
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        const FIELDS: &[Field] = &[
+            Field::secret("channel_secret"),
+            Field::secret("access_token"),
+        ];
+        FIELDS
+    }
+
+    fn default_api_base(&self) -> &'static str {
+        "https://api.line.me"
+    }
+
+    fn verify(
+        &self,
+        settings: &Settings,
+        request: &WebhookRequest<'_, '_>,
+    ) -> Result<(), WebhookError> {
+        verify(
+            (request.header)(SIGNATURE_HEADER),
+            request.body,
+            settings.get("channel_secret"),
+        )
+        .map_err(|error| WebhookError::Unauthenticated(error.to_string()))
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Vec<ChannelEvent>, WebhookError> {
+        parse(body).map_err(|error| WebhookError::Malformed(error.to_string()))
+    }
+
+    /// One request: a reply while the token is fresh (free), else a push keyed by the
+    /// message's id, so a retried push is not delivered twice.
+    fn send_text(
+        &self,
+        api_base: &str,
+        settings: &Settings,
+        delivery: &OutgoingText<'_>,
+    ) -> Result<Vec<OutboundRequest>, String> {
+        let retry_key = retry_key(delivery.message_id);
+        let route = match delivery.reply_token {
+            Some(reply_token) => Route::Reply { reply_token },
+            None => Route::Push {
+                to: delivery.to,
+                retry_key: &retry_key,
+            },
+        };
+        send_text(api_base, settings.get("access_token"), route, delivery.text)
+            .map(|request| vec![request])
+            .map_err(|error| error.to_string())
+    }
+
+    /// The Messaging API's limit on a channel's sending endpoints.
+    fn sends_per_second(&self) -> u32 {
+        2_000
+    }
+
+    fn read_send_answer(&self, status: u16, body: &[u8]) -> SendOutcome {
+        read_send_answer(status, body)
+    }
+
+    /// LINE takes a reply token within a minute of the event; a little less leaves time for
+    /// the request to arrive.
+    fn reply_token_life(&self) -> Option<Duration> {
+        Some(Duration::from_secs(50))
+    }
+}
+
+/// The retry key of a push: LINE takes a UUID in its hyphenated form. The message's id is a
+/// UUID; anything else is kept as given (and LINE refuses it, which says why).
+fn retry_key(message_id: &str) -> String {
+    let hex: String = message_id.chars().filter(char::is_ascii_hexdigit).collect();
+    if hex.len() == 32 && message_id.len() <= 36 {
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
+    } else {
+        message_id.to_string()
     }
 }
 

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
+use crate::channel::{Field, OutgoingText, Settings, SettingsError, WebhookError, WebhookRequest};
 use crate::event::{ChannelEvent, Content, IncomingMessage, Media, MediaKind, Sender};
 use crate::{OutboundRequest, SendOutcome};
 
@@ -433,6 +434,74 @@ pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
         None => SendOutcome::Rejected {
             error: format!("Telegram answered {status} with a body that is not its JSON"),
         },
+    }
+}
+
+/// Telegram as a channel account's platform: one bot.
+pub struct Telegram;
+
+impl crate::channel::Platform for Telegram {
+    fn kind(&self) -> &'static str {
+        "telegram"
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        const FIELDS: &[Field] = &[Field::secret("bot_token"), Field::secret("secret_token")];
+        FIELDS
+    }
+
+    fn default_api_base(&self) -> &'static str {
+        "https://api.telegram.org"
+    }
+
+    fn check(&self, settings: &Settings) -> Result<(), SettingsError> {
+        check_secret_token(settings.get("secret_token")).map_err(|error| SettingsError {
+            field: "secret_token".into(),
+            problem: match error {
+                TelegramError::BadSecretToken(problem) => problem.to_string(),
+                other => other.to_string(),
+            },
+        })
+    }
+
+    fn verify(
+        &self,
+        settings: &Settings,
+        request: &WebhookRequest<'_, '_>,
+    ) -> Result<(), WebhookError> {
+        verify(
+            (request.header)(SECRET_HEADER),
+            settings.get("secret_token"),
+        )
+        .map_err(|error| WebhookError::Unauthenticated(error.to_string()))
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Vec<ChannelEvent>, WebhookError> {
+        parse(body).map_err(|error| WebhookError::Malformed(error.to_string()))
+    }
+
+    fn send_text(
+        &self,
+        api_base: &str,
+        settings: &Settings,
+        delivery: &OutgoingText<'_>,
+    ) -> Result<Vec<OutboundRequest>, String> {
+        Ok(send_text(
+            api_base,
+            settings.get("bot_token"),
+            delivery.to,
+            delivery.text,
+            delivery.reply_to,
+        ))
+    }
+
+    /// Bot API's stated ceiling for a bot's messages to many chats.
+    fn sends_per_second(&self) -> u32 {
+        30
+    }
+
+    fn read_send_answer(&self, status: u16, body: &[u8]) -> SendOutcome {
+        read_send_answer(status, body)
     }
 }
 

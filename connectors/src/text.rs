@@ -3,13 +3,22 @@
 /// Cuts text into parts of at most `limit` UTF-16 units, preferring a line break, then a
 /// space, in the last quarter of a part.
 pub(crate) fn split(text: &str, limit: usize) -> Vec<String> {
+    split_measured(text, limit, char::len_utf16)
+}
+
+/// Cuts text into parts of at most `limit` UTF-8 bytes (where a platform counts bytes).
+pub(crate) fn split_bytes(text: &str, limit: usize) -> Vec<String> {
+    split_measured(text, limit, char::len_utf8)
+}
+
+fn split_measured(text: &str, limit: usize, measure: fn(char) -> usize) -> Vec<String> {
     let mut parts = Vec::new();
     let mut rest = text.trim();
-    while rest.encode_utf16().count() > limit {
+    while rest.chars().map(measure).sum::<usize>() > limit {
         let mut units = 0;
         let mut end = 0;
         for (at, character) in rest.char_indices() {
-            units += character.len_utf16();
+            units += measure(character);
             if units > limit {
                 break;
             }

@@ -7,6 +7,7 @@
 use serde::Deserialize;
 use types::DeliveryStatus;
 
+use crate::channel::{Field, OutgoingText, Settings, WebhookError, WebhookRequest};
 use crate::event::{
     ChannelEvent, Content, IncomingMessage, Media, MediaKind, Sender, StatusUpdate,
 };
@@ -241,6 +242,73 @@ pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
             retry_after: None,
         },
         _ => SendOutcome::Rejected { error: error() },
+    }
+}
+
+/// Viber as a channel account's platform: one bot (a public account).
+pub struct Viber;
+
+impl crate::channel::Platform for Viber {
+    fn kind(&self) -> &'static str {
+        "viber"
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        const FIELDS: &[Field] = &[
+            Field::secret("auth_token"),
+            // The sender's name Viber shows above each message; the channel's name if unset.
+            Field::public("bot_name").optional(),
+        ];
+        FIELDS
+    }
+
+    fn default_api_base(&self) -> &'static str {
+        "https://chatapi.viber.com"
+    }
+
+    fn verify(
+        &self,
+        settings: &Settings,
+        request: &WebhookRequest<'_, '_>,
+    ) -> Result<(), WebhookError> {
+        verify(
+            (request.header)(SIGNATURE_HEADER),
+            request.body,
+            settings.get("auth_token"),
+        )
+        .map_err(|error| WebhookError::Unauthenticated(error.to_string()))
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Vec<ChannelEvent>, WebhookError> {
+        parse(body).map_err(|error| WebhookError::Malformed(error.to_string()))
+    }
+
+    fn send_text(
+        &self,
+        api_base: &str,
+        settings: &Settings,
+        delivery: &OutgoingText<'_>,
+    ) -> Result<Vec<OutboundRequest>, String> {
+        let name = match settings.get("bot_name") {
+            "" => delivery.channel_name,
+            name => name,
+        };
+        Ok(send_text(
+            api_base,
+            settings.get("auth_token"),
+            name,
+            delivery.to,
+            delivery.text,
+        ))
+    }
+
+    /// Viber states no rate; it answers 12 ("too many requests") when crossed.
+    fn sends_per_second(&self) -> u32 {
+        100
+    }
+
+    fn read_send_answer(&self, status: u16, body: &[u8]) -> SendOutcome {
+        read_send_answer(status, body)
     }
 }
 

@@ -5,63 +5,25 @@
 //! error code, some of which mean "wait" (throughput) and some "never as sent" (the 24-hour
 //! window closed, the number not on WhatsApp).
 
+use std::time::Duration;
+
 use serde::Deserialize;
 use types::DeliveryStatus;
 
+use crate::channel::{Field, OutgoingText, Settings, WebhookError, WebhookRequest, Window};
 use crate::event::{
     ChannelEvent, Content, IncomingMessage, Media, MediaKind, Sender, StatusUpdate,
 };
+use crate::meta;
 use crate::{OutboundRequest, SendOutcome};
 
-/// The header that carries the delivery's signature.
-pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 /// The longest text message, in characters.
 pub const MAX_TEXT_UNITS: usize = 4_096;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WhatsAppError {
-    #[error("the {SIGNATURE_HEADER} header is missing")]
-    MissingSignature,
-    #[error("the {SIGNATURE_HEADER} header does not match the body signed with the app_secret")]
-    WrongSignature,
-    #[error("hub.verify_token does not match the channel's verify_token")]
-    WrongVerifyToken,
     #[error("the delivery does not read as a WhatsApp webhook: {0}")]
     Malformed(String),
-}
-
-/// The answer to Meta's subscription check (`GET ?hub.mode=subscribe&hub.challenge=X&
-/// hub.verify_token=T`): the challenge, when the token is the channel's.
-pub fn handshake<'q>(
-    mode: Option<&str>,
-    verify_token: Option<&str>,
-    challenge: Option<&'q str>,
-    expected_token: &str,
-) -> Result<&'q str, WhatsAppError> {
-    let given = verify_token.unwrap_or_default().as_bytes();
-    let matches = bool::from(subtle::ConstantTimeEq::ct_eq(
-        given,
-        expected_token.as_bytes(),
-    ));
-    match (mode, challenge) {
-        (Some("subscribe"), Some(challenge)) if matches => Ok(challenge),
-        _ => Err(WhatsAppError::WrongVerifyToken),
-    }
-}
-
-/// Whether the delivery came from Meta: the signature of the raw body, as received.
-pub fn verify(header: Option<&str>, body: &[u8], app_secret: &str) -> Result<(), WhatsAppError> {
-    let given = header.ok_or(WhatsAppError::MissingSignature)?;
-    let given = given
-        .trim()
-        .strip_prefix("sha256=")
-        .and_then(|hex| hex::decode(hex).ok())
-        .ok_or(WhatsAppError::WrongSignature)?;
-    if crate::mac::hmac_sha256_matches(app_secret, body, &given) {
-        Ok(())
-    } else {
-        Err(WhatsAppError::WrongSignature)
-    }
 }
 
 #[derive(Deserialize)]
@@ -484,11 +446,101 @@ pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
     }
 }
 
+/// WhatsApp as a channel account's platform: one business phone number.
+pub struct WhatsApp;
+
+/// The Graph API version sends go to.
+const GRAPH_VERSION: &str = "v21.0";
+
+impl crate::channel::Platform for WhatsApp {
+    fn kind(&self) -> &'static str {
+        "whatsapp"
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        const FIELDS: &[Field] = &[
+            Field::secret("app_secret"),
+            Field::secret("verify_token"),
+            Field::secret("access_token"),
+            Field::public("phone_number_id"),
+            Field::public("business_account_id"),
+        ];
+        FIELDS
+    }
+
+    fn default_api_base(&self) -> &'static str {
+        "https://graph.facebook.com"
+    }
+
+    fn handshake<'q>(
+        &self,
+        settings: &Settings,
+        query: &dyn Fn(&str) -> Option<&'q str>,
+    ) -> Option<Result<String, WebhookError>> {
+        Some(meta::answer_handshake(settings, query))
+    }
+
+    fn verify(
+        &self,
+        settings: &Settings,
+        request: &WebhookRequest<'_, '_>,
+    ) -> Result<(), WebhookError> {
+        meta::verify_request(settings, request)
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Vec<ChannelEvent>, WebhookError> {
+        parse(body).map_err(|error| WebhookError::Malformed(error.to_string()))
+    }
+
+    fn send_text(
+        &self,
+        api_base: &str,
+        settings: &Settings,
+        delivery: &OutgoingText<'_>,
+    ) -> Result<Vec<OutboundRequest>, String> {
+        let graph = format!("{}/{GRAPH_VERSION}", api_base.trim_end_matches('/'));
+        Ok(crate::text::split(delivery.text, MAX_TEXT_UNITS)
+            .iter()
+            .enumerate()
+            .map(|(part, text)| {
+                send_text(
+                    &graph,
+                    settings.get("access_token"),
+                    settings.get("phone_number_id"),
+                    delivery.to,
+                    text,
+                    delivery.reply_to.filter(|_| part == 0),
+                )
+            })
+            .collect())
+    }
+
+    fn read_send_answer(&self, status: u16, body: &[u8]) -> SendOutcome {
+        read_send_answer(status, body)
+    }
+
+    /// The customer-service window: free-form messages up to 24 hours after the customer's
+    /// last message; after it, only approved templates.
+    /// Cloud API's default throughput per business number.
+    fn sends_per_second(&self) -> u32 {
+        80
+    }
+
+    fn window(&self) -> Option<Window> {
+        Some(Window {
+            standard: Duration::from_secs(24 * 3600),
+            human: None,
+            answers: None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
+    use crate::meta::MetaError;
 
     fn fixtures() -> Option<PathBuf> {
         let dir =
@@ -621,33 +673,22 @@ mod tests {
             .find_map(|line| line.split_once("app_secret").map(|(_, rest)| rest))
             .and_then(|rest| rest.rsplit(' ').next())
             .unwrap();
-        verify(Some(signature), &body, secret).unwrap();
+        meta::verify(Some(signature), &body, secret).unwrap();
         let mut changed = body.clone();
         changed[10] ^= 1;
         assert_eq!(
-            verify(Some(signature), &changed, secret),
-            Err(WhatsAppError::WrongSignature)
+            meta::verify(Some(signature), &changed, secret),
+            Err(MetaError::WrongSignature)
         );
         assert_eq!(
-            verify(Some(signature.trim_start_matches("sha256=")), &body, secret),
-            Err(WhatsAppError::WrongSignature),
+            meta::verify(Some(signature.trim_start_matches("sha256=")), &body, secret),
+            Err(MetaError::WrongSignature),
             "the scheme prefix is required"
         );
         assert_eq!(
-            verify(None, &body, secret),
-            Err(WhatsAppError::MissingSignature)
+            meta::verify(None, &body, secret),
+            Err(MetaError::MissingSignature)
         );
-    }
-
-    #[test]
-    fn the_handshake_echoes_the_challenge_only_for_the_channels_token() {
-        assert_eq!(
-            handshake(Some("subscribe"), Some("tok"), Some("1158201444"), "tok"),
-            Ok("1158201444")
-        );
-        assert!(handshake(Some("subscribe"), Some("other"), Some("1"), "tok").is_err());
-        assert!(handshake(Some("unsubscribe"), Some("tok"), Some("1"), "tok").is_err());
-        assert!(handshake(Some("subscribe"), None, Some("1"), "tok").is_err());
     }
 
     #[test]
