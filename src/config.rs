@@ -25,6 +25,27 @@ pub struct Config {
     pub fetch: FetchConfig,
     pub log: LogConfig,
     pub secrets: SecretsConfig,
+    pub server: ServerConfig,
+    pub channels: ChannelsConfig,
+}
+
+/// How the service is reached from outside.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// The base URL the messaging platforms call (`https://inbox.example.com`): each channel's
+    /// webhook is `{public_url}/webhooks/{channel_id}`, and Twilio signs that URL. Unset:
+    /// `http://{bind}`, which only this machine reaches.
+    pub public_url: Option<String>,
+}
+
+/// The messaging platforms' APIs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelsConfig {
+    /// A platform's API address by channel type, where it is not the platform's own
+    /// (`telegram = "http://127.0.0.1:9000"`: a local server that speaks its protocol).
+    pub api_base: std::collections::BTreeMap<String, String>,
 }
 
 /// The key that seals secrets at rest (channel tokens and signing secrets).
@@ -154,6 +175,8 @@ impl Default for Config {
             fetch: FetchConfig::default(),
             log: LogConfig::default(),
             secrets: SecretsConfig::default(),
+            server: ServerConfig::default(),
+            channels: ChannelsConfig::default(),
         }
     }
 }

@@ -8,12 +8,13 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use common::app::{Database, Options, spawn_app};
+use common::eventually;
 use common::service::Api;
 use connectors::signing::SigningSecret;
 use serde_json::{Value, json};
@@ -40,32 +41,6 @@ async fn webhook() -> (String, Deliveries) {
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (url, received)
-}
-
-/// Polls `check` until it gives a value (10 s at most).
-async fn eventually<T, F: Future<Output = Option<T>>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let started = Instant::now();
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "waited 20 s for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn messages(api: &Api, conversation: &str) -> Vec<Value> {
-    let (status, body) = api
-        .get(&format!("/v1/conversations/{conversation}/messages"))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body.as_array().unwrap().clone()
 }
 
 /// The events an SSE stream delivers, collected as (event, data) while the test runs.
@@ -108,9 +83,7 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(databas
     };
     let api = app.api();
     let agent = api.agent_answering(FACT).await;
-    let (status, team) = api.post("/v1/teams", json!({ "name": "support" })).await;
-    assert_eq!(status, 201, "{team}");
-    let team = team["id"].as_str().unwrap().to_string();
+    let team = api.create_team("support").await;
     let (amal, amal_api) = api.staff_member("amal@example.com", &team).await;
     let (_, badr_api) = api.staff_member("badr@example.com", &team).await;
 
@@ -145,7 +118,7 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(databas
     );
     let conversation = first["conversation_id"].as_str().unwrap().to_string();
     let reply = eventually("the AI's reply", || async {
-        messages(&api, &conversation)
+        api.messages(&conversation)
             .await
             .into_iter()
             .find(|message| message["sender"]["kind"] == "agent")
@@ -175,7 +148,7 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(databas
     assert_eq!(sent["contact"]["external_id"], "c-1");
     assert_eq!(sent["message"]["reply_to"], "m-1");
     eventually("the reply marked sent", || async {
-        let all = messages(&api, &conversation).await;
+        let all = api.messages(&conversation).await;
         all.iter()
             .any(|message| message["id"] == reply["id"] && message["status"] == "sent")
             .then_some(())
@@ -221,7 +194,8 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(databas
             .then_some(())
     })
     .await;
-    let activity = messages(&api, &conversation)
+    let activity = api
+        .messages(&conversation)
         .await
         .into_iter()
         .find(|message| message["kind"] == "activity")
@@ -327,7 +301,7 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(databas
     assert_eq!(reopened["unread"], 0);
     assert_eq!(reopened["owner"]["id"], amal.as_str());
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let all = messages(&api, &conversation).await;
+    let all = api.messages(&conversation).await;
     let ai_replies = all
         .iter()
         .filter(|message| message["sender"]["kind"] == "agent" && message["kind"] == "text")
@@ -380,7 +354,7 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(databas
         200,
         "the right signature is taken"
     );
-    let stored = messages(&api, &conversation).await;
+    let stored = api.messages(&conversation).await;
     assert_eq!(
         stored
             .iter()
@@ -1240,7 +1214,7 @@ async fn routing_places_handoffs_by_reason_and_covers_closed_hours(database: Dat
     );
     assert_eq!(shown["team_id"], care.as_str(), "it keeps its team");
     eventually("the AI's answer outside hours", || async {
-        messages(&api, &conversation)
+        api.messages(&conversation)
             .await
             .into_iter()
             .find(|message| {
@@ -1302,7 +1276,7 @@ async fn routing_places_handoffs_by_reason_and_covers_closed_hours(database: Dat
         // Messages are listed by the millisecond they arrived.
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let all = messages(&api, &conversation).await;
+    let all = api.messages(&conversation).await;
     let away: Vec<_> = all
         .iter()
         .filter(|message| message["direction"] == "out")
@@ -1399,7 +1373,8 @@ async fn routing_places_handoffs_by_reason_and_covers_closed_hours(database: Dat
             .starts_with("note: 5000 characters"),
         "{body}"
     );
-    let transfer = messages(&api, later)
+    let transfer = api
+        .messages(later)
         .await
         .into_iter()
         .find(|message| message["kind"] == "activity")
@@ -1633,7 +1608,7 @@ async fn one_person_on_two_channels_is_one_contact(database: Database) {
     let (status, with_file) = api.post(&inbound[0], body).await;
     assert_eq!(status, 200, "{with_file}");
     let conversation = with_file["conversation_id"].as_str().unwrap();
-    let listed = messages(&api, conversation).await;
+    let listed = api.messages(conversation).await;
     let media = listed
         .iter()
         .find(|message| message["id"] == with_file["message_id"])
@@ -1685,7 +1660,7 @@ async fn one_person_on_two_channels_is_one_contact(database: Database) {
             .contains(&connectors::api::MAX_ATTACHMENT_BYTES.to_string()),
         "{refused}"
     );
-    let after_refusal = messages(&api, conversation).await;
+    let after_refusal = api.messages(conversation).await;
     assert_eq!(after_refusal.len(), listed.len(), "nothing stored");
 }
 

@@ -40,14 +40,26 @@ const AGENT_FAILED: &str = "agent_failed";
 /// The handoff reason when the customer sends only a file, which the AI agent does not read.
 const MEDIA_RECEIVED: &str = "media_received";
 
-/// A channel account just made: the only time its signing secret is seen.
+/// A channel account as the API shows it: never its secrets.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChannelView {
+    #[serde(flatten)]
+    pub channel: ChannelRecord,
+    /// Where the platform delivers the channel's events (messaging platforms): give it to
+    /// the platform.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+}
+
+/// A channel account just made: the only time an `api` channel's signing secret is seen.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CreatedChannel {
     #[serde(flatten)]
-    pub channel: ChannelRecord,
-    /// `whsec_...`: signs what the channel sends to the webhook, and may sign what is posted
-    /// to it.
-    pub secret: String,
+    pub channel: ChannelView,
+    /// `whsec_...` (`api` channels): signs what the channel sends to the webhook, and may sign
+    /// what is posted to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 /// What a channel account is made of.
@@ -57,7 +69,8 @@ pub struct ChannelRequest {
     pub name: String,
     pub agent_id: Option<String>,
     pub team_id: Option<String>,
-    pub webhook_url: Option<String>,
+    /// The `api` channel's `webhook_url`, or a platform's settings under its names.
+    pub config: serde_json::Map<String, serde_json::Value>,
     pub routing: Routing,
 }
 
@@ -94,6 +107,31 @@ fn routing_of(channel: &ChannelRecord) -> Result<Routing, AppError> {
         }),
         None => Ok(Routing::default()),
     }
+}
+
+/// The inbox's rules for a customer's message on `channel`: where it puts the conversation,
+/// whether the AI agent answers, whether an away message goes.
+pub(crate) fn decide_arrival(channel: &ChannelRecord) -> Result<records::Decide, AppError> {
+    let routing = routing_of(channel)?;
+    let agent = channel.agent_id.clone();
+    let team = channel.team_id.clone();
+    Ok(Box::new(move |current: Option<&ConversationRecord>| {
+        let before = match current {
+            Some(current) => state_of(&current.ownership()?),
+            None => State::new_conversation(agent.as_deref(), team.as_deref()),
+        };
+        let arrival = routing.on_customer_message(
+            &before,
+            agent.as_deref(),
+            records::now(),
+            current.and_then(|current| current.away_sent_at),
+        );
+        Ok(Routed {
+            ownership: ownership_of(&arrival.state),
+            ai_answers: matches!(arrival.responder, Responder::Agent(_)),
+            away_message: arrival.away_message.map(away_message),
+        })
+    }))
 }
 
 /// The away message as it is written to the conversation: from the system, leaving at once.
@@ -178,10 +216,17 @@ impl App {
         actor: &str,
         request: ChannelRequest,
     ) -> Result<CreatedChannel, AppError> {
-        if request.kind != "api" {
+        let platform = connectors::channel::platform(&request.kind);
+        if platform.is_none() && request.kind != "api" {
+            let kinds: Vec<&str> = connectors::channel::PLATFORMS
+                .iter()
+                .map(|platform| platform.kind())
+                .chain(["api"])
+                .collect();
             return Err(AppError::Invalid(format!(
-                "type: {:?} is not a channel this version has; it has \"api\"",
-                request.kind
+                "type: {:?} is not a channel this version has; it has {}",
+                request.kind,
+                kinds.join(", ")
             )));
         }
         let name = request.name.trim();
@@ -190,7 +235,32 @@ impl App {
                 "name: a channel's name has 1 to {MAX_CHANNEL_NAME} characters"
             )));
         }
-        let Some(webhook_url) = request.webhook_url.filter(|url| !url.trim().is_empty()) else {
+        self.check_routing(workspace, request.agent_id.as_deref(), &request.routing)
+            .await?;
+        if let Some(platform) = platform {
+            let new = NewChannel {
+                kind: request.kind,
+                name: name.to_string(),
+                agent_id: request.agent_id,
+                team_id: request.team_id,
+                config: serde_json::json!({ "routing": request.routing }),
+                secret_sealed: String::new(),
+            };
+            return self
+                .create_platform_channel(workspace, actor, platform, new, &request.config)
+                .await;
+        }
+        if let Some(other) = request.config.keys().find(|key| *key != "webhook_url") {
+            return Err(AppError::Invalid(format!(
+                "config.{other}: not a setting of an api channel; it has webhook_url"
+            )));
+        }
+        let webhook_url = request
+            .config
+            .get("webhook_url")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string);
+        let Some(webhook_url) = webhook_url.filter(|url| !url.trim().is_empty()) else {
             return Err(AppError::Invalid(
                 "config.webhook_url: the api channel delivers replies to this URL; it is required"
                     .into(),
@@ -199,8 +269,6 @@ impl App {
         knowledge::fetch::check_url(&webhook_url, &self.fetch_options())
             .await
             .map_err(|error| AppError::Invalid(format!("config.webhook_url: {error}")))?;
-        self.check_routing(workspace, request.agent_id.as_deref(), &request.routing)
-            .await?;
         let secret = SigningSecret::from_bytes(self.vault.random_bytes(32)?).to_text();
         let channel = self
             .store
@@ -220,7 +288,10 @@ impl App {
                 },
             )
             .await?;
-        Ok(CreatedChannel { channel, secret })
+        Ok(CreatedChannel {
+            channel: self.channel_view(channel),
+            secret: Some(secret),
+        })
     }
 
     /// A routing that can be carried out: its away message within limits, its reasons known,
@@ -359,7 +430,6 @@ impl App {
         body: &[u8],
     ) -> Result<Received, AppError> {
         let channel = self.store.channels().get(workspace, channel_id).await?;
-        let routing = routing_of(&channel)?;
         if header("webhook-signature").is_some() {
             let secret = self.signing_secret(workspace, channel_id).await?;
             secret
@@ -399,30 +469,13 @@ impl App {
             search_text: search_form(&inbound.message.text),
             text: inbound.message.text,
             attachments,
-        };
-        let decide = move |current: Option<&ConversationRecord>| {
-            let before = match current {
-                Some(current) => state_of(&current.ownership()?),
-                None => {
-                    State::new_conversation(channel.agent_id.as_deref(), channel.team_id.as_deref())
-                }
-            };
-            let arrival = routing.on_customer_message(
-                &before,
-                channel.agent_id.as_deref(),
-                records::now(),
-                current.and_then(|current| current.away_sent_at),
-            );
-            Ok(Routed {
-                ownership: ownership_of(&arrival.state),
-                ai_answers: matches!(arrival.responder, Responder::Agent(_)),
-                away_message: arrival.away_message.map(away_message),
-            })
+            details: None,
+            window_until: None,
         };
         let received = self
             .store
             .conversations()
-            .receive(workspace, inbound, Box::new(decide))
+            .receive(workspace, inbound, decide_arrival(&channel)?)
             .await?;
         if !received.duplicate {
             self.events.ring();
@@ -829,6 +882,9 @@ impl App {
         let conversation = self
             .conversation_for(workspace, viewer, conversation_id)
             .await?;
+        if kind == PersonMessage::Reply {
+            self.check_window(workspace, &conversation).await?;
+        }
         let current = conversation.ownership()?;
         let (next, message_kind, mentions) = match kind {
             PersonMessage::Reply => (
@@ -1282,6 +1338,13 @@ impl App {
             .contacts()
             .get(workspace, &conversation.contact_id, &channel.id)
             .await?;
+        let external_id = contact.external_id.unwrap_or_default();
+        if channel.kind != "api" {
+            let outcome = self
+                .send_through_platform(claimed, &conversation, channel, &message, &external_id)
+                .await?;
+            return self.settle_send(claimed, worker, &message, outcome).await;
+        }
         let reply_to = match &message.reply_to {
             Some(id) => {
                 conversations
@@ -1298,7 +1361,6 @@ impl App {
             .and_then(serde_json::Value::as_str)
             .unwrap_or_default();
         let secret = self.signing_secret(workspace, &channel.id).await?;
-        let external_id = contact.external_id.unwrap_or_default();
         let request = api::outbound(
             webhook_url,
             &secret,
@@ -1320,8 +1382,22 @@ impl App {
             Err(error) => SendOutcome::Rejected {
                 error: error.to_string(),
             },
-            Ok(()) => self.deliver(request).await,
+            Ok(()) => self.deliver(request, api::read_answer).await,
         };
+        self.settle_send(claimed, worker, &message, outcome).await
+    }
+
+    /// Records what became of a send: sent, retried on the schedule while the failure may
+    /// pass, failed with the platform's error when it will not.
+    async fn settle_send(
+        &self,
+        claimed: &ClaimedJob,
+        worker: &str,
+        message: &MessageRecord,
+        outcome: SendOutcome,
+    ) -> Result<(), AppError> {
+        let workspace = claimed.workspace_id.as_deref().unwrap_or_default();
+        let message_id = message.id.as_str();
         let conversations = self.store.conversations();
         let lease = Some((claimed.id.as_str(), worker));
         match outcome {
@@ -1366,7 +1442,13 @@ impl App {
         Ok(())
     }
 
-    async fn deliver(&self, request: connectors::OutboundRequest) -> SendOutcome {
+    /// Sends one request and reads the answer with `read` (status, `Retry-After` seconds,
+    /// body). An error never carries the URL: a platform's may hold its token.
+    pub(crate) async fn deliver(
+        &self,
+        request: connectors::OutboundRequest,
+        read: impl FnOnce(u16, Option<u64>, &[u8]) -> SendOutcome,
+    ) -> SendOutcome {
         let mut builder = self
             .http
             .post(&request.url)
@@ -1384,10 +1466,14 @@ impl App {
                     .and_then(|value| value.to_str().ok())
                     .and_then(|value| value.trim().parse().ok());
                 let body = response.bytes().await.unwrap_or_default();
-                api::read_answer(status, retry_after, &body)
+                read(status, retry_after, &body)
             }
             Err(error) => SendOutcome::Transient {
-                error: format!("the webhook could not be reached: {error}"),
+                error: format!(
+                    "{} could not be reached: {}",
+                    host_of(&request.url),
+                    error.without_url()
+                ),
                 retry_after: None,
             },
         }
@@ -1427,6 +1513,14 @@ impl App {
         }
         Ok(moved)
     }
+}
+
+/// The host a request goes to, to name it in an error without the rest of its URL.
+fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_string))
+        .unwrap_or_else(|| "the address".into())
 }
 
 /// Whether running a turn again may succeed (the model or the index failed), as opposed to

@@ -5,6 +5,7 @@
 //! the inbox: channel accounts, messages in and out, conversations people work.
 
 mod agents;
+pub mod channels;
 mod credits;
 mod error;
 pub mod events;
@@ -31,7 +32,8 @@ pub use error::AppError;
 pub use events::EventBell;
 pub use files::FileStore;
 pub use inbox::{
-    Assignee, BulkOutcome, ChannelRequest, CreatedChannel, MacroView, PersonMessage, search_form,
+    Assignee, BulkOutcome, ChannelRequest, ChannelView, CreatedChannel, MacroView, PersonMessage,
+    search_form,
 };
 pub use stats::IngestionStats;
 pub use turns::{PreparedTurn, check_message};
@@ -50,6 +52,11 @@ pub struct Settings {
     pub allow_private_addresses: bool,
     /// The key that seals secrets at rest.
     pub secrets_key: SecretsKey,
+    /// The service's address as the platforms reach it: their webhooks are under it.
+    pub public_url: String,
+    /// The platforms' API addresses where they are not the platforms' own, by channel type
+    /// (a local server that speaks the platform's protocol, in tests).
+    pub platform_api: std::collections::BTreeMap<String, String>,
 }
 
 /// The key secrets are sealed with; never printed.
@@ -75,6 +82,10 @@ pub struct App {
     vault: vault::Vault,
     /// The client deliveries to webhooks go out with.
     http: reqwest::Client,
+    /// Each channel account's sends, kept within its rate.
+    pacer: channels::SendPacer,
+    /// Access tokens platforms sold, by channel account.
+    tokens: channels::AccessTokens,
     /// Built agents by id, with the version they were built from.
     agents: Mutex<HashMap<String, (i64, Agent)>>,
 }
@@ -90,6 +101,8 @@ impl App {
         App {
             vault: vault::Vault::new(&settings.secrets_key.0),
             events: EventBell::default(),
+            pacer: channels::SendPacer::default(),
+            tokens: channels::AccessTokens::default(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))

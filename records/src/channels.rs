@@ -116,6 +116,21 @@ impl Channels<'_> {
         .ok_or(StoreError::NotFound("channel"))
     }
 
+    /// A channel account by its id alone, with its workspace: for the platforms' webhooks,
+    /// which carry no credential of the workspace.
+    pub async fn locate(&self, id: &str) -> Result<(String, ChannelRecord), StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT workspace_id, {CHANNEL_COLUMNS} FROM channels WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.0.pool)
+        .await?
+        .ok_or(StoreError::NotFound("channel"))?;
+        let workspace: String = row.try_get("workspace_id")?;
+        let channel = <ChannelRecord as sqlx::FromRow<_>>::from_row(&row)?;
+        Ok((workspace, channel))
+    }
+
     /// Replaces the channel's settings that are not secret (its routing among them).
     pub async fn set_config(
         &self,

@@ -106,6 +106,9 @@ pub struct MessageRecord {
     /// JSON: an AI reply's citations and whether it answered; a handoff's reason, summary
     /// and citations.
     pub details: Option<String>,
+    /// How many parts of a send in several the platform has taken.
+    #[serde(skip)]
+    pub sent_parts: i64,
     pub created_at: i64,
     #[sqlx(skip)]
     pub attachments: Vec<Attachment>,
@@ -122,7 +125,7 @@ pub struct Attachment {
 }
 
 const MESSAGE_COLUMNS: &str = "id, conversation_id, direction, sender_kind, sender_id, kind, text,
-    platform_message_id, reply_to, status, error, turn_id, details, created_at";
+    platform_message_id, reply_to, status, error, turn_id, details, sent_parts, created_at";
 
 /// Where a customer's message puts its conversation, as the inbox's rules decide it.
 #[derive(Debug, Clone)]
@@ -149,6 +152,11 @@ pub struct Inbound {
     pub search_text: String,
     /// Files already kept in the file store; a message with any is `media`.
     pub attachments: Vec<Attachment>,
+    /// What else the platform said of the message (JSON: its reply token, what it holds).
+    pub details: Option<String>,
+    /// Until when the channel lets the business write freely after this message (ms); the
+    /// conversation's window moves to it.
+    pub window_until: Option<i64>,
 }
 
 /// The inbox's rules for a customer's message: where it puts the conversation (its current
@@ -489,8 +497,9 @@ impl Conversations<'_> {
         sqlx::query(
             "INSERT INTO messages (id, workspace_id, conversation_id, channel_id, direction,
                  sender_kind, sender_id, kind, text, search_text, platform_message_id, status,
-                 created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'in', 'contact', $5, $10, $6, $9, $7, 'delivered', $8, $8)",
+                 details, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'in', 'contact', $5, $10, $6, $9, $7, 'delivered', $11,
+                 $8, $8)",
         )
         .bind(&message)
         .bind(workspace)
@@ -502,8 +511,19 @@ impl Conversations<'_> {
         .bind(at)
         .bind(&inbound.search_text)
         .bind(kind.as_str())
+        .bind(inbound.details.clone())
         .execute(&mut *connection)
         .await?;
+        if let Some(until) = inbound.window_until {
+            sqlx::query(
+                "UPDATE conversations SET window_expires_at = $1
+                 WHERE id = $2 AND (window_expires_at IS NULL OR window_expires_at < $1)",
+            )
+            .bind(until)
+            .bind(&conversation)
+            .execute(&mut *connection)
+            .await?;
+        }
         for (position, attachment) in inbound.attachments.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO message_attachments (message_id, position, workspace_id, checksum,
@@ -1236,6 +1256,93 @@ impl Conversations<'_> {
 
     /// The outbound message with this platform id on a channel (a status callback names it
     /// so).
+    /// Records that the platform took the first `parts` parts of an outbound message (the
+    /// first part's id is the message's), before the rest go: a retry starts after them.
+    pub async fn record_sent_parts(
+        &self,
+        workspace: &str,
+        message: &str,
+        parts: i64,
+        platform_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE messages SET sent_parts = $1,
+                 platform_message_id = COALESCE(platform_message_id, $2), updated_at = $3
+             WHERE id = $4 AND workspace_id = $5 AND status = 'queued'",
+        )
+        .bind(parts)
+        .bind(platform_id.map(str::to_string))
+        .bind(now())
+        .bind(message)
+        .bind(workspace)
+        .execute(self.0.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// The messages sent to a channel's customer (by their id on the platform) that the
+    /// platform had taken by `up_to` (ms) and that have not reached `status` yet, oldest
+    /// first: what a watermark moves forward.
+    pub async fn sent_up_to(
+        &self,
+        workspace: &str,
+        channel: &str,
+        external_id: &str,
+        status: DeliveryStatus,
+        up_to: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let earlier: Vec<String> = status
+            .follows()
+            .iter()
+            .filter(|earlier| **earlier != DeliveryStatus::Queued)
+            .map(|earlier| format!("'{}'", earlier.as_str()))
+            .collect();
+        if earlier.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT messages.id FROM messages
+             JOIN conversations ON conversations.id = messages.conversation_id
+             JOIN contact_identities ON contact_identities.contact_id = conversations.contact_id
+                 AND contact_identities.channel_id = conversations.channel_id
+             WHERE messages.workspace_id = $1 AND messages.channel_id = $2
+                 AND contact_identities.external_id = $3 AND messages.direction = 'out'
+                 AND messages.updated_at <= $4 AND messages.status IN ({})
+             ORDER BY messages.created_at, messages.id",
+            earlier.join(", ")
+        ))
+        .bind(workspace)
+        .bind(channel)
+        .bind(external_id)
+        .bind(up_to)
+        .fetch_all(&self.0.pool)
+        .await?)
+    }
+
+    /// How many messages went to the customer in a conversation after `since` (ms), before
+    /// `message` when given: sends and sends to come, not notes, not failures.
+    pub async fn count_answers(
+        &self,
+        workspace: &str,
+        conversation: &str,
+        since: i64,
+        message: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages
+             WHERE workspace_id = $1 AND conversation_id = $2 AND direction = 'out'
+                 AND kind NOT IN ('note', 'activity') AND status <> 'failed' AND created_at > $3
+                 AND ($4 IS NULL OR (id <> $4 AND created_at <= (SELECT created_at FROM messages
+                     WHERE id = $4)))",
+        )
+        .bind(workspace)
+        .bind(conversation)
+        .bind(since)
+        .bind(message.map(str::to_string))
+        .fetch_one(&self.0.pool)
+        .await?)
+    }
+
     pub async fn find_by_platform_id(
         &self,
         workspace: &str,

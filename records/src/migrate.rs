@@ -75,6 +75,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "message attachments",
         sql: include_str!("../../migrations/sqlite/0010_message_attachments.sql"),
     },
+    Migration {
+        version: 11,
+        description: "platform sends",
+        sql: include_str!("../../migrations/sqlite/0011_platform_sends.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -127,6 +132,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 10,
         description: "message attachments",
         sql: include_str!("../../migrations/postgres/0010_message_attachments.sql"),
+    },
+    Migration {
+        version: 11,
+        description: "platform sends",
+        sql: include_str!("../../migrations/postgres/0011_platform_sends.sql"),
     },
 ];
 

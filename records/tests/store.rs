@@ -100,6 +100,8 @@ async fn messages_arriving_together_are_stored_once_each(store: &Store) {
         text: format!("text of {message}"),
         search_text: format!("text of {message}"),
         attachments: Vec::new(),
+        details: None,
+        window_until: None,
     };
     let to_people = || -> Decide {
         Box::new(|_| {

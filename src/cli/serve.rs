@@ -176,6 +176,12 @@ pub fn app_settings(config: &Config) -> anyhow::Result<app::Settings> {
         max_attempts: config.jobs.max_attempts,
         allow_private_addresses: config.fetch.allow_private_addresses,
         secrets_key: app::SecretsKey(config.secrets_key()?),
+        public_url: config
+            .server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.bind)),
+        platform_api: config.channels.api_base.clone(),
     })
 }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use app::{Assignee, ChannelRequest, CreatedChannel, PersonMessage};
+use app::{Assignee, ChannelRequest, ChannelView, CreatedChannel, PersonMessage};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -70,7 +70,7 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateChannel {
-    /// `api`.
+    /// `api`, `whatsapp`, `telegram`, `line` or `viber`.
     #[serde(rename = "type")]
     kind: String,
     name: String,
@@ -78,17 +78,17 @@ pub struct CreateChannel {
     agent_id: Option<String>,
     /// The team that receives handoffs no rule places, and conversations without an agent.
     team_id: Option<String>,
+    /// The `api` channel's `webhook_url` (where replies are delivered), or the platform's
+    /// settings under the names it gives them: `app_secret`, `verify_token`, `access_token`,
+    /// `phone_number_id`, `business_account_id` (whatsapp); `bot_token`, `secret_token`
+    /// (telegram); `channel_secret`, `access_token` (line); `auth_token`, `bot_name` (viber).
+    /// Secrets are sealed at rest and never shown again.
     #[serde(default)]
-    config: ChannelConfig,
+    #[schema(value_type = Object)]
+    config: serde_json::Map<String, Value>,
     /// Handoff teams by reason, business hours, and what a customer gets outside them.
     #[serde(default)]
     routing: inbox::routing::Routing,
-}
-
-#[derive(Default, Deserialize, utoipa::ToSchema)]
-pub struct ChannelConfig {
-    /// Where the api channel delivers replies (signed POSTs).
-    webhook_url: Option<String>,
 }
 
 /// Makes a channel account; its signing secret is in this response and nowhere else, ever.
@@ -111,7 +111,7 @@ async fn create_channel(
                 name: request.name,
                 agent_id: request.agent_id,
                 team_id: request.team_id,
-                webhook_url: request.config.webhook_url,
+                config: request.config,
                 routing: request.routing,
             },
         )
@@ -120,7 +120,7 @@ async fn create_channel(
 }
 
 #[utoipa::path(get, path = "/v1/channels", params(PageQuery), tag = "inbox", security(("bearer" = [])),
-    responses((status = 200, description = "a page; the next page's cursor in X-Next-Cursor and a Link header", body = Vec<ChannelRecord>,
+    responses((status = 200, description = "a page; the next page's cursor in X-Next-Cursor and a Link header", body = Vec<ChannelView>,
         headers(("X-Next-Cursor" = String, description = "the cursor of the next page, when there is one")))))]
 async fn channels(
     State(state): State<Arc<AppState>>,
@@ -135,25 +135,32 @@ async fn channels(
         .channels()
         .list(caller.workspace(), &page)
         .await?;
+    let listed = records::Listed {
+        items: listed
+            .items
+            .into_iter()
+            .map(|channel| state.app.channel_view(channel))
+            .collect(),
+        next: listed.next,
+    };
     Ok(pages::respond(&uri, &page, listed))
 }
 
 #[utoipa::path(get, path = "/v1/channels/{id}", params(("id" = String, Path, description = "the id")),
     tag = "inbox", security(("bearer" = [])),
-    responses((status = 200, body = ChannelRecord), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ChannelView), (status = 404, body = ErrorBody)))]
 async fn channel(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<ChannelRecord>, ApiError> {
-    Ok(Json(
-        state
-            .app
-            .store
-            .channels()
-            .get(caller.workspace(), &id)
-            .await?,
-    ))
+) -> Result<Json<ChannelView>, ApiError> {
+    let channel = state
+        .app
+        .store
+        .channels()
+        .get(caller.workspace(), &id)
+        .await?;
+    Ok(Json(state.app.channel_view(channel)))
 }
 
 /// Replaces a channel's routing: which team takes a handoff for which reason, its business

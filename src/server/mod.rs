@@ -12,6 +12,7 @@ mod metrics;
 mod openapi;
 mod ops;
 mod pages;
+mod webhooks;
 mod workspace;
 
 use std::sync::Arc;
@@ -67,6 +68,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(chat::routes())
         .merge(inbox::routes())
         .merge(events::routes())
+        .merge(webhooks::routes())
         .layer(DefaultBodyLimit::max(request_limit));
     Router::new()
         .merge(ops::routes())

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agents, chat, error, events, inbox, knowledge_bases, ops, workspace};
+use super::{agents, chat, error, events, inbox, knowledge_bases, ops, webhooks, workspace};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,12 +33,14 @@ use super::{agents, chat, error, events, inbox, knowledge_bases, ops, workspace}
         inbox::hand_back, inbox::conversation_suggestions, inbox::set_presence, inbox::create_canned,
         inbox::canned_responses, inbox::delete_canned, inbox::create_macro, inbox::macros,
         inbox::delete_macro, inbox::run_macro, inbox::bulk, inbox::mark_read, inbox::polish_reply, events::events,
+        webhooks::handshake, webhooks::deliver,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, agentflow::Action)),
     modifiers(&BearerAuth, &CommonErrors),
     tags(
         (name = "operations"), (name = "workspace"), (name = "knowledge"),
-        (name = "agents"), (name = "assistants"), (name = "inbox")
+        (name = "agents"), (name = "assistants"), (name = "inbox"),
+        (name = "channels", description = "The messaging platforms' webhooks: signed by the platform, not authenticated with an API key")
     )
 )]
 struct ApiDoc;

@@ -43,6 +43,8 @@ pub struct Options {
     pub credits: i64,
     /// Let URL sources reach this machine (the tests' own web servers).
     pub private_urls: bool,
+    /// Where every messaging platform's API is (a local server that speaks them).
+    pub platform_api: Option<String>,
 }
 
 impl Default for Options {
@@ -54,6 +56,7 @@ impl Default for Options {
             llm: None,
             credits: 1_000,
             private_urls: true,
+            platform_api: None,
         }
     }
 }
@@ -103,6 +106,8 @@ pub async fn spawn_app(options: Options) -> Option<TestApp> {
         None => Arc::new(EdgeIndex::open(&data_dir.path().join("index"), dimension).unwrap()),
     };
     let retrieval = Arc::new(Retrieval::new(Arc::new(embedder), index));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config {
         data_dir: data_dir.path().to_path_buf(),
         ..Config::default()
@@ -111,6 +116,15 @@ pub async fn spawn_app(options: Options) -> Option<TestApp> {
     config.rate_limit.per_second = 10_000.0;
     config.rate_limit.burst = 10_000;
     config.jobs.lease_seconds = 5;
+    config.server.public_url = Some(url.clone());
+    if let Some(url) = &options.platform_api {
+        for platform in connectors::channel::PLATFORMS {
+            config
+                .channels
+                .api_base
+                .insert(platform.kind().to_string(), url.clone());
+        }
+    }
     let app = Arc::new(App::new(
         store.clone(),
         retrieval,
@@ -130,8 +144,6 @@ pub async fn spawn_app(options: Options) -> Option<TestApp> {
         .unwrap();
     let (stop, stopping) = watch::channel(false);
     let workers = switchboard::jobs::start(app.clone(), &config.jobs, &stopping);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let state = Arc::new(AppState::new(config, app.clone()));
     let server = tokio::spawn(async move {
         switchboard::server::serve(state, listener, stopping)

@@ -60,3 +60,21 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         .unwrap()
         .block_on(future)
 }
+
+/// Polls `check` until it gives a value (20 s at most), naming `what` it waited for.
+pub async fn eventually<T, F: Future<Output = Option<T>>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "waited 20 s for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

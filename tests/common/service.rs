@@ -160,6 +160,22 @@ impl Api {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// Makes a team; its id.
+    pub async fn create_team(&self, name: &str) -> String {
+        let (status, team) = self.post("/v1/teams", json!({ "name": name })).await;
+        assert_eq!(status, 201, "{team}");
+        team["id"].as_str().unwrap().to_string()
+    }
+
+    /// A conversation's messages, oldest first.
+    pub async fn messages(&self, conversation: &str) -> Vec<Value> {
+        let (status, body) = self
+            .get(&format!("/v1/conversations/{conversation}/messages"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body.as_array().unwrap().clone()
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.send(self.request(reqwest::Method::GET, path)).await
     }

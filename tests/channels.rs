@@ -1,0 +1,894 @@
+//! The messaging platforms end to end, in this process: WhatsApp, Telegram, LINE and Viber
+//! deliver a customer's message to the channel's webhook, signed as each signs it; the AI's
+//! answer goes out through the platform's send API; the customer asks for a person, who
+//! claims the conversation and answers through the same platform; the platform reports the
+//! answer delivered and read.
+//!
+//! The platforms cannot be reached from here: their APIs are a local server that answers as
+//! each documents (`platform`), and the deliveries are built in each platform's documented
+//! shape and signed with its scheme, computed here independently of the connectors.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, Uri};
+use base64::Engine;
+use common::app::{Database, Options, spawn_app};
+use common::eventually;
+use common::service::Api;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+const FACT: &str = "Delivery inside Dubai costs 15 dirhams and takes one day.";
+
+/// A request the platform's API received.
+#[derive(Clone, Debug)]
+struct Sent {
+    path: String,
+    query: String,
+    headers: HeaderMap,
+    body: Value,
+}
+
+type SentLog = Arc<Mutex<Vec<Sent>>>;
+
+/// A delivery as the platform makes it: the URL it calls, the body, the headers.
+type Signed = (String, Vec<u8>, Vec<(String, String)>);
+
+/// A local server that answers sends as WhatsApp's Graph API, Telegram's Bot API, LINE's
+/// Messaging API and Viber's REST API do, keeping every request.
+async fn platform() -> (String, SentLog) {
+    let log: SentLog = Arc::default();
+    let kept = log.clone();
+    let router = axum::Router::new().fallback(
+        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let kept = kept.clone();
+            async move {
+                assert_eq!(method, Method::POST);
+                let body: Value = match serde_json::from_slice(&body) {
+                    Ok(json) => json,
+                    // Twilio's API takes forms.
+                    Err(_) => form_urlencoded::parse(&body)
+                        .map(|(name, value)| (name.into_owned(), Value::String(value.into_owned())))
+                        .collect::<serde_json::Map<_, _>>()
+                        .into(),
+                };
+                let path = uri.path().to_string();
+                let number = {
+                    let mut log = kept.lock().unwrap();
+                    log.push(Sent {
+                        path: path.clone(),
+                        query: uri.query().unwrap_or_default().to_string(),
+                        headers,
+                        body: body.clone(),
+                    });
+                    log.len()
+                };
+                let answer = if path.ends_with("/sendMessage") {
+                    json!({ "ok": true, "result": {
+                        "message_id": 9000 + number, "date": 1_700_000_000,
+                        "chat": { "id": body["chat_id"].as_str().unwrap().parse::<i64>().unwrap(), "type": "private" },
+                        "text": body["text"] } })
+                } else if path.ends_with("/messages") && body.get("messaging_product").is_some() {
+                    json!({ "messaging_product": "whatsapp",
+                            "contacts": [{ "input": body["to"], "wa_id": body["to"] }],
+                            "messages": [{ "id": format!("wamid.out{number}") }] })
+                } else if path.ends_with("/messages") {
+                    json!({ "recipient_id": body["recipient"]["id"], "message_id": format!("m_out{number}") })
+                } else if path.starts_with("/v2/bot/message/") {
+                    json!({ "sentMessages": [{ "id": format!("{}", 500_000 + number), "quoteToken": "q" }] })
+                } else if path.ends_with("/Messages.json") {
+                    json!({ "sid": format!("SMout{number}"), "status": "queued", "num_segments": "1" })
+                } else if path == "/cgi-bin/stable_token" {
+                    json!({ "access_token": "wx-token-1", "expires_in": 7200 })
+                } else if path == "/cgi-bin/message/custom/send" {
+                    json!({ "errcode": 0, "errmsg": "ok" })
+                } else if path == "/pa/send_message" {
+                    json!({ "status": 0, "status_message": "ok", "message_token": 7_000_000 + number,
+                            "chat_hostname": "SN-CHAT-01_" })
+                } else {
+                    panic!("no such platform endpoint: {path}");
+                };
+                axum::Json(answer)
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, log)
+}
+
+fn hmac_sha256(key: &str, body: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(body);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn now_seconds() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// One platform as the test drives it.
+struct Platform {
+    kind: &'static str,
+    config: Value,
+    /// The customer's id on the platform.
+    customer: &'static str,
+}
+
+impl Platform {
+    fn all() -> Vec<Platform> {
+        vec![
+            Platform {
+                kind: "whatsapp",
+                config: json!({ "app_secret": "wa-app-secret", "verify_token": "wa-verify",
+                    "access_token": "wa-access", "phone_number_id": "106540352242922",
+                    "business_account_id": "102290129340398" }),
+                customer: "971501234567",
+            },
+            Platform {
+                kind: "messenger",
+                config: json!({ "app_secret": "fb-app-secret", "verify_token": "fb-verify",
+                    "page_id": "105386", "access_token": "fb-page-token" }),
+                customer: "6024863207620411",
+            },
+            Platform {
+                kind: "instagram",
+                config: json!({ "app_secret": "ig-app-secret", "verify_token": "ig-verify",
+                    "page_id": "17841405309211844", "access_token": "ig-page-token" }),
+                customer: "1254459154682919",
+            },
+            Platform {
+                kind: "telegram",
+                config: json!({ "bot_token": "123456:ABC-token", "secret_token": "tg_secret-1" }),
+                customer: "4242",
+            },
+            Platform {
+                kind: "line",
+                config: json!({ "channel_secret": "line-secret", "access_token": "line-access" }),
+                customer: "U4af4980629d2e1f8a9b4c1d2e3f4a5b6",
+            },
+            Platform {
+                kind: "viber",
+                config: json!({ "auth_token": "445da6az1s345z78-dazcczb2542zv51a-e0vc5fva17480im9" }),
+                customer: "01234567890A=",
+            },
+            Platform {
+                kind: "wechat",
+                config: json!({ "token": "wechat-token", "app_id": "wx49f0ab532d5d035a",
+                    "app_secret": "wechat-app-secret" }),
+                customer: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+            },
+            Platform {
+                kind: "sms",
+                config: json!({ "account_sid": "AC0123456789abcdef0123456789abcdef",
+                    "auth_token": "twilio-auth-token", "from": "+15005550006" }),
+                customer: "+971501234567",
+            },
+        ]
+    }
+
+    /// The platform's delivery of a customer's text, as it sends it (`sent_at` seconds ago),
+    /// and its headers, signed with `signing` in place of the channel's secret when given.
+    fn message(
+        &self,
+        webhook: &str,
+        id: u32,
+        text: &str,
+        age: i64,
+        signing: Option<&str>,
+    ) -> Signed {
+        let at = now_seconds() - age;
+        if self.kind == "wechat" {
+            let xml = format!(
+                "<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName>\
+                 <FromUserName><![CDATA[{}]]></FromUserName><CreateTime>{at}</CreateTime>\
+                 <MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
+                 <MsgId>{}</MsgId></xml>",
+                self.customer,
+                23_000_000_000_u64 + u64::from(id)
+            );
+            let token = signing.unwrap_or(self.config["token"].as_str().unwrap());
+            let (timestamp, nonce) = (now_seconds().to_string(), format!("{}", 1_000 + id));
+            let mut parts = [token, timestamp.as_str(), nonce.as_str()];
+            parts.sort_unstable();
+            let signature = hex::encode(<sha1::Sha1 as sha1::Digest>::digest(parts.concat()));
+            return (
+                format!(
+                    "{webhook}?signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={}",
+                    self.customer
+                ),
+                xml.into_bytes(),
+                vec![("content-type".into(), "text/xml".into())],
+            );
+        }
+        if self.kind == "sms" {
+            let form = form_urlencoded::Serializer::new(String::new())
+                .append_pair("MessageSid", &format!("SMin{id}"))
+                .append_pair("AccountSid", self.config["account_sid"].as_str().unwrap())
+                .append_pair("From", self.customer)
+                .append_pair("To", "+15005550006")
+                .append_pair("Body", text)
+                .append_pair("NumMedia", "0")
+                .append_pair("SmsStatus", "received")
+                .finish();
+            let headers = self.signed(webhook, form.as_bytes(), signing);
+            return (webhook.to_string(), form.into_bytes(), headers);
+        }
+        let body = match self.kind {
+            "whatsapp" => json!({ "object": "whatsapp_business_account", "entry": [{
+                "id": "102290129340398", "changes": [{ "field": "messages", "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": "15550783881", "phone_number_id": "106540352242922" },
+                    "contacts": [{ "profile": { "name": "Layla" }, "wa_id": self.customer }],
+                    "messages": [{ "from": self.customer, "id": format!("wamid.in{id}"),
+                        "timestamp": at.to_string(), "type": "text", "text": { "body": text } }] } }] }] }),
+            "messenger" | "instagram" => json!({
+                "object": if self.kind == "messenger" { "page" } else { "instagram" },
+                "entry": [{ "id": self.config["page_id"], "time": at * 1000, "messaging": [{
+                    "sender": { "id": self.customer }, "recipient": { "id": self.config["page_id"] },
+                    "timestamp": at * 1000,
+                    "message": { "mid": format!("m_in{id}"), "text": text } }] }] }),
+            "telegram" => json!({ "update_id": 10_000 + id, "message": {
+                "message_id": id, "date": at, "text": text,
+                "from": { "id": 4242, "is_bot": false, "first_name": "Omar", "language_code": "ar" },
+                "chat": { "id": 4242, "type": "private", "first_name": "Omar" } } }),
+            "line" => json!({ "destination": "Uxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "events": [{
+                "type": "message", "mode": "active", "timestamp": at * 1000,
+                "webhookEventId": format!("01HZ{id:022}"), "deliveryContext": { "isRedelivery": false },
+                "replyToken": format!("reply-token-{id}"),
+                "source": { "type": "user", "userId": self.customer },
+                "message": { "id": format!("{}", 100_000 + id), "type": "text", "quoteToken": "q", "text": text } }] }),
+            "viber" => {
+                json!({ "event": "message", "timestamp": at * 1000, "chat_hostname": "SN-CHAT-01_",
+                "message_token": 5_000_000_000_u64 + u64::from(id), "silent": false,
+                "sender": { "id": self.customer, "name": "Mira", "language": "en", "country": "AE", "api_version": 10 },
+                "message": { "type": "text", "text": text } })
+            }
+            other => panic!("{other}"),
+        };
+        let body = serde_json::to_vec(&body).unwrap();
+        let headers = self.signed(webhook, &body, signing);
+        (webhook.to_string(), body, headers)
+    }
+
+    /// The platform's report that its message `platform_id` was delivered or read, where it
+    /// reports that (LINE and Telegram do not).
+    fn status(&self, webhook: &str, platform_id: &str, status: &str) -> Option<Signed> {
+        if self.kind == "sms" {
+            let form = form_urlencoded::Serializer::new(String::new())
+                .append_pair("MessageSid", platform_id)
+                .append_pair("MessageStatus", status)
+                .append_pair("To", self.customer)
+                .finish();
+            let headers = self.signed(webhook, form.as_bytes(), None);
+            return Some((webhook.to_string(), form.into_bytes(), headers));
+        }
+        let body = match self.kind {
+            "whatsapp" => json!({ "object": "whatsapp_business_account", "entry": [{
+                "id": "102290129340398", "changes": [{ "field": "messages", "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": "15550783881", "phone_number_id": "106540352242922" },
+                    "statuses": [{ "id": platform_id, "status": status, "timestamp": now_seconds().to_string(),
+                        "recipient_id": self.customer }] } }] }] }),
+            "messenger" | "instagram" => {
+                let report = match (self.kind, status) {
+                    (_, "delivered") => {
+                        json!({ "delivery": { "mids": [platform_id], "watermark": now_seconds() * 1000 } })
+                    }
+                    ("messenger", _) => {
+                        json!({ "read": { "watermark": now_seconds() * 1000 + 1000 } })
+                    }
+                    _ => json!({ "read": { "mid": platform_id } }),
+                };
+                let mut item = json!({ "sender": { "id": self.customer },
+                    "recipient": { "id": self.config["page_id"] }, "timestamp": now_seconds() * 1000 });
+                item.as_object_mut()
+                    .unwrap()
+                    .extend(report.as_object().unwrap().clone());
+                json!({ "object": if self.kind == "messenger" { "page" } else { "instagram" },
+                        "entry": [{ "id": self.config["page_id"], "time": now_seconds() * 1000, "messaging": [item] }] })
+            }
+            "viber" => json!({ "event": if status == "read" { "seen" } else { "delivered" },
+                "timestamp": now_seconds() * 1000, "chat_hostname": "SN-CHAT-01_",
+                "message_token": platform_id.parse::<u64>().unwrap(), "user_id": self.customer }),
+            _ => return None,
+        };
+        let body = serde_json::to_vec(&body).unwrap();
+        let headers = self.signed(webhook, &body, None);
+        Some((webhook.to_string(), body, headers))
+    }
+
+    fn signed(&self, webhook: &str, body: &[u8], signing: Option<&str>) -> Vec<(String, String)> {
+        let secret = |name: &str| signing.unwrap_or(self.config[name].as_str().unwrap());
+        let (name, value) = match self.kind {
+            "whatsapp" | "messenger" | "instagram" => (
+                "x-hub-signature-256",
+                format!(
+                    "sha256={}",
+                    hex::encode(hmac_sha256(secret("app_secret"), body))
+                ),
+            ),
+            "telegram" => (
+                "x-telegram-bot-api-secret-token",
+                secret("secret_token").to_string(),
+            ),
+            "line" => (
+                "x-line-signature",
+                base64::engine::general_purpose::STANDARD
+                    .encode(hmac_sha256(secret("channel_secret"), body)),
+            ),
+            "viber" => (
+                "x-viber-content-signature",
+                hex::encode(hmac_sha256(secret("auth_token"), body)),
+            ),
+            "sms" => {
+                let mut parameters: Vec<(String, String)> = form_urlencoded::parse(body)
+                    .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                    .collect();
+                parameters.sort();
+                let signed: String = parameters
+                    .iter()
+                    .fold(webhook.to_string(), |signed, (name, value)| {
+                        signed + name + value
+                    });
+                let mut mac =
+                    Hmac::<sha1::Sha1>::new_from_slice(secret("auth_token").as_bytes()).unwrap();
+                mac.update(signed.as_bytes());
+                let signature =
+                    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+                return vec![
+                    (
+                        "content-type".into(),
+                        "application/x-www-form-urlencoded".into(),
+                    ),
+                    ("x-twilio-signature".into(), signature),
+                ];
+            }
+            other => panic!("{other}"),
+        };
+        vec![
+            ("content-type".into(), "application/json".into()),
+            (name.into(), value),
+        ]
+    }
+
+    /// Whether a request to the platform's API is this channel's send, authenticated as
+    /// the platform wants.
+    fn is_send(&self, sent: &Sent) -> bool {
+        let header = |name: &str| {
+            sent.headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        match self.kind {
+            "whatsapp" => {
+                sent.path == "/v21.0/106540352242922/messages"
+                    && header("authorization") == "Bearer wa-access"
+                    && sent.body["to"] == self.customer
+            }
+            "messenger" | "instagram" => {
+                sent.path
+                    == format!(
+                        "/v21.0/{}/messages",
+                        self.config["page_id"].as_str().unwrap()
+                    )
+                    && header("authorization")
+                        == format!("Bearer {}", self.config["access_token"].as_str().unwrap())
+                    && sent.body["recipient"]["id"] == self.customer
+            }
+            "telegram" => {
+                sent.path == "/bot123456:ABC-token/sendMessage" && sent.body["chat_id"] == "4242"
+            }
+            "line" => {
+                sent.path.starts_with("/v2/bot/message/")
+                    && header("authorization") == "Bearer line-access"
+            }
+            "sms" => {
+                let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+                    "{}:{}",
+                    self.config["account_sid"].as_str().unwrap(),
+                    self.config["auth_token"].as_str().unwrap()
+                ));
+                sent.path
+                    == format!(
+                        "/2010-04-01/Accounts/{}/Messages.json",
+                        self.config["account_sid"].as_str().unwrap()
+                    )
+                    && header("authorization") == format!("Basic {credentials}")
+                    && sent.body["To"] == self.customer
+            }
+            "wechat" => {
+                sent.path == "/cgi-bin/message/custom/send"
+                    && sent.query == "access_token=wx-token-1"
+                    && sent.body["touser"] == self.customer
+            }
+            "viber" => {
+                sent.path == "/pa/send_message"
+                    && header("x-viber-auth-token") == self.config["auth_token"]
+                    && sent.body["receiver"] == self.customer
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    /// The text a send carried.
+    fn text_of(&self, sent: &Sent) -> String {
+        match self.kind {
+            "whatsapp" => sent.body["text"]["body"].as_str().unwrap().to_string(),
+            "line" => sent.body["messages"][0]["text"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            "messenger" | "instagram" => sent.body["message"]["text"].as_str().unwrap().to_string(),
+            "sms" => sent.body["Body"].as_str().unwrap().to_string(),
+            "wechat" => sent.body["text"]["content"].as_str().unwrap().to_string(),
+            _ => sent.body["text"].as_str().unwrap().to_string(),
+        }
+    }
+}
+
+async fn post_webhook(client: &reqwest::Client, (url, body, headers): Signed) -> (u16, Value) {
+    let mut request = client.post(url).body(body);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn conversations_of(api: &Api, channel: &str) -> Vec<Value> {
+    let (status, listed) = api
+        .get(&format!("/v1/conversations?view=all&channel_id={channel}"))
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    listed.as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_platform_carries_a_conversation_from_the_ai_to_a_person_on_sqlite() {
+    each_platform_carries_a_conversation_from_the_ai_to_a_person(Database::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_platform_carries_a_conversation_from_the_ai_to_a_person_on_postgres() {
+    each_platform_carries_a_conversation_from_the_ai_to_a_person(Database::Postgres).await;
+}
+
+async fn each_platform_carries_a_conversation_from_the_ai_to_a_person(database: Database) {
+    let (platform_url, sends) = platform().await;
+    let Some(app) = spawn_app(Options {
+        database,
+        platform_api: Some(platform_url),
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let api = app.api();
+    let agent = api.agent_answering(FACT).await;
+    let team = api.create_team("support").await;
+    let (_, amal_api) = api.staff_member("amal@example.com", &team).await;
+    let client = reqwest::Client::new();
+
+    for platform in Platform::all() {
+        let kind = platform.kind;
+        let (status, channel) = api
+            .post(
+                "/v1/channels",
+                json!({ "type": kind, "name": format!("Acme on {kind}"), "agent_id": agent,
+                        "team_id": team, "config": platform.config }),
+            )
+            .await;
+        assert_eq!(status, 201, "{kind}: {channel}");
+        let channel_id = channel["id"].as_str().unwrap().to_string();
+        let webhook_path = format!("/webhooks/{channel_id}");
+        assert!(
+            channel["webhook_url"]
+                .as_str()
+                .unwrap()
+                .ends_with(&webhook_path),
+            "{kind}: {channel}"
+        );
+        let webhook = format!("{}{webhook_path}", app.url);
+        let (_, shown) = api.get(&format!("/v1/channels/{channel_id}")).await;
+        for (name, value) in platform.config.as_object().unwrap() {
+            let secret = connectors::channel::platform(kind)
+                .unwrap()
+                .fields()
+                .iter()
+                .any(|field| field.secret && field.name == name);
+            if secret {
+                assert!(
+                    !shown.to_string().contains(value.as_str().unwrap()),
+                    "{kind}: {name} is never shown: {shown}"
+                );
+            }
+        }
+        assert_eq!(shown["webhook_url"], channel["webhook_url"]);
+
+        if ["whatsapp", "messenger", "instagram"].contains(&kind) {
+            // Meta's subscription check: the challenge back when the token is the channel's.
+            let check = |token: &str| {
+                client
+                    .get(format!(
+                        "{webhook}?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1158201444"
+                    ))
+                    .send()
+            };
+            let answered = check(platform.config["verify_token"].as_str().unwrap())
+                .await
+                .unwrap();
+            assert_eq!(answered.status(), 200);
+            assert_eq!(answered.text().await.unwrap(), "1158201444");
+            assert_eq!(check("guess").await.unwrap().status(), 401);
+        }
+
+        // Signed with another secret, or not at all: refused, and nothing is stored.
+        let (status, refused) = post_webhook(
+            &client,
+            platform.message(&webhook, 1, FACT, 0, Some("not-the-secret")),
+        )
+        .await;
+        assert_eq!(status, 401, "{kind}: {refused}");
+        let (_, body, _) = platform.message(&webhook, 1, FACT, 0, None);
+        let (status, _) = post_webhook(
+            &client,
+            (
+                webhook.clone(),
+                body,
+                vec![("content-type".into(), "application/json".into())],
+            ),
+        )
+        .await;
+        assert_eq!(status, 401, "{kind}: an unsigned delivery");
+        assert!(
+            conversations_of(&api, &channel_id).await.is_empty(),
+            "{kind}"
+        );
+
+        // The question, delivered twice (a platform's retry): one message, one answer.
+        let question = platform.message(&webhook, 1, FACT, 0, None);
+        let (status, first) = post_webhook(&client, question.clone()).await;
+        assert_eq!(status, 200, "{kind}: {first}");
+        let (status, again) = post_webhook(&client, question).await;
+        assert_eq!(status, 200, "{kind}: {again}");
+        if ["sms", "wechat"].contains(&kind) {
+            assert_eq!(first, Value::Null, "{kind} is answered as it reads answers");
+        } else {
+            assert_eq!(first["received"]["messages"], 1, "{kind}: {first}");
+            assert_eq!(again["received"]["duplicates"], 1, "{kind}: {again}");
+        }
+        let conversations = conversations_of(&api, &channel_id).await;
+        assert_eq!(conversations.len(), 1, "{kind}");
+        let conversation = conversations[0]["id"].as_str().unwrap().to_string();
+
+        let answer = eventually(
+            &format!("{kind}: the AI's answer at the platform"),
+            || async {
+                sends
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .find(|sent| platform.is_send(sent))
+                    .cloned()
+            },
+        )
+        .await;
+        assert!(
+            platform.text_of(&answer).contains("15"),
+            "{kind}: {answer:?}"
+        );
+        if kind == "line" {
+            assert_eq!(
+                answer.path, "/v2/bot/message/reply",
+                "a fresh reply token is used"
+            );
+            assert_eq!(answer.body["replyToken"], "reply-token-1");
+        }
+        let reply = eventually(&format!("{kind}: the answer marked sent"), || async {
+            api.messages(&conversation)
+                .await
+                .into_iter()
+                .find(|message| message["sender"]["kind"] == "agent" && message["status"] == "sent")
+        })
+        .await;
+        let all = api.messages(&conversation).await;
+        assert_eq!(
+            all.iter()
+                .filter(|message| message["direction"] == "in")
+                .count(),
+            1,
+            "{kind}: the repeated delivery stored nothing: {all:?}"
+        );
+
+        // The platform reports the answer delivered, then read; a late "delivered" does not
+        // take it back.
+        let (_, reply_record) = api
+            .get(&format!("/v1/conversations/{conversation}/messages"))
+            .await;
+        let platform_id = reply_record
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|message| message["id"] == reply["id"])
+            .and_then(|message| message["platform_message_id"].as_str().map(str::to_string));
+        if kind == "wechat" {
+            // The customer-service API answers with no id; WeChat reports no statuses.
+            assert_eq!(platform_id, None);
+        } else if let Some(platform_id) = platform_id {
+            if let Some(report) = platform.status(&webhook, &platform_id, "delivered") {
+                let (status, body) = post_webhook(&client, report).await;
+                assert_eq!(status, 200, "{kind}: {body}");
+                let read = platform.status(&webhook, &platform_id, "read").unwrap();
+                let (status, body) = post_webhook(&client, read).await;
+                assert_eq!(status, 200, "{kind}: {body}");
+                let late = platform
+                    .status(&webhook, &platform_id, "delivered")
+                    .unwrap();
+                let (status, body) = post_webhook(&client, late).await;
+                assert_eq!(status, 200, "{kind}: {body}");
+                if kind != "sms" {
+                    assert_eq!(body["received"]["statuses"], 0, "{kind}: {body}");
+                }
+                let status_now = api
+                    .messages(&conversation)
+                    .await
+                    .into_iter()
+                    .find(|message| message["id"] == reply["id"])
+                    .unwrap()["status"]
+                    .clone();
+                assert_eq!(status_now, "read", "{kind}");
+            }
+        } else {
+            panic!("{kind}: the answer has no platform id: {reply_record}");
+        }
+
+        // The customer asks for a person: the team's queue has it; Amal claims it and
+        // answers through the platform.
+        let (status, _) = post_webhook(
+            &client,
+            platform.message(&webhook, 2, "Can I talk to a human?", 0, None),
+        )
+        .await;
+        assert_eq!(status, 200);
+        eventually(&format!("{kind}: the handoff"), || async {
+            let (_, shown) = api.get(&format!("/v1/conversations/{conversation}")).await;
+            (shown["status"] == "open").then_some(())
+        })
+        .await;
+        let (status, claimed) = amal_api
+            .post(
+                &format!("/v1/conversations/{conversation}/claim"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "{kind}: {claimed}");
+        let words = format!("Amal here, on {kind}: your parcel leaves today.");
+        let (status, posted) = amal_api
+            .post(
+                &format!("/v1/conversations/{conversation}/messages"),
+                json!({ "text": words }),
+            )
+            .await;
+        assert_eq!(status, 201, "{kind}: {posted}");
+        let human = eventually(
+            &format!("{kind}: Amal's answer at the platform"),
+            || async {
+                sends
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .find(|sent| platform.is_send(sent) && platform.text_of(sent) == words)
+                    .cloned()
+            },
+        )
+        .await;
+        if kind == "line" {
+            assert_eq!(human.path, "/v2/bot/message/push", "no token to reply with");
+            assert_eq!(human.body["to"], platform.customer);
+            let key = human.headers["x-line-retry-key"].to_str().unwrap();
+            assert_eq!(key.len(), 36, "a UUID: {key}");
+        }
+    }
+    app.stop().await;
+}
+
+/// What a channel account is made with is checked against its platform, naming the setting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_account_names_the_setting_it_lacks() {
+    let Some(app) = spawn_app(Options::default()).await else {
+        return;
+    };
+    let api = app.api();
+    let (status, body) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": "telegram", "name": "Bot", "config": { "bot_token": "1:A" } }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("config.secret_token"),
+        "{body}"
+    );
+    let (status, body) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": "telegram", "name": "Bot",
+                    "config": { "bot_token": "1:A", "secret_token": "has spaces" } }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": "icq", "name": "Old", "config": {} }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("whatsapp"),
+        "{body}"
+    );
+    let (status, body) = api.post("/webhooks/no-such-channel", json!({})).await;
+    assert_eq!(status, 404, "{body}");
+    app.stop().await;
+}
+
+/// A conversation on `kind` whose customer wrote `age` seconds ago, and the AI's answer to
+/// it, which the platform's window refused before any call to it.
+struct LateConversation {
+    app: common::app::TestApp,
+    sends: SentLog,
+    /// A staff member of the channel's team.
+    amal: Api,
+    conversation: String,
+    refused: Value,
+}
+
+async fn late_conversation(kind: &str, age: i64) -> Option<LateConversation> {
+    let (platform_url, sends) = platform().await;
+    let app = spawn_app(Options {
+        platform_api: Some(platform_url),
+        ..Options::default()
+    })
+    .await?;
+    let api = app.api();
+    let agent = api.agent_answering(FACT).await;
+    let team = api.create_team("support").await;
+    let (_, amal) = api.staff_member("amal@example.com", &team).await;
+    let platform = Platform::all()
+        .into_iter()
+        .find(|platform| platform.kind == kind)
+        .unwrap();
+    let (status, channel) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": kind, "name": "Acme", "agent_id": agent, "team_id": team,
+                    "config": platform.config }),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let channel_id = channel["id"].as_str().unwrap();
+    let webhook = format!("{}/webhooks/{channel_id}", app.url);
+    let (status, body) = post_webhook(
+        &reqwest::Client::new(),
+        platform.message(&webhook, 1, FACT, age, None),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let conversation = conversations_of(&api, channel_id).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refused = eventually("the AI's answer refused", || async {
+        api.messages(&conversation)
+            .await
+            .into_iter()
+            .find(|message| message["direction"] == "out" && message["status"] == "failed")
+    })
+    .await;
+    Some(LateConversation {
+        app,
+        sends,
+        amal,
+        conversation,
+        refused,
+    })
+}
+
+/// WhatsApp lets a business write freely for 24 hours after the customer's last message;
+/// after that only templates. An answer to a message older than that is refused before any
+/// call to the platform, with the reason on the message; a person's, at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_refuses_free_text_outside_the_customer_service_window() {
+    // Delivered now, written 25 hours ago (the platform held it while the phone was off).
+    let Some(late) = late_conversation("whatsapp", 25 * 3600).await else {
+        return;
+    };
+    let error = late.refused["error"].as_str().unwrap();
+    assert!(error.contains("24-hour"), "{error}");
+    let (status, refused) = late
+        .amal
+        .post(
+            &format!("/v1/conversations/{}/messages", late.conversation),
+            json!({ "text": "Sorry for the wait!" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("24-hour"),
+        "{refused}"
+    );
+    assert!(
+        late.sends.lock().unwrap().is_empty(),
+        "nothing reached WhatsApp"
+    );
+    late.app.stop().await;
+}
+
+/// Messenger lets a person (never the AI) answer up to 7 days after the customer's last
+/// message, tagged HUMAN_AGENT; the AI's answer after 24 hours is refused before any call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messenger_lets_only_a_person_answer_after_a_day_tagged_human_agent() {
+    let Some(late) = late_conversation("messenger", 30 * 3600).await else {
+        return;
+    };
+    let error = late.refused["error"].as_str().unwrap();
+    assert!(error.contains("only a person"), "{error}");
+    let conversation = &late.conversation;
+    let (status, claimed) = late
+        .amal
+        .post(
+            &format!("/v1/conversations/{conversation}/claim"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{claimed}");
+    let (status, posted) = late
+        .amal
+        .post(
+            &format!("/v1/conversations/{conversation}/messages"),
+            json!({ "text": "Sorry for the wait, your parcel left today." }),
+        )
+        .await;
+    assert_eq!(status, 201, "{posted}");
+    let sent = eventually("Amal's answer at Messenger", || async {
+        late.sends.lock().unwrap().first().cloned()
+    })
+    .await;
+    assert_eq!(
+        sent.body["messaging_type"], "MESSAGE_TAG",
+        "{:?}",
+        sent.body
+    );
+    assert_eq!(sent.body["tag"], "HUMAN_AGENT");
+    assert_eq!(
+        late.sends.lock().unwrap().len(),
+        1,
+        "the AI's answer never went"
+    );
+    late.app.stop().await;
+}
