@@ -892,3 +892,70 @@ async fn messenger_lets_only_a_person_answer_after_a_day_tagged_human_agent() {
     );
     late.app.stop().await;
 }
+
+/// A customer who edits a message on Telegram changes the stored text; one who takes a
+/// message back on LINE leaves nothing of what it said, in the thread or in search.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_and_unsends_change_the_stored_message() {
+    let Some(app) = spawn_app(Options::default()).await else {
+        return;
+    };
+    let api = app.api();
+    let client = reqwest::Client::new();
+    let mut conversations = Vec::new();
+    for platform in Platform::all()
+        .into_iter()
+        .filter(|platform| ["telegram", "line"].contains(&platform.kind))
+    {
+        let (status, channel) = api
+            .post(
+                "/v1/channels",
+                json!({ "type": platform.kind, "name": platform.kind, "config": platform.config }),
+            )
+            .await;
+        assert_eq!(status, 201, "{channel}");
+        let channel_id = channel["id"].as_str().unwrap().to_string();
+        let webhook = format!("{}/webhooks/{channel_id}", app.url);
+        let (status, _) = post_webhook(
+            &client,
+            platform.message(&webhook, 1, "My order number is 4471", 0, None),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let change = match platform.kind {
+            "telegram" => json!({ "update_id": 20_001, "edited_message": {
+                "message_id": 1, "date": now_seconds(), "edit_date": now_seconds(),
+                "text": "My order number is 4472",
+                "from": { "id": 4242, "is_bot": false, "first_name": "Omar" },
+                "chat": { "id": 4242, "type": "private" } } }),
+            _ => json!({ "destination": "U0", "events": [{ "type": "unsend", "mode": "active",
+                "timestamp": now_seconds() * 1000, "webhookEventId": "01HZUNSEND",
+                "deliveryContext": { "isRedelivery": false },
+                "source": { "type": "user", "userId": platform.customer },
+                "unsend": { "messageId": "100001" } }] }),
+        };
+        let body = serde_json::to_vec(&change).unwrap();
+        let headers = platform.signed(&webhook, &body, None);
+        let (status, answer) = post_webhook(&client, (webhook.clone(), body, headers)).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["received"]["revisions"], 1, "{answer}");
+        let conversation = conversations_of(&api, &channel_id).await[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        conversations.push((platform.kind, conversation));
+    }
+    for (kind, conversation) in conversations {
+        let stored = api.messages(&conversation).await;
+        let first = &stored[0];
+        match kind {
+            "telegram" => assert_eq!(first["text"], "My order number is 4472", "{first}"),
+            _ => assert_eq!(first["text"], "", "{first}"),
+        }
+    }
+    let (_, found) = api.get("/v1/conversations?view=all&q=4471").await;
+    assert_eq!(found.as_array().unwrap().len(), 0, "{found}");
+    let (_, found) = api.get("/v1/conversations?view=all&q=4472").await;
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    app.stop().await;
+}

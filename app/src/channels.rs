@@ -10,8 +10,8 @@ use connectors::SendOutcome;
 use connectors::channel::{self, OutgoingText, Platform, Settings, WebhookError, WebhookRequest};
 use connectors::event::{ChannelEvent, Content, IncomingMessage};
 use records::{
-    ChannelRecord, ClaimedJob, ConversationRecord, MessageRecord, NewChannel, Received, SenderKind,
-    StoreError,
+    ChannelRecord, ClaimedJob, ConversationRecord, MessageRecord, NewChannel, Received, Revision,
+    SenderKind, StoreError,
 };
 use serde::Serialize;
 use types::Phone;
@@ -56,7 +56,9 @@ pub struct WebhookTally {
     pub duplicates: usize,
     /// Statuses that moved an outbound message forward.
     pub statuses: usize,
-    /// Events acknowledged and not acted on (unknown kinds, edits, reactions, opt-outs).
+    /// Customers' messages edited or taken back.
+    pub revisions: usize,
+    /// Events acknowledged and not acted on (unknown kinds, reactions, opt-outs).
     pub ignored: usize,
 }
 
@@ -462,7 +464,7 @@ impl App {
         for event in events {
             self.store_event(&account, event, &mut tally).await?;
         }
-        if tally.messages > 0 || tally.statuses > 0 {
+        if tally.messages > 0 || tally.statuses > 0 || tally.revisions > 0 {
             self.events.ring();
         }
         Ok(WebhookAnswer::Stored {
@@ -479,6 +481,30 @@ impl App {
     ) -> Result<(), AppError> {
         match event {
             ChannelEvent::Message(message) => {
+                let revision = match &message.content {
+                    Content::Edit { message_id, text } => Some((
+                        message_id,
+                        Revision::Edit {
+                            search_text: search_form(text),
+                            text: text.clone(),
+                        },
+                    )),
+                    Content::Unsend { message_id } => Some((message_id, Revision::Unsend)),
+                    _ => None,
+                };
+                if let Some((original, revision)) = revision {
+                    let revised = self
+                        .store
+                        .conversations()
+                        .revise_inbound(&account.workspace, &account.channel.id, original, revision)
+                        .await?;
+                    if revised {
+                        tally.revisions += 1;
+                    } else {
+                        tally.ignored += 1;
+                    }
+                    return Ok(());
+                }
                 let Some((text, details)) = stored_form(&message) else {
                     tally.ignored += 1;
                     return Ok(());

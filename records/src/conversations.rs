@@ -174,6 +174,17 @@ pub struct Received {
     pub duplicate: bool,
 }
 
+/// What a customer did to a message they sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revision {
+    Edit {
+        text: String,
+        search_text: String,
+    },
+    /// Taken back: what it said is not kept.
+    Unsend,
+}
+
 /// A message to append to a conversation.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
@@ -1256,6 +1267,82 @@ impl Conversations<'_> {
 
     /// The outbound message with this platform id on a channel (a status callback names it
     /// so).
+    /// Changes a customer's message as the platform says the customer did: a new text, or
+    /// taken back (its text gone, from search too). `false` when no such message is stored
+    /// (sent before the channel was connected).
+    pub async fn revise_inbound(
+        &self,
+        workspace: &str,
+        channel: &str,
+        platform_id: &str,
+        revision: Revision,
+    ) -> Result<bool, StoreError> {
+        let mut transaction = self.0.write().await?;
+        let found: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, conversation_id, details FROM messages
+             WHERE workspace_id = $1 AND channel_id = $2 AND direction = 'in'
+                 AND platform_message_id = $3",
+        )
+        .bind(workspace)
+        .bind(channel)
+        .bind(platform_id)
+        .fetch_optional(&mut *transaction)
+        .await?;
+        let Some((message, conversation, details)) = found else {
+            return Ok(false);
+        };
+        let mut details: serde_json::Map<String, serde_json::Value> = details
+            .as_deref()
+            .and_then(|details| serde_json::from_str(details).ok())
+            .unwrap_or_default();
+        let at = now();
+        let (text, search_text) = match revision {
+            Revision::Edit { text, search_text } => {
+                details.insert("edited_at".into(), at.into());
+                (text, search_text)
+            }
+            Revision::Unsend => {
+                details.insert("unsent_at".into(), at.into());
+                details.remove("media");
+                details.remove("location");
+                (String::new(), String::new())
+            }
+        };
+        sqlx::query(
+            "UPDATE messages SET text = $1, search_text = $2, details = $3, updated_at = $4
+             WHERE id = $5",
+        )
+        .bind(&text)
+        .bind(&search_text)
+        .bind(serde_json::Value::Object(details).to_string())
+        .bind(at)
+        .bind(&message)
+        .execute(&mut *transaction)
+        .await?;
+        let (team, owner): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT team_id, owner_id FROM conversations WHERE id = $1")
+                .bind(&conversation)
+                .fetch_one(&mut *transaction)
+                .await?;
+        events::append_in(
+            &mut transaction,
+            self.0.backend(),
+            workspace,
+            &NewEvent {
+                kind: "message.updated",
+                conversation_id: Some(&conversation),
+                team_id: team.as_deref(),
+                user_id: owner.as_deref(),
+                payload: serde_json::json!({
+                    "conversation_id": conversation, "message_id": message,
+                }),
+            },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+
     /// Records that the platform took the first `parts` parts of an outbound message (the
     /// first part's id is the message's), before the rest go: a retry starts after them.
     pub async fn record_sent_parts(

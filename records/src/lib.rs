@@ -43,7 +43,8 @@ pub use channels::{
 };
 pub use conversations::{
     Applied, Attachment, Change, ConversationFilter, ConversationOrder, ConversationRecord,
-    Conversations, Decide, Inbound, MessageRecord, NewMessage, Ownership, Received, Routed,
+    Conversations, Decide, Inbound, MessageRecord, NewMessage, Ownership, Received, Revision,
+    Routed,
 };
 pub use credits::{Credits, LedgerEntry, Reservation};
 pub use error::{StoreError, UnknownValue};
