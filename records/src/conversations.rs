@@ -174,6 +174,35 @@ pub struct Received {
     pub duplicate: bool,
 }
 
+/// An event about one of a conversation's messages, for its team and its owner.
+async fn append_message_event(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    workspace: &str,
+    conversation: &str,
+    kind: &str,
+    payload: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let (team, owner): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT team_id, owner_id FROM conversations WHERE id = $1")
+            .bind(conversation)
+            .fetch_one(&mut *connection)
+            .await?;
+    events::append_in(
+        connection,
+        backend,
+        workspace,
+        &NewEvent {
+            kind,
+            conversation_id: Some(conversation),
+            team_id: team.as_deref(),
+            user_id: owner.as_deref(),
+            payload,
+        },
+    )
+    .await
+}
+
 /// What a customer did to a message they sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Revision {
@@ -1229,25 +1258,17 @@ impl Conversations<'_> {
         .await?;
         if let Some(row) = &moved {
             let conversation: String = row.try_get(0)?;
-            let (team, owner): (Option<String>, Option<String>) =
-                sqlx::query_as("SELECT team_id, owner_id FROM conversations WHERE id = $1")
-                    .bind(&conversation)
-                    .fetch_one(&mut *transaction)
-                    .await?;
-            events::append_in(
+            let payload = serde_json::json!({
+                "conversation_id": conversation, "message_id": message,
+                "status": status, "error": error,
+            });
+            append_message_event(
                 &mut transaction,
                 self.0.backend(),
                 workspace,
-                &NewEvent {
-                    kind: "message.status",
-                    conversation_id: Some(&conversation),
-                    team_id: team.as_deref(),
-                    user_id: owner.as_deref(),
-                    payload: serde_json::json!({
-                        "conversation_id": conversation, "message_id": message,
-                        "status": status, "error": error,
-                    }),
-                },
+                &conversation,
+                "message.status",
+                payload,
             )
             .await?;
         }
@@ -1319,24 +1340,14 @@ impl Conversations<'_> {
         .bind(&message)
         .execute(&mut *transaction)
         .await?;
-        let (team, owner): (Option<String>, Option<String>) =
-            sqlx::query_as("SELECT team_id, owner_id FROM conversations WHERE id = $1")
-                .bind(&conversation)
-                .fetch_one(&mut *transaction)
-                .await?;
-        events::append_in(
+        let payload = serde_json::json!({ "conversation_id": conversation, "message_id": message });
+        append_message_event(
             &mut transaction,
             self.0.backend(),
             workspace,
-            &NewEvent {
-                kind: "message.updated",
-                conversation_id: Some(&conversation),
-                team_id: team.as_deref(),
-                user_id: owner.as_deref(),
-                payload: serde_json::json!({
-                    "conversation_id": conversation, "message_id": message,
-                }),
-            },
+            &conversation,
+            "message.updated",
+            payload,
         )
         .await?;
         transaction.commit().await?;
