@@ -83,6 +83,10 @@ async fn platform() -> (String, SentLog) {
                     json!({ "sentMessages": [{ "id": format!("{}", 500_000 + number), "quoteToken": "q" }] })
                 } else if path.ends_with("/Messages.json") {
                     json!({ "sid": format!("SMout{number}"), "status": "queued", "num_segments": "1" })
+                } else if path.ends_with("/setWebhook") {
+                    json!({ "ok": true, "result": true, "description": "Webhook was set" })
+                } else if path == "/pa/set_webhook" {
+                    json!({ "status": 0, "status_message": "ok", "event_types": ["delivered"] })
                 } else if path == "/cgi-bin/stable_token" {
                     json!({ "access_token": "wx-token-1", "expires_in": 7200 })
                 } else if path == "/cgi-bin/message/custom/send" {
@@ -503,6 +507,34 @@ async fn each_platform_carries_a_conversation_from_the_ai_to_a_person(database: 
             "{kind}: {channel}"
         );
         let webhook = format!("{}{webhook_path}", app.url);
+        if ["telegram", "viber"].contains(&kind) {
+            // The platform is given the webhook through its API as the account is made.
+            assert_eq!(
+                channel["webhook_registration"],
+                json!({ "registered": true }),
+                "{kind}: {channel}"
+            );
+            let registered = sends
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|sent| sent.path.ends_with("etWebhook") || sent.path == "/pa/set_webhook")
+                .cloned()
+                .unwrap();
+            sends
+                .lock()
+                .unwrap()
+                .retain(|sent| sent.path != registered.path);
+            assert_eq!(registered.body["url"], webhook.as_str(), "{kind}");
+            if kind == "telegram" {
+                assert_eq!(registered.body["secret_token"], "tg_secret-1");
+            }
+        } else {
+            assert!(
+                channel.get("webhook_registration").is_none(),
+                "{kind}: {channel}"
+            );
+        }
         let (_, shown) = api.get(&format!("/v1/channels/{channel_id}")).await;
         for (name, value) in platform.config.as_object().unwrap() {
             let secret = connectors::channel::platform(kind)
@@ -953,6 +985,49 @@ async fn edits_and_unsends_change_the_stored_message() {
             _ => assert_eq!(first["text"], "", "{first}"),
         }
     }
+    // A reaction to the edited message is kept on it; an update of a kind this version does
+    // not know is kept as it came.
+    let telegram = Platform::all()
+        .into_iter()
+        .find(|p| p.kind == "telegram")
+        .unwrap();
+    let (_, channels) = api.get("/v1/channels").await;
+    let webhook = channels
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|channel| channel["kind"] == "telegram")
+        .unwrap()["webhook_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for update in [
+        json!({ "update_id": 20_002, "message_reaction": { "chat": { "id": 4242, "type": "private" },
+            "message_id": 1, "date": now_seconds(), "user": { "id": 4242, "is_bot": false, "first_name": "Omar" },
+            "old_reaction": [], "new_reaction": [{ "type": "emoji", "emoji": "👍" }] } }),
+        json!({ "update_id": 20_003, "chat_boost": { "chat": { "id": 4242, "type": "private" } } }),
+    ] {
+        let body = serde_json::to_vec(&update).unwrap();
+        let headers = telegram.signed(&webhook, &body, None);
+        let (status, first) =
+            post_webhook(&client, (webhook.clone(), body.clone(), headers.clone())).await;
+        assert_eq!(status, 200, "{first}");
+        let (status, again) = post_webhook(&client, (webhook.clone(), body, headers)).await;
+        assert_eq!(status, 200, "{again}");
+        if update.get("chat_boost").is_some() {
+            assert_eq!(
+                first["received"]["kept_unknown"], 1,
+                "kept as it came: {first}"
+            );
+            assert_eq!(again["received"]["kept_unknown"], 0, "and once: {again}");
+        } else {
+            assert_eq!(first["received"]["revisions"], 1, "{first}");
+        }
+    }
+    let (_, telegram_conversation) = api.get("/v1/conversations?view=all&q=4472").await;
+    let conversation = telegram_conversation[0]["id"].as_str().unwrap().to_string();
+    let first = &api.messages(&conversation).await[0];
+    assert_eq!(first["reaction"], "👍", "{first}");
     let (_, found) = api.get("/v1/conversations?view=all&q=4471").await;
     assert_eq!(found.as_array().unwrap().len(), 0, "{found}");
     let (_, found) = api.get("/v1/conversations?view=all&q=4472").await;

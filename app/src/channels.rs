@@ -14,9 +14,10 @@ use records::{
     SenderKind, StoreError,
 };
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use types::Phone;
 
-use crate::inbox::{ChannelView, CreatedChannel, decide_arrival, search_form};
+use crate::inbox::{ChannelView, CreatedChannel, WebhookRegistration, decide_arrival, search_form};
 use crate::{App, AppError};
 
 /// The largest webhook delivery read, in bytes; a larger one is refused with 413. Platforms
@@ -58,8 +59,11 @@ pub struct WebhookTally {
     pub statuses: usize,
     /// Customers' messages edited or taken back.
     pub revisions: usize,
-    /// Events acknowledged and not acted on (unknown kinds, reactions, opt-outs).
+    /// Events acknowledged and not acted on (unknown kinds, opt-outs, statuses of messages
+    /// sent elsewhere).
     pub ignored: usize,
+    /// Whether this delivery's unknown events were kept as they came (not when kept before).
+    pub kept_unknown: usize,
 }
 
 /// Keeps each channel account's sends within its rate, in this process: at most `rate` in
@@ -372,10 +376,59 @@ impl App {
                 },
             )
             .await?;
+        let channel = self.channel_view(channel);
+        let webhook_registration = match (
+            &channel.webhook_url,
+            platform.register_webhook(
+                self.api_base(platform),
+                &settings,
+                channel.webhook_url.as_deref().unwrap_or_default(),
+            ),
+        ) {
+            (Some(_), Some(request)) => Some(self.register_webhook(platform, request).await),
+            _ => None,
+        };
         Ok(CreatedChannel {
-            channel: self.channel_view(channel),
+            channel,
             secret: None,
+            webhook_registration,
         })
+    }
+
+    /// Gives the platform the channel's webhook, and reads whether it took it.
+    async fn register_webhook(
+        &self,
+        platform: &'static dyn Platform,
+        request: connectors::OutboundRequest,
+    ) -> WebhookRegistration {
+        let outcome = self
+            .deliver(request, |status, _, body| {
+                match platform.read_register_answer(status, body) {
+                    Ok(()) => SendOutcome::Accepted { platform_id: None },
+                    Err(error) => SendOutcome::Rejected { error },
+                }
+            })
+            .await;
+        match outcome {
+            SendOutcome::Accepted { .. } => WebhookRegistration {
+                registered: true,
+                error: None,
+            },
+            SendOutcome::Transient { error, .. } | SendOutcome::Rejected { error } => {
+                WebhookRegistration {
+                    registered: false,
+                    error: Some(error),
+                }
+            }
+        }
+    }
+
+    /// Where the platform's API is: the service's setting, else the platform's own.
+    fn api_base(&self, platform: &dyn Platform) -> &str {
+        self.settings
+            .platform_api
+            .get(platform.kind())
+            .map_or(platform.default_api_base(), String::as_str)
     }
 
     /// A channel account with where its platform delivers its webhooks (none for the `api`
@@ -461,6 +514,32 @@ impl App {
         let payload = account.platform.open(&account.settings, &request)?;
         let events = account.platform.parse(&payload)?;
         let mut tally = WebhookTally::default();
+        let unhandled: Vec<&str> = events
+            .iter()
+            .filter_map(|event| match event {
+                ChannelEvent::Unhandled { kind } => Some(kind.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !unhandled.is_empty() {
+            let payload = String::from_utf8_lossy(&payload);
+            let key: String = Sha256::digest(format!("{channel_id}\n{payload}"))
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect();
+            let kept = self
+                .store
+                .channels()
+                .keep_unhandled(
+                    &account.workspace,
+                    channel_id,
+                    &key,
+                    &unhandled.join(","),
+                    &payload,
+                )
+                .await?;
+            tally.kept_unknown = usize::from(kept);
+        }
         for event in events {
             self.store_event(&account, event, &mut tally).await?;
         }
@@ -490,6 +569,12 @@ impl App {
                         },
                     )),
                     Content::Unsend { message_id } => Some((message_id, Revision::Unsend)),
+                    Content::Reaction { message_id, emoji } => Some((
+                        message_id,
+                        Revision::React {
+                            emoji: emoji.clone(),
+                        },
+                    )),
                     _ => None,
                 };
                 if let Some((original, revision)) = revision {
@@ -663,11 +748,7 @@ impl App {
             }
             _ => None,
         };
-        let api_base = self
-            .settings
-            .platform_api
-            .get(account.platform.kind())
-            .map_or(account.platform.default_api_base(), String::as_str);
+        let api_base = self.api_base(account.platform);
         let mut settings = account.settings.clone();
         if let Some(request) = account.platform.token_request(api_base, &settings) {
             match self.access_token(&account, request).await {

@@ -60,6 +60,20 @@ pub struct CreatedChannel {
     /// what is posted to it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// Whether the platform took the `webhook_url`, where it is set through the platform's
+    /// API (Telegram, Viber); elsewhere the business sets it in the platform's console.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_registration: Option<WebhookRegistration>,
+}
+
+/// What the platform answered when given the channel's webhook.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WebhookRegistration {
+    pub registered: bool,
+    /// The platform's reason when it refused (Telegram takes only HTTPS addresses: set
+    /// `server.public_url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What a channel account is made of.
@@ -291,6 +305,7 @@ impl App {
         Ok(CreatedChannel {
             channel: self.channel_view(channel),
             secret: Some(secret),
+            webhook_registration: None,
         })
     }
 

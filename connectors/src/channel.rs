@@ -212,6 +212,27 @@ pub trait Platform: Sync {
     /// The events of a verified, opened delivery.
     fn parse(&self, body: &[u8]) -> Result<Vec<ChannelEvent>, WebhookError>;
 
+    /// The request that points the platform's webhook at `url`, where the platform takes it
+    /// through its API (Telegram's `setWebhook`, Viber's `set_webhook`); `None` where the
+    /// business sets it in the platform's console.
+    fn register_webhook(
+        &self,
+        _api_base: &str,
+        _settings: &Settings,
+        _url: &str,
+    ) -> Option<OutboundRequest> {
+        None
+    }
+
+    /// Whether the platform took the webhook (`Err`: its reason).
+    fn read_register_answer(&self, status: u16, _body: &[u8]) -> Result<(), String> {
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(format!("{} answered {status}", self.kind()))
+        }
+    }
+
     /// The request that buys a short-lived access token, where the platform's API wants one
     /// (WeChat): sends then find it in the settings as `access_token`.
     fn token_request(&self, _api_base: &str, _settings: &Settings) -> Option<OutboundRequest> {

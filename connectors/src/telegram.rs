@@ -380,10 +380,19 @@ pub fn send_text(
 #[derive(Deserialize)]
 struct Answer {
     ok: bool,
+    #[serde(default, deserialize_with = "sent_message")]
     result: Option<SentMessage>,
     error_code: Option<u16>,
     description: Option<String>,
     parameters: Option<AnswerParameters>,
+}
+
+/// A send's `result` (a message); `setWebhook`'s is `true`, which is none.
+fn sent_message<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<SentMessage>, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 #[derive(Deserialize)]
@@ -502,6 +511,42 @@ impl crate::channel::Platform for Telegram {
 
     fn read_send_answer(&self, status: u16, body: &[u8]) -> SendOutcome {
         read_send_answer(status, body)
+    }
+
+    /// `setWebhook` with the channel's secret token, for the updates `parse` reads.
+    fn register_webhook(
+        &self,
+        api_base: &str,
+        settings: &Settings,
+        url: &str,
+    ) -> Option<OutboundRequest> {
+        let body = serde_json::json!({
+            "url": url,
+            "secret_token": settings.get("secret_token"),
+            "allowed_updates": ["message", "edited_message", "callback_query",
+                "message_reaction", "my_chat_member"],
+        });
+        Some(OutboundRequest {
+            url: format!(
+                "{}/bot{}/setWebhook",
+                api_base.trim_end_matches('/'),
+                settings.get("bot_token")
+            ),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: serde_json::to_vec(&body).unwrap_or_default(),
+        })
+    }
+
+    fn read_register_answer(&self, status: u16, body: &[u8]) -> Result<(), String> {
+        match serde_json::from_slice::<Answer>(body) {
+            Ok(Answer { ok: true, .. }) => Ok(()),
+            Ok(answer) => Err(format!(
+                "Telegram {}: {}",
+                answer.error_code.unwrap_or(status),
+                answer.description.as_deref().unwrap_or("no description")
+            )),
+            Err(_) => Err(format!("Telegram answered {status}")),
+        }
     }
 }
 

@@ -310,6 +310,46 @@ impl crate::channel::Platform for Viber {
     fn read_send_answer(&self, status: u16, body: &[u8]) -> SendOutcome {
         read_send_answer(status, body)
     }
+
+    /// `set_webhook` for the events `parse` reads (Viber checks the URL at once with a
+    /// signed `webhook` event, which the webhook acknowledges).
+    fn register_webhook(
+        &self,
+        api_base: &str,
+        settings: &Settings,
+        url: &str,
+    ) -> Option<OutboundRequest> {
+        let body = serde_json::json!({
+            "url": url,
+            "event_types": ["delivered", "seen", "failed", "subscribed", "unsubscribed",
+                "conversation_started"],
+            "send_name": true,
+            "send_photo": false,
+        });
+        Some(OutboundRequest {
+            url: format!("{}/pa/set_webhook", api_base.trim_end_matches('/')),
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                (
+                    "x-viber-auth-token".into(),
+                    settings.get("auth_token").to_string(),
+                ),
+            ],
+            body: serde_json::to_vec(&body).unwrap_or_default(),
+        })
+    }
+
+    fn read_register_answer(&self, status: u16, body: &[u8]) -> Result<(), String> {
+        match serde_json::from_slice::<Answer>(body) {
+            Ok(Answer { status: 0, .. }) => Ok(()),
+            Ok(answer) => Err(format!(
+                "Viber status {}: {}",
+                answer.status,
+                answer.status_message.as_deref().unwrap_or("no description")
+            )),
+            Err(_) => Err(format!("Viber answered {status}")),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -131,6 +131,32 @@ impl Channels<'_> {
         Ok((workspace, channel))
     }
 
+    /// Keeps a delivery's events of kinds this version does not act on, as the platform sent
+    /// them (`id`: the caller's hash of channel and payload; kept once). `false` when it was
+    /// kept before.
+    pub async fn keep_unhandled(
+        &self,
+        workspace: &str,
+        channel: &str,
+        id: &str,
+        kinds: &str,
+        payload: &str,
+    ) -> Result<bool, StoreError> {
+        let kept = sqlx::query(
+            "INSERT INTO channel_events (id, workspace_id, channel_id, kinds, payload, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(workspace)
+        .bind(channel)
+        .bind(kinds)
+        .bind(payload)
+        .bind(now())
+        .execute(self.0.writer())
+        .await?;
+        Ok(kept.rows_affected() == 1)
+    }
+
     /// Replaces the channel's settings that are not secret (its routing among them).
     pub async fn set_config(
         &self,

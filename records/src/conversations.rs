@@ -212,6 +212,10 @@ pub enum Revision {
     },
     /// Taken back: what it said is not kept.
     Unsend,
+    /// An emoji on a message, theirs or one sent to them (empty: taken back).
+    React {
+        emoji: String,
+    },
 }
 
 /// A message to append to a conversation.
@@ -1288,9 +1292,9 @@ impl Conversations<'_> {
 
     /// The outbound message with this platform id on a channel (a status callback names it
     /// so).
-    /// Changes a customer's message as the platform says the customer did: a new text, or
-    /// taken back (its text gone, from search too). `false` when no such message is stored
-    /// (sent before the channel was connected).
+    /// Changes a message as the platform says the customer did: a new text or taken back
+    /// (its text gone, from search too) for their own; a reaction on either side's. `false`
+    /// when no such message is stored (sent before the channel was connected).
     pub async fn revise_inbound(
         &self,
         workspace: &str,
@@ -1299,14 +1303,17 @@ impl Conversations<'_> {
         revision: Revision,
     ) -> Result<bool, StoreError> {
         let mut transaction = self.0.write().await?;
+        // A reaction may be to either side's message; the rest only to the customer's own.
         let found: Option<(String, String, Option<String>)> = sqlx::query_as(
             "SELECT id, conversation_id, details FROM messages
-             WHERE workspace_id = $1 AND channel_id = $2 AND direction = 'in'
-                 AND platform_message_id = $3",
+             WHERE workspace_id = $1 AND channel_id = $2 AND platform_message_id = $3
+                 AND (direction = 'in' OR $4)
+             ORDER BY direction LIMIT 1",
         )
         .bind(workspace)
         .bind(channel)
         .bind(platform_id)
+        .bind(matches!(revision, Revision::React { .. }))
         .fetch_optional(&mut *transaction)
         .await?;
         let Some((message, conversation, details)) = found else {
@@ -1317,24 +1324,34 @@ impl Conversations<'_> {
             .and_then(|details| serde_json::from_str(details).ok())
             .unwrap_or_default();
         let at = now();
-        let (text, search_text) = match revision {
+        let changed_text = match revision {
+            Revision::React { emoji } if emoji.is_empty() => {
+                details.remove("reaction");
+                None
+            }
+            Revision::React { emoji } => {
+                details.insert("reaction".into(), emoji.into());
+                None
+            }
             Revision::Edit { text, search_text } => {
                 details.insert("edited_at".into(), at.into());
-                (text, search_text)
+                Some((text, search_text))
             }
             Revision::Unsend => {
                 details.insert("unsent_at".into(), at.into());
                 details.remove("media");
                 details.remove("location");
-                (String::new(), String::new())
+                Some((String::new(), String::new()))
             }
         };
+        let (text, search_text) = changed_text.unzip();
         sqlx::query(
-            "UPDATE messages SET text = $1, search_text = $2, details = $3, updated_at = $4
+            "UPDATE messages SET text = COALESCE($1, text),
+                 search_text = COALESCE($2, search_text), details = $3, updated_at = $4
              WHERE id = $5",
         )
-        .bind(&text)
-        .bind(&search_text)
+        .bind(text)
+        .bind(search_text)
         .bind(serde_json::Value::Object(details).to_string())
         .bind(at)
         .bind(&message)

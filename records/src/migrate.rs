@@ -80,6 +80,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "platform sends",
         sql: include_str!("../../migrations/sqlite/0011_platform_sends.sql"),
     },
+    Migration {
+        version: 12,
+        description: "channel events",
+        sql: include_str!("../../migrations/sqlite/0012_channel_events.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -137,6 +142,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 11,
         description: "platform sends",
         sql: include_str!("../../migrations/postgres/0011_platform_sends.sql"),
+    },
+    Migration {
+        version: 12,
+        description: "channel events",
+        sql: include_str!("../../migrations/postgres/0012_channel_events.sql"),
     },
 ];
 

@@ -591,6 +591,19 @@ pub struct MessageView {
     /// The files it carries (`media`); each is read at
     /// `GET /v1/conversations/{id}/attachments/{checksum}`.
     attachments: Vec<records::Attachment>,
+    /// A file the customer sent that stays on the platform: its kind, the platform's id or
+    /// address for it, its name and type where given.
+    #[schema(value_type = Option<Object>)]
+    media: Option<Value>,
+    /// A place the customer shared: latitude and longitude.
+    #[schema(value_type = Option<Object>)]
+    location: Option<Value>,
+    /// The customer's emoji on this message.
+    reaction: Option<String>,
+    /// When the customer last changed its text (ms).
+    edited_at: Option<i64>,
+    /// When the customer took it back (ms): its text is gone.
+    unsent_at: Option<i64>,
     created_at: i64,
 }
 
@@ -604,6 +617,18 @@ impl From<MessageRecord> for MessageView {
             .as_ref()
             .filter(|_| record.kind != MessageKind::Activity)
             .and_then(|details| details.get("citations").cloned());
+        let said = |name: &str| {
+            details
+                .as_ref()
+                .and_then(|details| details.get(name).cloned())
+        };
+        let (media, location, reaction, edited_at, unsent_at) = (
+            said("media"),
+            said("location"),
+            said("reaction").and_then(|value| value.as_str().map(str::to_string)),
+            said("edited_at").and_then(|value| value.as_i64()),
+            said("unsent_at").and_then(|value| value.as_i64()),
+        );
         let handoff = details.filter(|details| {
             record.kind == MessageKind::Activity && details.get("reason").is_some()
         });
@@ -625,6 +650,11 @@ impl From<MessageRecord> for MessageView {
             citations,
             handoff,
             attachments: record.attachments,
+            media,
+            location,
+            reaction,
+            edited_at,
+            unsent_at,
             created_at: record.created_at,
         }
     }

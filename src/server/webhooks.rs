@@ -73,7 +73,8 @@ async fn handshake(
 /// forward only. Events this version does not act on are acknowledged too.
 #[utoipa::path(post, path = "/webhooks/{channel_id}", tag = "channels",
     params(("channel_id" = String, Path, description = "the channel's id")),
-    request_body(content = String, description = "The platform's payload, as it signed it"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "The platform's payload as it signed it (JSON, a form or XML, as the platform sends)"),
     responses((status = 200, description = "Stored, and acknowledged: a summary, or what the platform reads (TwiML for Twilio)", body = WebhookReceived),
         (status = 401, description = "Not signed with the channel's secret", body = ErrorBody),
         (status = 404, body = ErrorBody),
