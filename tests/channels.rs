@@ -442,6 +442,19 @@ impl Platform {
     }
 }
 
+/// The service in this process with every platform's API at a local server that speaks it:
+/// the service, and the requests the platforms received.
+async fn spawn_with_platforms(database: Database) -> Option<(common::app::TestApp, SentLog)> {
+    let (platform_url, sends) = platform().await;
+    let app = spawn_app(Options {
+        database,
+        platform_api: Some(platform_url),
+        ..Options::default()
+    })
+    .await?;
+    Some((app, sends))
+}
+
 async fn post_webhook(client: &reqwest::Client, (url, body, headers): Signed) -> (u16, Value) {
     let mut request = client.post(url).body(body);
     for (name, value) in headers {
@@ -471,14 +484,7 @@ async fn each_platform_carries_a_conversation_from_the_ai_to_a_person_on_postgre
 }
 
 async fn each_platform_carries_a_conversation_from_the_ai_to_a_person(database: Database) {
-    let (platform_url, sends) = platform().await;
-    let Some(app) = spawn_app(Options {
-        database,
-        platform_api: Some(platform_url),
-        ..Options::default()
-    })
-    .await
-    else {
+    let Some((app, sends)) = spawn_with_platforms(database).await else {
         return;
     };
     let api = app.api();
@@ -798,12 +804,7 @@ struct LateConversation {
 }
 
 async fn late_conversation(kind: &str, age: i64) -> Option<LateConversation> {
-    let (platform_url, sends) = platform().await;
-    let app = spawn_app(Options {
-        platform_api: Some(platform_url),
-        ..Options::default()
-    })
-    .await?;
+    let (app, sends) = spawn_with_platforms(Database::Sqlite).await?;
     let api = app.api();
     let agent = api.agent_answering(FACT).await;
     let team = api.create_team("support").await;
@@ -1032,5 +1033,92 @@ async fn edits_and_unsends_change_the_stored_message() {
     assert_eq!(found.as_array().unwrap().len(), 0, "{found}");
     let (_, found) = api.get("/v1/conversations?view=all&q=4472").await;
     assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    app.stop().await;
+}
+
+/// A customer who blocks the bot is not written to: a reply fails before any call, saying
+/// why; once they start the bot again, replies go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_who_blocks_the_bot_is_not_written_to() {
+    let Some((app, sends)) = spawn_with_platforms(Database::Sqlite).await else {
+        return;
+    };
+    let api = app.api();
+    let client = reqwest::Client::new();
+    let telegram = Platform::all()
+        .into_iter()
+        .find(|platform| platform.kind == "telegram")
+        .unwrap();
+    let (status, channel) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": "telegram", "name": "bot", "config": telegram.config }),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let channel_id = channel["id"].as_str().unwrap();
+    let webhook = format!("{}/webhooks/{channel_id}", app.url);
+    let (status, _) = post_webhook(&client, telegram.message(&webhook, 1, "hello", 0, None)).await;
+    assert_eq!(status, 200);
+    let conversation = conversations_of(&api, channel_id).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let membership = |update: u32, status: &str| {
+        let body = serde_json::to_vec(&json!({ "update_id": update, "my_chat_member": {
+            "chat": { "id": 4242, "type": "private" },
+            "from": { "id": 4242, "is_bot": false, "first_name": "Omar" }, "date": now_seconds(),
+            "old_chat_member": { "status": "member", "user": { "id": 1, "is_bot": true, "first_name": "bot" } },
+            "new_chat_member": { "status": status, "user": { "id": 1, "is_bot": true, "first_name": "bot" } } } }))
+        .unwrap();
+        let headers = telegram.signed(&webhook, &body, None);
+        (webhook.clone(), body, headers)
+    };
+    let (_, blocked) = post_webhook(&client, membership(30_001, "kicked")).await;
+    assert_eq!(blocked["received"]["subscriptions"], 1, "{blocked}");
+    let reply = |text: &'static str| {
+        let api = api.clone();
+        let conversation = conversation.clone();
+        async move {
+            let (status, posted) = api
+                .post(
+                    &format!("/v1/conversations/{conversation}/messages"),
+                    json!({ "text": text }),
+                )
+                .await;
+            assert_eq!(status, 201, "{posted}");
+            posted["id"].as_str().unwrap().to_string()
+        }
+    };
+    let refused = reply("Are you still there?").await;
+    let failed = eventually("the reply refused", || async {
+        api.messages(&conversation)
+            .await
+            .into_iter()
+            .find(|message| message["id"] == refused.as_str() && message["status"] == "failed")
+    })
+    .await;
+    assert!(
+        failed["error"].as_str().unwrap().contains("stopped"),
+        "{failed}"
+    );
+    assert!(
+        !sends
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|sent| sent.path.ends_with("/sendMessage")),
+        "nothing reached Telegram"
+    );
+    let (_, back) = post_webhook(&client, membership(30_002, "member")).await;
+    assert_eq!(back["received"]["subscriptions"], 1, "{back}");
+    let sent = reply("Welcome back!").await;
+    eventually("the reply sent", || async {
+        api.messages(&conversation)
+            .await
+            .into_iter()
+            .find(|message| message["id"] == sent.as_str() && message["status"] == "sent")
+    })
+    .await;
     app.stop().await;
 }

@@ -10,8 +10,8 @@ use connectors::SendOutcome;
 use connectors::channel::{self, OutgoingText, Platform, Settings, WebhookError, WebhookRequest};
 use connectors::event::{ChannelEvent, Content, IncomingMessage};
 use records::{
-    ChannelRecord, ClaimedJob, ConversationRecord, MessageRecord, NewChannel, Received, Revision,
-    SenderKind, StoreError,
+    ChannelRecord, ClaimedJob, ContactRecord, ConversationRecord, MessageRecord, NewChannel,
+    Received, Revision, SenderKind, StoreError,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -57,10 +57,12 @@ pub struct WebhookTally {
     pub duplicates: usize,
     /// Statuses that moved an outbound message forward.
     pub statuses: usize,
-    /// Customers' messages edited or taken back.
+    /// Customers' messages edited or taken back, or reacted to.
     pub revisions: usize,
-    /// Events acknowledged and not acted on (unknown kinds, opt-outs, statuses of messages
-    /// sent elsewhere).
+    /// Customers who stopped (or started again) the business's messages.
+    pub subscriptions: usize,
+    /// Events acknowledged and not acted on (unknown kinds, statuses of messages sent
+    /// elsewhere, opt-outs of customers not known yet).
     pub ignored: usize,
     /// Whether this delivery's unknown events were kept as they came (not when kept before).
     pub kept_unknown: usize,
@@ -662,7 +664,22 @@ impl App {
                     }
                 }
             }
-            ChannelEvent::Subscription { .. } | ChannelEvent::Unhandled { .. } => {
+            ChannelEvent::Subscription {
+                external_id,
+                subscribed,
+            } => {
+                let known = self
+                    .store
+                    .contacts()
+                    .set_subscribed(&account.channel.id, &external_id, subscribed)
+                    .await?;
+                if known {
+                    tally.subscriptions += 1;
+                } else {
+                    tally.ignored += 1;
+                }
+            }
+            ChannelEvent::Unhandled { .. } => {
                 tally.ignored += 1;
             }
         }
@@ -715,11 +732,21 @@ impl App {
         conversation: &ConversationRecord,
         channel: ChannelRecord,
         message: &MessageRecord,
-        customer: &str,
+        customer: &ContactRecord,
     ) -> Result<SendOutcome, AppError> {
         let workspace = claimed.workspace_id.as_deref().unwrap_or_default();
         let account = self.account(workspace, channel).await?;
         let now = records::now();
+        if customer.unsubscribed_at.is_some() {
+            return Ok(SendOutcome::Rejected {
+                error: format!(
+                    "the customer stopped this account's messages on {} (blocked, unfollowed or \
+                     sent STOP); nothing is sent until they subscribe again",
+                    account.platform.kind()
+                ),
+            });
+        }
+        let customer = customer.external_id.as_deref().unwrap_or_default();
         let by_person = message.sender_kind == SenderKind::User;
         let answered = self
             .answered(workspace, account.platform, conversation, Some(message))

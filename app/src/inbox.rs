@@ -1353,13 +1353,13 @@ impl App {
             .contacts()
             .get(workspace, &conversation.contact_id, &channel.id)
             .await?;
-        let external_id = contact.external_id.unwrap_or_default();
         if channel.kind != "api" {
             let outcome = self
-                .send_through_platform(claimed, &conversation, channel, &message, &external_id)
+                .send_through_platform(claimed, &conversation, channel, &message, &contact)
                 .await?;
             return self.settle_send(claimed, worker, &message, outcome).await;
         }
+        let external_id = contact.external_id.unwrap_or_default();
         let reply_to = match &message.reply_to {
             Some(id) => {
                 conversations

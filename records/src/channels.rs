@@ -402,6 +402,8 @@ pub struct ContactRecord {
     pub language: Option<String>,
     /// The contact's id on the conversation's channel.
     pub external_id: Option<String>,
+    /// When they stopped the business's messages on that channel, if they have.
+    pub unsubscribed_at: Option<i64>,
     pub created_at: i64,
 }
 
@@ -410,6 +412,9 @@ pub struct ContactRecord {
 pub struct ContactIdentity {
     pub channel_id: String,
     pub external_id: String,
+    /// When they stopped the business's messages there (blocked the bot, sent STOP,
+    /// unfollowed), if they have: nothing is sent to them there.
+    pub unsubscribed_at: Option<i64>,
     pub created_at: i64,
 }
 
@@ -439,7 +444,8 @@ impl Contacts<'_> {
     ) -> Result<ContactRecord, StoreError> {
         sqlx::query_as(
             "SELECT contacts.id, contacts.name, contacts.language,
-                    contact_identities.external_id, contacts.created_at
+                    contact_identities.external_id, contact_identities.unsubscribed_at,
+                    contacts.created_at
              FROM contacts
              LEFT JOIN contact_identities ON contact_identities.contact_id = contacts.id
                  AND contact_identities.channel_id = $3
@@ -451,6 +457,26 @@ impl Contacts<'_> {
         .fetch_optional(&self.0.pool)
         .await?
         .ok_or(StoreError::NotFound("contact"))
+    }
+
+    /// Records that a channel's customer stopped (or started again) the business's messages
+    /// there. `false` when the channel does not know them yet.
+    pub async fn set_subscribed(
+        &self,
+        channel: &str,
+        external_id: &str,
+        subscribed: bool,
+    ) -> Result<bool, StoreError> {
+        let changed = sqlx::query(
+            "UPDATE contact_identities SET unsubscribed_at = $1
+             WHERE channel_id = $2 AND external_id = $3",
+        )
+        .bind((!subscribed).then(now))
+        .bind(channel)
+        .bind(external_id)
+        .execute(self.0.writer())
+        .await?;
+        Ok(changed.rows_affected() > 0)
     }
 
     /// A contact of the workspace with their phones, emails and channel accounts.
@@ -479,7 +505,7 @@ impl Contacts<'_> {
                 .collect()
         };
         let identities = sqlx::query_as(
-            "SELECT channel_id, external_id, created_at FROM contact_identities
+            "SELECT channel_id, external_id, unsubscribed_at, created_at FROM contact_identities
              WHERE contact_id = $1 ORDER BY created_at, channel_id",
         )
         .bind(id)

@@ -85,6 +85,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "channel events",
         sql: include_str!("../../migrations/sqlite/0012_channel_events.sql"),
     },
+    Migration {
+        version: 13,
+        description: "unsubscribed",
+        sql: include_str!("../../migrations/sqlite/0013_unsubscribed.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -147,6 +152,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 12,
         description: "channel events",
         sql: include_str!("../../migrations/postgres/0012_channel_events.sql"),
+    },
+    Migration {
+        version: 13,
+        description: "unsubscribed",
+        sql: include_str!("../../migrations/postgres/0013_unsubscribed.sql"),
     },
 ];
 
