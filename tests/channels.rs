@@ -643,6 +643,10 @@ async fn each_platform_carries_a_conversation_from_the_ai_to_a_person(database: 
                 .find(|message| message["sender"]["kind"] == "agent" && message["status"] == "sent")
         })
         .await;
+        if kind == "sms" {
+            // The answer is one GSM-7 segment or more, as billed.
+            assert!(reply["cost_units"].as_i64().unwrap() >= 1, "{reply}");
+        }
         let all = api.messages(&conversation).await;
         assert_eq!(
             all.iter()

@@ -843,6 +843,12 @@ impl App {
                 failed => return Ok(failed),
             }
         }
+        if let Some(units) = account.platform.cost_units(&message.text) {
+            self.store
+                .conversations()
+                .record_cost(workspace, &message.id, units)
+                .await?;
+        }
         Ok(SendOutcome::Accepted {
             platform_id: first_id,
         })

@@ -269,6 +269,12 @@ pub trait Platform: Sync {
         None
     }
 
+    /// What sending `text` costs in the platform's billing units, where it bills per unit of
+    /// text (SMS segments); `None` where a message is a message.
+    fn cost_units(&self, _text: &str) -> Option<u32> {
+        None
+    }
+
     /// What a delivery is answered with once stored (content type and body), where the
     /// platform reads the answer; `None`: a JSON summary.
     fn acknowledgment(&self) -> Option<(&'static str, &'static str)> {

@@ -344,6 +344,15 @@ impl Platform for Sms {
         }
     }
 
+    /// The segments of each part the text is sent as.
+    fn cost_units(&self, text: &str) -> Option<u32> {
+        let count: usize = crate::text::split(text, MAX_TEXT_CHARS)
+            .iter()
+            .map(|part| segments(part).count)
+            .sum();
+        Some(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
     /// Twilio queues what a number cannot send at once (a long code sends about one segment a
     /// second); this keeps the API calls to a steady pace.
     fn sends_per_second(&self) -> u32 {
@@ -461,6 +470,7 @@ mod tests {
         assert_eq!(segments(&"م".repeat(71)).count, 2);
         assert_eq!(segments(&"م".repeat(134)).count, 2);
         assert_eq!(segments(&"م".repeat(135)).count, 3);
+        assert_eq!(Sms.cost_units(&"م".repeat(135)), Some(3));
     }
 
     #[test]

@@ -1371,6 +1371,37 @@ impl Conversations<'_> {
         Ok(true)
     }
 
+    /// Notes what an outbound message cost in the platform's billing units (SMS segments).
+    pub async fn record_cost(
+        &self,
+        workspace: &str,
+        message: &str,
+        units: u32,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.0.write().await?;
+        let details: Option<Option<String>> =
+            sqlx::query_scalar("SELECT details FROM messages WHERE id = $1 AND workspace_id = $2")
+                .bind(message)
+                .bind(workspace)
+                .fetch_optional(&mut *transaction)
+                .await?;
+        let Some(details) = details else {
+            return Err(StoreError::NotFound("message"));
+        };
+        let mut details: serde_json::Map<String, serde_json::Value> = details
+            .as_deref()
+            .and_then(|details| serde_json::from_str(details).ok())
+            .unwrap_or_default();
+        details.insert("cost_units".into(), units.into());
+        sqlx::query("UPDATE messages SET details = $1 WHERE id = $2")
+            .bind(serde_json::Value::Object(details).to_string())
+            .bind(message)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
     /// Records that the platform took the first `parts` parts of an outbound message (the
     /// first part's id is the message's), before the rest go: a retry starts after them.
     pub async fn record_sent_parts(

@@ -604,6 +604,9 @@ pub struct MessageView {
     edited_at: Option<i64>,
     /// When the customer took it back (ms): its text is gone.
     unsent_at: Option<i64>,
+    /// What sending it cost in the platform's billing units (SMS: segments, 160 GSM-7
+    /// characters or 70 UCS-2 units each, fewer when split).
+    cost_units: Option<i64>,
     created_at: i64,
 }
 
@@ -622,12 +625,13 @@ impl From<MessageRecord> for MessageView {
                 .as_ref()
                 .and_then(|details| details.get(name).cloned())
         };
-        let (media, location, reaction, edited_at, unsent_at) = (
+        let (media, location, reaction, edited_at, unsent_at, cost_units) = (
             said("media"),
             said("location"),
             said("reaction").and_then(|value| value.as_str().map(str::to_string)),
             said("edited_at").and_then(|value| value.as_i64()),
             said("unsent_at").and_then(|value| value.as_i64()),
+            said("cost_units").and_then(|value| value.as_i64()),
         );
         let handoff = details.filter(|details| {
             record.kind == MessageKind::Activity && details.get("reason").is_some()
@@ -655,6 +659,7 @@ impl From<MessageRecord> for MessageView {
             reaction,
             edited_at,
             unsent_at,
+            cost_units,
             created_at: record.created_at,
         }
     }
