@@ -48,6 +48,9 @@ async fn platform() -> (String, SentLog) {
         move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
             let kept = kept.clone();
             async move {
+                if method == Method::GET && uri.path().ends_with("/message_templates") {
+                    return axum::Json(templates());
+                }
                 assert_eq!(method, Method::POST);
                 let body: Value = match serde_json::from_slice(&body) {
                     Ok(json) => json,
@@ -105,6 +108,20 @@ async fn platform() -> (String, SentLog) {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (url, log)
+}
+
+/// A WhatsApp business account's templates as Graph lists them.
+fn templates() -> Value {
+    json!({ "data": [
+        { "name": "order_update", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+          "id": "1", "components": [
+            { "type": "HEADER", "format": "TEXT", "text": "Order {{1}}" },
+            { "type": "BODY", "text": "Hi {{1}}, your order {{2}} ships today." },
+            { "type": "BUTTONS", "buttons": [
+                { "type": "URL", "text": "Track", "url": "https://acme.example/t/{{1}}" }] }] },
+        { "name": "spring_sale", "language": "ar", "status": "PENDING", "category": "MARKETING",
+          "id": "2", "components": [{ "type": "BODY", "text": "خصم {{1}}" }] }
+    ], "paging": { "cursors": { "before": "a", "after": "b" } } })
 }
 
 fn hmac_sha256(key: &str, body: &[u8]) -> Vec<u8> {
@@ -883,6 +900,75 @@ async fn whatsapp_refuses_free_text_outside_the_customer_service_window() {
         late.sends.lock().unwrap().is_empty(),
         "nothing reached WhatsApp"
     );
+    let refusal = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        refusal.contains("order_update (en_US)") && !refusal.contains("spring_sale"),
+        "the approved templates are offered: {refusal}"
+    );
+
+    // A template may go: its values are checked against its definition first.
+    let templates = format!("/v1/conversations/{}/templates", late.conversation);
+    let (status, wrong) = late
+        .amal
+        .post(
+            &templates,
+            json!({ "name": "order_update", "language": "en_US",
+                    "values": { "header": "A-17", "body": ["Huda"], "buttons": ["A-17"] } }),
+        )
+        .await;
+    assert_eq!(status, 422, "{wrong}");
+    assert!(
+        wrong["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("values.body:"),
+        "{wrong}"
+    );
+    let (status, pending) = late
+        .amal
+        .post(
+            &templates,
+            json!({ "name": "spring_sale", "language": "ar", "values": { "body": ["20%"] } }),
+        )
+        .await;
+    assert_eq!(status, 422, "only an approved one: {pending}");
+    let (status, sent) = late
+        .amal
+        .post(
+            &templates,
+            json!({ "name": "order_update", "language": "en_US",
+                    "values": { "header": "A-17", "body": ["Huda", "A-17"], "buttons": ["A-17"] } }),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent}");
+    assert_eq!(sent["kind"], "template");
+    assert_eq!(
+        sent["text"],
+        "Order A-17\nHi Huda, your order A-17 ships today."
+    );
+    let at_whatsapp = eventually("the template at WhatsApp", || async {
+        late.sends
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|sent| sent.body["type"] == "template")
+            .cloned()
+    })
+    .await;
+    assert_eq!(at_whatsapp.body["template"]["name"], "order_update");
+    assert_eq!(
+        at_whatsapp.body["template"]["components"][1]["parameters"][0]["text"],
+        "Huda"
+    );
+    let message_id = sent["id"].as_str().unwrap().to_string();
+    eventually("the template marked sent", || async {
+        late.amal
+            .messages(&late.conversation)
+            .await
+            .into_iter()
+            .find(|message| message["id"] == message_id.as_str() && message["status"] == "sent")
+    })
+    .await;
     late.app.stop().await;
 }
 

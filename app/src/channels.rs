@@ -4,20 +4,25 @@
 //! I/O around it.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use connectors::SendOutcome;
 use connectors::channel::{self, OutgoingText, Platform, Settings, WebhookError, WebhookRequest};
 use connectors::event::{ChannelEvent, Content, IncomingMessage};
+use connectors::whatsapp_templates::{self, TemplateDefinition, TemplateValues};
+use inbox::Viewer;
 use records::{
-    ChannelRecord, ClaimedJob, ContactRecord, ConversationRecord, MessageRecord, NewChannel,
-    Received, Revision, SenderKind, StoreError,
+    ChannelRecord, ClaimedJob, ContactRecord, ConversationRecord, MessageKind, MessageRecord,
+    NewChannel, Received, Revision, SenderKind, StoreError,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use types::Phone;
 
-use crate::inbox::{ChannelView, CreatedChannel, WebhookRegistration, decide_arrival, search_form};
+use crate::inbox::{
+    ChannelView, CreatedChannel, PersonMessage, WebhookRegistration, decide_arrival, search_form,
+};
 use crate::{App, AppError};
 
 /// The largest webhook delivery read, in bytes; a larger one is refused with 413. Platforms
@@ -115,6 +120,39 @@ pub(crate) struct AccessTokens(std::sync::Mutex<HashMap<String, (String, Instant
 
 /// A token is bought again this long before it expires.
 const TOKEN_MARGIN: Duration = Duration::from_secs(300);
+
+/// WhatsApp's templates by channel account, with when they were read.
+#[derive(Debug, Default)]
+pub(crate) struct TemplateLists(std::sync::Mutex<HashMap<String, (Instant, TemplateList)>>);
+
+type TemplateList = Arc<Vec<TemplateDefinition>>;
+
+/// How long a channel account's template list is kept before it is read again.
+const TEMPLATES_KEPT: Duration = Duration::from_secs(300);
+
+/// The template a message carries, as it was checked when a person sent it.
+fn template_of(message: &MessageRecord) -> Result<(TemplateDefinition, TemplateValues), AppError> {
+    #[derive(serde::Deserialize)]
+    struct Carried {
+        template: Template,
+    }
+    #[derive(serde::Deserialize)]
+    struct Template {
+        definition: TemplateDefinition,
+        values: TemplateValues,
+    }
+    let carried: Carried = message
+        .details
+        .as_deref()
+        .and_then(|details| serde_json::from_str(details).ok())
+        .ok_or_else(|| {
+            AppError::Internal(format!(
+                "message {}: a template without its definition",
+                message.id
+            ))
+        })?;
+    Ok((carried.template.definition, carried.template.values))
+}
 
 /// A platform channel account, with its workspace and settings opened.
 struct Account {
@@ -222,7 +260,7 @@ fn window_check(
     let Some(expires) = conversation.window_expires_at else {
         return Err(format!(
             "{}: the customer has not written on it yet; only an approved template may start a \
-             conversation (templates are not supported yet)",
+             conversation",
             platform.kind()
         ));
     };
@@ -311,9 +349,143 @@ impl App {
         let answered = self
             .answered(workspace, platform, conversation, None)
             .await?;
-        window_check(platform, conversation, records::now(), true, answered)
-            .map(|_| ())
-            .map_err(|refusal| AppError::Invalid(format!("text: {refusal}")))
+        let Err(refusal) = window_check(platform, conversation, records::now(), true, answered)
+        else {
+            return Ok(());
+        };
+        let offer = match platform.kind() {
+            "whatsapp" => {
+                let approved = match self.whatsapp_templates(workspace, &channel.id).await {
+                    Ok(templates) => templates
+                        .iter()
+                        .filter(|template| template.status == "APPROVED")
+                        .map(|template| format!("{} ({})", template.name, template.language))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    Err(error) => format!("none could be read: {error}"),
+                };
+                format!(
+                    "; send one with POST /v1/conversations/{}/templates (approved: {approved})",
+                    conversation.id
+                )
+            }
+            _ => String::new(),
+        };
+        Err(AppError::Invalid(format!("text: {refusal}{offer}")))
+    }
+
+    /// A WhatsApp channel account's message templates, as Graph lists them (kept 5 minutes).
+    pub async fn whatsapp_templates(
+        &self,
+        workspace: &str,
+        channel_id: &str,
+    ) -> Result<Arc<Vec<TemplateDefinition>>, AppError> {
+        let channel = self.store.channels().get(workspace, channel_id).await?;
+        if channel.kind != "whatsapp" {
+            return Err(AppError::Invalid(format!(
+                "channel: templates are WhatsApp's; this channel is {}",
+                channel.kind
+            )));
+        }
+        {
+            let held = self
+                .templates
+                .0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some((read, templates)) = held.get(channel_id)
+                && read.elapsed() < TEMPLATES_KEPT
+            {
+                return Ok(templates.clone());
+            }
+        }
+        let account = self.account(workspace, channel).await?;
+        let url = format!(
+            "{}/{}/{}/message_templates?limit=250",
+            self.api_base(account.platform).trim_end_matches('/'),
+            connectors::whatsapp::GRAPH_VERSION,
+            account.settings.get("business_account_id")
+        );
+        let unreadable = |error: String| {
+            AppError::Platform(format!(
+                "WhatsApp's template list could not be read: {error}"
+            ))
+        };
+        let response = self
+            .http
+            .get(&url)
+            .bearer_auth(account.settings.get("access_token"))
+            .timeout(Duration::from_secs(15))
+            .send()
+            .await
+            .map_err(|error| unreadable(error.without_url().to_string()))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| unreadable(error.without_url().to_string()))?;
+        if !status.is_success() {
+            return Err(unreadable(format!(
+                "Graph answered {status}: {}",
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            )));
+        }
+        let templates = Arc::new(whatsapp_templates::read_definitions(&body).map_err(unreadable)?);
+        self.templates
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(channel_id.to_string(), (Instant::now(), templates.clone()));
+        Ok(templates)
+    }
+
+    /// A person sends a WhatsApp template to the conversation's customer: its values checked
+    /// against the template's definition (naming what does not fit) before it is queued; it may
+    /// go outside the 24-hour window.
+    pub async fn send_template(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+        name: &str,
+        language: &str,
+        values: TemplateValues,
+    ) -> Result<MessageRecord, AppError> {
+        let conversation = self
+            .conversation_for(workspace, viewer, conversation_id)
+            .await?;
+        let templates = self
+            .whatsapp_templates(workspace, &conversation.channel_id)
+            .await?;
+        let Some(definition) = templates
+            .iter()
+            .find(|template| template.name == name && template.language == language)
+        else {
+            let known: Vec<String> = templates
+                .iter()
+                .filter(|template| template.status == "APPROVED")
+                .map(|template| format!("{} ({})", template.name, template.language))
+                .collect();
+            return Err(AppError::Invalid(format!(
+                "name: no template {name:?} in {language:?}; approved: {}",
+                known.join(", ")
+            )));
+        };
+        definition.check(&values).map_err(AppError::Invalid)?;
+        let details =
+            serde_json::json!({ "template": { "definition": definition, "values": values } });
+        self.post_person_message(
+            workspace,
+            viewer,
+            conversation_id,
+            &definition.render(&values),
+            PersonMessage::Template,
+            Some(details.to_string()),
+        )
+        .await
     }
 
     /// How many messages went to the customer since their last message (before `message`),
@@ -748,12 +920,18 @@ impl App {
         }
         let customer = customer.external_id.as_deref().unwrap_or_default();
         let by_person = message.sender_kind == SenderKind::User;
+        let template = match message.kind {
+            MessageKind::Template => Some(template_of(message)?),
+            _ => None,
+        };
         let answered = self
             .answered(workspace, account.platform, conversation, Some(message))
             .await?;
         let human_agent =
             match window_check(account.platform, conversation, now, by_person, answered) {
                 Ok(human_agent) => human_agent,
+                // A template is what may go outside the window.
+                Err(_) if template.is_some() => false,
                 Err(error) => return Ok(SendOutcome::Rejected { error }),
             };
         let answered = match &message.reply_to {
@@ -785,23 +963,36 @@ impl App {
                 Err(outcome) => return Ok(outcome),
             }
         }
-        let requests = match account.platform.send_text(
-            api_base,
-            &settings,
-            &OutgoingText {
-                to: customer,
-                text: &message.text,
-                reply_to: answered
-                    .as_ref()
-                    .and_then(|answered| answered.platform_message_id.as_deref()),
-                reply_token: reply_token.as_deref(),
-                message_id: &message.id,
-                channel_name: &account.channel.name,
-                human_agent,
+        let requests = match template {
+            Some((definition, values)) => vec![definition.send_request(
+                &format!(
+                    "{}/{}",
+                    api_base.trim_end_matches('/'),
+                    connectors::whatsapp::GRAPH_VERSION
+                ),
+                settings.get("access_token"),
+                settings.get("phone_number_id"),
+                customer,
+                &values,
+            )],
+            None => match account.platform.send_text(
+                api_base,
+                &settings,
+                &OutgoingText {
+                    to: customer,
+                    text: &message.text,
+                    reply_to: answered
+                        .as_ref()
+                        .and_then(|answered| answered.platform_message_id.as_deref()),
+                    reply_token: reply_token.as_deref(),
+                    message_id: &message.id,
+                    channel_name: &account.channel.name,
+                    human_agent,
+                },
+            ) {
+                Ok(requests) => requests,
+                Err(error) => return Ok(SendOutcome::Rejected { error }),
             },
-        ) {
-            Ok(requests) => requests,
-            Err(error) => return Ok(SendOutcome::Rejected { error }),
         };
         let rate = channel::sends_per_second(account.platform, &settings);
         let total = requests.len();

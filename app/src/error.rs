@@ -20,6 +20,9 @@ pub enum AppError {
     /// Over a size limit; the message names the limit and the setting.
     #[error("{0}")]
     TooLarge(String),
+    /// A messaging platform's API could not be read (unreachable, or an error answer).
+    #[error("{0}")]
+    Platform(String),
     /// The vector index failed.
     #[error("vector index: {0}")]
     Index(String),

@@ -100,6 +100,8 @@ pub enum Assignee {
 pub enum PersonMessage {
     Reply,
     Note,
+    /// A platform's approved template (WhatsApp's), which may go outside the window.
+    Template,
 }
 
 fn state_of(ownership: &Ownership) -> State {
@@ -893,6 +895,21 @@ impl App {
         text: &str,
         kind: PersonMessage,
     ) -> Result<MessageRecord, AppError> {
+        self.post_person_message(workspace, viewer, conversation_id, text, kind, None)
+            .await
+    }
+
+    /// A person's message with what else it carries (`details`: a template's definition and
+    /// values).
+    pub(crate) async fn post_person_message(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation_id: &str,
+        text: &str,
+        kind: PersonMessage,
+        details: Option<String>,
+    ) -> Result<MessageRecord, AppError> {
         check_text("text", text)?;
         let conversation = self
             .conversation_for(workspace, viewer, conversation_id)
@@ -905,6 +922,11 @@ impl App {
             PersonMessage::Reply => (
                 ownership_of(&state_of(&current).on_person_reply()),
                 MessageKind::Text,
+                Vec::new(),
+            ),
+            PersonMessage::Template => (
+                ownership_of(&state_of(&current).on_person_reply()),
+                MessageKind::Template,
                 Vec::new(),
             ),
             PersonMessage::Note => (
@@ -929,7 +951,7 @@ impl App {
                 search_text: search_form(text),
                 reply_to: None,
                 turn_id: None,
-                details: None,
+                details,
             }],
             mentions,
             ..Change::default()

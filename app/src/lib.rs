@@ -86,6 +86,8 @@ pub struct App {
     pacer: channels::SendPacer,
     /// Access tokens platforms sold, by channel account.
     tokens: channels::AccessTokens,
+    /// WhatsApp's template lists, by channel account.
+    templates: channels::TemplateLists,
     /// Built agents by id, with the version they were built from.
     agents: Mutex<HashMap<String, (i64, Agent)>>,
 }
@@ -103,6 +105,7 @@ impl App {
             events: EventBell::default(),
             pacer: channels::SendPacer::default(),
             tokens: channels::AccessTokens::default(),
+            templates: channels::TemplateLists::default(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))

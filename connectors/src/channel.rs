@@ -157,8 +157,7 @@ impl Window {
             )),
             None => Err(format!(
                 "{} hours after the customer's last message, outside the {}-hour \
-                 customer-service window: only an approved template may be sent (templates are \
-                 not supported yet)",
+                 customer-service window: only an approved template may be sent",
                 since.as_secs() / 3600,
                 self.standard.as_secs() / 3600
             )),

@@ -21,6 +21,7 @@ mod text;
 pub mod viber;
 pub mod wechat;
 pub mod whatsapp;
+pub mod whatsapp_templates;
 
 /// An HTTP request to send: `app` sends it and reads the answer back through the channel.
 #[derive(Debug, Clone, PartialEq, Eq)]

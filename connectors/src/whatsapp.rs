@@ -390,6 +390,16 @@ pub fn send_text(
     if let Some(message) = reply_to {
         body["context"] = serde_json::json!({ "message_id": message });
     }
+    message_request(graph_base, access_token, phone_number_id, &body)
+}
+
+/// The request that sends `body` (a message of any type) from the business's number.
+pub(crate) fn message_request(
+    graph_base: &str,
+    access_token: &str,
+    phone_number_id: &str,
+    body: &serde_json::Value,
+) -> OutboundRequest {
     OutboundRequest {
         url: format!(
             "{}/{phone_number_id}/messages",
@@ -399,7 +409,7 @@ pub fn send_text(
             ("content-type".into(), "application/json".into()),
             ("authorization".into(), format!("Bearer {access_token}")),
         ],
-        body: serde_json::to_vec(&body).unwrap_or_default(),
+        body: serde_json::to_vec(body).unwrap_or_default(),
     }
 }
 
@@ -450,7 +460,7 @@ pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
 pub struct WhatsApp;
 
 /// The Graph API version sends go to.
-const GRAPH_VERSION: &str = "v21.0";
+pub const GRAPH_VERSION: &str = "v21.0";
 
 impl crate::channel::Platform for WhatsApp {
     fn kind(&self) -> &'static str {

@@ -24,6 +24,8 @@ pub enum Code {
     RateLimited,
     LlmNotConfigured,
     LlmFailed,
+    /// A messaging platform's API failed.
+    PlatformFailed,
     NotReady,
     Internal,
 }
@@ -46,6 +48,7 @@ impl Code {
             Code::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Code::LlmNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "llm_not_configured"),
             Code::LlmFailed => (StatusCode::BAD_GATEWAY, "llm_failed"),
+            Code::PlatformFailed => (StatusCode::BAD_GATEWAY, "platform_failed"),
             Code::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
             Code::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -62,9 +65,11 @@ impl Code {
             Code::Forbidden => "permission_error",
             Code::InsufficientCredits => "insufficient_quota",
             Code::RateLimited => "rate_limit_error",
-            Code::LlmNotConfigured | Code::LlmFailed | Code::NotReady | Code::Internal => {
-                "api_error"
-            }
+            Code::LlmNotConfigured
+            | Code::LlmFailed
+            | Code::PlatformFailed
+            | Code::NotReady
+            | Code::Internal => "api_error",
             Code::BadRequest
             | Code::InvalidRequest
             | Code::NotFound
@@ -234,6 +239,7 @@ impl From<AppError> for ApiError {
             AppError::TooLarge(message) => ApiError::new(Code::PayloadTooLarge, message),
             AppError::Unauthorized(message) => ApiError::new(Code::Unauthorized, message),
             AppError::Forbidden(message) => ApiError::new(Code::Forbidden, message),
+            AppError::Platform(message) => ApiError::new(Code::PlatformFailed, message),
             error @ (AppError::Index(_) | AppError::Internal(_)) => ApiError::internal(error),
         }
     }

@@ -28,6 +28,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/channels", get(channels).post(create_channel))
         .route("/v1/channels/{id}", get(channel))
         .route("/v1/channels/{id}/routing", axum::routing::put(set_routing))
+        .route("/v1/channels/{id}/templates", get(channel_templates))
+        .route("/v1/conversations/{id}/templates", post(send_template))
         .route("/v1/channels/{id}/inbound", post(inbound))
         .route("/v1/channels/{id}/statuses", post(delivery_status))
         .route("/v1/presence", axum::routing::put(set_presence))
@@ -804,6 +806,64 @@ async fn post_message(
     let message = state
         .app
         .post_message(caller.workspace(), &viewer, &id, &text, kind)
+        .await?;
+    Ok((StatusCode::CREATED, Json(message.into())))
+}
+
+/// A WhatsApp channel account's message templates as WhatsApp lists them (read again every 5
+/// minutes): what may be sent outside the 24-hour window.
+#[utoipa::path(get, path = "/v1/channels/{id}/templates", params(("id" = String, Path, description = "the channel's id")),
+    tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = Vec<connectors::whatsapp_templates::TemplateDefinition>),
+        (status = 422, description = "Not a WhatsApp channel", body = ErrorBody),
+        (status = 502, description = "WhatsApp's list could not be read", body = ErrorBody)))]
+async fn channel_templates(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<connectors::whatsapp_templates::TemplateDefinition>>, ApiError> {
+    let templates = state
+        .app
+        .whatsapp_templates(caller.workspace(), &id)
+        .await?;
+    Ok(Json(templates.as_ref().clone()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SendTemplate {
+    /// The template's name, as WhatsApp lists it.
+    name: String,
+    /// Its language code (`en_US`, `ar`).
+    language: String,
+    #[serde(default)]
+    values: connectors::whatsapp_templates::TemplateValues,
+}
+
+/// A person sends an approved WhatsApp template: the one message that may go outside the
+/// 24-hour window. Its values are checked against the template before it is queued: a value
+/// for each placeholder of the header, body and URL buttons, a media header's https link.
+#[utoipa::path(post, path = "/v1/conversations/{id}/templates", params(("id" = String, Path, description = "the conversation's id")),
+    tag = "inbox", security(("bearer" = [])), request_body = SendTemplate,
+    responses((status = 201, body = MessageView),
+        (status = 422, description = "No such approved template, or values that do not fit it; the error names which", body = ErrorBody),
+        (status = 502, description = "WhatsApp's list could not be read", body = ErrorBody)))]
+async fn send_template(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(request): Json<SendTemplate>,
+) -> Result<(StatusCode, Json<MessageView>), ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    let message = state
+        .app
+        .send_template(
+            caller.workspace(),
+            &viewer,
+            &id,
+            &request.name,
+            &request.language,
+            request.values,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(message.into())))
 }
