@@ -817,6 +817,7 @@ async fn a_channel_account_names_the_setting_it_lacks() {
 /// it, which the platform's window refused before any call to it.
 struct LateConversation {
     app: common::app::TestApp,
+    channel: String,
     sends: SentLog,
     /// A staff member of the channel's team.
     amal: Api,
@@ -824,16 +825,28 @@ struct LateConversation {
     refused: Value,
 }
 
-async fn late_conversation(kind: &str, age: i64) -> Option<LateConversation> {
-    let (app, sends) = spawn_with_platforms(Database::Sqlite).await?;
+async fn late_conversation(
+    database: Database,
+    kind: &str,
+    age: i64,
+    extra: Value,
+) -> Option<LateConversation> {
+    let (app, sends) = spawn_with_platforms(database).await?;
     let api = app.api();
     let agent = api.agent_answering(FACT).await;
     let team = api.create_team("support").await;
     let (_, amal) = api.staff_member("amal@example.com", &team).await;
-    let platform = Platform::all()
+    let mut platform = Platform::all()
         .into_iter()
         .find(|platform| platform.kind == kind)
         .unwrap();
+    if let Some(extra) = extra.as_object() {
+        platform
+            .config
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.clone());
+    }
     let (status, channel) = api
         .post(
             "/v1/channels",
@@ -862,6 +875,7 @@ async fn late_conversation(kind: &str, age: i64) -> Option<LateConversation> {
     })
     .await;
     Some(LateConversation {
+        channel: channel_id.to_string(),
         app,
         sends,
         amal,
@@ -874,9 +888,19 @@ async fn late_conversation(kind: &str, age: i64) -> Option<LateConversation> {
 /// after that only templates. An answer to a message older than that is refused before any
 /// call to the platform, with the reason on the message; a person's, at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn whatsapp_refuses_free_text_outside_the_customer_service_window() {
+async fn whatsapp_refuses_free_text_outside_the_customer_service_window_on_sqlite() {
+    whatsapp_refuses_free_text_outside_the_customer_service_window(Database::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_refuses_free_text_outside_the_customer_service_window_on_postgres() {
+    whatsapp_refuses_free_text_outside_the_customer_service_window(Database::Postgres).await;
+}
+
+async fn whatsapp_refuses_free_text_outside_the_customer_service_window(database: Database) {
     // Delivered now, written 25 hours ago (the platform held it while the phone was off).
-    let Some(late) = late_conversation("whatsapp", 25 * 3600).await else {
+    let limit = json!({ "messaging_limit": "1" });
+    let Some(late) = late_conversation(database, "whatsapp", 25 * 3600, limit).await else {
         return;
     };
     let error = late.refused["error"].as_str().unwrap();
@@ -960,6 +984,46 @@ async fn whatsapp_refuses_free_text_outside_the_customer_service_window() {
         at_whatsapp.body["template"]["components"][1]["parameters"][0]["text"],
         "Huda"
     );
+    // The portfolio's messaging limit (1 here) is reached: a template to another customer
+    // outside their window is refused; the same customer again is not another one.
+    let other = Platform {
+        customer: "971509999999",
+        ..Platform::all().remove(0)
+    };
+    let webhook = format!("{}/webhooks/{}", late.app.url, late.channel);
+    let (status, _) = post_webhook(
+        &reqwest::Client::new(),
+        other.message(&webhook, 2, "hi", 30 * 3600, None),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let conversations = conversations_of(&late.app.api(), &late.channel).await;
+    let second = conversations
+        .iter()
+        .find(|conversation| conversation["id"] != late.conversation.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let values = json!({ "name": "order_update", "language": "en_US",
+        "values": { "header": "A-18", "body": ["Omar", "A-18"], "buttons": ["A-18"] } });
+    let (status, limited) = late
+        .amal
+        .post(
+            &format!("/v1/conversations/{second}/templates"),
+            values.clone(),
+        )
+        .await;
+    assert_eq!(status, 422, "{limited}");
+    assert!(
+        limited["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("messaging limit"),
+        "{limited}"
+    );
+    let (status, again) = late.amal.post(&templates, values).await;
+    assert_eq!(status, 201, "the same customer again: {again}");
     let message_id = sent["id"].as_str().unwrap().to_string();
     eventually("the template marked sent", || async {
         late.amal
@@ -976,7 +1040,8 @@ async fn whatsapp_refuses_free_text_outside_the_customer_service_window() {
 /// message, tagged HUMAN_AGENT; the AI's answer after 24 hours is refused before any call.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messenger_lets_only_a_person_answer_after_a_day_tagged_human_agent() {
-    let Some(late) = late_conversation("messenger", 30 * 3600).await else {
+    let Some(late) = late_conversation(Database::Sqlite, "messenger", 30 * 3600, json!({})).await
+    else {
         return;
     };
     let error = late.refused["error"].as_str().unwrap();

@@ -442,6 +442,66 @@ impl App {
         Ok(templates)
     }
 
+    /// Refuses a template that would start a conversation past the business portfolio's
+    /// messaging limit: outside the customer's window, to one more customer than the limit
+    /// allows in 24 hours across the portfolio's numbers (its channel accounts with the same
+    /// `business_account_id`).
+    async fn check_messaging_limit(
+        &self,
+        workspace: &str,
+        conversation: &ConversationRecord,
+    ) -> Result<(), AppError> {
+        let now = records::now();
+        if conversation
+            .window_expires_at
+            .is_some_and(|until| until > now)
+        {
+            return Ok(());
+        }
+        let channel = self
+            .store
+            .channels()
+            .get(workspace, &conversation.channel_id)
+            .await?;
+        let config = |channel: &ChannelRecord, name: &str| {
+            serde_json::from_str::<serde_json::Value>(&channel.config)
+                .ok()
+                .and_then(|config| config.get(name)?.as_str().map(str::to_string))
+        };
+        let limit = match config(&channel, "messaging_limit") {
+            Some(limit) => connectors::whatsapp::read_messaging_limit(&limit).flatten(),
+            None => Some(connectors::whatsapp::DEFAULT_MESSAGING_LIMIT),
+        };
+        let Some(limit) = limit else {
+            return Ok(());
+        };
+        let portfolio = config(&channel, "business_account_id");
+        let numbers: Vec<String> = self
+            .store
+            .channels()
+            .of_kind(workspace, "whatsapp")
+            .await?
+            .into_iter()
+            .filter(|other| config(other, "business_account_id") == portfolio)
+            .map(|other| other.id)
+            .collect();
+        let day = 24 * 3600 * 1000;
+        let (reached, counted) = self
+            .store
+            .conversations()
+            .template_recipients(workspace, &numbers, now - day, &conversation.contact_id)
+            .await?;
+        if !counted && reached >= i64::from(limit) {
+            return Err(AppError::Invalid(format!(
+                "name: WhatsApp's messaging limit: the business account {} may start \
+                 conversations with {limit} customers in 24 hours, and has with {reached}; \
+                 when WhatsApp raises it, set the channel's config.messaging_limit",
+                portfolio.unwrap_or_default()
+            )));
+        }
+        Ok(())
+    }
+
     /// A person sends a WhatsApp template to the conversation's customer: its values checked
     /// against the template's definition (naming what does not fit) before it is queued; it may
     /// go outside the 24-hour window.
@@ -475,6 +535,7 @@ impl App {
             )));
         };
         definition.check(&values).map_err(AppError::Invalid)?;
+        self.check_messaging_limit(workspace, &conversation).await?;
         let details =
             serde_json::json!({ "template": { "definition": definition, "values": values } });
         self.post_person_message(

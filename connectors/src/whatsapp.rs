@@ -10,7 +10,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use types::DeliveryStatus;
 
-use crate::channel::{Field, OutgoingText, Settings, WebhookError, WebhookRequest, Window};
+use crate::channel::{
+    Field, OutgoingText, Settings, SettingsError, WebhookError, WebhookRequest, Window,
+};
 use crate::event::{
     ChannelEvent, Content, IncomingMessage, Media, MediaKind, Sender, StatusUpdate,
 };
@@ -456,6 +458,34 @@ pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
     }
 }
 
+/// The messaging limit of a business portfolio before it is told: a new portfolio's.
+pub const DEFAULT_MESSAGING_LIMIT: u32 = 250;
+
+/// How many customers a business portfolio may start conversations with (templates outside
+/// their window) in a moving 24 hours, read leniently from how WhatsApp Manager and the
+/// Graph API write it: `250`, `2,000`, `10K`, `TIER_100K`, `TIER_UNLIMITED`. `Some(None)`:
+/// unlimited; `None`: not a limit.
+pub fn read_messaging_limit(text: &str) -> Option<Option<u32>> {
+    let upper = text.trim().to_ascii_uppercase();
+    let bare = upper.strip_prefix("TIER_").unwrap_or(&upper);
+    if bare == "UNLIMITED" {
+        return Some(None);
+    }
+    let digits: String = bare
+        .chars()
+        .filter(|c| !matches!(c, ',' | '_' | ' '))
+        .collect();
+    let (number, scale) = match digits.strip_suffix('K') {
+        Some(number) => (number, 1_000),
+        None => (digits.as_str(), 1),
+    };
+    let count: u32 = number.parse().ok()?;
+    count
+        .checked_mul(scale)
+        .filter(|limit| *limit > 0)
+        .map(Some)
+}
+
 /// WhatsApp as a channel account's platform: one business phone number.
 pub struct WhatsApp;
 
@@ -474,8 +504,23 @@ impl crate::channel::Platform for WhatsApp {
             Field::secret("access_token"),
             Field::public("phone_number_id"),
             Field::public("business_account_id"),
+            // The business portfolio's messaging limit, as WhatsApp Manager shows it.
+            Field::public("messaging_limit").optional(),
         ];
         FIELDS
+    }
+
+    fn check(&self, settings: &Settings) -> Result<(), SettingsError> {
+        match settings.0.get("messaging_limit") {
+            Some(limit) if read_messaging_limit(limit).is_none() => Err(SettingsError {
+                field: "messaging_limit".into(),
+                problem: format!(
+                    "{limit:?} is not a messaging limit: a number of customers (250, 2000, \
+                     10K, 100K), a tier (TIER_250, TIER_2K, ...) or unlimited"
+                ),
+            }),
+            _ => Ok(()),
+        }
     }
 
     fn default_api_base(&self) -> &'static str {
@@ -551,6 +596,17 @@ mod tests {
 
     use super::*;
     use crate::meta::MetaError;
+
+    #[test]
+    fn messaging_limits_are_read_as_whatsapp_writes_them() {
+        assert_eq!(read_messaging_limit("250"), Some(Some(250)));
+        assert_eq!(read_messaging_limit("2,000"), Some(Some(2_000)));
+        assert_eq!(read_messaging_limit("TIER_10K"), Some(Some(10_000)));
+        assert_eq!(read_messaging_limit("tier_100k"), Some(Some(100_000)));
+        assert_eq!(read_messaging_limit("TIER_UNLIMITED"), Some(None));
+        assert_eq!(read_messaging_limit("lots"), None);
+        assert_eq!(read_messaging_limit("0"), None);
+    }
 
     fn fixtures() -> Option<PathBuf> {
         let dir =

@@ -196,6 +196,22 @@ impl Channels<'_> {
             .ok_or(StoreError::NotFound("channel"))
     }
 
+    /// The workspace's channel accounts of one type, all of them.
+    pub async fn of_kind(
+        &self,
+        workspace: &str,
+        kind: &str,
+    ) -> Result<Vec<ChannelRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CHANNEL_COLUMNS} FROM channels WHERE workspace_id = $1 AND kind = $2
+             ORDER BY created_at, id"
+        ))
+        .bind(workspace)
+        .bind(kind)
+        .fetch_all(&self.0.pool)
+        .await?)
+    }
+
     /// The workspace's channel accounts, oldest first.
     pub async fn list(
         &self,

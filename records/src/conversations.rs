@@ -1371,6 +1371,42 @@ impl Conversations<'_> {
         Ok(true)
     }
 
+    /// The customers sent a template on any of `channels` since `since` (ms), failures aside:
+    /// how many, and whether `contact` is one of them.
+    pub async fn template_recipients(
+        &self,
+        workspace: &str,
+        channels: &[String],
+        since: i64,
+        contact: &str,
+    ) -> Result<(i64, bool), StoreError> {
+        if channels.is_empty() {
+            return Ok((0, false));
+        }
+        let listed: Vec<String> = (0..channels.len())
+            .map(|at| format!("${}", at + 4))
+            .collect();
+        let sql = format!(
+            "SELECT COUNT(DISTINCT conversations.contact_id),
+                    CAST(COALESCE(MAX(CASE WHEN conversations.contact_id = $3 THEN 1 ELSE 0 END),
+                        0) AS BIGINT)
+             FROM messages JOIN conversations ON conversations.id = messages.conversation_id
+             WHERE messages.workspace_id = $1 AND messages.kind = 'template'
+                 AND messages.status <> 'failed' AND messages.created_at > $2
+                 AND messages.channel_id IN ({})",
+            listed.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql)
+            .bind(workspace)
+            .bind(since)
+            .bind(contact);
+        for channel in channels {
+            query = query.bind(channel);
+        }
+        let (count, includes) = query.fetch_one(&self.0.pool).await?;
+        Ok((count, includes == 1))
+    }
+
     /// Notes what an outbound message cost in the platform's billing units (SMS segments).
     pub async fn record_cost(
         &self,
