@@ -49,7 +49,7 @@ async fn platform() -> (String, SentLog) {
             let kept = kept.clone();
             async move {
                 if method == Method::GET && uri.path().ends_with("/message_templates") {
-                    return axum::Json(templates());
+                    return (axum::http::StatusCode::OK, axum::Json(templates()));
                 }
                 assert_eq!(method, Method::POST);
                 let body: Value = match serde_json::from_slice(&body) {
@@ -76,6 +76,15 @@ async fn platform() -> (String, SentLog) {
                         "message_id": 9000 + number, "date": 1_700_000_000,
                         "chat": { "id": body["chat_id"].as_str().unwrap().parse::<i64>().unwrap(), "type": "private" },
                         "text": body["text"] } })
+                } else if path.ends_with("/messages")
+                    && body.to_string().contains(FAILS_ONCE)
+                    && !FAILED_ONCE.swap(true, std::sync::atomic::Ordering::SeqCst)
+                {
+                    // Meta down for a moment, for the part that carries the mark.
+                    return (
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                        axum::Json(json!({ "error": { "message": "Service temporarily unavailable", "code": 2 } })),
+                    );
                 } else if path.ends_with("/messages") && body.get("messaging_product").is_some() {
                     json!({ "messaging_product": "whatsapp",
                             "contacts": [{ "input": body["to"], "wa_id": body["to"] }],
@@ -100,7 +109,7 @@ async fn platform() -> (String, SentLog) {
                 } else {
                     panic!("no such platform endpoint: {path}");
                 };
-                axum::Json(answer)
+                (axum::http::StatusCode::OK, axum::Json(answer))
             }
         },
     );
@@ -109,6 +118,10 @@ async fn platform() -> (String, SentLog) {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (url, log)
 }
+
+/// A text part carrying this is refused once by the local Graph API (a 5xx).
+const FAILS_ONCE: &str = "⟂";
+static FAILED_ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// A WhatsApp business account's templates as Graph lists them.
 fn templates() -> Value {
@@ -1275,5 +1288,83 @@ async fn a_customer_who_blocks_the_bot_is_not_written_to() {
             .find(|message| message["id"] == sent.as_str() && message["status"] == "sent")
     })
     .await;
+    app.stop().await;
+}
+
+/// A long reply goes in parts. When the platform reports the first part delivered while the
+/// second waits for a retry, the retry still sends the second part, and never the first
+/// again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_in_parts_is_finished_after_its_first_part_is_reported_delivered() {
+    let Some((app, sends)) = spawn_with_platforms(Database::Sqlite).await else {
+        return;
+    };
+    let api = app.api();
+    let client = reqwest::Client::new();
+    let messenger = Platform::all().remove(1);
+    let (status, channel) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": "messenger", "name": "Acme", "config": messenger.config }),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let channel_id = channel["id"].as_str().unwrap();
+    let webhook = format!("{}/webhooks/{channel_id}", app.url);
+    let (status, _) = post_webhook(&client, messenger.message(&webhook, 1, "hello", 0, None)).await;
+    assert_eq!(status, 200);
+    let conversation = conversations_of(&api, channel_id).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Two parts: Messenger takes 2,000 characters a message.
+    let text = format!(
+        "{} {FAILS_ONCE} the rest of it.",
+        "first ".repeat(350).trim()
+    );
+    let (status, posted) = api
+        .post(
+            &format!("/v1/conversations/{conversation}/messages"),
+            json!({ "text": text }),
+        )
+        .await;
+    assert_eq!(status, 201, "{posted}");
+    let parts = |marked: bool| {
+        sends
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|sent| {
+                sent.body["message"]["text"]
+                    .as_str()
+                    .is_some_and(|part| part.contains(FAILS_ONCE) == marked)
+            })
+            .count()
+    };
+    eventually("the first part at Messenger", || async {
+        (parts(false) == 1).then_some(())
+    })
+    .await;
+    let platform_id = eventually("the first part's id on the message", || async {
+        api.messages(&conversation)
+            .await
+            .into_iter()
+            .find(|message| message["id"] == posted["id"])
+            .and_then(|message| message["platform_message_id"].as_str().map(str::to_string))
+    })
+    .await;
+    let (status, report) = post_webhook(
+        &client,
+        messenger
+            .status(&webhook, &platform_id, "delivered")
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    eventually("the second part at Messenger, tried again", || async {
+        (parts(true) == 2).then_some(())
+    })
+    .await;
+    assert_eq!(parts(false), 1, "the first part went once");
     app.stop().await;
 }

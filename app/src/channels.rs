@@ -929,7 +929,9 @@ impl App {
         let sender = &message.sender;
         let arrived = records::now();
         let window_until = account.platform.window().map(|window| {
-            let written = message.sent_at.map_or(arrived, |seconds| seconds * 1000);
+            let written = message
+                .sent_at
+                .map_or(arrived, |seconds| seconds.saturating_mul(1000));
             written.min(arrived) + i64::try_from(window.standard.as_millis()).unwrap_or(i64::MAX)
         });
         let inbound = records::Inbound {
@@ -1001,16 +1003,21 @@ impl App {
         };
         // A reply token is used once: only a first attempt, while it is fresh, spends it.
         let reply_token = match (&answered, account.platform.reply_token_life()) {
-            (Some(answered), Some(life))
-                if claimed.attempt <= 1
-                    && now - answered.created_at
-                        < i64::try_from(life.as_millis()).unwrap_or(i64::MAX) =>
-            {
-                answered
+            (Some(answered), Some(life)) if claimed.attempt <= 1 => {
+                let details: serde_json::Value = answered
                     .details
                     .as_deref()
-                    .and_then(|details| serde_json::from_str::<serde_json::Value>(details).ok())
-                    .and_then(|details| details["reply_token"].as_str().map(str::to_string))
+                    .and_then(|details| serde_json::from_str(details).ok())
+                    .unwrap_or_default();
+                // Fresh from when the platform sent it, which a redelivery may be long after.
+                let given = details["sent_at"]
+                    .as_i64()
+                    .map_or(answered.created_at, |seconds| seconds.saturating_mul(1000));
+                let fresh = now - given < i64::try_from(life.as_millis()).unwrap_or(i64::MAX);
+                details["reply_token"]
+                    .as_str()
+                    .filter(|_| fresh)
+                    .map(str::to_string)
             }
             _ => None,
         };
@@ -1095,11 +1102,15 @@ impl App {
                 failed => return Ok(failed),
             }
         }
-        if let Some(units) = account.platform.cost_units(&message.text) {
-            self.store
+        // The platform took it: a failure to note its cost must not send it again.
+        if let Some(units) = account.platform.cost_units(&message.text)
+            && let Err(error) = self
+                .store
                 .conversations()
                 .record_cost(workspace, &message.id, units)
-                .await?;
+                .await
+        {
+            tracing::warn!(message = %message.id, %error, "the send's cost was not recorded");
         }
         Ok(SendOutcome::Accepted {
             platform_id: first_id,

@@ -1355,7 +1355,14 @@ impl App {
         let workspace = claimed.workspace_id.as_deref().unwrap_or_default();
         let conversations = self.store.conversations();
         let message = match conversations.message(workspace, message_id).await {
-            Ok(message) if message.status == DeliveryStatus::Queued => message,
+            // A send in parts goes on after its first part, even if the platform has reported
+            // that part delivered meanwhile.
+            Ok(message)
+                if message.status == DeliveryStatus::Queued
+                    || (message.sent_parts > 0 && message.status != DeliveryStatus::Failed) =>
+            {
+                message
+            }
             Ok(_) | Err(StoreError::NotFound(_)) => {
                 self.store.jobs().complete(&claimed.id, worker).await?;
                 return Ok(());

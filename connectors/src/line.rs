@@ -308,7 +308,8 @@ struct SentMessage {
 
 /// What LINE's answer to a send means. 409 to a push answers a retry key already used: the
 /// first push went out, so this one is accepted, not sent again. 429 and 5xx are worth
-/// retrying; any other error is not (an expired reply token is 400: the caller pushes instead).
+/// retrying, as is a refused reply token (400: the retry pushes instead); any other error is
+/// not.
 pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
     let answer: Option<Answer> = serde_json::from_slice(body).ok();
     let described = || {
@@ -325,6 +326,11 @@ pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
                 .map(|sent| sent.id.clone()),
         },
         409 => SendOutcome::Accepted { platform_id: None },
+        // The reply token was spent or too old: worth trying again at once, as a push.
+        400 if described().to_ascii_lowercase().contains("reply token") => SendOutcome::Transient {
+            error: format!("LINE 400: {}", described()),
+            retry_after: Some(0),
+        },
         429 | 500..=599 => SendOutcome::Transient {
             error: format!("LINE {status}: {}", described()),
             retry_after: None,
@@ -435,6 +441,18 @@ mod tests {
     use sha2::Sha256;
 
     use super::*;
+
+    #[test]
+    fn a_refused_reply_token_is_tried_again_as_a_push() {
+        assert!(matches!(
+            read_send_answer(400, br#"{"message":"Invalid reply token"}"#),
+            SendOutcome::Transient { .. }
+        ));
+        assert!(matches!(
+            read_send_answer(400, br#"{"message":"The request body has 1 error(s)"}"#),
+            SendOutcome::Rejected { .. }
+        ));
+    }
 
     fn sample() -> Option<Vec<u8>> {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -608,10 +626,10 @@ mod tests {
             SendOutcome::Transient { .. }
         ));
         let SendOutcome::Rejected { error } =
-            read_send_answer(400, br#"{"message":"Invalid reply token"}"#)
+            read_send_answer(400, br#"{"message":"The request body has 1 error(s)"}"#)
         else {
-            panic!("an expired reply token is final for that request")
+            panic!("a malformed request is final")
         };
-        assert!(error.contains("Invalid reply token"), "{error}");
+        assert!(error.contains("1 error(s)"), "{error}");
     }
 }

@@ -54,7 +54,8 @@ struct Entry {
 
 #[derive(Deserialize)]
 struct Item {
-    sender: Party,
+    /// Absent on items about no one in particular (a plugin's opt-in by `user_ref`).
+    sender: Option<Party>,
     timestamp: Option<i64>,
     message: Option<Message>,
     postback: Option<Postback>,
@@ -160,8 +161,14 @@ fn parse(body: &[u8], object: &str) -> Result<Vec<ChannelEvent>, WebhookError> {
 }
 
 fn item_events(item: Item) -> Vec<ChannelEvent> {
+    let Some(party) = &item.sender else {
+        return vec![ChannelEvent::Unhandled {
+            kind: "messaging item without a sender".into(),
+        }];
+    };
+    let sender_id = party.id.clone();
     let sender = Sender {
-        external_id: item.sender.id.clone(),
+        external_id: sender_id.clone(),
         ..Sender::default()
     };
     let sent_at = item.timestamp.map(|millis| millis / 1000);
@@ -215,7 +222,7 @@ fn item_events(item: Item) -> Vec<ChannelEvent> {
         let id = postback.mid.unwrap_or_else(|| {
             format!(
                 "postback:{}:{}",
-                item.sender.id,
+                sender_id,
                 item.timestamp.unwrap_or_default()
             )
         });
@@ -261,7 +268,7 @@ fn item_events(item: Item) -> Vec<ChannelEvent> {
             .collect();
         if let Some(watermark) = delivery.watermark {
             events.push(ChannelEvent::StatusUpTo {
-                external_id: item.sender.id,
+                external_id: sender_id.clone(),
                 status: DeliveryStatus::Delivered,
                 up_to: watermark,
             });
@@ -276,7 +283,7 @@ fn item_events(item: Item) -> Vec<ChannelEvent> {
                 error: None,
             })],
             (None, Some(watermark)) => vec![ChannelEvent::StatusUpTo {
-                external_id: item.sender.id,
+                external_id: sender_id.clone(),
                 status: DeliveryStatus::Read,
                 up_to: watermark,
             }],
@@ -620,6 +627,20 @@ mod tests {
                 other => panic!("a fixture this test does not know: {other}"),
             }
         }
+    }
+
+    #[test]
+    fn an_item_about_no_one_does_not_cost_the_rest_of_the_delivery() {
+        let body = serde_json::json!({ "object": "page", "entry": [{ "id": "1", "time": 1, "messaging": [
+            { "recipient": { "id": "PAGE" }, "timestamp": 1, "optin": { "user_ref": "ref-1" } },
+            { "sender": { "id": "PSID" }, "recipient": { "id": "PAGE" }, "timestamp": 2000,
+              "message": { "mid": "m1", "text": "hello" } },
+        ] }] });
+        let events = MESSENGER
+            .parse(&serde_json::to_vec(&body).unwrap())
+            .unwrap();
+        assert!(matches!(events[0], ChannelEvent::Unhandled { .. }));
+        assert!(matches!(&events[1], ChannelEvent::Message(message) if message.id == "m1"));
     }
 
     #[test]

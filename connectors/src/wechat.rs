@@ -50,6 +50,8 @@ pub enum WeChatError {
     Missing(&'static str),
     #[error("the {0} does not match the request signed with the channel's token")]
     WrongSignature(&'static str),
+    #[error("the request's timestamp is more than 5 minutes from now: a replay, or a clock off")]
+    Stale,
     #[error("the Encrypt envelope does not open with the encoding_aes_key: {0}")]
     Undecryptable(&'static str),
     #[error("the message is for app id {given:?}, not the channel's {expected:?}")]
@@ -79,12 +81,21 @@ pub fn verify_signature<'q>(
     let given = query("signature").ok_or(WeChatError::Missing("signature"))?;
     let timestamp = query("timestamp").ok_or(WeChatError::Missing("timestamp"))?;
     let nonce = query("nonce").ok_or(WeChatError::Missing("nonce"))?;
-    if matches(given, &signature(&mut [token, timestamp, nonce])) {
-        Ok(())
-    } else {
-        Err(WeChatError::WrongSignature("signature"))
+    if !matches(given, &signature(&mut [token, timestamp, nonce])) {
+        return Err(WeChatError::WrongSignature("signature"));
+    }
+    // The signature covers no body: a request seen once must not serve for long.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() as i64);
+    match timestamp.parse::<i64>() {
+        Ok(sent) if (now - sent).abs() <= MAX_CLOCK_SKEW_SECONDS => Ok(()),
+        _ => Err(WeChatError::Stale),
     }
 }
+
+/// How far a request's timestamp may be from now.
+const MAX_CLOCK_SKEW_SECONDS: i64 = 300;
 
 /// The flat fields of a WeChat XML document (`<xml><Name>value</Name>...</xml>`), by name.
 fn fields(xml: &[u8]) -> Result<Vec<(String, String)>, WeChatError> {
@@ -578,13 +589,37 @@ mod tests {
         ));
     }
 
+    fn now() -> String {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string()
+    }
+
+    #[test]
+    fn a_signature_seen_long_ago_does_not_serve_again() {
+        let token = "123456";
+        let old = signature(&mut [token, "1411525903", "461056294"]);
+        let pairs = [
+            ("signature", old.as_str()),
+            ("timestamp", "1411525903"),
+            ("nonce", "461056294"),
+        ];
+        assert_eq!(
+            verify_signature(&query(&pairs), token),
+            Err(WeChatError::Stale)
+        );
+    }
+
     #[test]
     fn the_server_check_echoes_only_for_the_channels_token() {
         let token = "123456";
-        let expected = signature(&mut [token, "1411525903", "461056294"]);
+        let now = now();
+        let expected = signature(&mut [token, &now, "461056294"]);
         let pairs = [
             ("signature", expected.as_str()),
-            ("timestamp", "1411525903"),
+            ("timestamp", now.as_str()),
             ("nonce", "461056294"),
             ("echostr", "5837397520665436492"),
         ];

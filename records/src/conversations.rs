@@ -1290,8 +1290,6 @@ impl Conversations<'_> {
         Ok(moved.is_some())
     }
 
-    /// The outbound message with this platform id on a channel (a status callback names it
-    /// so).
     /// Changes a message as the platform says the customer did: a new text or taken back
     /// (its text gone, from search too) for their own; a reaction on either side's. `false`
     /// when no such message is stored (sent before the channel was connected).
@@ -1450,7 +1448,7 @@ impl Conversations<'_> {
         sqlx::query(
             "UPDATE messages SET sent_parts = $1,
                  platform_message_id = COALESCE(platform_message_id, $2), updated_at = $3
-             WHERE id = $4 AND workspace_id = $5 AND status = 'queued'",
+             WHERE id = $4 AND workspace_id = $5 AND status <> 'failed'",
         )
         .bind(parts)
         .bind(platform_id.map(str::to_string))
@@ -1462,8 +1460,8 @@ impl Conversations<'_> {
         Ok(())
     }
 
-    /// The messages sent to a channel's customer (by their id on the platform) that the
-    /// platform had taken by `up_to` (ms) and that have not reached `status` yet, oldest
+    /// The messages sent to a channel's customer (by their id on the platform), written before
+    /// `up_to` (ms) and taken by the platform, that have not reached `status` yet, oldest
     /// first: what a watermark moves forward.
     pub async fn sent_up_to(
         &self,
@@ -1489,7 +1487,7 @@ impl Conversations<'_> {
                  AND contact_identities.channel_id = conversations.channel_id
              WHERE messages.workspace_id = $1 AND messages.channel_id = $2
                  AND contact_identities.external_id = $3 AND messages.direction = 'out'
-                 AND messages.updated_at <= $4 AND messages.status IN ({})
+                 AND messages.created_at <= $4 AND messages.status IN ({})
              ORDER BY messages.created_at, messages.id",
             earlier.join(", ")
         ))
@@ -1525,6 +1523,8 @@ impl Conversations<'_> {
         .await?)
     }
 
+    /// The outbound message with this platform id on a channel (a status callback names it
+    /// so).
     pub async fn find_by_platform_id(
         &self,
         workspace: &str,
