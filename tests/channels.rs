@@ -1204,6 +1204,35 @@ async fn edits_and_unsends_change_the_stored_message() {
     app.stop().await;
 }
 
+/// A channel account of `platform` without an agent, and the conversation its customer
+/// started with a "hello": the account's webhook and the conversation's id.
+async fn channel_with_a_conversation(
+    app: &common::app::TestApp,
+    platform: &Platform,
+) -> (String, String) {
+    let api = app.api();
+    let (status, channel) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": platform.kind, "name": platform.kind, "config": platform.config }),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let channel_id = channel["id"].as_str().unwrap();
+    let webhook = format!("{}/webhooks/{channel_id}", app.url);
+    let (status, _) = post_webhook(
+        &reqwest::Client::new(),
+        platform.message(&webhook, 1, "hello", 0, None),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let conversation = conversations_of(&api, channel_id).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (webhook, conversation)
+}
+
 /// A customer who blocks the bot is not written to: a reply fails before any call, saying
 /// why; once they start the bot again, replies go.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1217,21 +1246,7 @@ async fn a_customer_who_blocks_the_bot_is_not_written_to() {
         .into_iter()
         .find(|platform| platform.kind == "telegram")
         .unwrap();
-    let (status, channel) = api
-        .post(
-            "/v1/channels",
-            json!({ "type": "telegram", "name": "bot", "config": telegram.config }),
-        )
-        .await;
-    assert_eq!(status, 201, "{channel}");
-    let channel_id = channel["id"].as_str().unwrap();
-    let webhook = format!("{}/webhooks/{channel_id}", app.url);
-    let (status, _) = post_webhook(&client, telegram.message(&webhook, 1, "hello", 0, None)).await;
-    assert_eq!(status, 200);
-    let conversation = conversations_of(&api, channel_id).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (webhook, conversation) = channel_with_a_conversation(&app, &telegram).await;
     let membership = |update: u32, status: &str| {
         let body = serde_json::to_vec(&json!({ "update_id": update, "my_chat_member": {
             "chat": { "id": 4242, "type": "private" },
@@ -1302,21 +1317,7 @@ async fn a_reply_in_parts_is_finished_after_its_first_part_is_reported_delivered
     let api = app.api();
     let client = reqwest::Client::new();
     let messenger = Platform::all().remove(1);
-    let (status, channel) = api
-        .post(
-            "/v1/channels",
-            json!({ "type": "messenger", "name": "Acme", "config": messenger.config }),
-        )
-        .await;
-    assert_eq!(status, 201, "{channel}");
-    let channel_id = channel["id"].as_str().unwrap();
-    let webhook = format!("{}/webhooks/{channel_id}", app.url);
-    let (status, _) = post_webhook(&client, messenger.message(&webhook, 1, "hello", 0, None)).await;
-    assert_eq!(status, 200);
-    let conversation = conversations_of(&api, channel_id).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (webhook, conversation) = channel_with_a_conversation(&app, &messenger).await;
     // Two parts: Messenger takes 2,000 characters a message.
     let text = format!(
         "{} {FAILS_ONCE} the rest of it.",
