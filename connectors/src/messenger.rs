@@ -441,9 +441,10 @@ pub struct MessagingProduct {
     object: &'static str,
     /// Its name in errors.
     name: &'static str,
-    /// How its texts are cut: the limit, and how a character counts against it.
+    /// How its texts are cut: the limit, and the cut that counts characters (Messenger) or
+    /// bytes (Instagram) against it.
     text_limit: usize,
-    measure: fn(&str, usize) -> Vec<String>,
+    split: fn(&str, usize) -> Vec<String>,
 }
 
 /// Messenger: one Facebook Page.
@@ -452,7 +453,7 @@ pub const MESSENGER: MessagingProduct = MessagingProduct {
     object: "page",
     name: "Messenger",
     text_limit: MESSENGER_MAX_TEXT,
-    measure: crate::text::split,
+    split: crate::text::split,
 };
 
 /// Instagram: one professional account, through its Page; texts are counted in bytes.
@@ -461,7 +462,7 @@ pub const INSTAGRAM: MessagingProduct = MessagingProduct {
     object: "instagram",
     name: "Instagram",
     text_limit: INSTAGRAM_MAX_TEXT_BYTES,
-    measure: crate::text::split_bytes,
+    split: crate::text::split_bytes,
 };
 
 impl Platform for MessagingProduct {
@@ -503,7 +504,7 @@ impl Platform for MessagingProduct {
         settings: &Settings,
         delivery: &OutgoingText<'_>,
     ) -> Result<Vec<OutboundRequest>, String> {
-        let parts = (self.measure)(delivery.text, self.text_limit);
+        let parts = (self.split)(delivery.text, self.text_limit);
         Ok(send_parts(api_base, settings, delivery, parts))
     }
 
