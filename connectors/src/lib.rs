@@ -5,7 +5,8 @@
 //! business's own system speaking JSON), the events every channel's webhook is read into
 //! (`event`), the platforms behind one interface (`channel`), and the webhooks and sending of
 //! WhatsApp (`whatsapp`), Messenger and Instagram (`messenger`), Telegram (`telegram`), LINE
-//! (`line`), Viber (`viber`), SMS through Twilio (`sms`) and WeChat (`wechat`).
+//! (`line`), Viber (`viber`), SMS through Twilio (`sms`) and WeChat (`wechat`); and the web chat
+//! widget's visitors and settings (`widget`).
 
 pub mod api;
 pub mod channel;
@@ -22,6 +23,7 @@ pub mod viber;
 pub mod wechat;
 pub mod whatsapp;
 pub mod whatsapp_templates;
+pub mod widget;
 
 /// An HTTP request to send: `app` sends it and reads the answer back through the channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
