@@ -475,6 +475,16 @@ impl Contacts<'_> {
         .ok_or(StoreError::NotFound("contact"))
     }
 
+    /// The contact a channel's user is, if they have written on it.
+    pub async fn of_identity(
+        &self,
+        channel: &str,
+        external_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let mut connection = self.0.pool.acquire().await?;
+        Ok(identity(&mut connection, channel, external_id).await?)
+    }
+
     /// Records that a channel's customer stopped (or started again) the business's messages
     /// there. `false` when the channel does not know them yet.
     pub async fn set_subscribed(

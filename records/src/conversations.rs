@@ -174,35 +174,6 @@ pub struct Received {
     pub duplicate: bool,
 }
 
-/// An event about one of a conversation's messages, for its team and its owner.
-async fn append_message_event(
-    connection: &mut AnyConnection,
-    backend: Backend,
-    workspace: &str,
-    conversation: &str,
-    kind: &str,
-    payload: serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    let (team, owner): (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT team_id, owner_id FROM conversations WHERE id = $1")
-            .bind(conversation)
-            .fetch_one(&mut *connection)
-            .await?;
-    events::append_in(
-        connection,
-        backend,
-        workspace,
-        &NewEvent {
-            kind,
-            conversation_id: Some(conversation),
-            team_id: team.as_deref(),
-            user_id: owner.as_deref(),
-            payload,
-        },
-    )
-    .await
-}
-
 /// What a customer did to a message they sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Revision {
@@ -626,7 +597,11 @@ impl Conversations<'_> {
                     conversation_id: Some(&conversation),
                     team_id: next.team_id.as_deref(),
                     user_id: person,
-                    payload: serde_json::json!({ "conversation_id": conversation }),
+                    // Whose it is: a customer's own live stream (the widget's) finds it by this.
+                    payload: serde_json::json!({
+                        "conversation_id": conversation, "channel_id": inbound.channel_id,
+                        "contact_id": contact, "external_id": inbound.external_id,
+                    }),
                 },
             )
             .await?;
@@ -1181,6 +1156,29 @@ impl Conversations<'_> {
         Ok(listed)
     }
 
+    /// The latest `limit` messages of a conversation that are for the customer's eyes (no
+    /// notes, no activities), oldest first: what a returning web chat visitor sees.
+    pub async fn customer_thread(
+        &self,
+        workspace: &str,
+        conversation: &str,
+        limit: i64,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut latest: Vec<MessageRecord> = sqlx::query_as(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE workspace_id = $1 AND conversation_id = $2
+               AND kind NOT IN ('note', 'activity')
+             ORDER BY created_at DESC, id DESC LIMIT $3"
+        ))
+        .bind(workspace)
+        .bind(conversation)
+        .bind(limit)
+        .fetch_all(&self.0.pool)
+        .await?;
+        latest.reverse();
+        Ok(latest)
+    }
+
     pub async fn message(&self, workspace: &str, id: &str) -> Result<MessageRecord, StoreError> {
         let mut message: MessageRecord = sqlx::query_as(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND workspace_id = $2"
@@ -1266,7 +1264,7 @@ impl Conversations<'_> {
                 "conversation_id": conversation, "message_id": message,
                 "status": status, "error": error,
             });
-            append_message_event(
+            events::append_about_conversation(
                 &mut transaction,
                 self.0.backend(),
                 workspace,
@@ -1356,7 +1354,7 @@ impl Conversations<'_> {
         .execute(&mut *transaction)
         .await?;
         let payload = serde_json::json!({ "conversation_id": conversation, "message_id": message });
-        append_message_event(
+        events::append_about_conversation(
             &mut transaction,
             self.0.backend(),
             workspace,

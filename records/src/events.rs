@@ -80,6 +80,35 @@ pub(crate) async fn append_in(
     Ok(())
 }
 
+/// Appends an event about a conversation, for its team and its owner as they are now.
+pub(crate) async fn append_about_conversation(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    workspace: &str,
+    conversation: &str,
+    kind: &str,
+    payload: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let (team, owner): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT team_id, owner_id FROM conversations WHERE id = $1")
+            .bind(conversation)
+            .fetch_one(&mut *connection)
+            .await?;
+    append_in(
+        connection,
+        backend,
+        workspace,
+        &NewEvent {
+            kind,
+            conversation_id: Some(conversation),
+            team_id: team.as_deref(),
+            user_id: owner.as_deref(),
+            payload,
+        },
+    )
+    .await
+}
+
 const EVENT_COLUMNS: &str =
     "seq, workspace_id, kind, conversation_id, team_id, user_id, payload, created_at";
 
@@ -116,6 +145,30 @@ impl Events<'_> {
         .bind(limit)
         .fetch_all(&self.0.pool)
         .await?)
+    }
+
+    /// Appends an event about a conversation that changes nothing stored (someone typing),
+    /// for the conversation's team and owner.
+    pub async fn append(
+        &self,
+        workspace: &str,
+        conversation: &str,
+        kind: &str,
+        payload: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.0.write().await?;
+        let backend = self.0.backend();
+        append_about_conversation(
+            &mut transaction,
+            backend,
+            workspace,
+            conversation,
+            kind,
+            payload,
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(())
     }
 
     /// The newest sequence number (0 with no events): where a process starts listening.
