@@ -99,6 +99,11 @@ pub struct RateLimitConfig {
     pub per_second: f64,
     /// ...and how many it may send at once above that.
     pub burst: u32,
+    /// Requests per second the web chat widget takes from one client address (sessions,
+    /// messages, typing): a visitor needs no credential, and each message may cost an AI turn.
+    pub visitor_per_second: f64,
+    /// ...and how many at once above that.
+    pub visitor_burst: u32,
 }
 
 /// Wrong passwords allowed before sign-in waits: per account, and per client address.
@@ -206,6 +211,8 @@ impl Default for RateLimitConfig {
         RateLimitConfig {
             per_second: 50.0,
             burst: 100,
+            visitor_per_second: 1.0,
+            visitor_burst: 20,
         }
     }
 }

@@ -15,6 +15,7 @@ const WORKSPACE: &str = "demo";
 const KNOWLEDGE_BASE: &str = "Qahwa House FAQ";
 const AGENT_CONFIG: &str = include_str!("../demo/agent.yaml");
 const ACTOR: &str = "system";
+const CHAT: &str = "Qahwa House";
 const DOCUMENTS: &[(&str, &[u8])] = &[
     (
         "qahwa-house-faq.md",
@@ -99,13 +100,14 @@ pub async fn prepare(state: Arc<AppState>, base_url: String) -> anyhow::Result<(
                 .await?
         }
     };
+    let chat = demo_chat(&state, &workspace.id, &agent.id).await?;
     let key = store
         .api_keys()
         .create(&workspace.id, ACTOR, "demo")
         .await?;
     wait_for_sources(&state, &workspace.id, &knowledge_base.id).await?;
     println!(
-        "\nThe demo is ready at {base_url}\n\n  workspace  {workspace}\n  agent      {agent}\n  API key    {key}   (shown once)\n\nAsk it something:\n\n  curl -s {base_url}/v1/agents/{agent}/messages -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"message\": \"Can I return an opened bag of coffee?\"}}'\n\n  curl -s {base_url}/v1/agents/{agent}/messages -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"message\": \"متى يفتح المقهى يوم الجمعة؟\"}}'\n\nThe API is described at {base_url}/openapi.json\n",
+        "\nThe demo is ready at {base_url}\n\n  workspace  {workspace}\n  agent      {agent}\n  API key    {key}   (shown once)\n\nAsk it something:\n\n  curl -s {base_url}/v1/agents/{agent}/messages -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"message\": \"Can I return an opened bag of coffee?\"}}'\n\n  curl -s {base_url}/v1/agents/{agent}/messages -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"message\": \"متى يفتح المقهى يوم الجمعة؟\"}}'\n\nChat with it on a page (the web chat widget):\n\n  {base_url}/widget/{chat}/preview\n  {base_url}/widget/{chat}/preview?lang=ar\n\nThe API is described at {base_url}/openapi.json\n",
         workspace = workspace.id,
         agent = agent.id,
         key = key.secret,
@@ -147,4 +149,34 @@ async fn wait_for_sources(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The demo's web chat widget over its agent (made once): its channel id.
+async fn demo_chat(state: &AppState, workspace: &str, agent: &str) -> anyhow::Result<String> {
+    let existing = state
+        .app
+        .store
+        .channels()
+        .of_kind(workspace, "widget")
+        .await?;
+    if let Some(chat) = existing.into_iter().find(|chat| chat.name == CHAT) {
+        return Ok(chat.id);
+    }
+    let config = serde_json::json!({ "pre_chat": { "name": "optional" } });
+    let created = state
+        .app
+        .create_channel(
+            workspace,
+            ACTOR,
+            app::ChannelRequest {
+                kind: "widget".into(),
+                name: CHAT.into(),
+                agent_id: Some(agent.to_string()),
+                team_id: None,
+                config: config.as_object().cloned().unwrap_or_default(),
+                routing: inbox::routing::Routing::default(),
+            },
+        )
+        .await?;
+    Ok(created.channel.channel.id)
 }

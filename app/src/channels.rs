@@ -596,20 +596,8 @@ impl App {
         for (name, value) in public.0 {
             config[name] = value.into();
         }
-        let sealed = serde_json::to_string(&secret.0)
-            .map_err(|error| AppError::Internal(error.to_string()))?;
         let channel = self
-            .store
-            .channels()
-            .create(
-                workspace,
-                actor,
-                &NewChannel {
-                    config,
-                    secret_sealed: self.vault.seal(&sealed)?,
-                    ..new
-                },
-            )
+            .store_channel(workspace, actor, NewChannel { config, ..new }, &secret.0)
             .await?;
         let channel = self.channel_view(channel);
         let webhook_registration = match (
@@ -628,6 +616,23 @@ impl App {
             secret: None,
             webhook_registration,
         })
+    }
+
+    /// Stores a channel account with its secrets sealed together (as JSON).
+    pub(crate) async fn store_channel(
+        &self,
+        workspace: &str,
+        actor: &str,
+        new: NewChannel,
+        secrets: &impl serde::Serialize,
+    ) -> Result<ChannelRecord, AppError> {
+        let sealed = serde_json::to_string(secrets)
+            .map_err(|error| AppError::Internal(error.to_string()))?;
+        let new = NewChannel {
+            secret_sealed: self.vault.seal(&sealed)?,
+            ..new
+        };
+        Ok(self.store.channels().create(workspace, actor, &new).await?)
     }
 
     /// Gives the platform the channel's webhook, and reads whether it took it.
@@ -676,9 +681,17 @@ impl App {
                 channel.id
             )
         });
+        let embed = (channel.kind == "widget").then(|| {
+            format!(
+                r#"<script src="{}/widget.js" data-channel="{}" async></script>"#,
+                self.settings.public_url.trim_end_matches('/'),
+                channel.id
+            )
+        });
         ChannelView {
             channel,
             webhook_url,
+            embed,
         }
     }
 

@@ -49,6 +49,9 @@ pub struct ChannelView {
     /// the platform.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
+    /// The tag that puts the chat on a site (widget channels): paste it into the page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embed: Option<String>,
 }
 
 /// A channel account just made: the only time an `api` channel's signing secret is seen.
@@ -187,7 +190,7 @@ impl From<RuleError> for AppError {
 
 /// The text of a message a person or a business sends (the request's `field`): not empty,
 /// within the channels' limit.
-fn check_text(field: &str, text: &str) -> Result<(), AppError> {
+pub(crate) fn check_text(field: &str, text: &str) -> Result<(), AppError> {
     if text.trim().is_empty() {
         return Err(AppError::Invalid(format!("{field}: must not be empty")));
     }
@@ -233,11 +236,11 @@ impl App {
         request: ChannelRequest,
     ) -> Result<CreatedChannel, AppError> {
         let platform = connectors::channel::platform(&request.kind);
-        if platform.is_none() && request.kind != "api" {
+        if platform.is_none() && !["api", "widget"].contains(&request.kind.as_str()) {
             let kinds: Vec<&str> = connectors::channel::PLATFORMS
                 .iter()
                 .map(|platform| platform.kind())
-                .chain(["api"])
+                .chain(["widget", "api"])
                 .collect();
             return Err(AppError::Invalid(format!(
                 "type: {:?} is not a channel this version has; it has {}",
@@ -253,17 +256,22 @@ impl App {
         }
         self.check_routing(workspace, request.agent_id.as_deref(), &request.routing)
             .await?;
+        let new = NewChannel {
+            kind: request.kind.clone(),
+            name: name.to_string(),
+            agent_id: request.agent_id.clone(),
+            team_id: request.team_id.clone(),
+            config: serde_json::json!({ "routing": request.routing }),
+            secret_sealed: String::new(),
+        };
         if let Some(platform) = platform {
-            let new = NewChannel {
-                kind: request.kind,
-                name: name.to_string(),
-                agent_id: request.agent_id,
-                team_id: request.team_id,
-                config: serde_json::json!({ "routing": request.routing }),
-                secret_sealed: String::new(),
-            };
             return self
                 .create_platform_channel(workspace, actor, platform, new, &request.config)
+                .await;
+        }
+        if request.kind == "widget" {
+            return self
+                .create_widget_channel(workspace, actor, new, &request.config)
                 .await;
         }
         if let Some(other) = request.config.keys().find(|key| *key != "webhook_url") {
@@ -489,10 +497,21 @@ impl App {
             details: None,
             window_until: None,
         };
+        self.intake(workspace, &channel, inbound).await
+    }
+
+    /// A customer's message into the inbox, routed by its channel's rules; the live streams
+    /// hear of it when it is new.
+    pub(crate) async fn intake(
+        &self,
+        workspace: &str,
+        channel: &ChannelRecord,
+        inbound: records::Inbound,
+    ) -> Result<Received, AppError> {
         let received = self
             .store
             .conversations()
-            .receive(workspace, inbound, decide_arrival(&channel)?)
+            .receive(workspace, inbound, decide_arrival(channel)?)
             .await?;
         if !received.duplicate {
             self.events.ring();
@@ -688,7 +707,22 @@ impl App {
                 ..Contact::default()
             },
         };
-        let turn = match self.run_turn(&agent, &request, None).await {
+        // A web chat visitor sees the AI typing while its turn runs; only a courtesy.
+        let shows_typing = self
+            .store
+            .channels()
+            .get(workspace, &conversation.channel_id)
+            .await
+            .is_ok_and(|channel| channel.kind == "widget");
+        if shows_typing {
+            self.courtesy_typing(workspace, conversation_id, true).await;
+        }
+        let turn = self.run_turn(&agent, &request, None).await;
+        if shows_typing {
+            self.courtesy_typing(workspace, conversation_id, false)
+                .await;
+        }
+        let turn = match turn {
             Ok(turn) => turn,
             Err(error) if claimed.attempt < self.settings.max_attempts && is_transient(&error) => {
                 let delay = SEND_RETRIES[0];
@@ -1186,6 +1220,32 @@ impl App {
         .await
     }
 
+    /// The AI's typing, announced where a failure to announce it must not fail the turn.
+    async fn courtesy_typing(&self, workspace: &str, conversation: &str, typing: bool) {
+        let announced = self
+            .announce_typing(workspace, conversation, SenderKind::Agent, None, typing)
+            .await;
+        if let Err(error) = announced {
+            tracing::warn!(%error, "announcing the AI's typing failed");
+        }
+    }
+
+    /// A person is typing in a conversation they may work, or stopped: its customer sees it
+    /// where the channel shows typing (the widget).
+    pub async fn person_typing(
+        &self,
+        workspace: &str,
+        viewer: &Viewer,
+        conversation: &str,
+        typing: bool,
+    ) -> Result<(), AppError> {
+        self.conversation_for(workspace, viewer, conversation)
+            .await?;
+        let user = viewer.user.as_deref();
+        self.announce_typing(workspace, conversation, SenderKind::User, user, typing)
+            .await
+    }
+
     /// Opens, resolves, or snoozes until a time (a job opens it then).
     pub async fn set_status(
         &self,
@@ -1382,6 +1442,11 @@ impl App {
             .contacts()
             .get(workspace, &conversation.contact_id, &channel.id)
             .await?;
+        if channel.kind == "widget" {
+            // The visitor's browser reads the message from the event log: nothing to send.
+            let outcome = SendOutcome::Accepted { platform_id: None };
+            return self.settle_send(claimed, worker, &message, outcome).await;
+        }
         if channel.kind != "api" {
             let outcome = self
                 .send_through_platform(claimed, &conversation, channel, &message, &contact)

@@ -17,6 +17,7 @@ mod knowledge_bases;
 mod stats;
 mod turns;
 pub mod vault;
+pub mod widget;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -147,7 +147,10 @@ impl LoginThrottle {
     }
 }
 
-/// A token bucket per credential, in this process.
+/// The buckets kept before the full ones are dropped.
+const MAX_BUCKETS: usize = 100_000;
+
+/// A token bucket per credential (or client address), in this process.
 pub struct RateLimiter {
     per_second: f64,
     burst: f64,
@@ -163,11 +166,19 @@ impl RateLimiter {
         }
     }
 
-    fn admit(&self, actor: &str) -> Result<(), ApiError> {
+    /// Takes one request of `actor` (a credential, or a client address) from its bucket.
+    pub(super) fn admit(&self, actor: &str) -> Result<(), ApiError> {
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
         let now = Instant::now();
+        if buckets.len() >= MAX_BUCKETS {
+            // A full bucket says nothing a new one would not: many addresses cost no memory.
+            let (per_second, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, (tokens, last)| {
+                *tokens + now.duration_since(*last).as_secs_f64() * per_second < burst
+            });
+        }
         let (tokens, last) = buckets
             .entry(actor.to_string())
             .or_insert((self.burst, now));
@@ -182,7 +193,7 @@ impl RateLimiter {
         let mut error = ApiError::new(
             Code::RateLimited,
             format!(
-                "more than {} requests per second with this credential (burst {}); retry in {wait} s",
+                "more than {} requests per second from this credential or address (burst {}); retry in {wait} s",
                 self.per_second, self.burst
             ),
         );

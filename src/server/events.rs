@@ -40,8 +40,8 @@ pub struct EventsQuery {
 
 /// The caller's live inbox events: `conversation.created`, `message.created`,
 /// `message.status`, `conversation.assigned`, `conversation.status_changed`,
-/// `conversation.handoff`, `conversation.labels`, `note.mention`. Each `data` is JSON with the
-/// conversation's id and what changed.
+/// `conversation.handoff`, `conversation.labels`, `conversation.typing`, `note.mention`. Each
+/// `data` is JSON with the conversation's id and what changed.
 #[utoipa::path(get, path = "/v1/events", params(EventsQuery), tag = "inbox", security(("bearer" = [])),
     responses((status = 200, description = "text/event-stream of the caller's events", content_type = "text/event-stream", body = String)))]
 async fn events(
@@ -51,21 +51,15 @@ async fn events(
     Query(query): Query<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let viewer = state.app.viewer(&caller.0).await?;
-    let resume = headers
-        .get("last-event-id")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse().ok())
-        .or(query.last_event_id);
-    let cursor = match resume {
-        Some(seq) => seq,
-        None => state.app.store.events().last_seq().await?,
-    };
+    let tail = LogTail::start(
+        state,
+        caller.workspace(),
+        resume_point(&headers, query.last_event_id),
+    )
+    .await?;
     let reader = Reader {
-        state: state.clone(),
-        workspace: caller.workspace().to_string(),
+        tail,
         viewer,
-        bell: state.app.events.listen(),
-        cursor,
         pending: VecDeque::new(),
     };
     let stream = futures::stream::unfold(reader, |mut reader| async move {
@@ -75,12 +69,74 @@ async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-struct Reader {
+/// Where a client resumes: after the `Last-Event-ID` it sends (a browser's `EventSource`
+/// does on reconnecting), or the `last_event_id` it gives.
+pub(super) fn resume_point(headers: &HeaderMap, given: Option<i64>) -> Option<i64> {
+    headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse().ok())
+        .or(given)
+}
+
+/// A workspace's event log read from a place on, waiting for more once read to its end.
+pub(super) struct LogTail {
     state: Arc<AppState>,
     workspace: String,
-    viewer: Viewer,
     bell: tokio::sync::watch::Receiver<u64>,
     cursor: i64,
+}
+
+impl LogTail {
+    /// After `resume`, or from now.
+    pub(super) async fn start(
+        state: Arc<AppState>,
+        workspace: &str,
+        resume: Option<i64>,
+    ) -> Result<Self, ApiError> {
+        let cursor = match resume {
+            Some(seq) => seq,
+            None => state.app.store.events().last_seq().await?,
+        };
+        Ok(LogTail {
+            bell: state.app.events.listen(),
+            state,
+            workspace: workspace.to_string(),
+            cursor,
+        })
+    }
+
+    /// The next events, waiting for some; `None` when the server is stopping.
+    pub(super) async fn next_batch(&mut self) -> Option<Vec<EventRecord>> {
+        loop {
+            let store = &self.state.app.store;
+            match store
+                .events()
+                .since(&self.workspace, self.cursor, BATCH)
+                .await
+            {
+                Ok(events) if !events.is_empty() => {
+                    self.cursor = events.last().map_or(self.cursor, |event| event.seq);
+                    return Some(events);
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "reading the event log failed"),
+            }
+            tokio::select! {
+                changed = self.bell.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                }
+                _ = tokio::time::sleep(RECHECK) => {}
+            }
+        }
+    }
+}
+
+struct Reader {
+    tail: LogTail,
+    viewer: Viewer,
     pending: VecDeque<EventRecord>,
 }
 
@@ -97,32 +153,12 @@ impl Reader {
                         .data(event.payload),
                 );
             }
-            let store = &self.state.app.store;
-            match store
-                .events()
-                .since(&self.workspace, self.cursor, BATCH)
-                .await
-            {
-                Ok(events) if !events.is_empty() => {
-                    self.cursor = events.last().map_or(self.cursor, |event| event.seq);
-                    let visible: Vec<EventRecord> = events
-                        .into_iter()
-                        .filter(|event| self.may_see(event))
-                        .collect();
-                    self.pending.extend(visible);
-                    continue;
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "reading the event log failed"),
-            }
-            tokio::select! {
-                changed = self.bell.changed() => {
-                    if changed.is_err() {
-                        return None;
-                    }
-                }
-                _ = tokio::time::sleep(RECHECK) => {}
-            }
+            let events = self.tail.next_batch().await?;
+            let visible: Vec<EventRecord> = events
+                .into_iter()
+                .filter(|event| self.may_see(event))
+                .collect();
+            self.pending.extend(visible);
         }
     }
 

@@ -61,6 +61,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/conversations/{id}/polish", post(polish_reply))
         .route("/v1/conversations/{id}/assign", post(assign))
         .route("/v1/conversations/{id}/status", post(set_status))
+        .route("/v1/conversations/{id}/typing", post(person_typing))
         .route("/v1/conversations/{id}/labels", post(labels))
         .route("/v1/conversations/{id}/priority", post(set_priority))
         .route("/v1/conversations/{id}/handback", post(hand_back))
@@ -609,6 +610,11 @@ pub struct MessageView {
     /// What sending it cost in the platform's billing units (SMS: segments, 160 GSM-7
     /// characters or 70 UCS-2 units each, fewer when split).
     cost_units: Option<i64>,
+    /// A web chat visitor's message: whether the site vouched for them, what they told the
+    /// pre-chat form (`email`, `phone`: unverified unless `verified`) and the page they wrote
+    /// from (`page_url`).
+    #[schema(value_type = Option<Object>)]
+    visitor: Option<Value>,
     created_at: i64,
 }
 
@@ -627,6 +633,7 @@ impl From<MessageRecord> for MessageView {
                 .as_ref()
                 .and_then(|details| details.get(name).cloned())
         };
+        let visitor = said("visitor");
         let (media, location, reaction, edited_at, unsent_at, cost_units) = (
             said("media"),
             said("location"),
@@ -662,6 +669,7 @@ impl From<MessageRecord> for MessageView {
             edited_at,
             unsent_at,
             cost_units,
+            visitor,
             created_at: record.created_at,
         }
     }
@@ -977,6 +985,31 @@ async fn set_status(
         )
         .await?;
     Ok(Json(record.try_into()?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Typing {
+    /// `true` while typing (send it again every few seconds), `false` on stopping.
+    pub(super) typing: bool,
+}
+
+/// The caller is typing a reply (or stopped): the customer sees it where their channel shows
+/// typing (the web chat widget), and the people on the conversation see it live.
+#[utoipa::path(post, path = "/v1/conversations/{id}/typing", params(("id" = String, Path, description = "the id")),
+    tag = "inbox", security(("bearer" = [])), request_body = Typing,
+    responses((status = 204, description = "Announced"), (status = 404, body = ErrorBody)))]
+async fn person_typing(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(request): Json<Typing>,
+) -> Result<StatusCode, ApiError> {
+    let viewer = state.app.viewer(&caller.0).await?;
+    state
+        .app
+        .person_typing(caller.workspace(), &viewer, &id, request.typing)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

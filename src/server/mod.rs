@@ -13,6 +13,7 @@ mod openapi;
 mod ops;
 mod pages;
 mod webhooks;
+mod widget;
 mod workspace;
 
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub config: Config,
     pub metrics: Metrics,
     rate_limiter: auth::RateLimiter,
+    /// The web chat widget's visitors, by client address.
+    visitor_limiter: auth::RateLimiter,
     login_throttle: auth::LoginThrottle,
 }
 
@@ -46,6 +49,10 @@ impl AppState {
             rate_limiter: auth::RateLimiter::new(
                 config.rate_limit.per_second,
                 config.rate_limit.burst,
+            ),
+            visitor_limiter: auth::RateLimiter::new(
+                config.rate_limit.visitor_per_second,
+                config.rate_limit.visitor_burst,
             ),
             login_throttle: auth::LoginThrottle::new(
                 config.login.failures_per_account,
@@ -69,6 +76,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(inbox::routes())
         .merge(events::routes())
         .merge(webhooks::routes())
+        .merge(widget::routes())
         .layer(DefaultBodyLimit::max(request_limit));
     Router::new()
         .merge(ops::routes())

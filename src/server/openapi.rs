@@ -4,7 +4,9 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agents, chat, error, events, inbox, knowledge_bases, ops, webhooks, workspace};
+use super::{
+    agents, chat, error, events, inbox, knowledge_bases, ops, webhooks, widget, workspace,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,18 +31,22 @@ use super::{agents, chat, error, events, inbox, knowledge_bases, ops, webhooks, 
         chat::completions, chat::models,
         inbox::create_channel, inbox::channels, inbox::channel, inbox::set_routing, inbox::channel_templates, inbox::send_template, inbox::inbound, inbox::contact, inbox::attachment,
         inbox::delivery_status, inbox::conversations, inbox::conversation, inbox::messages,
-        inbox::post_message, inbox::claim, inbox::assign, inbox::set_status, inbox::labels, inbox::set_priority,
+        inbox::post_message, inbox::claim, inbox::assign, inbox::set_status, inbox::person_typing, inbox::labels, inbox::set_priority,
         inbox::hand_back, inbox::conversation_suggestions, inbox::set_presence, inbox::create_canned,
         inbox::canned_responses, inbox::delete_canned, inbox::create_macro, inbox::macros,
         inbox::delete_macro, inbox::run_macro, inbox::bulk, inbox::mark_read, inbox::polish_reply, events::events,
         webhooks::handshake, webhooks::deliver,
+        widget::widget_script, widget::widget_preview, widget::widget_config,
+        widget::start_visitor_session, widget::visitor_messages, widget::send_visitor_message,
+        widget::visitor_typing, widget::visitor_events,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, agentflow::Action)),
     modifiers(&BearerAuth, &CommonErrors),
     tags(
         (name = "operations"), (name = "workspace"), (name = "knowledge"),
         (name = "agents"), (name = "assistants"), (name = "inbox"),
-        (name = "channels", description = "The messaging platforms' webhooks: signed by the platform, not authenticated with an API key")
+        (name = "channels", description = "The messaging platforms' webhooks: signed by the platform, not authenticated with an API key"),
+        (name = "widget", description = "The web chat widget, called by site visitors' browsers from any origin: a visitor's token (from `sessions`) is their credential")
     )
 )]
 struct ApiDoc;
