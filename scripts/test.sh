@@ -14,5 +14,7 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --locked --no-fail-fast
 fi
+# The web chat widget in Debian's Chromium.
+scripts/browser-tests.sh
 # Generated TypeScript and Python clients still cover the API.
 scripts/check-clients.sh
