@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The tests in a real browser (tests/browser): Debian's Chromium, driven by playwright-core from
-# npm, against the service's own binary. Chromium is installed from Debian's packages where it
+# npm, against the service's own binary and the web app it serves (built first). Chromium is installed from Debian's packages where it
 # is missing (as root); the screenshots the tests take go to $SCREENSHOTS (default: a temporary
 # folder, printed).
 set -euo pipefail
@@ -18,8 +18,10 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 
 cd "$here"
+scripts/build-web.sh
 cargo build --quiet --locked --bin switchboard
 export SWITCHBOARD_BIN="$CARGO_TARGET_DIR/debug/switchboard"
+export WEB_DIR="$here/web/dist"
 export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
 export SCREENSHOTS="${SCREENSHOTS:-$(mktemp -d)}"
 echo "browser-tests: screenshots in $SCREENSHOTS"

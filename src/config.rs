@@ -37,6 +37,9 @@ pub struct ServerConfig {
     /// webhook is `{public_url}/webhooks/{channel_id}`, and Twilio signs that URL. Unset:
     /// `http://{bind}`, which only this machine reaches.
     pub public_url: Option<String>,
+    /// The web app's built files (`web/dist`, made by `scripts/build-web.sh`), served under
+    /// `/app/`. Unset: no web app, the API alone.
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 /// The messaging platforms' APIs.

@@ -586,7 +586,7 @@ pub struct MessageView {
     /// The AI turn that wrote it.
     turn_id: Option<String>,
     /// An AI reply's citations.
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<agentflow::Citation>>)]
     citations: Option<Value>,
     /// A handoff activity's reason, summary and citations.
     #[schema(value_type = Option<Object>)]

@@ -12,6 +12,7 @@ mod metrics;
 mod openapi;
 mod ops;
 mod pages;
+mod web_app;
 mod webhooks;
 mod widget;
 mod workspace;
@@ -78,9 +79,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(webhooks::routes())
         .merge(widget::routes())
         .layer(DefaultBodyLimit::max(request_limit));
+    let web = web_app::routes(state.config.server.web_dir.as_deref());
     Router::new()
         .merge(ops::routes())
         .merge(api)
+        .merge(web)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

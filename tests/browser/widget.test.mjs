@@ -7,51 +7,27 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { binary, browserPath, call as callAs, dataFolder, serve, shots, stop } from "./service.mjs";
 
-const binary = process.env.SWITCHBOARD_BIN;
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const shots = process.env.SCREENSHOTS ?? tmpdir();
 let service, dataDir, browser, base, key, agent, site, siteUrl, channel, embed;
 
-/** Starts `switchboard serve --demo` and reads its address, agent and key from what it prints. */
-function startService() {
-  return new Promise((resolve, reject) => {
-    dataDir = mkdtempSync(join(tmpdir(), "switchboard-widget-"));
-    service = spawn(binary, ["serve", "--demo", "--bind", "127.0.0.1:0", "--data-dir", dataDir], {
-      env: { ...process.env, SWITCHBOARD_LOG__LEVEL: "warn" },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let printed = "";
-    const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${printed}`)), 300_000);
-    service.stdout.on("data", (chunk) => {
-      printed += chunk;
-      const ready = printed.match(/The demo is ready at (\S+)/);
-      const agentId = printed.match(/agent\s+(\S+)/);
-      const apiKey = printed.match(/API key\s+(\S+)/);
-      if (ready && agentId && apiKey) {
-        clearTimeout(timer);
-        resolve({ base: ready[1], agent: agentId[1], key: apiKey[1] });
-      }
-    });
-    service.once("exit", (code) => reject(new Error(`the service exited (${code}):\n${printed}`)));
+/** `switchboard serve --demo`: its address, agent and key, read from what it prints. */
+async function startDemo() {
+  dataDir = dataFolder("widget");
+  const started = serve(dataDir, ["--demo"], {}, (printed) => {
+    const ready = printed.match(/The demo is ready at (\S+)/);
+    const agentId = printed.match(/agent\s+(\S+)/);
+    const apiKey = printed.match(/API key\s+(\S+)/);
+    return ready && agentId && apiKey && { base: ready[1], agent: agentId[1], key: apiKey[1] };
   });
+  service = started.child;
+  return started.started;
 }
 
-async function call(method, path, body, token = key) {
-  const response = await fetch(base + path, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
+const call = (method, path, body, token = key) => callAs(base, token, method, path, body);
 
 /** A plain page on its own origin, in `lang`, with nothing but the embed tag. */
 function pageHtml(lang, embed) {
@@ -63,7 +39,7 @@ function pageHtml(lang, embed) {
 
 before(async () => {
   assert.ok(binary, "SWITCHBOARD_BIN names the switchboard binary");
-  ({ base, agent, key } = await startService());
+  ({ base, agent, key } = await startDemo());
   const created = await call("POST", "/v1/channels", {
     type: "widget", name: "Qahwa House", agent_id: agent,
     config: { pre_chat: { name: "required", email: "optional" } },
@@ -86,13 +62,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   site?.close();
-  if (service && service.exitCode === null) {
-    // SIGTERM: the service finishes and flushes its index before its folder is removed.
-    const exited = new Promise((resolve) => service.once("exit", resolve));
-    service.kill("SIGTERM");
-    await exited;
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await stop(service, dataDir);
 });
 
 /** A fresh visitor (their own storage) on the page, with every address the page asked for. */

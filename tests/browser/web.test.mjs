@@ -1,0 +1,131 @@
+// The web app in Debian's Chromium: a person signs in, finds a customer's conversation in the
+// inbox, answers it, and sees the customer's next message arrive live; in Arabic (`?lang=ar`
+// before signing in, or the switch after) the whole interface is mirrored right to left. The
+// service serves the built app (web/dist) under /app/. Run by scripts/browser-tests.sh.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { binary, browserPath, call as callAs, dataFolder, serve, shots, stop } from "./service.mjs";
+
+const webDir = process.env.WEB_DIR;
+const EMAIL = "amal@example.com";
+const PASSWORD = "a long password";
+let service, dataDir, browser, base, key, inbound;
+
+const call = (method, path, body, token = key) => callAs(base, token, method, path, body);
+
+before(async () => {
+  assert.ok(binary && webDir, "SWITCHBOARD_BIN and WEB_DIR name the binary and the built app");
+  dataDir = dataFolder("web");
+  const created = JSON.parse(execFileSync(binary, [
+    "workspace", "create", "acme", "--plan", "trial", "--credits", "100", "--data-dir", dataDir,
+  ]));
+  key = created.api_key;
+  const started = serve(dataDir, [], {
+    SWITCHBOARD_SERVER__WEB_DIR: webDir,
+    // The api channel's webhook below is on this machine.
+    SWITCHBOARD_FETCH__ALLOW_PRIVATE_ADDRESSES: "true",
+  }, (printed) => printed.match(/switchboard listening on (\S+)/)?.[1]);
+  service = started.child;
+  base = await started.started;
+  const user = await call("POST", "/v1/users", { email: EMAIL, password: PASSWORD, role: "admin" });
+  assert.equal(user.status, 201, JSON.stringify(user.body));
+  const channel = await call("POST", "/v1/channels", {
+    type: "api", name: "Website", config: { webhook_url: "http://127.0.0.1:9/replies" },
+  });
+  assert.equal(channel.status, 201, JSON.stringify(channel.body));
+  inbound = `/v1/channels/${channel.body.id}/inbound`;
+  const said = await call("POST", inbound, {
+    contact: { external_id: "c-1", name: "Omar" },
+    message: { id: "m-1", text: "Is my order on its way?" },
+  });
+  assert.equal(said.status, 200, JSON.stringify(said.body));
+  browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  await stop(service, dataDir);
+});
+
+async function signIn(page) {
+  await page.locator("input[name=email]").fill(EMAIL);
+  await page.locator("input[name=password]").fill(PASSWORD);
+  await page.locator("form button[type=submit]").click();
+}
+
+test("a person signs in, answers a conversation, and sees the customer's next message live", async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 750 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/?lang=en`);
+  assert.match(page.url(), /\/app\//, "/ leads to the app");
+  await page.locator("input[name=email]").fill(EMAIL);
+  await page.locator("input[name=password]").fill("not the password");
+  await page.locator("form button[type=submit]").click();
+  await page.getByRole("alert").waitFor();
+  assert.equal((await page.getByRole("alert").textContent()).trim(), "Wrong email or password.");
+  await signIn(page);
+
+  assert.equal(await page.locator(".conversation .badge").textContent(), "1", "one unread");
+  await page.locator(".conversation").first().click();
+  await page.locator(".message.in", { hasText: "Is my order on its way?" }).waitFor();
+  await page.locator(".conversation .badge").waitFor({ state: "detached" });
+  // Taking the conversation, then a note only people see.
+  await page.locator(".actions button", { hasText: "Take it" }).click();
+  await page.locator(".actions button", { hasText: "Take it" }).waitFor({ state: "detached" });
+  await page.locator("input[name=note]").check();
+  await page.locator("textarea[name=reply]").fill("He asked twice: check the courier.");
+  await page.locator(".composer button[type=submit]").click();
+  await page.locator(".message.note", { hasText: "check the courier" }).waitFor();
+  await page.locator("input[name=note]").uncheck();
+  await page.locator("textarea[name=reply]").fill("Yes: it leaves the warehouse today.");
+  await page.locator(".composer button[type=submit]").click();
+  await page.locator(".message.out", { hasText: "it leaves the warehouse today" }).waitFor();
+  await page.locator(".live:not(.off)").waitFor();
+
+  const said = await call("POST", inbound, {
+    contact: { external_id: "c-1" },
+    message: { id: "m-2", text: "Thank you! Which courier?" },
+  });
+  assert.equal(said.status, 200);
+  await page.locator(".message.in", { hasText: "Which courier?" }).waitFor();
+  // Seen as it came: no unread badge for the conversation open on the screen.
+  await page.locator(".conversation .badge").waitFor({ state: "detached" });
+  await page.screenshot({ path: join(shots, "web-inbox-en.png") });
+  await page.locator(".actions button", { hasText: "Resolve" }).click();
+  await page.locator(".actions .status", { hasText: "Resolved" }).waitFor();
+
+  // A reload keeps the session.
+  await page.reload();
+  await page.locator(".conversation").first().waitFor();
+  await context.close();
+});
+
+test("in Arabic the interface is mirrored, before and after signing in", async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 750 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/app/?lang=ar`);
+  await page.locator("h1", { hasText: "تسجيل الدخول" }).waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.dir), "rtl");
+  await signIn(page);
+  await page.locator(".conversation").first().click();
+  const list = await page.locator(".list").boundingBox();
+  const thread = await page.locator(".thread").boundingBox();
+  assert.ok(list.x > thread.x, "the conversation list is on the right in Arabic");
+  assert.equal(
+    (await page.getByRole("tab", { selected: true }).textContent()).trim(),
+    "الكل",
+  );
+  await page.screenshot({ path: join(shots, "web-inbox-ar.png") });
+
+  // The switch turns it back to English, left to right.
+  await page.locator(".bar button", { hasText: "English" }).click();
+  assert.equal(await page.evaluate(() => document.documentElement.dir), "ltr");
+  const listNow = await page.locator(".list").boundingBox();
+  const threadNow = await page.locator(".thread").boundingBox();
+  assert.ok(listNow.x < threadNow.x, "the list on the left in English");
+  await context.close();
+});

@@ -1,0 +1,251 @@
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { api, errorMessage, type Conversation, type Message, type User } from "./api/client";
+import { followEvents } from "./api/events";
+import { useLocale } from "./App";
+import { formatTime, type Words } from "./i18n";
+
+type View = "all" | "mine" | "unassigned";
+
+function statusName(t: Words, status: Conversation["status"]): string {
+  switch (status) {
+    case "open":
+      return t.statusOpen;
+    case "pending":
+      return t.statusBot;
+    case "resolved":
+      return t.statusResolved;
+    default:
+      return t.statusSnoozed;
+  }
+}
+
+function deliveryName(t: Words, status: Message["status"]): string {
+  switch (status) {
+    case "queued":
+      return t.deliveryQueued;
+    case "sent":
+      return t.deliverySent;
+    case "delivered":
+      return t.deliveryDelivered;
+    case "read":
+      return t.deliveryRead;
+    default:
+      return t.deliveryFailed;
+  }
+}
+
+type Handoff = { reason?: { code?: string } | string; summary?: string };
+
+/** What a message carries beside its text: an AI reply's sources, a handoff's reason. */
+function Extras({ message }: { message: Message }) {
+  const { t } = useLocale();
+  const citations = message.citations ?? [];
+  const handoff = message.handoff as Handoff | null | undefined;
+  return (
+    <>
+      {handoff && (
+        <p className="handoff">
+          <strong>{t.handoff}</strong>
+          {handoff.summary ? `: ${handoff.summary}` : null}
+        </p>
+      )}
+      {citations.length > 0 && (
+        <details className="sources">
+          <summary>{t.sources}</summary>
+          <ol>
+            {citations.map((citation) => (
+              <li key={citation.number} dir="auto">
+                [{citation.number}] {citation.source}
+                {citation.position ? ` · ${citation.position}` : null}
+              </li>
+            ))}
+          </ol>
+        </details>
+      )}
+    </>
+  );
+}
+
+function senderName(t: Words, message: Message): string {
+  switch (message.sender.kind) {
+    case "contact":
+      return t.customer;
+    case "agent":
+      return t.ai;
+    case "user":
+      return t.person;
+    default:
+      return t.system;
+  }
+}
+
+/** The inbox: the conversation list, the thread, the reply; kept current by live events. */
+export function Inbox({ user }: { user: User }) {
+  const { t, language } = useLocale();
+  const [view, setView] = useState<View>(user.role === "admin" ? "all" : "mine");
+  const [conversations, setConversations] = useState<Conversation[]>([]);
+  const [open, setOpen] = useState<string | null>(null);
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [live, setLive] = useState(false);
+  const [draft, setDraft] = useState("");
+  const [asNote, setAsNote] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  // Each bump reads the list (or the open thread) again: live events bump them.
+  const [listRead, setListRead] = useState(0);
+  const [threadRead, setThreadRead] = useState(0);
+  const openNow = useRef(open);
+  useEffect(() => {
+    openNow.current = open;
+  }, [open]);
+
+  useEffect(() => {
+    let current = true;
+    void api.GET("/v1/conversations", { params: { query: { view } } }).then(({ data }) => {
+      if (current && data) setConversations(data);
+    });
+    return () => {
+      current = false;
+    };
+  }, [view, listRead]);
+
+  useEffect(() => {
+    if (!open) return;
+    let current = true;
+    void api
+      .GET("/v1/conversations/{id}/messages", { params: { path: { id: open } } })
+      .then(async ({ data }) => {
+        if (!current || !data) return;
+        setMessages(data);
+        // What the person sees is read: the list's unread badge goes.
+        await api.POST("/v1/conversations/{id}/read", { params: { path: { id: open } } });
+        if (current) setListRead((read) => read + 1);
+      });
+    return () => {
+      current = false;
+    };
+  }, [open, threadRead]);
+
+  useEffect(
+    () =>
+      followEvents((event) => {
+        setListRead((read) => read + 1);
+        const about = (event.data as { conversation_id?: string }).conversation_id;
+        if (about && about === openNow.current) setThreadRead((read) => read + 1);
+      }, setLive),
+    [],
+  );
+
+  async function reply(event: FormEvent) {
+    event.preventDefault();
+    if (!open || !draft.trim()) return;
+    setProblem(null);
+    const { error } = await api.POST("/v1/conversations/{id}/messages", {
+      params: { path: { id: open } },
+      body: { text: draft, kind: asNote ? "note" : "text" },
+    });
+    if (error) {
+      setProblem(errorMessage(error, t.failed));
+      return;
+    }
+    setDraft("");
+    setThreadRead((read) => read + 1);
+  }
+
+  async function act(action: "claim" | "resolved" | "open") {
+    if (!open) return;
+    setProblem(null);
+    const path = { params: { path: { id: open } } };
+    const { error } =
+      action === "claim"
+        ? await api.POST("/v1/conversations/{id}/claim", path)
+        : await api.POST("/v1/conversations/{id}/status", { ...path, body: { status: action } });
+    if (error) setProblem(errorMessage(error, t.failed));
+    setListRead((read) => read + 1);
+  }
+
+  const views: [View, string][] = [
+    ["all", t.viewAll],
+    ["mine", t.viewMine],
+    ["unassigned", t.viewUnassigned],
+  ];
+  const current = conversations.find((conversation) => conversation.id === open);
+  return (
+    <main className="inbox">
+      <nav className="list" aria-label={t.inbox}>
+        <div className="views" role="tablist">
+          {views.map(([name, label]) => (
+            <button key={name} type="button" role="tab" aria-selected={view === name}
+              onClick={() => setView(name)}>
+              {label}
+            </button>
+          ))}
+        </div>
+        <p className={live ? "live" : "live off"}>{live ? t.live : t.offline}</p>
+        {conversations.length === 0 && <p className="empty">{t.noConversations}</p>}
+        <ul>
+          {conversations.map((conversation) => (
+            <li key={conversation.id}>
+              <button type="button" className="conversation" aria-current={conversation.id === open}
+                onClick={() => setOpen(conversation.id)}>
+                <span className="number">#{conversation.number.toLocaleString(language)}</span>
+                <span className="status">{statusName(t, conversation.status)}</span>
+                {conversation.unread ? <span className="badge">{conversation.unread}</span> : null}
+                <time>{formatTime(language, conversation.last_activity_at)}</time>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <section className="thread" aria-label={current ? `#${current.number}` : t.inbox}>
+        {!current && <p className="empty">{t.chooseConversation}</p>}
+        {current && (
+          <>
+            <div className="actions">
+              <strong>#{current.number.toLocaleString(language)}</strong>
+              <span className="status">{statusName(t, current.status)}</span>
+              <span className="grow" />
+              {current.owner.kind !== "user" && (
+                <button type="button" onClick={() => void act("claim")}>{t.claim}</button>
+              )}
+              {current.status === "resolved" ? (
+                <button type="button" onClick={() => void act("open")}>{t.reopen}</button>
+              ) : (
+                <button type="button" onClick={() => void act("resolved")}>{t.resolve}</button>
+              )}
+            </div>
+            <ol className="messages">
+              {messages.map((message) => (
+                <li key={message.id} className={`message ${message.direction} ${message.kind}`}>
+                  <span className="sender">{senderName(t, message)}</span>
+                  <p dir="auto">{message.text}</p>
+                  <Extras message={message} />
+                  <time>{formatTime(language, message.created_at)}</time>
+                  {message.direction === "out" && message.kind !== "note" &&
+                    message.kind !== "activity" && (
+                    <span className={`delivery ${message.status}`} title={message.error ?? ""}>
+                      {deliveryName(t, message.status)}
+                    </span>
+                  )}
+                </li>
+              ))}
+            </ol>
+            <form className={asNote ? "composer note" : "composer"}
+              onSubmit={(event) => void reply(event)}>
+              <label className="as-note">
+                <input type="checkbox" name="note" checked={asNote}
+                  onChange={(event) => setAsNote(event.target.checked)} />
+                {t.note}
+              </label>
+              <textarea name="reply" aria-label={asNote ? t.note : t.reply} dir="auto"
+                placeholder={asNote ? t.writeNote : t.writeReply}
+                value={draft} onChange={(event) => setDraft(event.target.value)} />
+              <button type="submit">{t.send}</button>
+            </form>
+            {problem && <p role="alert" className="problem">{problem}</p>}
+          </>
+        )}
+      </section>
+    </main>
+  );
+}

@@ -1,0 +1,125 @@
+// The interface's words in English and Arabic, and the language a person reads it in: `?lang=`
+// on any address first, then their choice (kept in this browser), then the browser's own.
+// Arabic turns the whole layout right to left.
+
+export type Language = "en" | "ar";
+
+const english = {
+  appName: "Switchboard",
+  signIn: "Sign in",
+  signOut: "Sign out",
+  email: "Email",
+  password: "Password",
+  wrongCredentials: "Wrong email or password.",
+  inbox: "Inbox",
+  viewAll: "All",
+  viewMine: "Mine",
+  viewUnassigned: "Unassigned",
+  noConversations: "No conversations here.",
+  chooseConversation: "Choose a conversation.",
+  reply: "Reply",
+  send: "Send",
+  writeReply: "Write a reply…",
+  statusOpen: "Open",
+  statusBot: "With the AI",
+  statusResolved: "Resolved",
+  statusSnoozed: "Snoozed",
+  customer: "Customer",
+  ai: "AI",
+  person: "Person",
+  system: "System",
+  live: "Live",
+  offline: "Reconnecting…",
+  language: "العربية",
+  failed: "Something went wrong.",
+  note: "Private note",
+  writeNote: "Write a note only people see…",
+  claim: "Take it",
+  resolve: "Resolve",
+  reopen: "Reopen",
+  sources: "Sources",
+  handoff: "Handed over",
+  deliveryQueued: "Queued",
+  deliverySent: "Sent",
+  deliveryDelivered: "Delivered",
+  deliveryRead: "Read",
+  deliveryFailed: "Not delivered",
+} as const;
+
+export type Words = { [K in keyof typeof english]: string };
+
+const arabic: Words = {
+  appName: "سويتشبورد",
+  signIn: "تسجيل الدخول",
+  signOut: "تسجيل الخروج",
+  email: "البريد الإلكتروني",
+  password: "كلمة المرور",
+  wrongCredentials: "البريد الإلكتروني أو كلمة المرور غير صحيحة.",
+  inbox: "صندوق الوارد",
+  viewAll: "الكل",
+  viewMine: "محادثاتي",
+  viewUnassigned: "غير مسندة",
+  noConversations: "لا توجد محادثات هنا.",
+  chooseConversation: "اختر محادثة.",
+  reply: "رد",
+  send: "إرسال",
+  writeReply: "اكتب ردك…",
+  statusOpen: "مفتوحة",
+  statusBot: "مع الذكاء الاصطناعي",
+  statusResolved: "محلولة",
+  statusSnoozed: "مؤجلة",
+  customer: "العميل",
+  ai: "الذكاء الاصطناعي",
+  person: "موظف",
+  system: "النظام",
+  live: "مباشر",
+  offline: "جارٍ إعادة الاتصال…",
+  language: "English",
+  failed: "حدث خطأ ما.",
+  note: "ملاحظة خاصة",
+  writeNote: "اكتب ملاحظة لا يراها إلا الموظفون…",
+  claim: "استلمها",
+  resolve: "إغلاق",
+  reopen: "إعادة فتح",
+  sources: "المصادر",
+  handoff: "تم التحويل",
+  deliveryQueued: "في الانتظار",
+  deliverySent: "أُرسلت",
+  deliveryDelivered: "وصلت",
+  deliveryRead: "قُرئت",
+  deliveryFailed: "لم تصل",
+};
+
+export const catalogues: Record<Language, Words> = { en: english, ar: arabic };
+
+const KEY = "switchboard:language";
+
+function isLanguage(value: string | null | undefined): value is Language {
+  return value === "en" || value === "ar";
+}
+
+/** The language to start in. */
+export function initialLanguage(): Language {
+  const asked = new URLSearchParams(window.location.search).get("lang");
+  if (isLanguage(asked)) return asked;
+  const chosen = window.localStorage.getItem(KEY);
+  if (isLanguage(chosen)) return chosen;
+  return navigator.language.toLowerCase().startsWith("ar") ? "ar" : "en";
+}
+
+/** Keeps the choice and lays the page out for it. */
+export function applyLanguage(language: Language): void {
+  window.localStorage.setItem(KEY, language);
+  document.documentElement.lang = language;
+  document.documentElement.dir = language === "ar" ? "rtl" : "ltr";
+}
+
+/** A time of day (or a date, when not today) as the language writes it. */
+export function formatTime(language: Language, milliseconds: number): string {
+  const at = new Date(milliseconds);
+  const today = new Date().toDateString() === at.toDateString();
+  const locale = language === "ar" ? "ar" : "en-GB";
+  return today
+    ? at.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" })
+    : at.toLocaleDateString(locale, { day: "numeric", month: "short" });
+}
