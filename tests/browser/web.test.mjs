@@ -95,6 +95,13 @@ test("a person signs in, answers a conversation, and sees the customer's next me
   // Seen as it came: no unread badge for the conversation open on the screen.
   await page.locator(".conversation .badge").waitFor({ state: "detached" });
   await page.screenshot({ path: join(shots, "web-inbox-en.png") });
+  // The list searches the messages' words.
+  await page.locator("input[name=search]").fill("courier");
+  await page.locator(".conversation").first().waitFor();
+  await page.locator("input[name=search]").fill("refund policy for drones");
+  await page.locator(".list .empty").waitFor();
+  await page.locator("input[name=search]").fill("");
+  await page.locator(".conversation").first().waitFor();
   await page.locator(".actions button", { hasText: "Resolve" }).click();
   await page.locator(".actions .status", { hasText: "Resolved" }).waitFor();
 

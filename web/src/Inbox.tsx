@@ -1,10 +1,16 @@
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { api, errorMessage, type Conversation, type Message, type User } from "./api/client";
 import { followEvents } from "./api/events";
 import { useLocale } from "./App";
-import { formatTime, type Words } from "./i18n";
+import { formatSince, formatTime, type Words } from "./i18n";
+import { VirtualRows } from "./VirtualRows";
 
-type View = "all" | "mine" | "unassigned";
+type View = "all" | "mine" | "teams" | "unassigned" | "handoffs";
+
+/** How many conversations a page of the list holds. */
+const PAGE = 50;
+/** A conversation's row in the list, in pixels (the list draws only the rows in view). */
+const ROW_HEIGHT = 64;
 
 function statusName(t: Words, status: Conversation["status"]): string {
   switch (status) {
@@ -84,11 +90,20 @@ export function Inbox({ user }: { user: User }) {
   const { t, language } = useLocale();
   const [view, setView] = useState<View>(user.role === "admin" ? "all" : "mine");
   const [conversations, setConversations] = useState<Conversation[]>([]);
+  const [search, setSearch] = useState("");
+  const [query, setQuery] = useState("");
+  const [next, setNext] = useState<string | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [messages, setMessages] = useState<Message[]>([]);
   const [live, setLive] = useState(false);
   const [draft, setDraft] = useState("");
   const [asNote, setAsNote] = useState(false);
+  const thread = useRef<HTMLOListElement>(null);
+
+  // The newest message in view, as a chat shows it.
+  useEffect(() => {
+    thread.current?.scrollTo({ top: thread.current.scrollHeight });
+  }, [messages]);
   const [problem, setProblem] = useState<string | null>(null);
 
   // Each bump reads the list (or the open thread) again: live events bump them.
@@ -99,15 +114,41 @@ export function Inbox({ user }: { user: User }) {
     openNow.current = open;
   }, [open]);
 
+  // The search is asked once typing pauses.
+  useEffect(() => {
+    const pause = setTimeout(() => setQuery(search.trim()), 300);
+    return () => clearTimeout(pause);
+  }, [search]);
+
   useEffect(() => {
     let current = true;
-    void api.GET("/v1/conversations", { params: { query: { view } } }).then(({ data }) => {
-      if (current && data) setConversations(data);
-    });
+    const q = query || undefined;
+    void api
+      .GET("/v1/conversations", { params: { query: { view, q, limit: PAGE } } })
+      .then(({ data, response }) => {
+        if (!current || !data) return;
+        setConversations(data);
+        setNext(response.headers.get("X-Next-Cursor"));
+      });
     return () => {
       current = false;
     };
-  }, [view, listRead]);
+  }, [view, query, listRead]);
+
+  // The next page, once, as the end of the list comes into view.
+  const asking = useRef<string | null>(null);
+  const more = useCallback(async () => {
+    if (!next || asking.current === next) return;
+    asking.current = next;
+    const q = query || undefined;
+    const { data, response } = await api.GET("/v1/conversations", {
+      params: { query: { view, q, limit: PAGE, cursor: next } },
+    });
+    if (!data) return;
+    setConversations((shown) => [...shown, ...data]);
+    setNext(response.headers.get("X-Next-Cursor"));
+  }, [next, query, view]);
+  const nearEnd = useCallback(() => void more(), [more]);
 
   useEffect(() => {
     if (!open) return;
@@ -165,9 +206,11 @@ export function Inbox({ user }: { user: User }) {
   }
 
   const views: [View, string][] = [
-    ["all", t.viewAll],
+    ...(user.role === "admin" ? [["all", t.viewAll] as [View, string]] : []),
     ["mine", t.viewMine],
+    ["teams", t.viewTeams],
     ["unassigned", t.viewUnassigned],
+    ["handoffs", t.viewHandoffs],
   ];
   const current = conversations.find((conversation) => conversation.id === open);
   return (
@@ -181,21 +224,27 @@ export function Inbox({ user }: { user: User }) {
             </button>
           ))}
         </div>
+        <input type="search" name="search" className="search" placeholder={t.search}
+          aria-label={t.search} dir="auto" value={search}
+          onChange={(event) => setSearch(event.target.value)} />
         <p className={live ? "live" : "live off"}>{live ? t.live : t.offline}</p>
         {conversations.length === 0 && <p className="empty">{t.noConversations}</p>}
-        <ul>
-          {conversations.map((conversation) => (
-            <li key={conversation.id}>
+        <VirtualRows items={conversations} rowHeight={ROW_HEIGHT} label={t.inbox}
+          keyOf={(conversation) => conversation.id} onNearEnd={nearEnd}
+          render={(conversation) => (
               <button type="button" className="conversation" aria-current={conversation.id === open}
                 onClick={() => setOpen(conversation.id)}>
                 <span className="number">#{conversation.number.toLocaleString(language)}</span>
                 <span className="status">{statusName(t, conversation.status)}</span>
                 {conversation.unread ? <span className="badge">{conversation.unread}</span> : null}
                 <time>{formatTime(language, conversation.last_activity_at)}</time>
+                {conversation.waiting_since && conversation.status === "open" ? (
+                  <span className="waiting">
+                    {t.waiting.replace("{time}", formatSince(language, conversation.waiting_since))}
+                  </span>
+                ) : null}
               </button>
-            </li>
-          ))}
-        </ul>
+          )} />
       </nav>
       <section className="thread" aria-label={current ? `#${current.number}` : t.inbox}>
         {!current && <p className="empty">{t.chooseConversation}</p>}
@@ -214,7 +263,7 @@ export function Inbox({ user }: { user: User }) {
                 <button type="button" onClick={() => void act("resolved")}>{t.resolve}</button>
               )}
             </div>
-            <ol className="messages">
+            <ol className="messages" ref={thread}>
               {messages.map((message) => (
                 <li key={message.id} className={`message ${message.direction} ${message.kind}`}>
                   <span className="sender">{senderName(t, message)}</span>

@@ -15,6 +15,10 @@ const english = {
   viewAll: "All",
   viewMine: "Mine",
   viewUnassigned: "Unassigned",
+  viewTeams: "My teams",
+  viewHandoffs: "Handoffs",
+  search: "Search messages",
+  waiting: "waiting {time}",
   noConversations: "No conversations here.",
   chooseConversation: "Choose a conversation.",
   reply: "Reply",
@@ -59,6 +63,10 @@ const arabic: Words = {
   viewAll: "الكل",
   viewMine: "محادثاتي",
   viewUnassigned: "غير مسندة",
+  viewTeams: "فرقي",
+  viewHandoffs: "التحويلات",
+  search: "ابحث في الرسائل",
+  waiting: "ينتظر {time}",
   noConversations: "لا توجد محادثات هنا.",
   chooseConversation: "اختر محادثة.",
   reply: "رد",
@@ -112,6 +120,16 @@ export function applyLanguage(language: Language): void {
   window.localStorage.setItem(KEY, language);
   document.documentElement.lang = language;
   document.documentElement.dir = language === "ar" ? "rtl" : "ltr";
+}
+
+/** How long ago, as the language says it ("5 minutes"). */
+export function formatSince(language: Language, milliseconds: number): string {
+  const minutes = Math.max(0, Math.round((Date.now() - milliseconds) / 60000));
+  const [amount, unit]: [number, Intl.RelativeTimeFormatUnit] =
+    minutes < 60 ? [minutes, "minute"] : minutes < 1440 ? [Math.round(minutes / 60), "hour"]
+      : [Math.round(minutes / 1440), "day"];
+  return new Intl.NumberFormat(language, { style: "unit", unit, unitDisplay: "long" })
+    .format(amount);
 }
 
 /** A time of day (or a date, when not today) as the language writes it. */
