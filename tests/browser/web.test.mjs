@@ -72,6 +72,8 @@ test("a person signs in, answers a conversation, and sees the customer's next me
   assert.equal(await page.locator(".conversation .badge").textContent(), "1", "one unread");
   await page.locator(".conversation").first().click();
   await page.locator(".message.in", { hasText: "Is my order on its way?" }).waitFor();
+  await page.locator(".contact h2", { hasText: "Omar" }).waitFor();
+  await page.locator(".contact dd", { hasText: "c-1" }).waitFor();
   await page.locator(".conversation .badge").waitFor({ state: "detached" });
   // Taking the conversation, then a note only people see.
   await page.locator(".actions button", { hasText: "Take it" }).click();

@@ -3,6 +3,7 @@ import { api, errorMessage, type Conversation, type Message, type User } from ".
 import { followEvents } from "./api/events";
 import { useLocale } from "./App";
 import { formatSince, formatTime, type Words } from "./i18n";
+import { ContactPane } from "./ContactPane";
 import { VirtualRows } from "./VirtualRows";
 
 type View = "all" | "mine" | "teams" | "unassigned" | "handoffs";
@@ -295,6 +296,7 @@ export function Inbox({ user }: { user: User }) {
           </>
         )}
       </section>
+      {current && <ContactPane conversation={current} />}
     </main>
   );
 }

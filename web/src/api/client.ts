@@ -6,6 +6,7 @@ import type { components, paths } from "./schema";
 export type Conversation = components["schemas"]["ConversationView"];
 export type Message = components["schemas"]["MessageView"];
 export type User = components["schemas"]["User"];
+export type Contact = components["schemas"]["ContactProfile"];
 
 const TOKEN = "switchboard:session";
 const USER = "switchboard:user";
