@@ -6,14 +6,15 @@ use std::sync::OnceLock;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use types::{Email, Presence, Role};
 
 use crate::audit;
 use crate::error::StoreError;
 use crate::page::{self, AFTER, Listed, Page};
 use crate::secret;
-use crate::store::{Store, new_id, now};
+use crate::store::{Backend, Store, new_id, now};
+use crate::workspaces::Workspace;
 
 const API_KEY_PREFIX: &str = "sb_";
 const SESSION_PREFIX: &str = "ss_";
@@ -206,6 +207,44 @@ impl Teams<'_> {
     }
 }
 
+/// Writes a person's account and its audit entry in the caller's transaction.
+async fn insert_user_in(
+    connection: &mut AnyConnection,
+    workspace: &str,
+    actor: &str,
+    (email, role, team): (&Email, Role, Option<&str>),
+    password_hash: &str,
+) -> Result<User, StoreError> {
+    let user = User {
+        id: new_id(),
+        workspace_id: workspace.to_string(),
+        email: email.to_string(),
+        role,
+        team_id: team.map(str::to_string),
+        presence: Presence::Offline,
+        capacity: None,
+        created_at: now(),
+    };
+    sqlx::query(
+        "INSERT INTO users (id, workspace_id, email, password_hash, role, team_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&user.id)
+    .bind(workspace)
+    .bind(&user.email)
+    .bind(password_hash)
+    .bind(role.as_str())
+    .bind(user.team_id.clone())
+    .bind(user.created_at)
+    .execute(&mut *connection)
+    .await
+    .map_err(|error| {
+        StoreError::conflict_or(error, || format!("{} has an account already", user.email))
+    })?;
+    audit::record(connection, workspace, actor, "user.create", &user.id).await?;
+    Ok(user)
+}
+
 /// The people area of the records: accounts, roles, sessions.
 pub struct People<'a>(pub(crate) &'a Store);
 
@@ -220,37 +259,50 @@ impl People<'_> {
         team: Option<&str>,
     ) -> Result<User, StoreError> {
         self.0.teams().check(workspace, team).await?;
-        let user = User {
-            id: new_id(),
-            workspace_id: workspace.to_string(),
-            email: email.to_string(),
-            role,
-            team_id: team.map(str::to_string),
-            presence: Presence::Offline,
-            capacity: None,
-            created_at: now(),
-        };
         let password_hash = hash_password(password).await?;
         let mut transaction = self.0.write().await?;
-        sqlx::query(
-            "INSERT INTO users (id, workspace_id, email, password_hash, role, team_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&user.id)
-        .bind(workspace)
-        .bind(&user.email)
-        .bind(&password_hash)
-        .bind(role.as_str())
-        .bind(user.team_id.clone())
-        .bind(user.created_at)
-        .execute(&mut *transaction)
-        .await
-        .map_err(|error| {
-            StoreError::conflict_or(error, || format!("{} has an account already", user.email))
-        })?;
-        audit::record(&mut transaction, workspace, actor, "user.create", &user.id).await?;
+        let new = (email, role, team);
+        let user = insert_user_in(&mut transaction, workspace, actor, new, &password_hash).await?;
         transaction.commit().await?;
         Ok(user)
+    }
+
+    /// A fresh install's first run: its first workspace and that workspace's first admin, in
+    /// one transaction, and only while the service has no workspace (taken in turn, so two
+    /// first runs at once make one). `None` when a workspace exists already.
+    pub async fn set_up(
+        &self,
+        (name, plan, allowance): (&str, &str, i64),
+        email: &Email,
+        password: &str,
+    ) -> Result<Option<(Workspace, User)>, StoreError> {
+        let password_hash = hash_password(password).await?;
+        let mut transaction = self.0.write().await?;
+        if self.0.backend() == Backend::Postgres {
+            // Selected from, not selected: the Any driver cannot read the `void` it returns.
+            sqlx::query("SELECT 1 FROM pg_advisory_xact_lock(72620106)")
+                .execute(&mut *transaction)
+                .await?;
+        }
+        let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces")
+            .fetch_one(&mut *transaction)
+            .await?;
+        if existing > 0 {
+            return Ok(None);
+        }
+        let workspace =
+            crate::workspaces::insert_in(&mut transaction, name, plan, allowance).await?;
+        let new = (email, Role::Admin, None);
+        let user = insert_user_in(
+            &mut transaction,
+            &workspace.id,
+            "system",
+            new,
+            &password_hash,
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(Some((workspace, user)))
     }
 
     /// A session token for the person with this email and password, or `None` when either is

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use sqlx::AnyConnection;
+
 use crate::audit;
 use crate::error::StoreError;
 use crate::store::{Store, new_id, now};
@@ -31,43 +33,18 @@ impl Workspaces<'_> {
         plan: &str,
         allowance: i64,
     ) -> Result<Workspace, StoreError> {
-        let workspace = Workspace {
-            id: new_id(),
-            name: name.to_string(),
-            plan: plan.to_string(),
-            credit_allowance: allowance,
-            credit_balance: allowance,
-            created_at: now(),
-        };
         let mut transaction = self.0.write().await?;
-        sqlx::query(&format!(
-            "INSERT INTO workspaces ({WORKSPACE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-        ))
-        .bind(&workspace.id)
-        .bind(&workspace.name)
-        .bind(&workspace.plan)
-        .bind(workspace.credit_allowance)
-        .bind(workspace.credit_balance)
-        .bind(workspace.created_at)
-        .execute(&mut *transaction)
-        .await?;
-        crate::credits::insert_entry(
-            &mut transaction,
-            &workspace.id,
-            allowance,
-            &format!("{plan} plan allowance"),
-        )
-        .await?;
-        audit::record(
-            &mut transaction,
-            &workspace.id,
-            "system",
-            "workspace.create",
-            &workspace.id,
-        )
-        .await?;
+        let workspace = insert_in(&mut transaction, name, plan, allowance).await?;
         transaction.commit().await?;
         Ok(workspace)
+    }
+
+    /// Whether the service has any workspace (a fresh install has none).
+    pub async fn any(&self) -> Result<bool, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces")
+            .fetch_one(&self.0.pool)
+            .await?;
+        Ok(count > 0)
     }
 
     pub async fn get(&self, id: &str) -> Result<Workspace, StoreError> {
@@ -89,4 +66,48 @@ impl Workspaces<'_> {
         .fetch_optional(&self.0.pool)
         .await?)
     }
+}
+
+/// Writes a new workspace, its allowance and the audit entry, in the caller's transaction.
+pub(crate) async fn insert_in(
+    connection: &mut AnyConnection,
+    name: &str,
+    plan: &str,
+    allowance: i64,
+) -> Result<Workspace, StoreError> {
+    let workspace = Workspace {
+        id: new_id(),
+        name: name.to_string(),
+        plan: plan.to_string(),
+        credit_allowance: allowance,
+        credit_balance: allowance,
+        created_at: now(),
+    };
+    sqlx::query(&format!(
+        "INSERT INTO workspaces ({WORKSPACE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+    ))
+    .bind(&workspace.id)
+    .bind(&workspace.name)
+    .bind(&workspace.plan)
+    .bind(workspace.credit_allowance)
+    .bind(workspace.credit_balance)
+    .bind(workspace.created_at)
+    .execute(&mut *connection)
+    .await?;
+    crate::credits::insert_entry(
+        connection,
+        &workspace.id,
+        allowance,
+        &format!("{plan} plan allowance"),
+    )
+    .await?;
+    audit::record(
+        connection,
+        &workspace.id,
+        "system",
+        "workspace.create",
+        &workspace.id,
+    )
+    .await?;
+    Ok(workspace)
 }

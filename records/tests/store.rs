@@ -58,6 +58,7 @@ async fn postgres_passes_the_storage_suite() {
 }
 
 async fn suite(store: &Store) {
+    a_fresh_install_is_set_up_once(store).await;
     keys_and_sessions_authenticate_within_their_workspace(store).await;
     agents_keep_every_version_and_stay_in_their_workspace(store).await;
     sources_and_jobs_go_from_queued_to_ready_or_failed(store).await;
@@ -68,6 +69,53 @@ async fn suite(store: &Store) {
     the_source_limit_holds_under_parallel_requests(store).await;
     a_busy_workspace_does_not_starve_another(store).await;
     messages_arriving_together_are_stored_once_each(store).await;
+}
+
+/// Eight first runs at once on a fresh install: one makes the workspace and its admin, who can
+/// sign in; the others find it set up and make nothing.
+async fn a_fresh_install_is_set_up_once(store: &Store) {
+    assert!(!store.workspaces().any().await.unwrap());
+    let mut runs = tokio::task::JoinSet::new();
+    for run in 0..8 {
+        let store = store.clone();
+        runs.spawn(async move {
+            let email = Email::parse(&format!("owner{run}@example.com")).unwrap();
+            let made = store
+                .people()
+                .set_up(
+                    (&format!("first {run}"), "trial", 100),
+                    &email,
+                    "a long password",
+                )
+                .await
+                .unwrap();
+            made.map(|(workspace, user)| (workspace, user, email))
+        });
+    }
+    let made: Vec<_> = runs.join_all().await.into_iter().flatten().collect();
+    assert_eq!(made.len(), 1, "one first run makes the workspace");
+    let (workspace, user, email) = &made[0];
+    assert_eq!(user.role, Role::Admin);
+    assert_eq!(user.workspace_id, workspace.id);
+    assert_eq!(
+        store
+            .workspaces()
+            .get(&workspace.id)
+            .await
+            .unwrap()
+            .credit_balance,
+        100
+    );
+    let signed_in = store
+        .people()
+        .log_in(email, "a long password")
+        .await
+        .unwrap();
+    assert_eq!(
+        signed_in.map(|(signed, _)| signed.id),
+        Some(user.id.clone())
+    );
+    assert!(store.workspaces().any().await.unwrap());
 }
 
 /// Sixty deliveries at once, committed in groups: thirty messages of six contacts, each

@@ -16,7 +16,7 @@ use super::{
     ),
     paths(
         ops::healthz, ops::readyz, ops::metrics,
-        workspace::log_in, workspace::log_out, workspace::workspace, workspace::credits, workspace::api_keys,
+        workspace::log_in, workspace::log_out, workspace::setup_needed, workspace::set_up, workspace::workspace, workspace::credits, workspace::api_keys,
         workspace::create_api_key, workspace::revoke_api_key, workspace::users, workspace::create_user,
         workspace::update_user, workspace::teams,
         workspace::create_team, workspace::audit_log,

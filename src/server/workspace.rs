@@ -22,6 +22,7 @@ use super::pages::{self, PageQuery};
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/sessions", post(log_in).delete(log_out))
+        .route("/v1/setup", get(setup_needed).post(set_up))
         .route("/v1/workspace", get(workspace))
         .route("/v1/credits", get(credits))
         .route("/v1/api-keys", get(api_keys).post(create_api_key))
@@ -74,6 +75,76 @@ async fn log_in(
     };
     throttle.succeeded(&account, peer.ip());
     Ok(Json(Session { token, user }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SetupState {
+    /// The service has no workspace yet: `POST /v1/setup` makes the first.
+    needed: bool,
+}
+
+/// Whether this is a fresh install, which the first run sets up.
+#[utoipa::path(get, path = "/v1/setup", tag = "workspace",
+    responses((status = 200, body = SetupState)))]
+async fn setup_needed(State(state): State<Arc<AppState>>) -> Result<Json<SetupState>, ApiError> {
+    let any = state.app.store.workspaces().any().await?;
+    Ok(Json(SetupState { needed: !any }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct FirstRun {
+    /// The workspace's name.
+    workspace: String,
+    /// The first admin's email and password (10 characters or more).
+    email: String,
+    password: String,
+}
+
+/// A fresh install's first run: the first workspace and its admin, signed in. Only while the
+/// service has no workspace (409 after); without credentials, since none exists yet.
+#[utoipa::path(post, path = "/v1/setup", tag = "workspace", request_body = FirstRun,
+    responses((status = 201, body = Session),
+        (status = 409, description = "The service is set up already: sign in", body = ErrorBody)))]
+async fn set_up(
+    State(state): State<Arc<AppState>>,
+    Json(request): Json<FirstRun>,
+) -> Result<(StatusCode, Json<Session>), ApiError> {
+    let name = request.workspace.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(
+            ApiError::invalid("workspace: a name of 1 to 100 characters").about("workspace"),
+        );
+    }
+    let email =
+        Email::parse(&request.email).map_err(|error| ApiError::invalid(error.to_string()))?;
+    if request.password.chars().count() < 10 {
+        return Err(ApiError::invalid("password: needs at least 10 characters"));
+    }
+    let credits = &state.config.credits;
+    let made = state
+        .app
+        .store
+        .people()
+        .set_up(
+            (name, &credits.plan, credits.allowance),
+            &email,
+            &request.password,
+        )
+        .await?;
+    if made.is_none() {
+        return Err(ApiError::new(
+            Code::Conflict,
+            "this service is set up already: sign in, or ask an admin for an account",
+        ));
+    }
+    let signed_in = state
+        .app
+        .store
+        .people()
+        .log_in(&email, &request.password)
+        .await?;
+    let (user, token) = signed_in.ok_or_else(wrong_credentials)?;
+    Ok((StatusCode::CREATED, Json(Session { token, user })))
 }
 
 fn wrong_credentials() -> ApiError {

@@ -138,3 +138,32 @@ test("in Arabic the interface is mirrored, before and after signing in", async (
   assert.ok(listNow.x < threadNow.x, "the list on the left in English");
   await context.close();
 });
+
+test("a fresh install's first run makes the workspace and its admin, once", async () => {
+  const freshDir = dataFolder("first-run");
+  const started = serve(freshDir, [], { SWITCHBOARD_SERVER__WEB_DIR: webDir },
+    (printed) => printed.match(/switchboard listening on (\S+)/)?.[1]);
+  try {
+    const freshBase = await started.started;
+    const context = await browser.newContext({ viewport: { width: 1200, height: 750 } });
+    const page = await context.newPage();
+    await page.goto(`${freshBase}/app/?lang=en`);
+    await page.locator("h1", { hasText: "Set up Switchboard" }).waitFor();
+    await page.locator("input[name=workspace]").fill("Qahwa House");
+    await page.locator("input[name=email]").fill("owner@example.com");
+    await page.locator("input[name=password]").fill("a long password");
+    await page.locator("form button[type=submit]").click();
+    await page.locator(".list .empty").waitFor();
+    assert.equal(await page.locator(".who").textContent(), "owner@example.com");
+    // Once only: the service is set up now.
+    const again = await callAs(freshBase, "", "POST", "/v1/setup", {
+      workspace: "Another", email: "someone@example.com", password: "a long password",
+    });
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    const state = await callAs(freshBase, "", "GET", "/v1/setup");
+    assert.deepEqual(state.body, { needed: false });
+    await context.close();
+  } finally {
+    await stop(started.child, freshDir);
+  }
+});

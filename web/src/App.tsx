@@ -2,6 +2,7 @@ import { createContext, useContext, useEffect, useState } from "react";
 import { api, keepSession, keptUser, sessionToken, type User } from "./api/client";
 import { applyLanguage, catalogues, initialLanguage, type Language, type Words } from "./i18n";
 import { Inbox } from "./Inbox";
+import { FirstRun } from "./FirstRun";
 import { SignIn } from "./SignIn";
 
 type Locale = { language: Language; t: Words };
@@ -16,7 +17,8 @@ export function useLocale(): Locale {
 export function App() {
   const [language, setLanguage] = useState<Language>(initialLanguage);
   const [user, setUser] = useState<User | null>(null);
-  const [checked, setChecked] = useState(sessionToken() === null);
+  const [checked, setChecked] = useState(false);
+  const [fresh, setFresh] = useState(false);
   const t = catalogues[language];
 
   useEffect(() => {
@@ -24,14 +26,21 @@ export function App() {
     document.title = t.appName;
   }, [language, t]);
 
-  // A session kept in this browser is used again while it is valid.
+  // A session kept in this browser is used again while it is valid; without one, a fresh
+  // install shows its first run instead of sign-in.
   useEffect(() => {
-    if (sessionToken() === null) return;
-    void api.GET("/v1/workspace").then(({ response }) => {
-      if (response.ok) setUser(keptUser());
-      else keepSession(null, null);
-      setChecked(true);
-    });
+    const kept = sessionToken() === null
+      ? Promise.resolve()
+      : api.GET("/v1/workspace").then(({ response }) => {
+        if (response.ok) setUser(keptUser());
+        else keepSession(null, null);
+      });
+    void kept
+      .then(() => api.GET("/v1/setup"))
+      .then(({ data }) => {
+        setFresh(data?.needed ?? false);
+        setChecked(true);
+      });
   }, []);
 
   async function signOut() {
@@ -58,7 +67,8 @@ export function App() {
           </>
         )}
       </header>
-      {checked && (user ? <Inbox user={user} /> : <SignIn onSignedIn={setUser} />)}
+      {checked && (user ? <Inbox user={user} />
+        : fresh ? <FirstRun onSignedIn={setUser} /> : <SignIn onSignedIn={setUser} />)}
     </LocaleContext.Provider>
   );
 }

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { api, errorMessage, keepSession, type User } from "./api/client";
 import { useLocale } from "./App";
+import { Credentials } from "./Credentials";
 
 export function SignIn({ onSignedIn }: { onSignedIn: (user: User) => void }) {
   const { t } = useLocale();
@@ -24,16 +25,8 @@ export function SignIn({ onSignedIn }: { onSignedIn: (user: User) => void }) {
     <main className="sign-in">
       <form onSubmit={(event) => void submit(event)} aria-label={t.signIn}>
         <h1>{t.signIn}</h1>
-        <label>
-          {t.email}
-          <input type="email" name="email" autoComplete="username" dir="ltr" required
-            value={email} onChange={(event) => setEmail(event.target.value)} />
-        </label>
-        <label>
-          {t.password}
-          <input type="password" name="password" autoComplete="current-password" required
-            value={password} onChange={(event) => setPassword(event.target.value)} />
-        </label>
+        <Credentials email={email} setEmail={setEmail} password={password}
+          setPassword={setPassword} isNew={false} />
         {problem && <p role="alert" className="problem">{problem}</p>}
         <button type="submit">{t.signIn}</button>
       </form>
