@@ -107,6 +107,22 @@ test("a person signs in, answers a conversation, and sees the customer's next me
   await page.locator(".actions button", { hasText: "Resolve" }).click();
   await page.locator(".actions .status", { hasText: "Resolved" }).waitFor();
 
+  // A web chat visitor typing is seen in the thread, live.
+  const chat = await call("POST", "/v1/channels", { type: "widget", name: "Chat", config: {} });
+  assert.equal(chat.status, 201, JSON.stringify(chat.body));
+  const visitor = await callAs(base, "", "POST", `/widget/${chat.body.id}/sessions`, {});
+  const token = visitor.body.token;
+  const wrote = await callAs(base, token, "POST", `/widget/${chat.body.id}/messages`, {
+    text: "Hello, is anyone there?",
+  });
+  assert.equal(wrote.status, 202, JSON.stringify(wrote.body));
+  await page.locator(".conversation", { hasText: "#2" }).click();
+  await page.locator(".message.in", { hasText: "is anyone there" }).waitFor();
+  await page.locator(".live:not(.off)").waitFor();
+  const typed = await callAs(base, token, "POST", `/widget/${chat.body.id}/typing`, { typing: true });
+  assert.equal(typed.status, 204);
+  await page.locator(".thread .typing", { hasText: "The customer is typing…" }).waitFor();
+
   // A reload keeps the session.
   await page.reload();
   await page.locator(".conversation").first().waitFor();

@@ -99,6 +99,9 @@ export function Inbox({ user }: { user: User }) {
   const [live, setLive] = useState(false);
   const [draft, setDraft] = useState("");
   const [asNote, setAsNote] = useState(false);
+  // Who is typing in the open conversation (the customer, the AI), as the live events say.
+  const [typing, setTyping] = useState<string | null>(null);
+  const typingSent = useRef(0);
   const thread = useRef<HTMLOListElement>(null);
 
   // The newest message in view, as a chat shows it.
@@ -171,12 +174,31 @@ export function Inbox({ user }: { user: User }) {
   useEffect(
     () =>
       followEvents((event) => {
+        const said = event.data as { conversation_id?: string; by?: string; typing?: boolean };
+        const here = said.conversation_id !== undefined && said.conversation_id === openNow.current;
+        if (event.kind === "conversation.typing") {
+          if (here && said.by !== "user") setTyping(said.typing ? (said.by ?? null) : null);
+          return;
+        }
         setListRead((read) => read + 1);
-        const about = (event.data as { conversation_id?: string }).conversation_id;
-        if (about && about === openNow.current) setThreadRead((read) => read + 1);
+        if (here) {
+          setThreadRead((read) => read + 1);
+          if (event.kind === "message.created") setTyping(null);
+        }
       }, setLive),
     [],
   );
+
+  // The customer sees a person typing (on the web chat): at most one word of it every 3 s.
+  function composing(text: string) {
+    setDraft(text);
+    if (!open || asNote || Date.now() - typingSent.current < 3000) return;
+    typingSent.current = Date.now();
+    void api.POST("/v1/conversations/{id}/typing", {
+      params: { path: { id: open } },
+      body: { typing: true },
+    });
+  }
 
   async function reply(event: FormEvent) {
     event.preventDefault();
@@ -234,7 +256,10 @@ export function Inbox({ user }: { user: User }) {
           keyOf={(conversation) => conversation.id} onNearEnd={nearEnd}
           render={(conversation) => (
               <button type="button" className="conversation" aria-current={conversation.id === open}
-                onClick={() => setOpen(conversation.id)}>
+                onClick={() => {
+                  setOpen(conversation.id);
+                  setTyping(null);
+                }}>
                 <span className="number">#{conversation.number.toLocaleString(language)}</span>
                 <span className="status">{statusName(t, conversation.status)}</span>
                 {conversation.unread ? <span className="badge">{conversation.unread}</span> : null}
@@ -280,6 +305,11 @@ export function Inbox({ user }: { user: User }) {
                 </li>
               ))}
             </ol>
+            {typing && (
+              <p className="typing" aria-live="polite">
+                {typing === "contact" ? t.customerTyping : t.aiTyping}
+              </p>
+            )}
             <form className={asNote ? "composer note" : "composer"}
               onSubmit={(event) => void reply(event)}>
               <label className="as-note">
@@ -289,7 +319,7 @@ export function Inbox({ user }: { user: User }) {
               </label>
               <textarea name="reply" aria-label={asNote ? t.note : t.reply} dir="auto"
                 placeholder={asNote ? t.writeNote : t.writeReply}
-                value={draft} onChange={(event) => setDraft(event.target.value)} />
+                value={draft} onChange={(event) => composing(event.target.value)} />
               <button type="submit">{t.send}</button>
             </form>
             {problem && <p role="alert" className="problem">{problem}</p>}
