@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::Uri;
 use axum::response::Redirect;
 use axum::routing::get;
 use tower_http::services::{ServeDir, ServeFile};
@@ -18,6 +19,14 @@ pub fn routes(web_dir: Option<&Path>) -> Router<Arc<AppState>> {
     };
     let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
     Router::new()
-        .route("/", get(|| async { Redirect::to("/app/") }))
+        .route("/", get(to_the_app))
         .nest_service("/app", files)
+}
+
+/// `/` leads to the app, with what it asked (`?lang=ar` chooses the language before sign-in).
+async fn to_the_app(uri: Uri) -> Redirect {
+    match uri.query() {
+        Some(query) => Redirect::to(&format!("/app/?{query}")),
+        None => Redirect::to("/app/"),
+    }
 }

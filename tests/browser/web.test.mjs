@@ -132,7 +132,8 @@ test("a person signs in, answers a conversation, and sees the customer's next me
 test("in Arabic the interface is mirrored, before and after signing in", async () => {
   const context = await browser.newContext({ viewport: { width: 1200, height: 750 } });
   const page = await context.newPage();
-  await page.goto(`${base}/app/?lang=ar`);
+  // `/` leads to the app with what it asked: the language, before signing in.
+  await page.goto(`${base}/?lang=ar`);
   await page.locator("h1", { hasText: "تسجيل الدخول" }).waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.dir), "rtl");
   await signIn(page);
