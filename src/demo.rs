@@ -16,6 +16,7 @@ const KNOWLEDGE_BASE: &str = "Qahwa House FAQ";
 const AGENT_CONFIG: &str = include_str!("../demo/agent.yaml");
 const ACTOR: &str = "system";
 const CHAT: &str = "Qahwa House";
+const PERSON: &str = "demo@example.com";
 const DOCUMENTS: &[(&str, &[u8])] = &[
     (
         "qahwa-house-faq.md",
@@ -101,13 +102,14 @@ pub async fn prepare(state: Arc<AppState>, base_url: String) -> anyhow::Result<(
         }
     };
     let chat = demo_chat(&state, &workspace.id, &agent.id).await?;
+    let person = demo_person(&state, &workspace.id).await?;
     let key = store
         .api_keys()
         .create(&workspace.id, ACTOR, "demo")
         .await?;
     wait_for_sources(&state, &workspace.id, &knowledge_base.id).await?;
     println!(
-        "\nThe demo is ready at {base_url}\n\n  workspace  {workspace}\n  agent      {agent}\n  API key    {key}   (shown once)\n\nAsk it something:\n\n  curl -s {base_url}/v1/agents/{agent}/messages -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"message\": \"Can I return an opened bag of coffee?\"}}'\n\n  curl -s {base_url}/v1/agents/{agent}/messages -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"message\": \"متى يفتح المقهى يوم الجمعة؟\"}}'\n\nChat with it on a page (the web chat widget):\n\n  {base_url}/widget/{chat}/preview\n  {base_url}/widget/{chat}/preview?lang=ar\n\nThe API is described at {base_url}/openapi.json\n",
+        "\nThe demo is ready at {base_url}\n\n  workspace  {workspace}\n  agent      {agent}\n  API key    {key}   (shown once)\n\nAsk it something:\n\n  curl -s {base_url}/v1/agents/{agent}/messages -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"message\": \"Can I return an opened bag of coffee?\"}}'\n\n  curl -s {base_url}/v1/agents/{agent}/messages -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"message\": \"متى يفتح المقهى يوم الجمعة؟\"}}'\n\nThe inbox, in the web app (when it is built: scripts/run.sh builds it):\n\n  {base_url}/app/   {person}\n\nChat with it on a page (the web chat widget):\n\n  {base_url}/widget/{chat}/preview\n  {base_url}/widget/{chat}/preview?lang=ar\n\nThe API is described at {base_url}/openapi.json\n",
         workspace = workspace.id,
         agent = agent.id,
         key = key.secret,
@@ -179,4 +181,30 @@ async fn demo_chat(state: &AppState, workspace: &str, agent: &str) -> anyhow::Re
         )
         .await?;
     Ok(created.channel.channel.id)
+}
+
+/// The demo's admin, to sign in to the web app with (made once): how to sign in.
+async fn demo_person(state: &AppState, workspace: &str) -> anyhow::Result<String> {
+    let email = records::Email::parse(PERSON)?;
+    let password = uuid::Uuid::new_v4().simple().to_string();
+    let people = state.app.store.people();
+    match people
+        .create(
+            workspace,
+            ACTOR,
+            &email,
+            &password,
+            records::Role::Admin,
+            None,
+        )
+        .await
+    {
+        Ok(_) => Ok(format!(
+            "sign in as {PERSON}, password {password} (shown once)"
+        )),
+        Err(records::StoreError::Conflict(_)) => Ok(format!(
+            "sign in as {PERSON} with the password shown when the demo was first set up"
+        )),
+        Err(error) => Err(error.into()),
+    }
 }
