@@ -31,7 +31,10 @@ pub fn start(
         let count = match kind {
             JobKind::IngestSource => config.workers,
             JobKind::AnswerMessage | JobKind::SendMessage => config.inbox_workers,
-            JobKind::PurgeSource | JobKind::SweepIndex | JobKind::WakeConversation => 1,
+            JobKind::PurgeSource
+            | JobKind::SweepIndex
+            | JobKind::WakeConversation
+            | JobKind::RunEval => 1,
         };
         for number in 0..count {
             let name = format!(

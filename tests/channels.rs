@@ -823,6 +823,41 @@ async fn a_channel_account_names_the_setting_it_lacks() {
     );
     let (status, body) = api.post("/webhooks/no-such-channel", json!({})).await;
     assert_eq!(status, 404, "{body}");
+
+    // What each type takes is listed for the forms that make them: the one the 422 named.
+    let (status, types) = api.get("/v1/channel-types").await;
+    assert_eq!(status, 200, "{types}");
+    let telegram = types
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|listed| listed["type"] == "telegram")
+        .expect("telegram is listed");
+    assert_eq!(
+        telegram["fields"],
+        json!([{ "name": "bot_token", "secret": true, "required": true },
+               { "name": "secret_token", "secret": true, "required": true }])
+    );
+    let kinds: Vec<&str> = types
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|listed| listed["type"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "whatsapp",
+        "messenger",
+        "instagram",
+        "telegram",
+        "line",
+        "viber",
+        "sms",
+        "wechat",
+        "widget",
+        "api",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
     app.stop().await;
 }
 

@@ -15,13 +15,23 @@ impl App {
         {
             return Ok(agent.clone());
         }
-        let config = AgentConfig::parse("agent", &record.config)
-            .map_err(|error| AppError::Internal(format!("stored agent {}: {error}", record.id)))?;
-        let agent = Agent::new(config, self.retrieval.clone(), self.llm.clone())?;
+        let agent = self.build_agent(record)?;
         if let Ok(mut cache) = self.agents.lock() {
             cache.insert(record.id.clone(), (record.version, agent.clone()));
         }
         Ok(agent)
+    }
+
+    /// The agent `record` describes, built afresh (an earlier version, which the cache of
+    /// current ones does not keep).
+    pub(crate) fn build_agent(&self, record: &AgentRecord) -> Result<Agent, AppError> {
+        let config = AgentConfig::parse("agent", &record.config)
+            .map_err(|error| AppError::Internal(format!("stored agent {}: {error}", record.id)))?;
+        Ok(Agent::new(
+            config,
+            self.retrieval.clone(),
+            self.llm.clone(),
+        )?)
     }
 
     /// Creates an agent from its configuration (the fields of an agent YAML file, as JSON).

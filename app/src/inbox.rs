@@ -79,6 +79,57 @@ pub struct WebhookRegistration {
     pub error: Option<String>,
 }
 
+/// A type of channel account and the text settings its `config` takes (a widget's
+/// `require_identity` and `pre_chat` are not text: the widget's documentation gives them).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChannelType {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub fields: Vec<ChannelSetting>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChannelSetting {
+    pub name: &'static str,
+    /// Sealed at rest and never shown again.
+    pub secret: bool,
+    pub required: bool,
+}
+
+impl From<connectors::channel::Field> for ChannelSetting {
+    fn from(field: connectors::channel::Field) -> Self {
+        ChannelSetting {
+            name: field.name,
+            secret: field.secret,
+            required: field.required,
+        }
+    }
+}
+
+/// Every type of channel account this version has: the messaging platforms, the web chat
+/// widget, and the `api` channel.
+pub fn channel_types() -> Vec<ChannelType> {
+    let platforms = connectors::channel::PLATFORMS
+        .iter()
+        .map(|platform| ChannelType {
+            kind: platform.kind(),
+            fields: platform.fields().iter().copied().map(Into::into).collect(),
+        });
+    let widget = ChannelType {
+        kind: "widget",
+        fields: vec![
+            connectors::channel::Field::secret("hmac_secret")
+                .optional()
+                .into(),
+        ],
+    };
+    let api = ChannelType {
+        kind: "api",
+        fields: vec![connectors::channel::Field::public("webhook_url").into()],
+    };
+    platforms.chain([widget, api]).collect()
+}
+
 /// What a channel account is made of.
 #[derive(Debug, Clone)]
 pub struct ChannelRequest {
@@ -237,11 +288,7 @@ impl App {
     ) -> Result<CreatedChannel, AppError> {
         let platform = connectors::channel::platform(&request.kind);
         if platform.is_none() && !["api", "widget"].contains(&request.kind.as_str()) {
-            let kinds: Vec<&str> = connectors::channel::PLATFORMS
-                .iter()
-                .map(|platform| platform.kind())
-                .chain(["widget", "api"])
-                .collect();
+            let kinds: Vec<&str> = channel_types().iter().map(|listed| listed.kind).collect();
             return Err(AppError::Invalid(format!(
                 "type: {:?} is not a channel this version has; it has {}",
                 request.kind,

@@ -8,6 +8,7 @@ mod agents;
 pub mod channels;
 mod credits;
 mod error;
+pub mod evals;
 pub mod events;
 pub mod files;
 mod inbox;
@@ -33,8 +34,8 @@ pub use error::AppError;
 pub use events::EventBell;
 pub use files::FileStore;
 pub use inbox::{
-    Assignee, BulkOutcome, ChannelRequest, ChannelView, CreatedChannel, MacroView, PersonMessage,
-    search_form,
+    Assignee, BulkOutcome, ChannelRequest, ChannelSetting, ChannelType, ChannelView,
+    CreatedChannel, MacroView, PersonMessage, channel_types, search_form,
 };
 pub use stats::IngestionStats;
 pub use turns::{PreparedTurn, check_message};

@@ -45,18 +45,7 @@ impl App {
     ) -> Result<PreparedTurn, AppError> {
         let record = self.store.agents().get(workspace, agent_id).await?;
         let agent = self.agent(&record)?;
-        let credits = CreditGuard::reserve(
-            &self.store,
-            workspace,
-            i64::from(REPLY_CREDITS),
-            "agent reply",
-        )
-        .await?;
-        Ok(PreparedTurn {
-            record,
-            agent,
-            credits,
-        })
+        PreparedTurn::reserve(self, workspace, record, agent).await
     }
 
     /// One metered turn of an agent: the turn, recorded, its credits settled.
@@ -158,6 +147,27 @@ impl Metered for Turn {
 }
 
 impl PreparedTurn {
+    /// The turn of `agent` (as `record` is), with its credits reserved.
+    pub(crate) async fn reserve(
+        app: &App,
+        workspace: &str,
+        record: AgentRecord,
+        agent: Agent,
+    ) -> Result<PreparedTurn, AppError> {
+        let credits = CreditGuard::reserve(
+            &app.store,
+            workspace,
+            i64::from(REPLY_CREDITS),
+            "agent reply",
+        )
+        .await?;
+        Ok(PreparedTurn {
+            record,
+            agent,
+            credits,
+        })
+    }
+
     /// Answers, settles the credits at what the turn cost (nothing when it failed) and
     /// records the turn. Dropped before it ends, the reservation is given back.
     pub async fn run(

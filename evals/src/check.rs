@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::suite::Case;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Check {
     /// `contains`, `similar_to`, `cites`, `handoff`, ...
     pub name: String,

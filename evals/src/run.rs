@@ -27,7 +27,7 @@ pub trait Answerer: Send + Sync {
     fn answer<'a>(&'a self, request: TurnRequest) -> BoxFuture<'a, Result<Value, String>>;
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CaseResult {
     pub id: String,
     pub tags: Vec<String>,
@@ -39,17 +39,18 @@ pub struct CaseResult {
     pub latency_ms: f64,
     pub similarity: Option<f32>,
     /// The turn with its trace (retrieved passages, grounding, guardrails, timings).
+    #[schema(value_type = Object)]
     pub turn: Value,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Rate {
     pub cases: usize,
     pub passed: usize,
     pub pass_rate: f64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct PrecisionRecall {
     pub true_positives: usize,
     pub false_positives: usize,
@@ -58,7 +59,7 @@ pub struct PrecisionRecall {
     pub recall: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Metrics {
     pub overall: Rate,
     pub per_tag: BTreeMap<String, Rate>,
@@ -112,15 +113,18 @@ pub async fn run(
     embedder: &Embedder,
     parallel: usize,
 ) -> Report {
-    let cases: Vec<CaseResult> = futures::stream::iter(
-        suite
-            .cases
-            .iter()
-            .map(|case| run_case(case, answerer, embedder)),
-    )
-    .buffered(parallel.max(1))
-    .collect()
-    .await;
+    // The futures made before the stream, not by a closure inside it: a stream that holds the
+    // closure is a future the compiler cannot prove `Send`, and the service runs suites on
+    // its worker tasks.
+    let pending: Vec<_> = suite
+        .cases
+        .iter()
+        .map(|case| run_case(case, answerer, embedder))
+        .collect();
+    let cases: Vec<CaseResult> = futures::stream::iter(pending)
+        .buffered(parallel.max(1))
+        .collect()
+        .await;
     Report {
         suite: suite.name.clone(),
         agent: agent.to_string(),

@@ -152,6 +152,29 @@ impl Agents<'_> {
         Ok(page.cut(rows, |row| Cursor::new(row.version, id)))
     }
 
+    /// The agent as it was at `version`: its record with that version's configuration.
+    pub async fn at_version(
+        &self,
+        workspace: &str,
+        id: &str,
+        version: i64,
+    ) -> Result<AgentRecord, StoreError> {
+        let mut record = self.get(workspace, id).await?;
+        let stored: AgentVersion = sqlx::query_as(
+            "SELECT version, config, created_at FROM agent_versions
+             WHERE agent_id = $1 AND version = $2",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&self.0.pool)
+        .await?
+        .ok_or(StoreError::NotFound("agent version"))?;
+        record.version = stored.version;
+        record.config = stored.config;
+        record.updated_at = stored.created_at;
+        Ok(record)
+    }
+
     pub async fn delete(&self, workspace: &str, actor: &str, id: &str) -> Result<(), StoreError> {
         let mut transaction = self.0.write().await?;
         audit::delete_owned(&mut transaction, "agents", "agent", workspace, actor, id).await?;

@@ -52,6 +52,8 @@ pub enum Job {
     SendMessage { message_id: String },
     /// Open a snoozed conversation again when its time comes.
     WakeConversation { conversation_id: String },
+    /// Run an eval suite through an agent: queued with the run.
+    RunEval { run_id: String },
 }
 
 impl Job {
@@ -71,6 +73,7 @@ impl Job {
             }
             // A new snooze replaces the one before: the job checks the time it finds.
             Job::WakeConversation { .. } => None,
+            Job::RunEval { run_id } => Some(format!("{}:{run_id}", self.kind())),
         }
     }
 

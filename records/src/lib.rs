@@ -19,6 +19,7 @@ mod channels;
 mod conversations;
 mod credits;
 mod error;
+mod evals;
 mod events;
 mod intake;
 mod jobs;
@@ -48,6 +49,7 @@ pub use conversations::{
 };
 pub use credits::{Credits, LedgerEntry, Reservation};
 pub use error::{StoreError, UnknownValue};
+pub use evals::{EvalRun, EvalRuns, EvalStatus, NewEvalRun};
 pub use events::{EventRecord, Events, listen_for_events};
 pub use jobs::{ClaimedJob, Job, JobKind, Jobs, NewJob};
 pub use knowledge::{

@@ -90,6 +90,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "unsubscribed",
         sql: include_str!("../../migrations/sqlite/0013_unsubscribed.sql"),
     },
+    Migration {
+        version: 14,
+        description: "eval runs",
+        sql: include_str!("../../migrations/sqlite/0014_eval_runs.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -157,6 +162,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 13,
         description: "unsubscribed",
         sql: include_str!("../../migrations/postgres/0013_unsubscribed.sql"),
+    },
+    Migration {
+        version: 14,
+        description: "eval runs",
+        sql: include_str!("../../migrations/postgres/0014_eval_runs.sql"),
     },
 ];
 

@@ -177,6 +177,7 @@ dated_by_creation!(
     crate::Source,
     crate::ChannelRecord,
     crate::MessageRecord,
+    crate::EvalRun,
 );
 
 /// Runs a paged query: `sql` filters by the workspace (`$1`) and [`AFTER`] or [`BEFORE`]

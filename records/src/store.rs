@@ -12,6 +12,7 @@ use crate::channels::{Channels, Contacts};
 use crate::conversations::Conversations;
 use crate::credits::Credits;
 use crate::error::StoreError;
+use crate::evals::EvalRuns;
 use crate::events::Events;
 use crate::intake::Intake;
 use crate::jobs::Jobs;
@@ -175,6 +176,10 @@ impl Store {
 
     pub fn turns(&self) -> Turns<'_> {
         Turns(self)
+    }
+
+    pub fn eval_runs(&self) -> EvalRuns<'_> {
+        EvalRuns(self)
     }
 
     pub fn audit_log(&self) -> AuditLog<'_> {

@@ -7,9 +7,9 @@ use std::time::Duration;
 use sqlx::Connection;
 
 use records::{
-    ClaimedJob, ContactDetails, ConversationStatus, Decide, Email, Inbound, Job, JobKind,
-    NewChannel, NewJob, NewSource, Ownership, Page, Rating, Role, Routed, SourceOrigin,
-    SourceStatus, Store, StoreError, TurnRecord,
+    ClaimedJob, ContactDetails, ConversationStatus, Decide, Email, EvalStatus, Inbound, Job,
+    JobKind, NewChannel, NewEvalRun, NewJob, NewSource, Ownership, Page, Rating, Role, Routed,
+    SourceOrigin, SourceStatus, Store, StoreError, TurnRecord,
 };
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -69,6 +69,109 @@ async fn suite(store: &Store) {
     the_source_limit_holds_under_parallel_requests(store).await;
     a_busy_workspace_does_not_starve_another(store).await;
     messages_arriving_together_are_stored_once_each(store).await;
+    an_eval_run_is_reported_once_by_the_worker_holding_it(store).await;
+}
+
+/// A run is queued with its job; only the worker that holds the job writes its report, once;
+/// the run goes with its agent.
+async fn an_eval_run_is_reported_once_by_the_worker_holding_it(store: &Store) {
+    drain(store).await;
+    let acme = store.workspaces().named("acme").await.unwrap().unwrap();
+    let globex = store.workspaces().named("globex").await.unwrap().unwrap();
+    let agent = store
+        .agents()
+        .create(&acme.id, "key:1", "evaluated", r#"{"name":"evaluated"}"#)
+        .await
+        .unwrap();
+    let new = NewEvalRun {
+        agent_id: &agent.id,
+        agent_version: 1,
+        suite_name: "basics",
+        suite: r#"{"name":"basics","cases":[]}"#,
+        cases: 2,
+    };
+    let run = store
+        .eval_runs()
+        .create(&acme.id, "key:1", &new)
+        .await
+        .unwrap();
+    assert_eq!(run.status, EvalStatus::Queued);
+    assert!(matches!(
+        store.eval_runs().get(&globex.id, &run.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let job = store
+        .jobs()
+        .claim(JobKind::RunEval, "dead", Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        job.job,
+        Job::RunEval {
+            run_id: run.id.clone()
+        }
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let again = store
+        .jobs()
+        .claim(JobKind::RunEval, "alive", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !store
+            .eval_runs()
+            .finish(&run.id, "{}", 1, (&job.id, "dead"))
+            .await
+            .unwrap(),
+        "a worker that lost the job writes nothing"
+    );
+    assert_eq!(
+        store
+            .eval_runs()
+            .get(&acme.id, &run.id)
+            .await
+            .unwrap()
+            .status,
+        EvalStatus::Queued
+    );
+    assert!(
+        store
+            .eval_runs()
+            .finish(&run.id, r#"{"cases":[]}"#, 1, (&again.id, "alive"))
+            .await
+            .unwrap()
+    );
+    let done = store.eval_runs().get(&acme.id, &run.id).await.unwrap();
+    assert_eq!(done.status, EvalStatus::Done);
+    assert_eq!(done.passed, Some(1));
+    assert!(done.finished_at.is_some());
+    assert!(
+        store
+            .eval_runs()
+            .queued(&acme.id, &run.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let listed = store
+        .eval_runs()
+        .list(&acme.id, &agent.id, &Page::all())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(listed.len(), 1);
+
+    store
+        .agents()
+        .delete(&acme.id, "key:1", &agent.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.eval_runs().get(&acme.id, &run.id).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 /// Eight first runs at once on a fresh install: one makes the workspace and its admin, who can
@@ -665,7 +768,8 @@ fn source_of(job: &ClaimedJob) -> &str {
         Job::SweepIndex {}
         | Job::AnswerMessage { .. }
         | Job::SendMessage { .. }
-        | Job::WakeConversation { .. } => "",
+        | Job::WakeConversation { .. }
+        | Job::RunEval { .. } => "",
     }
 }
 

@@ -27,6 +27,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/channels", get(channels).post(create_channel))
         .route("/v1/channels/{id}", get(channel))
+        .route("/v1/channel-types", get(channel_type_list))
         .route("/v1/channels/{id}/routing", axum::routing::put(set_routing))
         .route("/v1/channels/{id}/templates", get(channel_templates))
         .route("/v1/conversations/{id}/templates", post(send_template))
@@ -73,7 +74,8 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateChannel {
-    /// `api`, `whatsapp`, `telegram`, `line` or `viber`.
+    /// One of `GET /v1/channel-types`: `api`, `widget`, `whatsapp`, `messenger`, `instagram`,
+    /// `telegram`, `line`, `viber`, `sms` or `wechat`.
     #[serde(rename = "type")]
     kind: String,
     name: String,
@@ -120,6 +122,13 @@ async fn create_channel(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The types of channel account `POST /v1/channels` makes, with the settings each takes.
+#[utoipa::path(get, path = "/v1/channel-types", tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = Vec<app::ChannelType>)))]
+async fn channel_type_list(_signed_in: Caller) -> Json<Vec<app::ChannelType>> {
+    Json(app::channel_types())
 }
 
 #[utoipa::path(get, path = "/v1/channels", params(PageQuery), tag = "inbox", security(("bearer" = [])),

@@ -5,6 +5,7 @@ mod agents;
 mod auth;
 mod chat;
 mod error;
+mod evals;
 mod events;
 mod inbox;
 mod knowledge_bases;
@@ -73,6 +74,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(workspace::routes())
         .merge(knowledge_bases::routes())
         .merge(agents::routes())
+        .merge(evals::routes())
         .merge(chat::routes())
         .merge(inbox::routes())
         .merge(events::routes())

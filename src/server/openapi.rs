@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agents, chat, error, events, inbox, knowledge_bases, ops, webhooks, widget, workspace,
+    agents, chat, error, evals, events, inbox, knowledge_bases, ops, webhooks, widget, workspace,
 };
 
 #[derive(OpenApi)]
@@ -28,8 +28,9 @@ use super::{
         agents::create, agents::list, agents::show, agents::update, agents::remove,
         agents::versions, agents::message, agents::suggestions, agents::polish, agents::feedback,
         agents::rated_turns,
+        evals::start_eval_run, evals::eval_runs, evals::eval_run, evals::compare_eval_runs,
         chat::completions, chat::models,
-        inbox::create_channel, inbox::channels, inbox::channel, inbox::set_routing, inbox::channel_templates, inbox::send_template, inbox::inbound, inbox::contact, inbox::attachment,
+        inbox::create_channel, inbox::channel_type_list, inbox::channels, inbox::channel, inbox::set_routing, inbox::channel_templates, inbox::send_template, inbox::inbound, inbox::contact, inbox::attachment,
         inbox::delivery_status, inbox::conversations, inbox::conversation, inbox::messages,
         inbox::post_message, inbox::claim, inbox::assign, inbox::set_status, inbox::person_typing, inbox::labels, inbox::set_priority,
         inbox::hand_back, inbox::conversation_suggestions, inbox::set_presence, inbox::create_canned,
@@ -44,7 +45,7 @@ use super::{
     modifiers(&BearerAuth, &CommonErrors),
     tags(
         (name = "operations"), (name = "workspace"), (name = "knowledge"),
-        (name = "agents"), (name = "assistants"), (name = "inbox"),
+        (name = "agents"), (name = "evals"), (name = "assistants"), (name = "inbox"),
         (name = "channels", description = "The messaging platforms' webhooks: signed by the platform, not authenticated with an API key"),
         (name = "widget", description = "The web chat widget, called by site visitors' browsers from any origin: a visitor's token (from `sessions`) is their credential")
     )

@@ -271,7 +271,7 @@ pub struct CreateUser {
 }
 
 /// Adds a person to the workspace.
-#[utoipa::path(post, path = "/v1/users", params(PageQuery), tag = "workspace", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/users", tag = "workspace", security(("bearer" = [])),
     request_body = CreateUser, responses((status = 201, body = User), (status = 409, body = ErrorBody)))]
 async fn create_user(
     State(state): State<Arc<AppState>>,
@@ -300,7 +300,7 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-#[utoipa::path(get, path = "/v1/users", tag = "workspace", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/users", params(PageQuery), tag = "workspace", security(("bearer" = [])),
     responses((status = 200, description = "a page; the next page's cursor in X-Next-Cursor and a Link header", body = Vec<User>,
         headers(("X-Next-Cursor" = String, description = "the cursor of the next page, when there is one")))))]
 async fn users(
