@@ -19,7 +19,7 @@ cargo run --quiet --locked -- openapi > "$work/openapi.json"
 
 cd "$here/web"
 npm ci --silent --no-audit --no-fund
-npx --no-install openapi-typescript "$work/openapi.json" -o src/api/schema.d.ts --silent
+npx --no-install openapi-typescript "$work/openapi.json" -o src/api/schema.d.ts --empty-objects-unknown --silent
 npm run --silent typecheck
 npm run --silent lint
 npm run --silent build -- --logLevel warn

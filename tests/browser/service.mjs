@@ -1,7 +1,7 @@
 // The service under test, as the browser tests run it: `switchboard serve` on a free port over
 // a fresh data folder, read from what it prints; its API called with a credential; stopped so
 // that it flushes before its folder goes.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,4 +59,21 @@ export async function call(base, token, method, path, body) {
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/**
+ * A workspace made with the command line, and the service serving the web app (WEB_DIR) over
+ * it, its webhooks allowed to reach this machine: {child, dataDir, base, key}.
+ */
+export async function serveWebApp(workspace, credits) {
+  const dataDir = dataFolder(workspace);
+  const created = JSON.parse(execFileSync(binary, [
+    "workspace", "create", workspace, "--plan", "trial", "--credits", String(credits),
+    "--data-dir", dataDir,
+  ]));
+  const started = serve(dataDir, [], {
+    SWITCHBOARD_SERVER__WEB_DIR: process.env.WEB_DIR,
+    SWITCHBOARD_FETCH__ALLOW_PRIVATE_ADDRESSES: "true",
+  }, (printed) => printed.match(/switchboard listening on (\S+)/)?.[1]);
+  return { child: started.child, dataDir, key: created.api_key, base: await started.started };
 }

@@ -5,10 +5,11 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { binary, browserPath, call as callAs, dataFolder, serve, shots, stop } from "./service.mjs";
+import {
+  binary, browserPath, call as callAs, dataFolder, serve, serveWebApp, shots, stop,
+} from "./service.mjs";
 
 const webDir = process.env.WEB_DIR;
 const EMAIL = "amal@example.com";
@@ -19,18 +20,7 @@ const call = (method, path, body, token = key) => callAs(base, token, method, pa
 
 before(async () => {
   assert.ok(binary && webDir, "SWITCHBOARD_BIN and WEB_DIR name the binary and the built app");
-  dataDir = dataFolder("web");
-  const created = JSON.parse(execFileSync(binary, [
-    "workspace", "create", "acme", "--plan", "trial", "--credits", "100", "--data-dir", dataDir,
-  ]));
-  key = created.api_key;
-  const started = serve(dataDir, [], {
-    SWITCHBOARD_SERVER__WEB_DIR: webDir,
-    // The api channel's webhook below is on this machine.
-    SWITCHBOARD_FETCH__ALLOW_PRIVATE_ADDRESSES: "true",
-  }, (printed) => printed.match(/switchboard listening on (\S+)/)?.[1]);
-  service = started.child;
-  base = await started.started;
+  ({ child: service, dataDir, base, key } = await serveWebApp("acme", 100));
   const user = await call("POST", "/v1/users", { email: EMAIL, password: PASSWORD, role: "admin" });
   assert.equal(user.status, 201, JSON.stringify(user.body));
   const channel = await call("POST", "/v1/channels", {

@@ -1,11 +1,15 @@
 import { useEffect, useState } from "react";
 import { api, type Contact, type Conversation } from "./api/client";
 import { useLocale } from "./App";
+import { ConversationControls } from "./ConversationControls";
 
 type Handoff = { reason?: { code?: string } | string; summary?: string };
 
 /** The third pane: who the customer is, and why the AI handed them over. */
-export function ContactPane({ conversation }: { conversation: Conversation }) {
+export function ContactPane({ conversation, onChanged }: {
+  conversation: Conversation;
+  onChanged: () => void;
+}) {
   const { t } = useLocale();
   const [contact, setContact] = useState<Contact | null>(null);
 
@@ -48,6 +52,7 @@ export function ContactPane({ conversation }: { conversation: Conversation }) {
           ))}
         </dl>
       )}
+      <ConversationControls key={conversation.id} conversation={conversation} onChanged={onChanged} />
       {handoff && (
         <section className="handoff-card">
           <h3>{t.handoff}</h3>

@@ -1,9 +1,11 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { api, errorMessage, type Conversation, type Message, type User } from "./api/client";
 import { followEvents } from "./api/events";
 import { useLocale } from "./App";
 import { formatSince, formatTime, type Words } from "./i18n";
+import { Composer } from "./Composer";
 import { ContactPane } from "./ContactPane";
+import { FilterBar, type Filters } from "./FilterBar";
 import { VirtualRows } from "./VirtualRows";
 
 type View = "all" | "mine" | "teams" | "unassigned" | "handoffs";
@@ -88,7 +90,7 @@ function senderName(t: Words, message: Message): string {
 
 /** The inbox: the conversation list, the thread, the reply; kept current by live events. */
 export function Inbox({ user }: { user: User }) {
-  const { t, language } = useLocale();
+  const { t, locale } = useLocale();
   const [view, setView] = useState<View>(user.role === "admin" ? "all" : "mine");
   const [conversations, setConversations] = useState<Conversation[]>([]);
   const [search, setSearch] = useState("");
@@ -97,11 +99,9 @@ export function Inbox({ user }: { user: User }) {
   const [open, setOpen] = useState<string | null>(null);
   const [messages, setMessages] = useState<Message[]>([]);
   const [live, setLive] = useState(false);
-  const [draft, setDraft] = useState("");
-  const [asNote, setAsNote] = useState(false);
+  const [filters, setFilters] = useState<Filters>({});
   // Who is typing in the open conversation (the customer, the AI), as the live events say.
   const [typing, setTyping] = useState<string | null>(null);
-  const typingSent = useRef(0);
   const thread = useRef<HTMLOListElement>(null);
 
   // The newest message in view, as a chat shows it.
@@ -128,7 +128,7 @@ export function Inbox({ user }: { user: User }) {
     let current = true;
     const q = query || undefined;
     void api
-      .GET("/v1/conversations", { params: { query: { view, q, limit: PAGE } } })
+      .GET("/v1/conversations", { params: { query: { view, q, limit: PAGE, ...filters } } })
       .then(({ data, response }) => {
         if (!current || !data) return;
         setConversations(data);
@@ -137,7 +137,7 @@ export function Inbox({ user }: { user: User }) {
     return () => {
       current = false;
     };
-  }, [view, query, listRead]);
+  }, [view, query, filters, listRead]);
 
   // The next page, once, as the end of the list comes into view.
   const asking = useRef<string | null>(null);
@@ -146,12 +146,12 @@ export function Inbox({ user }: { user: User }) {
     asking.current = next;
     const q = query || undefined;
     const { data, response } = await api.GET("/v1/conversations", {
-      params: { query: { view, q, limit: PAGE, cursor: next } },
+      params: { query: { view, q, limit: PAGE, cursor: next, ...filters } },
     });
     if (!data) return;
     setConversations((shown) => [...shown, ...data]);
     setNext(response.headers.get("X-Next-Cursor"));
-  }, [next, query, view]);
+  }, [next, query, view, filters]);
   const nearEnd = useCallback(() => void more(), [more]);
 
   useEffect(() => {
@@ -171,6 +171,20 @@ export function Inbox({ user }: { user: User }) {
     };
   }, [open, threadRead]);
 
+  // The open conversation as it is now, read by itself: it stays open when a change takes it
+  // out of the list's view (taken out of the handoff queue, resolved under "open").
+  const [current, setCurrent] = useState<Conversation | null>(null);
+  useEffect(() => {
+    if (!open) return;
+    let still = true;
+    void api.GET("/v1/conversations/{id}", { params: { path: { id: open } } }).then(({ data }) => {
+      if (still && data) setCurrent(data);
+    });
+    return () => {
+      still = false;
+    };
+  }, [open, threadRead, listRead]);
+
   useEffect(
     () =>
       followEvents((event) => {
@@ -189,33 +203,6 @@ export function Inbox({ user }: { user: User }) {
     [],
   );
 
-  // The customer sees a person typing (on the web chat): at most one word of it every 3 s.
-  function composing(text: string) {
-    setDraft(text);
-    if (!open || asNote || Date.now() - typingSent.current < 3000) return;
-    typingSent.current = Date.now();
-    void api.POST("/v1/conversations/{id}/typing", {
-      params: { path: { id: open } },
-      body: { typing: true },
-    });
-  }
-
-  async function reply(event: FormEvent) {
-    event.preventDefault();
-    if (!open || !draft.trim()) return;
-    setProblem(null);
-    const { error } = await api.POST("/v1/conversations/{id}/messages", {
-      params: { path: { id: open } },
-      body: { text: draft, kind: asNote ? "note" : "text" },
-    });
-    if (error) {
-      setProblem(errorMessage(error, t.failed));
-      return;
-    }
-    setDraft("");
-    setThreadRead((read) => read + 1);
-  }
-
   async function act(action: "claim" | "resolved" | "open") {
     if (!open) return;
     setProblem(null);
@@ -228,6 +215,38 @@ export function Inbox({ user }: { user: User }) {
     setListRead((read) => read + 1);
   }
 
+  // Keyboard: j/k the next or previous conversation, r the reply box, / the search, c take
+  // it, e resolve (not while typing in a field).
+  useEffect(() => {
+    function shortcut(event: KeyboardEvent) {
+      const target = event.target as HTMLElement | null;
+      if (event.ctrlKey || event.metaKey || event.altKey || target?.closest("input, textarea, select")) return;
+      const at = conversations.findIndex((conversation) => conversation.id === open);
+      const step = { j: 1, k: -1 }[event.key];
+      if (step !== undefined) {
+        const next = conversations[Math.max(0, Math.min(conversations.length - 1, at + step))];
+        if (next) {
+          setOpen(next.id);
+          setCurrent(next);
+          setTyping(null);
+        }
+      } else if (event.key === "r") {
+        document.querySelector<HTMLTextAreaElement>("textarea[name=reply]")?.focus();
+      } else if (event.key === "/") {
+        document.querySelector<HTMLInputElement>("input[name=search]")?.focus();
+      } else if (event.key === "c") {
+        void act("claim");
+      } else if (event.key === "e") {
+        void act("resolved");
+      } else {
+        return;
+      }
+      event.preventDefault();
+    }
+    window.addEventListener("keydown", shortcut);
+    return () => window.removeEventListener("keydown", shortcut);
+  });
+
   const views: [View, string][] = [
     ...(user.role === "admin" ? [["all", t.viewAll] as [View, string]] : []),
     ["mine", t.viewMine],
@@ -235,7 +254,6 @@ export function Inbox({ user }: { user: User }) {
     ["unassigned", t.viewUnassigned],
     ["handoffs", t.viewHandoffs],
   ];
-  const current = conversations.find((conversation) => conversation.id === open);
   return (
     <main className="inbox">
       <nav className="list" aria-label={t.inbox}>
@@ -250,6 +268,7 @@ export function Inbox({ user }: { user: User }) {
         <input type="search" name="search" className="search" placeholder={t.search}
           aria-label={t.search} dir="auto" value={search}
           onChange={(event) => setSearch(event.target.value)} />
+        <FilterBar filters={filters} onChange={setFilters} />
         <p className={live ? "live" : "live off"}>{live ? t.live : t.offline}</p>
         {conversations.length === 0 && <p className="empty">{t.noConversations}</p>}
         <VirtualRows items={conversations} rowHeight={ROW_HEIGHT} label={t.inbox}
@@ -258,15 +277,16 @@ export function Inbox({ user }: { user: User }) {
               <button type="button" className="conversation" aria-current={conversation.id === open}
                 onClick={() => {
                   setOpen(conversation.id);
+                  setCurrent(conversation);
                   setTyping(null);
                 }}>
-                <span className="number">#{conversation.number.toLocaleString(language)}</span>
+                <span className="number">#{conversation.number.toLocaleString(locale)}</span>
                 <span className="status">{statusName(t, conversation.status)}</span>
                 {conversation.unread ? <span className="badge">{conversation.unread}</span> : null}
-                <time>{formatTime(language, conversation.last_activity_at)}</time>
+                <time>{formatTime(locale, conversation.last_activity_at)}</time>
                 {conversation.waiting_since && conversation.status === "open" ? (
                   <span className="waiting">
-                    {t.waiting.replace("{time}", formatSince(language, conversation.waiting_since))}
+                    {t.waiting.replace("{time}", formatSince(locale, conversation.waiting_since))}
                   </span>
                 ) : null}
               </button>
@@ -277,7 +297,7 @@ export function Inbox({ user }: { user: User }) {
         {current && (
           <>
             <div className="actions">
-              <strong>#{current.number.toLocaleString(language)}</strong>
+              <strong>#{current.number.toLocaleString(locale)}</strong>
               <span className="status">{statusName(t, current.status)}</span>
               <span className="grow" />
               {current.owner.kind !== "user" && (
@@ -289,13 +309,14 @@ export function Inbox({ user }: { user: User }) {
                 <button type="button" onClick={() => void act("resolved")}>{t.resolve}</button>
               )}
             </div>
-            <ol className="messages" ref={thread}>
+            {/* Focusable, so the thread scrolls from the keyboard too. */}
+            <ol className="messages" ref={thread} tabIndex={0} aria-label={t.messages}>
               {messages.map((message) => (
                 <li key={message.id} className={`message ${message.direction} ${message.kind}`}>
                   <span className="sender">{senderName(t, message)}</span>
                   <p dir="auto">{message.text}</p>
                   <Extras message={message} />
-                  <time>{formatTime(language, message.created_at)}</time>
+                  <time>{formatTime(locale, message.created_at)}</time>
                   {message.direction === "out" && message.kind !== "note" &&
                     message.kind !== "activity" && (
                     <span className={`delivery ${message.status}`} title={message.error ?? ""}>
@@ -310,23 +331,12 @@ export function Inbox({ user }: { user: User }) {
                 {typing === "contact" ? t.customerTyping : t.aiTyping}
               </p>
             )}
-            <form className={asNote ? "composer note" : "composer"}
-              onSubmit={(event) => void reply(event)}>
-              <label className="as-note">
-                <input type="checkbox" name="note" checked={asNote}
-                  onChange={(event) => setAsNote(event.target.checked)} />
-                {t.note}
-              </label>
-              <textarea name="reply" aria-label={asNote ? t.note : t.reply} dir="auto"
-                placeholder={asNote ? t.writeNote : t.writeReply}
-                value={draft} onChange={(event) => composing(event.target.value)} />
-              <button type="submit">{t.send}</button>
-            </form>
+            <Composer key={current.id} conversation={current} onSent={() => setThreadRead((read) => read + 1)} />
             {problem && <p role="alert" className="problem">{problem}</p>}
           </>
         )}
       </section>
-      {current && <ContactPane conversation={current} />}
+      {current && <ContactPane conversation={current} onChanged={() => setListRead((read) => read + 1)} />}
     </main>
   );
 }

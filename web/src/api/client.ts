@@ -7,6 +7,13 @@ export type Conversation = components["schemas"]["ConversationView"];
 export type Message = components["schemas"]["MessageView"];
 export type User = components["schemas"]["User"];
 export type Contact = components["schemas"]["ContactProfile"];
+export type Agent = components["schemas"]["AgentView"];
+export type AgentConfig = components["schemas"]["AgentConfig"];
+export type AgentVersion = components["schemas"]["AgentVersion"];
+export type Source = components["schemas"]["SourceView"];
+export type Turn = components["schemas"]["Turn"];
+export type EvalRun = components["schemas"]["EvalRunView"];
+export type EvalComparison = components["schemas"]["EvalComparison"];
 
 const TOKEN = "switchboard:session";
 const USER = "switchboard:user";
@@ -43,6 +50,33 @@ const bearer: Middleware = {
 export const api = createClient<paths>({ baseUrl: window.location.origin });
 api.use(bearer);
 
+/**
+ * Sends a file as a multipart `file` field (the upload and replace endpoints): openapi-fetch
+ * would serialise the body as JSON.
+ */
+export async function sendFile(
+  method: "POST" | "PUT",
+  path: string,
+  file: File,
+): Promise<{ ok: boolean; body: unknown }> {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const response = await fetch(path, {
+    method,
+    body: form,
+    headers: { Authorization: `Bearer ${sessionToken() ?? ""}` },
+  });
+  return { ok: response.ok, body: parsedJson(await response.text()) };
+}
+
+function parsedJson(text: string): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The message of an error answer (`{"error": {"code", "message"}}`), or a fallback. */
 export function errorMessage(error: unknown, fallback: string): string {
   if (typeof error === "object" && error !== null && "error" in error) {
@@ -50,4 +84,14 @@ export function errorMessage(error: unknown, fallback: string): string {
     if (typeof inner?.message === "string") return inner.message;
   }
   return fallback;
+}
+
+/** An error the API gave about one field: `agent: handoff.default_team: must name a team`. */
+export type FieldError = { field: string | null; message: string };
+
+/** The field an error answer names (its message's `file: field: problem` form), if any. */
+export function fieldError(error: unknown, fallback: string): FieldError {
+  const message = errorMessage(error, fallback);
+  const named = /^[^:]+: ([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.+)$/.exec(message);
+  return named?.[1] && named[2] ? { field: named[1], message: named[2] } : { field: null, message };
 }
