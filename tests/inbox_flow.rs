@@ -211,6 +211,14 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(databas
         .await;
     assert_eq!(status, 200, "{claimed}");
     assert_eq!(claimed["owner"], json!({ "kind": "user", "id": amal }));
+    let claim = amal_api
+        .messages(&conversation)
+        .await
+        .into_iter()
+        .rfind(|message| message["kind"] == "activity")
+        .unwrap();
+    assert_eq!(claim["text"], "Claimed");
+    assert_eq!(claim["activity"], json!({ "kind": "claimed" }));
     assert_eq!(
         claimed["unread"],
         Value::Null,
@@ -1386,6 +1394,16 @@ async fn routing_places_handoffs_by_reason_and_covers_closed_hours(database: Dat
             .ends_with(": Asks for a refund of order 1042"),
         "{transfer}"
     );
+    // Said in English, and described for an interface to say in its reader's language.
+    assert_eq!(
+        transfer["activity"]["kind"], "assigned_to_team",
+        "{transfer}"
+    );
+    assert_eq!(
+        transfer["activity"]["note"],
+        "Asks for a refund of order 1042"
+    );
+    assert!(transfer["handoff"].is_null());
 
     // Resolved without a reply, a conversation waits for no one any more.
     let (status, done) = api

@@ -1098,7 +1098,7 @@ impl App {
         conversation: &ConversationRecord,
         next: &State,
         event: &str,
-        note: String,
+        happened: Activity<'_>,
         snoozed_until: Option<i64>,
     ) -> Result<ConversationRecord, AppError> {
         let current = conversation.ownership()?;
@@ -1107,7 +1107,7 @@ impl App {
             transition: Some((&current, &next)),
             transition_event: event,
             snoozed_until,
-            messages: vec![activity(&note, &serde_json::Value::Null)],
+            messages: vec![happened.message()],
             ..Change::default()
         };
         self.store
@@ -1156,7 +1156,7 @@ impl App {
             &conversation,
             &next,
             "conversation.assigned",
-            "Claimed".into(),
+            Activity::Claimed,
             None,
         )
         .await
@@ -1178,31 +1178,27 @@ impl App {
             .conversation_for(workspace, viewer, conversation_id)
             .await?;
         let state = state_of(&conversation.ownership()?);
-        let (next, note, team) = match &to {
+        // The note travels with the transfer, for the people who take it over.
+        let note = transfer_note.map(str::trim);
+        let (next, named, team) = match &to {
             Assignee::User(user) => {
                 let person = self.store.people().get(workspace, user).await?;
                 let next =
                     state.assigned_to(Owner::User(person.id.clone()), person.team_id.as_deref());
-                (
-                    next,
-                    format!("Assigned to {}", person.email),
-                    person.team_id,
-                )
+                (next, person.email, person.team_id)
             }
             Assignee::Team(team) => {
                 let team_record = self.store.teams().get(workspace, team).await?;
                 let next = state.assigned_to(Owner::Team(team_record.id.clone()), None);
-                (
-                    next,
-                    format!("Assigned to the team {}", team_record.name),
-                    Some(team_record.id),
-                )
+                (next, team_record.name, Some(team_record.id))
             }
         };
-        // The note travels with the transfer, for the people who take it over.
-        let note = match transfer_note {
-            Some(text) => format!("{note}: {}", text.trim()),
-            None => note,
+        let activity = match &to {
+            Assignee::User(_) => Activity::AssignedTo {
+                person: &named,
+                note,
+            },
+            Assignee::Team(_) => Activity::AssignedToTeam { team: &named, note },
         };
         let to_self = matches!((&to, &viewer.user), (Assignee::User(user), Some(me)) if user == me);
         if !to_self && !viewer.may_assign(team.as_deref()) {
@@ -1215,7 +1211,7 @@ impl App {
             &conversation,
             &next,
             "conversation.assigned",
-            note,
+            activity,
             None,
         )
         .await
@@ -1237,7 +1233,7 @@ impl App {
             &conversation,
             &next,
             "conversation.assigned",
-            "Unassigned".into(),
+            Activity::Unassigned,
             None,
         )
         .await
@@ -1261,7 +1257,7 @@ impl App {
             &conversation,
             &next,
             "conversation.assigned",
-            format!("Handed back to the AI agent {}", agent.name),
+            Activity::HandedBack { agent: &agent.name },
             None,
         )
         .await
@@ -1312,7 +1308,7 @@ impl App {
             &conversation,
             &next,
             "conversation.status_changed",
-            format!("Status: {status}"),
+            Activity::Status(status),
             snoozed_until.filter(|_| status == ConversationStatus::Snoozed),
         )
         .await
@@ -1343,7 +1339,7 @@ impl App {
             let change = Change {
                 transition: Some((&current, &next)),
                 transition_event: "conversation.status_changed",
-                messages: vec![activity("The snooze ended", &serde_json::Value::Null)],
+                messages: vec![Activity::SnoozeEnded.message()],
                 ends_job: Some((&claimed.id, worker)),
                 ..Change::default()
             };
@@ -1711,6 +1707,75 @@ fn activity(text: &str, details: &serde_json::Value) -> NewMessage {
     }
 }
 
+/// What a person, or the inbox itself, did to a conversation, as its thread records it: the
+/// text in English, and in the details `activity` (its `kind` and what it names), so an
+/// interface says it in its reader's language.
+enum Activity<'a> {
+    Claimed,
+    AssignedTo {
+        person: &'a str,
+        note: Option<&'a str>,
+    },
+    AssignedToTeam {
+        team: &'a str,
+        note: Option<&'a str>,
+    },
+    Unassigned,
+    AutoAssigned,
+    HandedBack {
+        agent: &'a str,
+    },
+    Status(ConversationStatus),
+    SnoozeEnded,
+}
+
+impl Activity<'_> {
+    fn message(&self) -> NewMessage {
+        let (text, said) = match self {
+            Activity::Claimed => (
+                "Claimed".to_string(),
+                serde_json::json!({ "kind": "claimed" }),
+            ),
+            Activity::AssignedTo { person, note } => (
+                with_note(format!("Assigned to {person}"), *note),
+                serde_json::json!({ "kind": "assigned", "to": person, "note": note }),
+            ),
+            Activity::AssignedToTeam { team, note } => (
+                with_note(format!("Assigned to the team {team}"), *note),
+                serde_json::json!({ "kind": "assigned_to_team", "to": team, "note": note }),
+            ),
+            Activity::Unassigned => (
+                "Unassigned".to_string(),
+                serde_json::json!({ "kind": "unassigned" }),
+            ),
+            Activity::AutoAssigned => (
+                "Assigned automatically".to_string(),
+                serde_json::json!({ "kind": "auto_assigned" }),
+            ),
+            Activity::HandedBack { agent } => (
+                format!("Handed back to the AI agent {agent}"),
+                serde_json::json!({ "kind": "handed_back", "agent": agent }),
+            ),
+            Activity::Status(status) => (
+                format!("Status: {status}"),
+                serde_json::json!({ "kind": "status", "status": status }),
+            ),
+            Activity::SnoozeEnded => (
+                "The snooze ended".to_string(),
+                serde_json::json!({ "kind": "snooze_ended" }),
+            ),
+        };
+        activity(&text, &serde_json::json!({ "activity": said }))
+    }
+}
+
+fn with_note(text: String, note: Option<&str>) -> String {
+    match note {
+        Some(note) => format!("{text}: {note}"),
+        None => text,
+    }
+}
+
 /// How many conversations one round of auto-assignment hands out at most.
 const ASSIGN_ROUND: usize = 100;
 
@@ -1753,7 +1818,7 @@ impl App {
                     &conversation,
                     &next,
                     "conversation.assigned",
-                    "Assigned automatically".into(),
+                    Activity::AutoAssigned,
                     None,
                 )
                 .await

@@ -600,6 +600,12 @@ pub struct MessageView {
     /// A handoff activity's reason, summary and citations.
     #[schema(value_type = Option<Object>)]
     handoff: Option<Value>,
+    /// What another activity records, for an interface to say in its reader's language:
+    /// `kind` (`claimed`, `assigned` and `assigned_to_team` with `to` and `note`,
+    /// `unassigned`, `auto_assigned`, `handed_back` with `agent`, `status` with `status`,
+    /// `snooze_ended`); `text` says it in English.
+    #[schema(value_type = Option<Object>)]
+    activity: Option<Value>,
     /// The files it carries (`media`); each is read at
     /// `GET /v1/conversations/{id}/attachments/{checksum}`.
     attachments: Vec<records::Attachment>,
@@ -643,6 +649,7 @@ impl From<MessageRecord> for MessageView {
                 .and_then(|details| details.get(name).cloned())
         };
         let visitor = said("visitor");
+        let activity = said("activity").filter(|_| record.kind == MessageKind::Activity);
         let (media, location, reaction, edited_at, unsent_at, cost_units) = (
             said("media"),
             said("location"),
@@ -670,6 +677,7 @@ impl From<MessageRecord> for MessageView {
             platform_message_id: record.platform_message_id,
             turn_id: record.turn_id,
             citations,
+            activity,
             handoff,
             attachments: record.attachments,
             media,

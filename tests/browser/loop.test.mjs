@@ -30,8 +30,9 @@ const RUNS = {
       agents: "Agents", newAgent: "Create the agent", knowledge: "Knowledge", voice: "Tone, length, language",
       save: "Save and continue", ready: "Ready", thumbsDown: "Bad answer", rated: "Thanks: marked as a bad answer.",
       settings: "Settings", channels: "Channels", create: "Create", inbox: "Inbox", handoffs: "Handoffs",
-      claim: "Take it", ai: "AI", person: "Person", suggest: "Suggest replies", resolve: "Resolve", resolved: "Resolved", answers: "Custom answers",
-      versions: "Versions", evals: "Evals",
+      claim: "Take it", ai: "AI", person: "Person",
+      claimed: "Taken by a person", handedOver: "Handed over by the AI: the customer asked for a person", suggest: "Suggest replies", resolve: "Resolve", resolved: "Resolved", answers: "Custom answers",
+      versions: "Versions", evals: "Evals", people: "People and teams",
     },
     agent: "Qahwa helper",
     goal: "Answer questions about the café's hours, delivery and menu.",
@@ -59,8 +60,9 @@ const RUNS = {
       agents: "الوكلاء", newAgent: "أنشئ الوكيل", knowledge: "المعرفة", voice: "الأسلوب والطول واللغة",
       save: "احفظ وتابع", ready: "جاهز", thumbsDown: "إجابة سيئة", rated: "شكرًا: عُلِّمت كإجابة سيئة.",
       settings: "الإعدادات", channels: "القنوات", create: "إنشاء", inbox: "صندوق الوارد", handoffs: "التحويلات",
-      claim: "استلمها", ai: "الذكاء الاصطناعي", person: "موظف", suggest: "اقترح ردودًا", resolve: "إغلاق", resolved: "محلولة", answers: "الإجابات المخصصة",
-      versions: "الإصدارات", evals: "التقييمات",
+      claim: "استلمها", ai: "الذكاء الاصطناعي", person: "موظف",
+      claimed: "استلمها موظف", handedOver: "حوّلها الذكاء الاصطناعي: طلب العميل التحدث مع موظف", suggest: "اقترح ردودًا", resolve: "إغلاق", resolved: "محلولة", answers: "الإجابات المخصصة",
+      versions: "الإصدارات", evals: "التقييمات", people: "الأشخاص والفرق",
     },
     agent: "مساعد بيت القهوة",
     goal: "الإجابة عن أسئلة العملاء حول مواعيد المقهى والتوصيل والقائمة.",
@@ -238,6 +240,9 @@ for (const [language, run] of Object.entries(RUNS)) {
     // Claim, a suggested reply in one click, a note, resolve.
     await page.locator(".actions button", { hasText: w.claim }).click();
     await page.locator(".actions button", { hasText: w.claim }).waitFor({ state: "detached" });
+    // The thread says what happened in the reader's language.
+    await page.locator(".message.activity", { hasText: w.claimed }).waitFor();
+    await page.locator(".message.activity", { hasText: w.handedOver }).waitFor();
     // The customer asks again while a person holds the conversation: it arrives live, and the
     // AI leaves it to the person, who asks the knowledge for replies.
     said = await call("POST", inbound, {
@@ -272,8 +277,24 @@ for (const [language, run] of Object.entries(RUNS)) {
     assert.ok(kinds.includes("user:note"), `the note: ${kinds}`);
     assert.ok(messages.body.some((message) => message.sender.kind === "user" && message.text === suggestion));
 
-    // The remaining screens, checked and photographed.
+    // The channel's business hours, kept with its routing.
     await page.locator(".sections a", { hasText: w.settings }).click();
+    await page.locator(".steps button", { hasText: w.channels }).click();
+    const card = page.locator(".channels li", { hasText: `${run.agent} API` });
+    await card.locator(".channel-hours summary").click();
+    await card.locator(".hours input[type=checkbox]").check();
+    await card.locator(".hours input[dir=ltr]").first().fill("Asia/Riyadh");
+    await card.locator(".days input").first().fill("09:00-13:00, 16:00-22:00");
+    await card.locator(".hours button[type=submit]").click();
+    await card.locator(".hours .saved").waitFor();
+    const routed = await call("GET", `/v1/channels/${channel.id}`);
+    assert.deepEqual(routed.body.config.routing.business_hours, {
+      time_zone: "Asia/Riyadh", days: { mon: ["09:00-13:00", "16:00-22:00"] },
+    });
+    await look(page, "settings-hours", language);
+
+    // The remaining screens, checked and photographed.
+    await page.locator(".steps button", { hasText: w.people }).click();
     await page.locator(".table").first().waitFor();
     await look(page, "settings-people", language);
     await page.locator(".sections a", { hasText: w.agents }).click();

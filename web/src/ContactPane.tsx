@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { api, type Contact, type Conversation } from "./api/client";
+import { reasonName } from "./activity";
 import { useLocale } from "./App";
 import { ConversationControls } from "./ConversationControls";
 
@@ -56,7 +57,7 @@ export function ContactPane({ conversation, onChanged }: {
       {handoff && (
         <section className="handoff-card">
           <h3>{t.handoff}</h3>
-          {reason && <p className="reason">{reason}</p>}
+          {reason && <p className="reason">{reasonName(t, reason)}</p>}
           {handoff.summary && <p dir="auto">{handoff.summary}</p>}
         </section>
       )}

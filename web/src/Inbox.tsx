@@ -3,6 +3,7 @@ import { api, errorMessage, type Conversation, type Message, type User } from ".
 import { followEvents } from "./api/events";
 import { useLocale } from "./App";
 import { formatSince, formatTime, type Words } from "./i18n";
+import { activityText, statusName } from "./activity";
 import { Composer } from "./Composer";
 import { ContactPane } from "./ContactPane";
 import { FilterBar, type Filters } from "./FilterBar";
@@ -14,19 +15,6 @@ type View = "all" | "mine" | "teams" | "unassigned" | "handoffs";
 const PAGE = 50;
 /** A conversation's row in the list, in pixels (the list draws only the rows in view). */
 const ROW_HEIGHT = 64;
-
-function statusName(t: Words, status: Conversation["status"]): string {
-  switch (status) {
-    case "open":
-      return t.statusOpen;
-    case "pending":
-      return t.statusBot;
-    case "resolved":
-      return t.statusResolved;
-    default:
-      return t.statusSnoozed;
-  }
-}
 
 function deliveryName(t: Words, status: Message["status"]): string {
   switch (status) {
@@ -314,7 +302,7 @@ export function Inbox({ user }: { user: User }) {
               {messages.map((message) => (
                 <li key={message.id} className={`message ${message.direction} ${message.kind}`}>
                   <span className="sender">{senderName(t, message)}</span>
-                  <p dir="auto">{message.text}</p>
+                  <p dir="auto">{message.kind === "activity" ? activityText(t, message) : message.text}</p>
                   <Extras message={message} />
                   <time>{formatTime(locale, message.created_at)}</time>
                   {message.direction === "out" && message.kind !== "note" &&

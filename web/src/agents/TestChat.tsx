@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { api, errorMessage, type Agent, type Turn } from "../api/client";
+import { reasonName } from "../activity";
 import { useLocale } from "../App";
 
 type Exchange = { question: string; turn: Turn | null; problem: string | null };
@@ -46,7 +47,7 @@ function Answer({ exchange, onCorrection }: {
         <>
           <p className="handoff">
             <strong>{t.handoffTo.replace("{team}", turn.team ?? "")}</strong>
-            {reason?.code ? ` · ${reason.code}${reason.topic ? `: ${reason.topic}` : ""}${reason.rule ? `: ${reason.rule}` : ""}` : null}
+            {reason?.code ? ` · ${reasonName(t, reason.code)}${reason.topic ? `: ${reason.topic}` : ""}${reason.rule ? `: ${reason.rule}` : ""}` : null}
           </p>
           {turn.message && <p dir="auto">{turn.message}</p>}
           {turn.summary && <p className="muted" dir="auto">{turn.summary}</p>}

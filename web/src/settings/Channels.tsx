@@ -1,11 +1,12 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { api, errorMessage, type Agent } from "../api/client";
 import { useLocale } from "../App";
+import { ChannelHours } from "./ChannelHours";
 
 type ChannelType = { type: string; fields: { name: string; secret: boolean; required: boolean }[] };
 type Channel = {
   id: string; kind: string; name: string; agent_id?: string | null;
-  webhook_url?: string | null; embed?: string | null;
+  webhook_url?: string | null; embed?: string | null; config: Record<string, unknown>;
 };
 
 /**
@@ -81,6 +82,11 @@ export function Channels() {
             {channel.kind === "widget" && (
               <a href={`/widget/${channel.id}/preview`} target="_blank" rel="noreferrer">{t.preview}</a>
             )}
+            <details className="channel-hours">
+              <summary>{t.businessHours}</summary>
+              <ChannelHours channelId={channel.id} onSaved={() => setReads((count) => count + 1)}
+                routing={(channel.config.routing ?? {}) as Parameters<typeof ChannelHours>[0]["routing"]} />
+            </details>
           </li>
         ))}
       </ul>
