@@ -229,6 +229,16 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(databas
         mine[0]["unread"], 2,
         "the question and the request for a person: {mine}"
     );
+    // The list shows who wrote and what was said last (not the activities).
+    assert_eq!(mine[0]["contact_name"], "Huda");
+    assert_eq!(claimed["contact_name"], "Huda");
+    let said_last = amal_api
+        .messages(&conversation)
+        .await
+        .into_iter()
+        .rfind(|message| message["kind"] != "activity" && message["kind"] != "note")
+        .unwrap();
+    assert_eq!(mine[0]["preview"], said_last["text"], "{mine}");
     let (status, _) = badr_api
         .post(
             &format!("/v1/conversations/{conversation}/claim"),

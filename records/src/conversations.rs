@@ -56,7 +56,21 @@ pub struct ConversationRecord {
     pub created_at: i64,
     #[sqlx(skip)]
     pub labels: Vec<String>,
+    /// The contact's name, when they gave one.
+    #[sqlx(skip)]
+    pub contact_name: Option<String>,
+    /// The latest message a customer or an answer said (not a note or an activity), cut to
+    /// [`PREVIEW_CHARS`].
+    #[sqlx(skip)]
+    pub preview: Option<String>,
 }
+
+fn by_id<'a>(items: &'a mut [ConversationRecord], id: &str) -> Option<&'a mut ConversationRecord> {
+    items.iter_mut().find(|item| item.id == id)
+}
+
+/// How much of the latest message a conversation's preview shows.
+pub const PREVIEW_CHARS: usize = 140;
 
 impl ConversationRecord {
     pub fn owner_kind(&self) -> Result<Option<OwnerKind>, StoreError> {
@@ -648,17 +662,69 @@ impl Conversations<'_> {
         .fetch_optional(&self.0.pool)
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
-        conversation.labels = self.labels_of(id).await?;
+        self.describe(std::slice::from_mut(&mut conversation))
+            .await?;
         Ok(conversation)
     }
 
-    async fn labels_of(&self, conversation: &str) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT label FROM conversation_labels WHERE conversation_id = $1 ORDER BY label",
-        )
-        .bind(conversation)
-        .fetch_all(&self.0.pool)
-        .await?)
+    /// Fills what a list shows beside each conversation (its labels, its contact's name, the
+    /// latest message), three queries for the whole page, not three per conversation.
+    async fn describe(&self, items: &mut [ConversationRecord]) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let places: Vec<String> = (1..=items.len()).map(|place| format!("${place}")).collect();
+        let places = places.join(", ");
+        let ids: Vec<String> = items.iter().map(|item| item.id.clone()).collect();
+        let rows = |sql: String| {
+            let ids = ids.clone();
+            async move {
+                let mut query = sqlx::query_as::<_, (String, Option<String>)>(&sql);
+                for id in &ids {
+                    query = query.bind(id);
+                }
+                query.fetch_all(&self.0.pool).await
+            }
+        };
+        let labels = rows(format!(
+            "SELECT conversation_id, label FROM conversation_labels
+             WHERE conversation_id IN ({places}) ORDER BY label"
+        ))
+        .await?;
+        let names = rows(format!(
+            "SELECT conversations.id, contacts.name FROM conversations
+             JOIN contacts ON contacts.id = conversations.contact_id
+             WHERE conversations.id IN ({places})"
+        ))
+        .await?;
+        let latest = rows(format!(
+            "SELECT conversation_id, text FROM messages AS latest
+             WHERE conversation_id IN ({places}) AND kind NOT IN ('note', 'activity')
+               AND created_at = (SELECT MAX(created_at) FROM messages
+                                 WHERE conversation_id = latest.conversation_id
+                                   AND kind NOT IN ('note', 'activity'))
+             ORDER BY id"
+        ))
+        .await?;
+        for item in items.iter_mut() {
+            item.labels.clear();
+        }
+        for (conversation, label) in labels {
+            if let (Some(item), Some(label)) = (by_id(items, &conversation), label) {
+                item.labels.push(label);
+            }
+        }
+        for (conversation, name) in names {
+            if let Some(item) = by_id(items, &conversation) {
+                item.contact_name = name;
+            }
+        }
+        for (conversation, text) in latest {
+            if let (Some(item), Some(text)) = (by_id(items, &conversation), text) {
+                item.preview = Some(text.chars().take(PREVIEW_CHARS).collect());
+            }
+        }
+        Ok(())
     }
 
     /// Applies a change whole: the transition only if the conversation is still as expected
@@ -1011,26 +1077,7 @@ impl Conversations<'_> {
                 &conversation.id,
             ),
         });
-        // A page's labels in one query, not one per conversation.
-        if !listed.items.is_empty() {
-            let places: Vec<String> = (1..=listed.items.len())
-                .map(|place| format!("${place}"))
-                .collect();
-            let sql = format!(
-                "SELECT conversation_id, label FROM conversation_labels
-                 WHERE conversation_id IN ({}) ORDER BY label",
-                places.join(", ")
-            );
-            let mut query = sqlx::query_as::<_, (String, String)>(&sql);
-            for conversation in &listed.items {
-                query = query.bind(&conversation.id);
-            }
-            for (conversation, label) in query.fetch_all(&self.0.pool).await? {
-                if let Some(item) = listed.items.iter_mut().find(|item| item.id == conversation) {
-                    item.labels.push(label);
-                }
-            }
-        }
+        self.describe(&mut listed.items).await?;
         Ok(listed)
     }
 

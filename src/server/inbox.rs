@@ -333,6 +333,10 @@ pub struct ConversationView {
     number: i64,
     channel_id: String,
     contact_id: String,
+    /// The contact's name, when they gave one.
+    contact_name: Option<String>,
+    /// The start of the latest message of the customer or an answer (not notes or activities).
+    preview: Option<String>,
     status: ConversationStatus,
     snoozed_until: Option<i64>,
     owner: OwnerView,
@@ -370,6 +374,8 @@ impl TryFrom<ConversationRecord> for ConversationView {
             number: record.number,
             channel_id: record.channel_id,
             contact_id: record.contact_id,
+            contact_name: record.contact_name,
+            preview: record.preview,
             status: record.status,
             snoozed_until: record.snoozed_until,
             team_id: record.team_id,

@@ -229,7 +229,8 @@ for (const [language, run] of Object.entries(RUNS)) {
       message: { id: `${language}-2`, text: run.human },
     });
     assert.equal(said.status, 200, JSON.stringify(said.body));
-    const queued = page.locator(".conversation").first();
+    // The queue shows who wrote, and what they said last.
+    const queued = page.locator(".conversation", { hasText: run.customer });
     await queued.waitFor();
     await queued.click();
     await page.locator(".contact h2", { hasText: run.customer }).waitFor();

@@ -268,15 +268,24 @@ export function Inbox({ user }: { user: User }) {
                   setCurrent(conversation);
                   setTyping(null);
                 }}>
-                <span className="number">#{conversation.number.toLocaleString(locale)}</span>
-                <span className="status">{statusName(t, conversation.status)}</span>
-                {conversation.unread ? <span className="badge">{conversation.unread}</span> : null}
-                <time>{formatTime(locale, conversation.last_activity_at)}</time>
-                {conversation.waiting_since && conversation.status === "open" ? (
-                  <span className="waiting">
-                    {t.waiting.replace("{time}", formatSince(locale, conversation.waiting_since))}
-                  </span>
-                ) : null}
+                <span className="line">
+                  <span className="who" dir="auto">{conversation.contact_name ?? t.customer}</span>
+                  <span className="number">#{conversation.number.toLocaleString(locale)}</span>
+                  {conversation.unread
+                    ? <span className="badge">{conversation.unread.toLocaleString(locale)}</span>
+                    : null}
+                  <time>{formatTime(locale, conversation.last_activity_at)}</time>
+                </span>
+                <span className="line">
+                  <span className="preview" dir="auto">{conversation.preview ?? ""}</span>
+                  {conversation.waiting_since && conversation.status === "open" ? (
+                    <span className="waiting">
+                      {t.waiting.replace("{time}", formatSince(locale, conversation.waiting_since))}
+                    </span>
+                  ) : (
+                    <span className="status">{statusName(t, conversation.status)}</span>
+                  )}
+                </span>
               </button>
           )} />
       </nav>
@@ -285,7 +294,8 @@ export function Inbox({ user }: { user: User }) {
         {current && (
           <>
             <div className="actions">
-              <strong>#{current.number.toLocaleString(locale)}</strong>
+              <strong dir="auto">{current.contact_name ?? t.customer}</strong>
+              <span className="number">#{current.number.toLocaleString(locale)}</span>
               <span className="status">{statusName(t, current.status)}</span>
               <span className="grow" />
               {current.owner.kind !== "user" && (
