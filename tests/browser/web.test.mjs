@@ -86,6 +86,27 @@ test("a person signs in, answers a conversation, and sees the customer's next me
   await page.locator(".message.in", { hasText: "Which courier?" }).waitFor();
   // Seen as it came: no unread badge for the conversation open on the screen.
   await page.locator(".conversation .badge").waitFor({ state: "detached" });
+  // Files the customer sends: an image shown in the thread, another file a click away.
+  const photo = await page.screenshot({ clip: { x: 0, y: 0, width: 40, height: 30 } });
+  const withFiles = await call("POST", inbound, {
+    contact: { external_id: "c-1" },
+    message: {
+      id: "m-3", text: "Here is the label and the receipt.",
+      attachments: [
+        { name: "label.png", content_type: "image/png", data: photo.toString("base64") },
+        { name: "receipt.txt", content_type: "text/plain", data: Buffer.from("Order 1042").toString("base64") },
+      ],
+    },
+  });
+  assert.equal(withFiles.status, 200, JSON.stringify(withFiles.body));
+  const shown = page.locator(".message.in img[alt='label.png']");
+  await shown.waitFor();
+  await page.waitForFunction(() => document.querySelector(".message.in img")?.naturalWidth === 40);
+  await page.getByRole("button", { name: "Download receipt.txt" }).click();
+  const saved = page.locator(".message.in a.attachment[download='receipt.txt']");
+  await saved.waitFor();
+  const downloaded = await saved.evaluate(async (link) => (await fetch(link.href)).text());
+  assert.equal(downloaded, "Order 1042");
   await page.screenshot({ path: join(shots, "web-inbox-en.png") });
   // The list searches the messages' words.
   await page.locator("input[name=search]").fill("courier");

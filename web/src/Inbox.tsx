@@ -4,6 +4,7 @@ import { followEvents } from "./api/events";
 import { useLocale } from "./App";
 import { formatSince, formatTime, type Words } from "./i18n";
 import { activityText, statusName } from "./activity";
+import { Attachments } from "./Attachments";
 import { Composer } from "./Composer";
 import { ContactPane } from "./ContactPane";
 import { FilterBar, type Filters } from "./FilterBar";
@@ -313,6 +314,7 @@ export function Inbox({ user }: { user: User }) {
                 <li key={message.id} className={`message ${message.direction} ${message.kind}`}>
                   <span className="sender">{senderName(t, message)}</span>
                   <p dir="auto">{message.kind === "activity" ? activityText(t, message) : message.text}</p>
+                  <Attachments message={message} />
                   <Extras message={message} />
                   <time>{formatTime(locale, message.created_at)}</time>
                   {message.direction === "out" && message.kind !== "note" &&

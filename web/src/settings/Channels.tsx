@@ -107,7 +107,7 @@ export function Channels() {
         </label>
         {fields.map((field) => (
           <label key={field.name}>
-            <span dir="ltr">{field.name}</span>{field.required ? " *" : ""}
+            <span dir="ltr">{field.name}{field.required ? " *" : ""}</span>
             <input name={field.name} dir="ltr" type={field.secret ? "password" : "text"}
               autoComplete="off" required={field.required} value={settings[field.name] ?? ""}
               onChange={(event) => setSettings((current) => ({ ...current, [field.name]: event.target.value }))} />
