@@ -1070,7 +1070,13 @@ impl TurnBuilder {
 
     fn handoff(mut self, team: String, reason: HandoffReason, why: &str) -> Turn {
         self.trace.decided_by = Some(format!("handoff: {why}"));
-        let summary = handoff::summary(&self.request, why, self.summary_memory);
+        let summary = handoff::summary(
+            &self.request,
+            &reason,
+            why,
+            self.summary_memory,
+            self.language,
+        );
         let message = handoff::notice(self.language).to_string();
         self.finish(
             Action::Handoff(Handoff {

@@ -9,6 +9,7 @@ use regex::Regex;
 use crate::config::HandoffRule;
 use crate::conversation::{Author, TurnRequest};
 use crate::text::{Language, compile_all, contains_term, excerpt, matching_form};
+use crate::turn::HandoffReason;
 
 static HUMAN_REQUEST: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     compile_all(&[
@@ -77,11 +78,24 @@ pub fn keyword_rule<'a>(message: &str, rules: &'a [HandoffRule]) -> Option<&'a H
     })
 }
 
-/// A few lines for the person taking over: who, why, and what the customer said lately.
-pub fn summary(request: &TurnRequest, reason: &str, memory: usize) -> String {
+/// A few lines for the person taking over: who, why, and what the customer said lately, in
+/// the conversation's language (Arabic or English): the people who take an Arabic
+/// conversation read Arabic. `why` says the reason in English, with its particulars.
+pub fn summary(
+    request: &TurnRequest,
+    reason: &HandoffReason,
+    why: &str,
+    memory: usize,
+    language: Language,
+) -> String {
+    let words = SummaryWords::of(language);
     let mut lines = Vec::new();
-    let who = request.contact.name.as_deref().unwrap_or("The customer");
-    lines.push(format!("{who} — handed over: {reason}."));
+    let who = request.contact.name.as_deref().unwrap_or(words.customer);
+    let why = match language {
+        Language::Ar => arabic_reason(reason),
+        Language::En => why.to_string(),
+    };
+    lines.push(format!("{who} — {}: {why}.", words.handed_over));
     let earlier: Vec<String> = request
         .recent(memory)
         .iter()
@@ -89,9 +103,13 @@ pub fn summary(request: &TurnRequest, reason: &str, memory: usize) -> String {
         .map(|message| excerpt(&message.text, 160))
         .collect();
     if !earlier.is_empty() {
-        lines.push(format!("Earlier: {}", earlier.join(" / ")));
+        lines.push(format!("{}: {}", words.earlier, earlier.join(" / ")));
     }
-    lines.push(format!("Last message: {}", excerpt(&request.message, 300)));
+    lines.push(format!(
+        "{}: {}",
+        words.last_message,
+        excerpt(&request.message, 300)
+    ));
     if !request.contact.fields.is_empty() {
         let known: Vec<String> = request
             .contact
@@ -99,9 +117,51 @@ pub fn summary(request: &TurnRequest, reason: &str, memory: usize) -> String {
             .iter()
             .map(|(field, value)| format!("{field}: {value}"))
             .collect();
-        lines.push(format!("Known: {}", known.join("; ")));
+        lines.push(format!("{}: {}", words.known, known.join("; ")));
     }
     lines.join("\n")
+}
+
+/// The summary's own words in one language.
+struct SummaryWords {
+    customer: &'static str,
+    handed_over: &'static str,
+    earlier: &'static str,
+    last_message: &'static str,
+    known: &'static str,
+}
+
+impl SummaryWords {
+    fn of(language: Language) -> Self {
+        match language {
+            Language::En => SummaryWords {
+                customer: "The customer",
+                handed_over: "handed over",
+                earlier: "Earlier",
+                last_message: "Last message",
+                known: "Known",
+            },
+            Language::Ar => SummaryWords {
+                customer: "العميل",
+                handed_over: "حُوِّلت المحادثة",
+                earlier: "قبل ذلك",
+                last_message: "آخر رسالة",
+                known: "معلومات معروفة",
+            },
+        }
+    }
+}
+
+fn arabic_reason(reason: &HandoffReason) -> String {
+    match reason {
+        HandoffReason::HumanRequested => "طلب العميل التحدث مع موظف".into(),
+        HandoffReason::LowConfidence => "المعرفة لا تجيب عن السؤال".into(),
+        HandoffReason::BlockedTopic { topic } => format!("موضوع محظور ({topic})"),
+        HandoffReason::Complaint => "شكوى".into(),
+        HandoffReason::HotLead => "عميل محتمل ساخن".into(),
+        HandoffReason::Rule { rule } => format!("قاعدة التحويل {rule}"),
+        HandoffReason::Ungrounded => "لا توجد إجابة مستندة إلى المصادر".into(),
+    }
 }
 
 /// What the customer is told when a person takes over.
@@ -199,12 +259,37 @@ mod tests {
                 ..Contact::default()
             },
         };
-        let summary = summary(&request, "complaint", 6);
-        assert!(
-            summary.starts_with("Laila — handed over: complaint."),
-            "{summary}"
+        let english = summary(
+            &request,
+            &HandoffReason::Complaint,
+            "complaint",
+            6,
+            Language::En,
         );
-        assert!(summary.contains("Earlier: My order 123 arrived broken"));
-        assert!(summary.contains("Last message: I want a refund now"));
+        assert!(
+            english.starts_with("Laila — handed over: complaint."),
+            "{english}"
+        );
+        assert!(english.contains("Earlier: My order 123 arrived broken"));
+        assert!(english.contains("Last message: I want a refund now"));
+
+        // An Arabic conversation is summed up in Arabic for the people who take it.
+        let request = TurnRequest {
+            message: "أريد استرداد المبلغ الآن".into(),
+            history: vec![Message::customer("وصل طلبي مكسوراً")],
+            contact: Contact::default(),
+            ..request
+        };
+        let arabic = summary(
+            &request,
+            &HandoffReason::Complaint,
+            "complaint",
+            6,
+            Language::Ar,
+        );
+        assert_eq!(
+            arabic,
+            "العميل — حُوِّلت المحادثة: شكوى.\nقبل ذلك: وصل طلبي مكسوراً\nآخر رسالة: أريد استرداد المبلغ الآن"
+        );
     }
 }

@@ -1377,7 +1377,8 @@ async fn the_queue_delays_orders_and_deduplicates_jobs(store: &Store) {
     };
     let at = records::now();
     let delayed = NewJob {
-        run_after: at + 150,
+        // Far enough ahead that a loaded machine claims the others before it is due.
+        run_after: at + 1_500,
         ..NewJob::now(job("later"), Some(&acme.id))
     };
     assert!(store.jobs().enqueue(&delayed).await.unwrap());
@@ -1413,7 +1414,7 @@ async fn the_queue_delays_orders_and_deduplicates_jobs(store: &Store) {
         claim().await.unwrap().is_none(),
         "the delayed job is not due"
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
     let later = claim().await.unwrap().unwrap();
     assert_eq!(later.job, job("later"));
     assert!(store.jobs().complete(&later.id, "worker").await.unwrap());
