@@ -14,7 +14,9 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --locked --no-fail-fast
 fi
-# The web chat widget in Debian's Chromium.
+# The web chat widget and the web app in Debian's Chromium (this builds the web app too).
 scripts/browser-tests.sh
+# The web app's unit tests.
+(cd web && npm run --silent test)
 # Generated TypeScript and Python clients still cover the API.
 scripts/check-clients.sh
