@@ -149,11 +149,17 @@ async fn eval_runs_report_and_compare_versions(database: Database) {
     assert_eq!(report["passed"], 1, "{report}");
 
     // What cannot be run is refused, naming why.
+    let long_case = format!(
+        "name: long\ncases:\n  - id: too-long\n    input: {{ message: \"{}\" }}\n",
+        "word ".repeat(2_000)
+    );
     for (body, names) in [
         (json!({}), "suite"),
         (json!({ "suite": SUITE, "from_feedback": true }), "suite"),
         (json!({ "suite": "name: x\ncases: 3" }), "suite"),
         (json!({ "suite": "name: empty\ncases: []" }), "cases"),
+        (json!({ "suite": SUITE, "version": 9 }), "version"),
+        (json!({ "suite": long_case }), "too-long"),
     ] {
         let (status, error) = api
             .post(&format!("/v1/agents/{agent}/eval-runs"), body)
@@ -164,13 +170,6 @@ async fn eval_runs_report_and_compare_versions(database: Database) {
             "{error}"
         );
     }
-    let (status, _) = api
-        .post(
-            &format!("/v1/agents/{agent}/eval-runs"),
-            json!({ "suite": SUITE, "version": 9 }),
-        )
-        .await;
-    assert_eq!(status, 404);
 
     // Deleted with the agent.
     assert_eq!(api.delete(&format!("/v1/agents/{agent}")).await, 204);

@@ -1,14 +1,15 @@
 //! Eval runs: a suite (written by hand, or made from the thumbs people gave the agent's turns)
 //! through one version of an agent, in the background, its report kept beside the agent.
 
-use agentflow::{Agent, TurnRequest};
+use agentflow::{Agent, REPLY_CREDITS, TurnRequest};
 use evals::run::{Answerer, Report};
 use evals::suite::{RatedTurn, Suite, from_feedback};
 use futures::future::BoxFuture;
-use records::{AgentRecord, ClaimedJob, EvalRun, NewEvalRun, Page};
+use records::{AgentRecord, ClaimedJob, EvalOutcome, EvalRun, NewEvalRun, Page, StoreError};
 use serde_json::Value;
 
-use crate::turns::PreparedTurn;
+use crate::ingestion::Stop;
+use crate::turns::{PreparedTurn, check_message};
 use crate::{App, AppError};
 
 /// The most cases one run takes: a run is one job, and holds its worker until it ends.
@@ -37,12 +38,12 @@ impl App {
     ) -> Result<EvalRun, AppError> {
         let agent = self.store.agents().get(workspace, agent_id).await?;
         let version = match version {
+            Some(version) if (1..=agent.version).contains(&version) => version,
             Some(version) => {
-                self.store
-                    .agents()
-                    .at_version(workspace, agent_id, version)
-                    .await?
-                    .version
+                return Err(AppError::Invalid(format!(
+                    "version: the agent has versions 1 to {}, not {version}",
+                    agent.version
+                )));
             }
             None => agent.version,
         };
@@ -56,7 +57,11 @@ impl App {
                         "from_feedback: nobody has rated this agent's replies yet".into(),
                     ));
                 }
-                from_feedback(&format!("feedback: {}", agent.name), &rated)
+                let mut suite = from_feedback(&format!("feedback: {}", agent.name), &rated);
+                // The newest ratings, when there are more than a run takes.
+                let over = suite.cases.len().saturating_sub(MAX_EVAL_CASES);
+                suite.cases.drain(..over);
+                suite
             }
         };
         if suite.cases.is_empty() {
@@ -67,6 +72,23 @@ impl App {
                 "suite: cases: {} is more than the {MAX_EVAL_CASES} one run takes",
                 suite.cases.len()
             )));
+        }
+        for case in &suite.cases {
+            check_message(&case.input.message).map_err(|error| {
+                AppError::Invalid(format!("suite: cases: {}: {error}", case.id))
+            })?;
+        }
+        // Every case is a reply: the run starts only if the balance covers them all.
+        let needed = suite.cases.len() as i64 * i64::from(REPLY_CREDITS);
+        let account = self.store.workspaces().get(workspace).await?;
+        if account.credit_balance < needed {
+            return Err(StoreError::InsufficientCredits {
+                workspace: workspace.to_string(),
+                plan: account.plan,
+                balance: account.credit_balance,
+                needed,
+            }
+            .into());
         }
         let text =
             serde_json::to_string(&suite).map_err(|error| AppError::Internal(error.to_string()))?;
@@ -118,6 +140,7 @@ impl App {
         claimed: &ClaimedJob,
         worker: &str,
         run_id: &str,
+        stop: &Stop,
     ) -> Result<(), AppError> {
         let workspace = claimed.workspace_id.as_deref().unwrap_or_default();
         let Some(run) = self.store.eval_runs().queued(workspace, run_id).await? else {
@@ -126,14 +149,39 @@ impl App {
             return Ok(());
         };
         let job = (claimed.id.as_str(), worker);
-        match self.eval_report(workspace, &run).await {
+        if claimed.attempt > 1 {
+            // An earlier attempt died part way (a shutdown gives its job back uncounted): its
+            // replies were charged and recorded, so the run is not started over behind the
+            // business's back.
+            self.store
+                .eval_runs()
+                .fail(
+                    &run.id,
+                    "the run was interrupted before it ended; start it again",
+                    job,
+                )
+                .await?;
+            return Ok(());
+        }
+        let report = self.eval_report(workspace, &run, stop).await;
+        if stop.is_stopped() {
+            // Shutting down, or the job is no longer this worker's: whoever has it reports.
+            return Ok(());
+        }
+        match report {
             Ok(report) => {
-                let passed = report.metrics.overall.passed as i64;
-                let text = serde_json::to_string(&report)
+                let report_text = serde_json::to_string(&report)
                     .map_err(|error| AppError::Internal(error.to_string()))?;
+                let metrics_text = serde_json::to_string(&report.metrics)
+                    .map_err(|error| AppError::Internal(error.to_string()))?;
+                let outcome = EvalOutcome {
+                    report: &report_text,
+                    metrics: &metrics_text,
+                    passed: report.metrics.overall.passed as i64,
+                };
                 self.store
                     .eval_runs()
-                    .finish(&run.id, &text, passed, job)
+                    .finish(&run.id, &outcome, job)
                     .await?;
             }
             Err(error) => {
@@ -147,7 +195,12 @@ impl App {
         Ok(())
     }
 
-    async fn eval_report(&self, workspace: &str, run: &EvalRun) -> Result<Report, AppError> {
+    async fn eval_report(
+        &self,
+        workspace: &str,
+        run: &EvalRun,
+        stop: &Stop,
+    ) -> Result<Report, AppError> {
         let suite: Suite = serde_json::from_str(&run.suite)
             .map_err(|error| AppError::Internal(format!("stored suite of {}: {error}", run.id)))?;
         let record = self
@@ -162,6 +215,7 @@ impl App {
             workspace: workspace.to_string(),
             record,
             agent,
+            stop,
         };
         Ok(evals::run::run(
             &suite,
@@ -180,11 +234,16 @@ struct InService<'a> {
     workspace: String,
     record: AgentRecord,
     agent: Agent,
+    /// Once set, the cases not yet asked are not asked.
+    stop: &'a Stop,
 }
 
 impl Answerer for InService<'_> {
     fn answer<'a>(&'a self, mut request: TurnRequest) -> BoxFuture<'a, Result<Value, String>> {
         Box::pin(async move {
+            if self.stop.is_stopped() {
+                return Err("the run stopped".to_string());
+            }
             request.workspace = self.workspace.clone();
             let prepared = PreparedTurn::reserve(
                 self.app,

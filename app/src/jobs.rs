@@ -48,7 +48,7 @@ impl App {
                 self.wake_conversation(claimed, worker, conversation_id)
                     .await
             }
-            Job::RunEval { run_id } => self.run_eval(claimed, worker, run_id).await,
+            Job::RunEval { run_id } => self.run_eval(claimed, worker, run_id, stop).await,
         }
     }
 }

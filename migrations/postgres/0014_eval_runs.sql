@@ -10,6 +10,8 @@ CREATE TABLE eval_runs (
     cases BIGINT NOT NULL,
     status TEXT NOT NULL,
     passed BIGINT,
+    -- The report's metrics alone, for lists: a report holds every case's turn and trace.
+    metrics TEXT,
     report TEXT,
     error TEXT,
     created_at BIGINT NOT NULL,

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::audit;
 use crate::error::StoreError;
+use crate::jobs::{self, Job};
 use crate::page::{self, AFTER, Cursor, Listed, Page};
 use crate::store::{Store, new_id, now};
 
@@ -177,6 +178,20 @@ impl Agents<'_> {
 
     pub async fn delete(&self, workspace: &str, actor: &str, id: &str) -> Result<(), StoreError> {
         let mut transaction = self.0.write().await?;
+        // Its runs go with it (the tables cascade); a run at work stops at its next renewal.
+        let runs: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM eval_runs WHERE agent_id = $1 AND workspace_id = $2 AND status = 'queued'",
+        )
+        .bind(id)
+        .bind(workspace)
+        .fetch_all(&mut *transaction)
+        .await?;
+        for run in runs {
+            let job = Job::RunEval { run_id: run };
+            if let Some(key) = job.dedupe_key() {
+                jobs::cancel_in(&mut transaction, &key).await?;
+            }
+        }
         audit::delete_owned(&mut transaction, "agents", "agent", workspace, actor, id).await?;
         transaction.commit().await?;
         Ok(())

@@ -698,12 +698,13 @@ impl Conversations<'_> {
         ))
         .await?;
         let latest = rows(format!(
-            "SELECT conversation_id, text FROM messages AS latest
-             WHERE conversation_id IN ({places}) AND kind NOT IN ('note', 'activity')
-               AND created_at = (SELECT MAX(created_at) FROM messages
-                                 WHERE conversation_id = latest.conversation_id
-                                   AND kind NOT IN ('note', 'activity'))
-             ORDER BY id"
+            "SELECT conversation_id, SUBSTR(text, 1, {PREVIEW_CHARS}) FROM (
+                 SELECT conversation_id, text, ROW_NUMBER() OVER (
+                     PARTITION BY conversation_id ORDER BY created_at DESC, id DESC) AS place
+                 FROM messages
+                 WHERE conversation_id IN ({places}) AND kind NOT IN ('note', 'activity')
+                   AND text <> ''
+             ) AS latest WHERE place = 1"
         ))
         .await?;
         for item in items.iter_mut() {
@@ -720,8 +721,8 @@ impl Conversations<'_> {
             }
         }
         for (conversation, text) in latest {
-            if let (Some(item), Some(text)) = (by_id(items, &conversation), text) {
-                item.preview = Some(text.chars().take(PREVIEW_CHARS).collect());
+            if let Some(item) = by_id(items, &conversation) {
+                item.preview = text;
             }
         }
         Ok(())

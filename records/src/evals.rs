@@ -42,10 +42,20 @@ pub struct EvalRun {
     #[sqlx(try_from = "String")]
     pub status: EvalStatus,
     pub passed: Option<i64>,
+    /// The report's metrics (JSON), without its cases.
+    pub metrics: Option<String>,
+    /// Not read by [`EvalRuns::list`].
     pub report: Option<String>,
     pub error: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+}
+
+/// A run's report (JSON), its metrics alone (JSON) and how many cases passed.
+pub struct EvalOutcome<'a> {
+    pub report: &'a str,
+    pub metrics: &'a str,
+    pub passed: i64,
 }
 
 /// What a new run is: the agent and version it runs against, and its suite.
@@ -58,7 +68,12 @@ pub struct NewEvalRun<'a> {
 }
 
 const RUN_COLUMNS: &str = "id, agent_id, agent_version, suite_name, suite, cases, status, passed, \
-                           report, error, created_at, finished_at";
+                           metrics, report, error, created_at, finished_at";
+
+/// The same without the report, which a list does not show.
+const LISTED_COLUMNS: &str = "id, agent_id, agent_version, suite_name, suite, cases, status, \
+                              passed, metrics, CAST(NULL AS TEXT) AS report, error, created_at, \
+                              finished_at";
 
 /// The eval runs area of the records.
 pub struct EvalRuns<'a>(pub(crate) &'a Store);
@@ -80,6 +95,7 @@ impl EvalRuns<'_> {
             cases: new.cases,
             status: EvalStatus::Queued,
             passed: None,
+            metrics: None,
             report: None,
             error: None,
             created_at: now(),
@@ -138,7 +154,7 @@ impl EvalRuns<'_> {
     ) -> Result<Listed<EvalRun>, StoreError> {
         self.0.agents().get(workspace, agent).await?;
         let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM eval_runs
+            "SELECT {LISTED_COLUMNS} FROM eval_runs
              WHERE workspace_id = $1 AND agent_id = $5 {AFTER}
              ORDER BY created_at, id LIMIT $4"
         );
@@ -150,17 +166,16 @@ impl EvalRuns<'_> {
     pub async fn finish(
         &self,
         id: &str,
-        report: &str,
-        passed: i64,
+        outcome: &EvalOutcome<'_>,
         job: (&str, &str),
     ) -> Result<bool, StoreError> {
-        self.end(id, EvalStatus::Done, Some(report), Some(passed), None, job)
+        self.end(id, EvalStatus::Done, Some(outcome), None, job)
             .await
     }
 
     /// Why a queued run could not run, and the end of its job, together.
     pub async fn fail(&self, id: &str, error: &str, job: (&str, &str)) -> Result<bool, StoreError> {
-        self.end(id, EvalStatus::Failed, None, None, Some(error), job)
+        self.end(id, EvalStatus::Failed, None, Some(error), job)
             .await
     }
 
@@ -168,22 +183,23 @@ impl EvalRuns<'_> {
         &self,
         id: &str,
         status: EvalStatus,
-        report: Option<&str>,
-        passed: Option<i64>,
+        outcome: Option<&EvalOutcome<'_>>,
         error: Option<&str>,
         (job, worker): (&str, &str),
     ) -> Result<bool, StoreError> {
         let mut transaction = self.0.write().await?;
         let ended = sqlx::query(
-            "UPDATE eval_runs SET status = $1, report = $2, passed = $3, error = $4, finished_at = $5
+            "UPDATE eval_runs SET status = $1, report = $2, passed = $3, error = $4,
+                                  finished_at = $5, metrics = $7
              WHERE id = $6 AND status = 'queued'",
         )
         .bind(status.to_string())
-        .bind(report.map(str::to_string))
-        .bind(passed)
+        .bind(outcome.map(|outcome| outcome.report.to_string()))
+        .bind(outcome.map(|outcome| outcome.passed))
         .bind(error.map(str::to_string))
         .bind(now())
         .bind(id)
+        .bind(outcome.map(|outcome| outcome.metrics.to_string()))
         .execute(&mut *transaction)
         .await?
         .rows_affected()

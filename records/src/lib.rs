@@ -49,7 +49,7 @@ pub use conversations::{
 };
 pub use credits::{Credits, LedgerEntry, Reservation};
 pub use error::{StoreError, UnknownValue};
-pub use evals::{EvalRun, EvalRuns, EvalStatus, NewEvalRun};
+pub use evals::{EvalOutcome, EvalRun, EvalRuns, EvalStatus, NewEvalRun};
 pub use events::{EventRecord, Events, listen_for_events};
 pub use jobs::{ClaimedJob, Job, JobKind, Jobs, NewJob};
 pub use knowledge::{

@@ -7,9 +7,9 @@ use std::time::Duration;
 use sqlx::Connection;
 
 use records::{
-    ClaimedJob, ContactDetails, ConversationStatus, Decide, Email, EvalStatus, Inbound, Job,
-    JobKind, NewChannel, NewEvalRun, NewJob, NewSource, Ownership, Page, Rating, Role, Routed,
-    SourceOrigin, SourceStatus, Store, StoreError, TurnRecord,
+    ClaimedJob, ContactDetails, ConversationStatus, Decide, Email, EvalOutcome, EvalStatus,
+    Inbound, Job, JobKind, NewChannel, NewEvalRun, NewJob, NewSource, Ownership, Page, Rating,
+    Role, Routed, SourceOrigin, SourceStatus, Store, StoreError, TurnRecord,
 };
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -119,10 +119,15 @@ async fn an_eval_run_is_reported_once_by_the_worker_holding_it(store: &Store) {
         .await
         .unwrap()
         .unwrap();
+    let outcome = EvalOutcome {
+        report: r#"{"cases":[]}"#,
+        metrics: r#"{"overall":{"passed":1}}"#,
+        passed: 1,
+    };
     assert!(
         !store
             .eval_runs()
-            .finish(&run.id, "{}", 1, (&job.id, "dead"))
+            .finish(&run.id, &outcome, (&job.id, "dead"))
             .await
             .unwrap(),
         "a worker that lost the job writes nothing"
@@ -139,13 +144,14 @@ async fn an_eval_run_is_reported_once_by_the_worker_holding_it(store: &Store) {
     assert!(
         store
             .eval_runs()
-            .finish(&run.id, r#"{"cases":[]}"#, 1, (&again.id, "alive"))
+            .finish(&run.id, &outcome, (&again.id, "alive"))
             .await
             .unwrap()
     );
     let done = store.eval_runs().get(&acme.id, &run.id).await.unwrap();
     assert_eq!(done.status, EvalStatus::Done);
     assert_eq!(done.passed, Some(1));
+    assert_eq!(done.metrics.as_deref(), Some(outcome.metrics));
     assert!(done.finished_at.is_some());
     assert!(
         store
@@ -162,6 +168,8 @@ async fn an_eval_run_is_reported_once_by_the_worker_holding_it(store: &Store) {
         .unwrap()
         .items;
     assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].report, None, "a list leaves the reports out");
+    assert_eq!(listed[0].metrics.as_deref(), Some(outcome.metrics));
 
     store
         .agents()
@@ -350,6 +358,8 @@ async fn a_busy_workspace_does_not_starve_another(store: &Store) {
             .enqueue(&queue(&acme.id, format!("acme-{number}")))
             .await
             .unwrap();
+        // The queue orders by time to the millisecond; jobs of one millisecond are in any order.
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
     tokio::time::sleep(Duration::from_millis(5)).await;
     store

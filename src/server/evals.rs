@@ -59,27 +59,30 @@ pub struct EvalRunView {
     finished_at: Option<i64>,
 }
 
-fn report_of(run: &EvalRun) -> Result<Option<Report>, ApiError> {
-    run.report
-        .as_deref()
-        .map(|text| {
-            serde_json::from_str(text).map_err(|error| {
-                ApiError::internal(format!("stored report of {}: {error}", run.id))
-            })
-        })
-        .transpose()
+fn parsed<T: serde::de::DeserializeOwned>(
+    run: &EvalRun,
+    what: &str,
+    text: Option<&str>,
+) -> Result<Option<T>, ApiError> {
+    text.map(|text| {
+        serde_json::from_str(text)
+            .map_err(|error| ApiError::internal(format!("stored {what} of {}: {error}", run.id)))
+    })
+    .transpose()
 }
 
 fn view(run: EvalRun, with_cases: bool) -> Result<EvalRunView, ApiError> {
-    let report = report_of(&run)?;
-    let (metrics, mut results) = match report {
-        Some(report) => (Some(report.metrics), Some(report.cases)),
-        None => (None, None),
+    let metrics = parsed(&run, "metrics", run.metrics.as_deref())?;
+    let results = if with_cases {
+        parsed::<Report>(&run, "report", run.report.as_deref())?.map(|report| {
+            let mut cases = report.cases;
+            // What needs a person's eyes first: the failures, in the suite's order.
+            cases.sort_by_key(|case| case.passed);
+            cases
+        })
+    } else {
+        None
     };
-    if let Some(results) = &mut results {
-        // What needs a person's eyes first: the failures, in the suite's order.
-        results.sort_by_key(|case| case.passed);
-    }
     Ok(EvalRunView {
         id: run.id,
         agent_id: run.agent_id,
@@ -90,7 +93,7 @@ fn view(run: EvalRun, with_cases: bool) -> Result<EvalRunView, ApiError> {
         passed: run.passed,
         error: run.error,
         metrics,
-        results: results.filter(|_| with_cases),
+        results,
         created_at: run.created_at,
         finished_at: run.finished_at,
     })
@@ -111,10 +114,15 @@ async fn start_eval_run(
     let source = match (request.suite, request.from_feedback) {
         (Some(text), false) => SuiteSource::Text(text),
         (None, true) => SuiteSource::Feedback,
-        _ => {
-            return Err(ApiError::invalid(
-                "suite: give a suite, or from_feedback: true, not both",
-            ));
+        (None, false) => {
+            return Err(
+                ApiError::invalid("suite: give a suite, or from_feedback: true").about("suite"),
+            );
+        }
+        (Some(_), true) => {
+            return Err(
+                ApiError::invalid("suite: a suite or from_feedback: true, not both").about("suite"),
+            );
         }
     };
     let run = state
@@ -212,9 +220,13 @@ async fn compare_eval_runs(
     let mut reports = Vec::new();
     for run_id in [&id, &query.with] {
         let run = runs.get(caller.workspace(), run_id).await?;
-        let report = report_of(&run)?.ok_or_else(|| {
-            ApiError::new(Code::Conflict, format!("run {run_id} has no report yet"))
-        })?;
+        let why = match run.status {
+            EvalStatus::Queued => "is still running",
+            EvalStatus::Failed => "failed, so it has no report",
+            EvalStatus::Done => "has lost its report",
+        };
+        let report = parsed::<Report>(&run, "report", run.report.as_deref())?
+            .ok_or_else(|| ApiError::new(Code::Conflict, format!("run {run_id} {why}")))?;
         reports.push(report);
     }
     let compared = evals::report::compare(&reports[0], &reports[1]);
