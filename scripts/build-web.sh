@@ -15,7 +15,13 @@ fi
 cd "$here"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cargo run --quiet --locked -- openapi > "$work/openapi.json"
+# The API's description from the binary at hand (the run command's release build), or from a
+# debug build.
+if [ -n "${SWITCHBOARD_BIN:-}" ]; then
+    "$SWITCHBOARD_BIN" openapi > "$work/openapi.json"
+else
+    cargo run --quiet --locked -- openapi > "$work/openapi.json"
+fi
 
 cd "$here/web"
 npm ci --silent --no-audit --no-fund
