@@ -43,6 +43,7 @@ pub fn metric_rows(metrics: &Metrics) -> Vec<(&'static str, Option<f64>)> {
         ("handoff_recall", metrics.handoffs.recall),
         ("fact_rate", metrics.fact_rate),
         ("fact_top3", metrics.fact_top3),
+        ("fact_precision", metrics.fact_precision),
         ("declined_rate", metrics.declined_rate),
         ("positioned_citations", metrics.positioned_citations),
         ("latency_p50_ms", Some(metrics.latency_p50_ms)),
@@ -102,10 +103,11 @@ pub fn table(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "key fact in the reply {}, in the top {} passages {}; declined when unanswerable {}; citations with a position {}",
+        "key fact in the reply {}, in the top {} passages {}, in the answered replies {}; declined when unanswerable {}; citations with a position {}",
         percent(metrics.fact_rate),
         crate::run::FACT_K,
         percent(metrics.fact_top3),
+        percent(metrics.fact_precision),
         percent(metrics.declined_rate),
         percent(metrics.positioned_citations)
     );

@@ -82,6 +82,10 @@ pub struct Metrics {
     /// [`FACT_K`] passages retrieved.
     pub fact_rate: Option<f64>,
     pub fact_top3: Option<f64>,
+    /// Over the same cases the agent answered (did not decline): the reply carries a key fact.
+    /// What a customer who gets an answer can trust it with.
+    #[serde(default)]
+    pub fact_precision: Option<f64>,
     /// The fact rate over each tag's cases that give key facts.
     #[serde(default)]
     pub fact_rate_per_tag: BTreeMap<String, Rate>,
@@ -303,6 +307,12 @@ pub fn metrics(suite: &Suite, results: &[CaseResult]) -> Metrics {
             .iter()
             .map(|(case, result)| carries_a_fact(customer_text(&result.turn), &case.expect.facts)),
     );
+    let fact_precision = share(
+        with_facts
+            .iter()
+            .filter(|(_, result)| !declined(&result.turn))
+            .map(|(case, result)| carries_a_fact(customer_text(&result.turn), &case.expect.facts)),
+    );
     let fact_top3 = share(with_facts.iter().map(|(case, result)| {
         result.turn["trace"]["retrieved"]
             .as_array()
@@ -381,6 +391,7 @@ pub fn metrics(suite: &Suite, results: &[CaseResult]) -> Metrics {
         })),
         fact_rate,
         fact_top3,
+        fact_precision,
         fact_rate_per_tag,
         declined_rate,
         declined_rate_per_tag,
