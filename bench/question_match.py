@@ -1,18 +1,30 @@
-"""Calibrates the FAQ question match from an eval report (`switchboard eval run ... --json`).
+"""Calibrates the FAQ entry match from an eval report (`switchboard eval run ... --json`).
 
-For every case the trace holds the knowledge's question closest to the customer's (its cosine)
-and the retrieval confidence. Cases that give key facts should pass the gate, cases tagged
-`unanswerable` should not. Per language pair (the case's `ar-ar` / `en-ar` / `en-en` /
-`ar-en` tag), this prints how the two kinds of case spread, and for candidate thresholds how
-many answerable questions get through and how many unanswerable ones are declined.
+For every case the trace holds the FAQ entry ranked first and its match with the customer's
+question (`matched_question.score`, the mean of three cosines), even when the gate declined.
+Answerable cases should pass the gate with an entry that holds their key fact; cases tagged
+`unanswerable` should not pass. Per language pair (the case's `ar-ar` / `en-ar` tag), this
+prints how the two kinds spread and, for candidate bounds, how many answerable questions pass
+with the right entry, how many pass at all, and how many unanswerable ones are declined.
 
     python3 bench/question_match.py report.json [report.json ...]
 """
 
 import json
+import re
 import sys
+import unicodedata
 
 PAIRS = ("ar-ar", "en-ar", "en-en", "ar-en")
+
+
+def matching_form(text):
+    """The eval's fact matching, roughly: case, diacritics, tatweel and letter forms ignored."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub("[\u064b-\u0652\u0640]", "", text)
+    for written, read in (("أ", "ا"), ("إ", "ا"), ("آ", "ا"), ("ة", "ه"), ("ى", "ي")):
+        text = text.replace(written, read)
+    return text
 
 
 def cases(paths):
@@ -22,8 +34,7 @@ def cases(paths):
         for case in report["cases"]:
             turn = case.get("turn") or {}
             trace = turn.get("trace") or {}
-            matched = trace.get("matched_question") or {}
-            confidence = trace.get("confidence") or {}
+            matched = trace.get("matched_question")
             checks = {check["name"]: check for check in case.get("checks", [])}
             if "facts" in checks:
                 kind = "answerable"
@@ -31,23 +42,25 @@ def cases(paths):
                 kind = "unanswerable"
             else:
                 continue
+            if matched is None or "follow-up" in case["tags"]:
+                continue
+            facts = [matching_form(fact) for fact in re.findall(r'"([^"]*)"', checks.get("facts", {}).get("detail", ""))]
+            first = matching_form((trace.get("retrieved") or [{}])[0].get("text", ""))
             pair = next((tag for tag in case["tags"] if tag in PAIRS), "?")
             yield {
-                "id": case["id"],
                 "pair": pair,
                 "kind": kind,
-                "match": matched.get("similarity"),
-                "confidence": confidence.get("similarity", 0) + 0.1 * confidence.get("coverage", 0),
-                "facts": checks.get("facts", {}).get("passed"),
+                "score": matched["score"],
+                "right": any(fact in first for fact in facts),
             }
 
 
 def spread(values):
-    values = sorted(value for value in values if value is not None)
+    values = sorted(values)
     if not values:
         return "-"
     pick = lambda fraction: values[min(int(len(values) * fraction), len(values) - 1)]
-    return f"n={len(values)} min {values[0]:.3f} p10 {pick(0.1):.3f} p50 {pick(0.5):.3f} p90 {pick(0.9):.3f} max {values[-1]:.3f}"
+    return f"n={len(values)} p10 {pick(0.1):.3f} p50 {pick(0.5):.3f} p90 {pick(0.9):.3f}"
 
 
 def main(paths):
@@ -58,20 +71,17 @@ def main(paths):
             continue
         answerable = [row for row in chosen if row["kind"] == "answerable"]
         unanswerable = [row for row in chosen if row["kind"] == "unanswerable"]
-        print(f"## {pair}: {len(answerable)} answerable, {len(unanswerable)} unanswerable")
-        print(f"question match, answerable:   {spread(row['match'] for row in answerable)}")
-        print(f"question match, unanswerable: {spread(row['match'] for row in unanswerable)}")
-        print(f"confidence, answerable:       {spread(row['confidence'] for row in answerable)}")
-        print(f"confidence, unanswerable:     {spread(row['confidence'] for row in unanswerable)}")
-        print("| threshold | answerable through | unanswerable declined |")
-        print("|---|---|---|")
-        for step in range(80, 96):
-            threshold = step / 100
-            through = sum(1 for row in answerable if (row["match"] or 0) >= threshold)
-            declined = sum(1 for row in unanswerable if (row["match"] or 0) < threshold)
-            print(
-                f"| {threshold:.2f} | {through}/{len(answerable)} | {declined}/{len(unanswerable)} |"
-            )
+        right = sum(row["right"] for row in answerable)
+        print(f"## {pair}: {len(answerable)} answerable ({right} with the right entry first), {len(unanswerable)} unanswerable")
+        print(f"entry match, answerable:   {spread([row['score'] for row in answerable])}")
+        print(f"entry match, unanswerable: {spread([row['score'] for row in unanswerable])}")
+        print("| bound | answerable through with the right entry | through | unanswerable declined |")
+        print("|---|---|---|---|")
+        for step in range(160, 182):
+            bound = step / 200
+            through = [row for row in answerable if row["score"] >= bound]
+            declined = sum(1 for row in unanswerable if row["score"] < bound)
+            print(f"| {bound:.3f} | {sum(row['right'] for row in through)}/{len(answerable)} | {len(through)} | {declined}/{len(unanswerable)} |")
         print()
 
 

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::config::AgentConfig;
 use crate::conversation::TurnRequest;
 use crate::evidence::{Evidence, terms};
-use crate::extractive::{self, MatchedQuestion};
+use crate::extractive::{self, MatchedEntry};
 use crate::grounding::{self, Grounding};
 use crate::guardrails::{self, Guardrail, GuardrailHit, Stage};
 use crate::handoff;
@@ -43,8 +43,8 @@ pub const REPLY_CREDITS: u32 = 1;
 /// How many replies smart reply suggests at most (one credit each).
 pub const SMART_REPLIES: usize = 3;
 
-/// How many times the passages a reply needs retrieval brings as candidates, for their
-/// questions to choose among.
+/// How many times the passages a reply needs retrieval brings as candidates, for FAQ entries
+/// to be chosen among.
 const QUESTION_CANDIDATES: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
@@ -113,16 +113,13 @@ impl Prepared {
 struct Draft {
     turn: TurnBuilder,
     context: Context,
-    evidence: Evidence,
     query: String,
     query_vector: Vec<f32>,
-    matched: Option<MatchedQuestion>,
 }
 
 /// What suggestions are chosen from and checked against.
 struct Grounds {
     context: Context,
-    evidence: Evidence,
     extracted: Vec<String>,
 }
 
@@ -135,10 +132,13 @@ async fn blocking<T: Send + 'static>(
         .map_err(|error| AgentError::Interrupted(error.to_string()))?
 }
 
-/// The passages of one retrieval, cleaned of injected instructions, with their evidence.
+/// The passages of one retrieval, cleaned of injected instructions, with their evidence and,
+/// over FAQ knowledge, the entry ranked first.
 struct Context {
     passages: Vec<Passage>,
     confidence: Confidence,
+    evidence: Evidence,
+    entry: Option<MatchedEntry>,
 }
 
 impl Context {
@@ -360,29 +360,13 @@ impl Agent {
         };
         let context = self.retrieve(request, &query, query_vector.clone(), &mut turn)?;
         turn.trace.retrieval_query = Some(query.clone());
-        let evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &context.texts())?;
-        let passage_similarity: Vec<f32> = context
-            .passages
-            .iter()
-            .map(|passage| passage.similarity.unwrap_or(0.0))
-            .collect();
-        let matched = extractive::matched_question(&evidence, &query_vector, &passage_similarity);
-        turn.trace.matched_question = matched.map(|matched| MatchedQuestionTrace {
-            question: evidence.sentences[matched.sentence].text.clone(),
-            similarity: matched.similarity,
-            score: matched.score,
+        turn.trace.matched_question = context.entry.as_ref().map(|entry| MatchedQuestionTrace {
+            question: entry.question.clone(),
+            similarity: entry.similarity,
+            score: entry.score,
         });
         turn.trace.record("retrieval", step);
-        let passage_language = context
-            .passages
-            .first()
-            .map_or("und", |passage| passage.chunk.language.as_str());
-        let bound = config
-            .handoff
-            .min_confidence_for(&turn.language_code, passage_language);
-        let answers = context.confidence.value() >= bound
-            || self.answers(&evidence, matched, &turn.language_code);
-        if context.passages.is_empty() || !answers {
+        if context.passages.is_empty() || !self.answers(&context, &turn.language_code) {
             let unanswered = request.unanswered_in_a_row() + 1;
             if unanswered >= config.handoff.low_confidence_turns {
                 let team = config.handoff.default_team.clone();
@@ -399,31 +383,34 @@ impl Agent {
         Ok(Prepared::Draft(Box::new(Draft {
             turn,
             context,
-            evidence,
             query,
             query_vector,
-            matched,
         })))
     }
 
-    /// Whether the matched question is close enough, for the two questions' languages, for
-    /// its entry to answer.
-    fn answers(
-        &self,
-        evidence: &Evidence,
-        matched: Option<MatchedQuestion>,
-        customer_language: &str,
-    ) -> bool {
+    /// The confidence gate: whether the knowledge answers the question. Over FAQ knowledge,
+    /// whether the entry ranked first answers it closely enough for the two languages; over
+    /// other knowledge, whether the retrieval confidence reaches its bound.
+    fn answers(&self, context: &Context, customer_language: &str) -> bool {
         let handoff = &self.parts.config.handoff;
-        matched.is_some_and(|matched| {
-            let same = evidence.sentences[matched.sentence].language == customer_language;
-            let threshold = if same {
-                handoff.min_question_match
-            } else {
-                handoff.min_question_match_across_languages
-            };
-            matched.similarity >= threshold
-        })
+        let passage_language = context
+            .passages
+            .first()
+            .map_or("und", |passage| passage.chunk.language.as_str());
+        match &context.entry {
+            Some(entry) => {
+                let bound = if passage_language == customer_language {
+                    handoff.min_question_match
+                } else {
+                    handoff.min_question_match_across_languages
+                };
+                entry.score >= bound
+            }
+            None => {
+                let bound = handoff.min_confidence_for(customer_language, passage_language);
+                context.confidence.value() >= bound
+            }
+        }
     }
 
     /// The second half of a turn: the reply (the model's, or chosen sentences), the output
@@ -439,25 +426,23 @@ impl Agent {
         let Draft {
             mut turn,
             context,
-            evidence,
             query,
             query_vector,
-            matched,
         } = draft;
+        let evidence = &context.evidence;
         let language = turn.language;
         if failure.is_some() {
             turn.trace.decided_by = failure;
         }
-        let answered_by = matched.filter(|_| self.answers(&evidence, matched, &turn.language_code));
         let (text, origin, foreign) = match generated {
             Some(text) => (text, ReplyOrigin::Generated, false),
             None => {
                 let (text, foreign) = self.extract(
-                    &evidence,
+                    evidence,
                     &query_vector,
                     &query,
                     &turn.language_code,
-                    answered_by,
+                    context.entry.as_ref(),
                 );
                 (text, ReplyOrigin::Extractive, foreign)
             }
@@ -486,7 +471,7 @@ impl Agent {
         for kind in redacted {
             turn.hit(Guardrail::PiiRedacted, Stage::Output, kind);
         }
-        let grounding = grounding::check(self.embedder(), &self.parts.lexical, &evidence, &text)?;
+        let grounding = grounding::check(self.embedder(), &self.parts.lexical, evidence, &text)?;
         turn.trace.record("output_guardrails", step);
         turn.trace.grounding = grounding.sentences.clone();
         if !grounding.grounded {
@@ -587,12 +572,11 @@ impl Agent {
             limit: wanted * QUESTION_CANDIDATES,
             ..SearchOptions::default()
         };
-        let found =
+        let mut found =
             self.parts
                 .retrieval
                 .search_embedded(&scope, query, vector.clone(), &options)?;
-        let mut passages = self.by_their_questions(found, &vector, wanted)?;
-        for passage in &mut passages {
+        for passage in &mut found {
             let (clean, removed) = guardrails::strip_injections(&passage.chunk.text);
             for phrase in removed {
                 turn.hit(
@@ -603,7 +587,14 @@ impl Agent {
             }
             passage.chunk.text = clean;
         }
-        passages.retain(|passage| !passage.chunk.text.trim().is_empty());
+        found.retain(|passage| !passage.chunk.text.trim().is_empty());
+        let (passages, entry) = self.by_their_entries(found, &vector, wanted)?;
+        let texts: Vec<&str> = passages
+            .iter()
+            .map(|passage| passage.chunk.text.as_str())
+            .collect();
+        // Sentences are embedded once and cached: the candidates' were, when entries were ranked.
+        let evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &texts)?;
         let confidence = self.parts.retrieval.confidence(query, &passages);
         turn.trace.confidence = Some(confidence);
         turn.trace.retrieved = passages
@@ -621,20 +612,24 @@ impl Agent {
         Ok(Context {
             passages,
             confidence,
+            evidence,
+            entry,
         })
     }
 
-    /// FAQ knowledge says which question each passage answers, and a customer's question is
-    /// closer to that question (both embedded as queries) than to the answer's text, most of all
-    /// across languages. When the candidates carry questions, the `keep` best are those with
-    /// the highest sum of the two cosines (a passage without a question counts its own twice);
-    /// otherwise retrieval's order stands.
-    fn by_their_questions(
+    /// FAQ knowledge says which question each passage answers. When the candidates carry
+    /// questions, the `keep` best are those whose entries answer the customer's question most
+    /// closely ([`extractive::entry_match`]: the two questions' cosine, the passage's, and its
+    /// closest sentence's), and the first, when it is an entry, is the one the reply is taken
+    /// from. A passage without a question counts its own cosine for all three: its closest
+    /// sentence would favour an introduction or a table of contents, which speak of everything
+    /// a little. Otherwise retrieval's order stands.
+    fn by_their_entries(
         &self,
         mut passages: Vec<Passage>,
         vector: &[f32],
         keep: usize,
-    ) -> Result<Vec<Passage>, AgentError> {
+    ) -> Result<(Vec<Passage>, Option<MatchedEntry>), AgentError> {
         let questions: Vec<Option<String>> = passages
             .iter()
             .map(|passage| {
@@ -649,35 +644,65 @@ impl Agent {
             .collect();
         if questions.iter().all(Option::is_none) {
             passages.truncate(keep);
-            return Ok(passages);
+            return Ok((passages, None));
         }
         let asked: Vec<&str> = questions.iter().flatten().map(String::as_str).collect();
         let mut vectors = self
             .embedder()
             .embed_sentences(&asked, TextRole::Query)?
             .into_iter();
+        let texts: Vec<&str> = passages
+            .iter()
+            .map(|passage| passage.chunk.text.as_str())
+            .collect();
+        let candidates = Evidence::gather(self.embedder(), &self.parts.lexical, &texts)?;
         // A passage the lexical list alone found has no cosine: it counts as the least similar.
         let floor = passages
             .iter()
             .filter_map(|passage| passage.similarity)
             .reduce(f32::min)
             .unwrap_or(0.0);
-        let mut scored: Vec<(f32, Passage)> = questions
-            .iter()
-            .map(|question| question.as_ref().and_then(|_| vectors.next()))
+        let mut scored: Vec<(MatchedEntry, Option<String>, Passage)> = questions
+            .into_iter()
+            .enumerate()
             .zip(passages)
-            .map(|(question, passage)| {
+            .map(|((index, question), passage)| {
                 let own = passage.similarity.unwrap_or(floor);
-                let asked = question.map_or(own, |question| cosine(vector, &question));
-                (own + asked, passage)
+                let similarity = question
+                    .as_ref()
+                    .and_then(|_| vectors.next())
+                    .map_or(own, |question| cosine(vector, &question));
+                let sentence = match question {
+                    Some(_) => candidates.closest_statement(index, vector).unwrap_or(own),
+                    None => own,
+                };
+                let entry = MatchedEntry {
+                    passages: Vec::new(),
+                    question: question.clone().unwrap_or_default(),
+                    similarity,
+                    score: extractive::entry_match(similarity, own, sentence),
+                };
+                (entry, question, passage)
             })
             .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        Ok(scored
-            .into_iter()
-            .take(keep)
-            .map(|(_, passage)| passage)
-            .collect())
+        scored.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
+        scored.truncate(keep);
+        // An entry's answer can span passages (a long answer cut in pieces, a table's rows):
+        // every kept passage of the first entry's question answers with it.
+        let first = scored
+            .first()
+            .filter(|(_, question, _)| question.is_some())
+            .map(|(entry, question, _)| MatchedEntry {
+                passages: scored
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, other, _))| other == question)
+                    .map(|(index, _)| index)
+                    .collect(),
+                ..entry.clone()
+            });
+        let kept = scored.into_iter().map(|(_, _, passage)| passage).collect();
+        Ok((kept, first))
     }
 
     async fn generate(
@@ -719,7 +744,7 @@ impl Agent {
         question_vector: &[f32],
         message: &str,
         customer_language: &str,
-        answered_by: Option<MatchedQuestion>,
+        answered_by: Option<&MatchedEntry>,
     ) -> (String, bool) {
         let length = self.parts.config.response_length;
         let question_terms = terms(&self.parts.lexical, message);
@@ -728,12 +753,12 @@ impl Agent {
             terms: &question_terms,
             language: Language::from_code(customer_language),
         };
-        let picks = match answered_by {
-            Some(matched) => {
-                extractive::answer_of(evidence, matched.sentence, asked, length.characters())
-            }
-            None => extractive::choose(evidence, asked, length.sentences()),
-        };
+        let picks = answered_by
+            .map(|matched| {
+                extractive::answer_of(evidence, &matched.passages, asked, length.characters())
+            })
+            .filter(|picks| !picks.is_empty())
+            .unwrap_or_else(|| extractive::choose(evidence, asked, length.sentences()));
         let foreign = !picks.is_empty()
             && picks.iter().all(|pick| {
                 let language = &evidence.sentences[pick.sentence].language;
@@ -797,7 +822,7 @@ impl Agent {
         {
             return Ok(None);
         }
-        let evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &context.texts())?;
+        let evidence = &context.evidence;
         // One suggestion per passage: its sentence that best answers the message.
         let question_terms = terms(&self.parts.lexical, message);
         let asked = extractive::Asked {
@@ -805,7 +830,7 @@ impl Agent {
             terms: &question_terms,
             language: turn.language,
         };
-        let picks = extractive::choose(&evidence, asked, usize::MAX);
+        let picks = extractive::choose(evidence, asked, usize::MAX);
         let mut extracted: Vec<String> = Vec::new();
         let mut used = Vec::new();
         for pick in picks {
@@ -815,11 +840,7 @@ impl Agent {
                 extracted.push(cite(&sentence.text, sentence.passage + 1));
             }
         }
-        Ok(Some(Grounds {
-            context,
-            evidence,
-            extracted,
-        }))
+        Ok(Some(Grounds { context, extracted }))
     }
 
     async fn suggested_by_model(
@@ -870,7 +891,7 @@ impl Agent {
             let grounding = grounding::check(
                 self.embedder(),
                 &self.parts.lexical,
-                &grounds.evidence,
+                &grounds.context.evidence,
                 &text,
             )?;
             if grounding.grounded {

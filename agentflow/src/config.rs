@@ -19,11 +19,12 @@ pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.91;
 pub const DEFAULT_MIN_CONFIDENCE_ACROSS_LANGUAGES: [(&str, f32); 2] =
     [("en-ar", 0.85), ("ar-en", 0.8)];
 
-/// The cosine of a customer's question with one of the knowledge's questions (an FAQ entry)
-/// from which that entry answers it, in the same language and across languages. Calibrated on
-/// the development set over the Arabic FAQ (evals/suites/faq-ar.yaml): docs/calibration.md.
-pub const DEFAULT_MIN_QUESTION_MATCH: f32 = 0.86;
-pub const DEFAULT_MIN_QUESTION_MATCH_ACROSS_LANGUAGES: f32 = 0.845;
+/// The match of a customer's question with an FAQ entry (the mean of three cosines:
+/// [`crate::extractive::entry_match`]) from which that entry answers it, in the same language
+/// and across languages. Calibrated on the development set over the Arabic FAQ
+/// (evals/suites/faq-ar.yaml): docs/calibration.md.
+pub const DEFAULT_MIN_QUESTION_MATCH: f32 = 0.857;
+pub const DEFAULT_MIN_QUESTION_MATCH_ACROSS_LANGUAGES: f32 = 0.84;
 
 /// The cosine (query against query) from which a customer's message is taken to ask a curated
 /// question. e5 gives close paraphrases 0.94-0.96 and other questions to the same business
@@ -260,12 +261,13 @@ pub struct HandoffConfig {
     /// listed takes the lowest listed bound.
     #[serde(default = "default_min_confidence_across_languages")]
     pub min_confidence_across_languages: std::collections::BTreeMap<String, f32>,
-    /// From this cosine between the customer's question and one of the knowledge's own
-    /// questions (an FAQ entry) in the same language, the entry answers it.
+    /// Over FAQ knowledge, the entry ranked first answers the customer's question, in the
+    /// same language, from this match: the mean of the question's cosines with the entry's
+    /// question, its passage and its closest sentence (docs/calibration.md).
     #[serde(default = "default_min_question_match")]
     pub min_question_match: f32,
-    /// The same, when the two questions are in different languages (e5 puts a translation
-    /// lower than a paraphrase in the same language).
+    /// The same, when the question and the entry are in different languages (e5 puts a
+    /// translation lower than a paraphrase in the same language).
     #[serde(default = "default_min_question_match_across_languages")]
     pub min_question_match_across_languages: f32,
     /// After this many unanswered questions in a row, hand off instead of asking again.

@@ -120,6 +120,15 @@ impl Evidence {
         })
     }
 
+    /// The best cosine of `vector` with a statement (not a question) of passage `passage`.
+    pub fn closest_statement(&self, passage: usize, vector: &[f32]) -> Option<f32> {
+        self.sentences
+            .iter()
+            .filter(|sentence| sentence.passage == passage && !sentence.question)
+            .map(|sentence| cosine(vector, &sentence.vector))
+            .reduce(f32::max)
+    }
+
     /// How well the passages support a sentence with these terms and this vector.
     pub fn support(&self, terms: &HashSet<u32>, vector: &[f32]) -> Support {
         let coverage = if terms.is_empty() {

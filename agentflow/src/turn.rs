@@ -208,7 +208,7 @@ pub struct Trace {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<std::collections::BTreeMap<String, f32>>)]
     pub confidence: Option<Confidence>,
-    /// The knowledge's own question (an FAQ entry's) closest to the customer's.
+    /// Over FAQ knowledge, the entry ranked first: the one a reply is taken from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matched_question: Option<MatchedQuestionTrace>,
     pub guardrails: Vec<GuardrailHit>,
@@ -237,8 +237,9 @@ pub struct MatchedQuestionTrace {
     pub question: String,
     /// Cosine of the customer's question and this one.
     pub similarity: f32,
-    /// What the entry was chosen by among the retrieved ones: the cosine above plus the
-    /// customer's question's cosine with the entry's passage.
+    /// How closely the entry answers: the mean of the customer's question's cosines with
+    /// this question, the entry's passage and its closest sentence. What entries are ranked
+    /// by and what the confidence gate compares.
     pub score: f32,
 }
 
