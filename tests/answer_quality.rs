@@ -63,7 +63,7 @@ fn the_arabic_faq_is_answered_in_arabic_and_english() {
             "fact_rate[en-ar]>=0.37",
             "fact_rate[followup]>=0.5",
             "fact_precision>=0.62",
-            "declined_rate>=0.85",
+            "declined_rate>=0.875",
             "declined_rate[off-topic]>=1",
             "fact_top3>=0.72",
             "pass_rate[greeting]>=1",

@@ -28,6 +28,7 @@ use crate::guardrails::{self, Guardrail, GuardrailHit, Stage};
 use crate::handoff;
 use crate::lead::Qualifier;
 use crate::llm::{LlmClient, LlmError, LlmRequest, TokenSink};
+use crate::names;
 use crate::prompt::{self, ContextPassage};
 use crate::smalltalk;
 use crate::text::{Language, excerpt};
@@ -366,7 +367,11 @@ impl Agent {
             score: entry.score,
         });
         turn.trace.record("retrieval", step);
-        if context.passages.is_empty() || !self.answers(&context, &turn.language_code) {
+        let unmentioned = names::unmentioned(message, &context.texts());
+        if context.passages.is_empty()
+            || !self.answers(&context, &turn.language_code)
+            || !unmentioned.is_empty()
+        {
             let unanswered = request.unanswered_in_a_row() + 1;
             if unanswered >= config.handoff.low_confidence_turns {
                 let team = config.handoff.default_team.clone();
@@ -377,7 +382,14 @@ impl Agent {
                     &why,
                 )));
             }
-            turn.trace.decided_by = Some("low retrieval confidence: asked to rephrase".into());
+            turn.trace.decided_by = Some(if unmentioned.is_empty() {
+                "low retrieval confidence: asked to rephrase".into()
+            } else {
+                format!(
+                    "the question names {}, which the passages found do not mention: asked to rephrase",
+                    unmentioned.join(", ")
+                )
+            });
             return Ok(Prepared::decided(turn.fixed_unanswered(rephrase(language))));
         }
         Ok(Prepared::Draft(Box::new(Draft {

@@ -13,6 +13,7 @@
 //! | handoff triggers and the summary for people | [`handoff`] |
 //! | lead qualification and score | [`lead`] |
 //! | the extractive answerer | [`extractive`] |
+//! | names a question uses that the knowledge found does not mention | [`names`] |
 //! | greetings, thanks and goodbyes | [`smalltalk`] |
 //! | groundedness of a reply | [`grounding`] |
 //! | the model client (OpenAI-compatible) | [`llm`] |
@@ -30,6 +31,7 @@ pub mod guardrails;
 pub mod handoff;
 pub mod lead;
 pub mod llm;
+pub mod names;
 pub mod prompt;
 pub mod smalltalk;
 pub mod text;

@@ -1,0 +1,265 @@
+//! Names a question uses that the knowledge found for it never mentions.
+//!
+//! A customer who asks about a product, a platform or a place by name ("Can I reply to TikTok
+//! messages?") asks about that thing. When none of the passages retrieval found mentions it,
+//! in either script, the knowledge does not answer, however close the rest of the question is
+//! to one of its entries: e5 puts "TikTok messages" near the entry about SMS. The knowledge
+//! may write the name in the other script (Instagram / إنستغرام), so names are also compared
+//! by their consonants, which survive transliteration: "Instagram" and "إنستغرام" both read
+//! n-s-t-g-r-m.
+
+use std::collections::HashSet;
+
+/// Shorter consonant outlines match too much by chance to judge by.
+const MIN_OUTLINE: usize = 3;
+
+/// The names in `question` that none of `passages` mentions, in Latin letters or by their
+/// consonants in Arabic script.
+pub fn unmentioned<'q>(question: &'q str, passages: &[&str]) -> Vec<&'q str> {
+    let names = names(question);
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let mentioned = Mentioned::in_texts(passages);
+    names
+        .into_iter()
+        .filter(|name| !mentioned.holds(name))
+        .collect()
+}
+
+/// Words of the question that name a product or a platform: written in Latin letters with a
+/// capital inside ("TikTok", "iOS", "PayPal"), or capitalised in an Arabic question ("هل
+/// تدعمون Snapchat؟"; a lower-case English word there is a common word said in English). Short
+/// all-capital words are abbreviations of common things (DM, API, SMS): they name nothing. A
+/// word that is merely capitalised ("Oman", "Friday") is not taken for a name: knowledge
+/// answers about places and days without naming them ("we do not ship outside the UAE").
+fn names(question: &str) -> Vec<&str> {
+    let arabic = question
+        .chars()
+        .any(|character| ('\u{0600}'..='\u{06FF}').contains(&character));
+    let mut found = Vec::new();
+    for word in question.split(|character: char| !character.is_alphanumeric()) {
+        if word.is_empty() {
+            continue;
+        }
+        let latin = word
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric())
+            && word.starts_with(|character: char| character.is_ascii_alphabetic());
+        if !latin || (word.len() <= 3 && word.chars().all(|c| !c.is_lowercase())) {
+            continue;
+        }
+        let capital_inside = word
+            .chars()
+            .skip(1)
+            .any(|character| character.is_uppercase());
+        let capitalised = word.starts_with(|character: char| character.is_uppercase());
+        if capital_inside || (arabic && capitalised) {
+            found.push(word);
+        }
+    }
+    found
+}
+
+/// What the passages mention: their Latin words, and the consonant outlines of their words
+/// in either script (each Arabic word also without its article and joined with the next, since
+/// a name can be written as two words: "تيك توك").
+struct Mentioned {
+    latin: HashSet<String>,
+    outlines: HashSet<String>,
+    /// Whether any word is written in another script than Latin.
+    other_script: bool,
+}
+
+impl Mentioned {
+    fn in_texts(texts: &[&str]) -> Self {
+        let mut latin = HashSet::new();
+        let mut outlines = HashSet::new();
+        let mut other_script = false;
+        for text in texts {
+            let mut previous: Option<&str> = None;
+            for word in text.split(|character: char| !character.is_alphanumeric()) {
+                if word.is_empty() {
+                    continue;
+                }
+                if word.is_ascii() {
+                    let lower = word.to_ascii_lowercase();
+                    outlines.insert(latin_outline(&lower));
+                    latin.insert(lower);
+                    previous = None;
+                    continue;
+                }
+                other_script = true;
+                for bare in without_prefixes(word) {
+                    outlines.insert(arabic_outline(bare));
+                }
+                if let Some(previous) = previous {
+                    outlines.insert(arabic_outline(&format!("{previous}{word}")));
+                }
+                previous = Some(word);
+            }
+        }
+        Mentioned {
+            latin,
+            outlines,
+            other_script,
+        }
+    }
+
+    fn holds(&self, name: &str) -> bool {
+        let lower = name.to_ascii_lowercase();
+        if self.latin.contains(&lower) {
+            return true;
+        }
+        let outline = latin_outline(&lower);
+        // Too few consonants to find it in another script: not judged there.
+        if outline.chars().count() < MIN_OUTLINE {
+            return self.other_script;
+        }
+        self.outlines.contains(&outline)
+    }
+}
+
+/// An Arabic word as written, and without the article and the one-letter prefixes that join
+/// it ("وال", "بال", "لل", "ال", "ب", "و", "ل", "ف", "ك").
+fn without_prefixes(word: &str) -> Vec<&str> {
+    let mut forms = vec![word];
+    for prefix in [
+        "وال", "بال", "فال", "كال", "لل", "ال", "ب", "و", "ل", "ف", "ك",
+    ] {
+        if let Some(rest) = word.strip_prefix(prefix)
+            && rest.chars().count() >= 3
+        {
+            forms.push(rest);
+        }
+    }
+    forms
+}
+
+/// A Latin word's consonants, in classes that Arabic transliteration keeps apart: p reads as
+/// b, v as f, z and a soft c as s, hard c and q as k, j as g; vowels, w, y and repeats go.
+fn latin_outline(lower: &str) -> String {
+    let mut text = lower.replace("sch", "S").replace("sh", "S");
+    for (spelling, sound) in [
+        ("ch", "tS"),
+        ("ph", "f"),
+        ("ck", "k"),
+        ("qu", "k"),
+        ("x", "ks"),
+    ] {
+        text = text.replace(spelling, sound);
+    }
+    let characters: Vec<char> = text.chars().collect();
+    let classes = characters
+        .iter()
+        .enumerate()
+        .filter_map(|(index, &character)| {
+            let next = characters.get(index + 1).copied();
+            Some(match character {
+                'b' | 'p' => 'b',
+                'f' | 'v' => 'f',
+                't' => 't',
+                'd' => 'd',
+                's' | 'z' => 's',
+                'c' if matches!(next, Some('e' | 'i' | 'y')) => 's',
+                'c' | 'k' | 'q' => 'k',
+                'g' | 'j' => 'g',
+                'm' | 'n' | 'l' | 'r' | 'h' | 'S' => character,
+                _ => return None,
+            })
+        });
+    collapsed(classes)
+}
+
+/// An Arabic word's consonants in the same classes; alef, waw, yaa, ain and hamza are read as
+/// vowels, since transliteration writes vowels with them.
+fn arabic_outline(word: &str) -> String {
+    let classes = word.chars().filter_map(|character| {
+        Some(match character {
+            'ب' | 'پ' => 'b',
+            'ف' | 'ڤ' => 'f',
+            'ت' | 'ط' => 't',
+            'د' | 'ض' => 'd',
+            'س' | 'ص' | 'ز' | 'ث' | 'ذ' | 'ظ' => 's',
+            'ك' | 'ق' => 'k',
+            'غ' | 'ج' | 'گ' => 'g',
+            'ش' => 'S',
+            'م' => 'm',
+            'ن' => 'n',
+            'ل' => 'l',
+            'ر' => 'r',
+            'ه' | 'ح' | 'خ' => 'h',
+            _ => return None,
+        })
+    });
+    collapsed(classes)
+}
+
+fn collapsed(classes: impl Iterator<Item = char>) -> String {
+    let mut outline = String::new();
+    for class in classes {
+        if !outline.ends_with(class) {
+            outline.push(class);
+        }
+    }
+    outline
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_have_a_capital_inside_or_are_latin_in_arabic() {
+        assert_eq!(
+            names("Can I reply to TikTok messages from the SleekFlow inbox?"),
+            ["TikTok", "SleekFlow"]
+        );
+        assert_eq!(names("Do you support SAML SSO with Okta?"), ["SAML"]);
+        assert_eq!(
+            names("Do you ship to Oman? How many AI credits does the DM plan include?"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            names("هل تدعمون Telegram؟ وهل عندكم delivery؟"),
+            ["Telegram"]
+        );
+    }
+
+    #[test]
+    fn a_name_is_mentioned_in_either_script() {
+        let arabic =
+            "يدعم إنستغرام وفيسبوك ماسنجر ووي تشات وفايبر وتيليجرام، ويتكامل مع شوبيفاي وهب سبوت.";
+        for name in [
+            "Instagram",
+            "Messenger",
+            "Facebook",
+            "WeChat",
+            "Viber",
+            "Telegram",
+            "Shopify",
+            "HubSpot",
+        ] {
+            assert!(
+                unmentioned(&format!("هل يعمل مع {name}؟"), &[arabic]).is_empty(),
+                "{name} is in the Arabic text"
+            );
+        }
+        assert_eq!(
+            unmentioned("Can I reply to TikTok messages from the inbox?", &[arabic]),
+            ["TikTok"]
+        );
+        assert_eq!(
+            unmentioned("Is there an iOS app?", &["The app runs on Android."]),
+            ["iOS"]
+        );
+        assert!(
+            unmentioned("Do you ship to Oman?", &["We do not ship outside the UAE."]).is_empty(),
+            "a place is answered without being named"
+        );
+        assert!(
+            unmentioned("Is there an app?", &[arabic]).is_empty(),
+            "no name, no verdict"
+        );
+    }
+}
