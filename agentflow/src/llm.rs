@@ -107,6 +107,17 @@ pub enum LlmError {
     Empty { url: String },
 }
 
+/// The numeric code and the message of an error body (`{"error": {"code": 400, "message": …}}`).
+fn server_error(content: &str) -> Option<(Option<u64>, String)> {
+    let body: serde_json::Value = serde_json::from_str(content).ok()?;
+    let error = body.get("error")?;
+    let message = error.get("message")?.as_str()?.to_string();
+    Some((
+        error.get("code").and_then(serde_json::Value::as_u64),
+        message,
+    ))
+}
+
 /// Receives the reply's text as it is generated.
 pub type TokenSink<'a> = &'a mut (dyn FnMut(&str) + Send);
 
@@ -203,6 +214,19 @@ impl OpenAiClient {
             {
                 Failure::Transient(response.to_string())
             }
+            // llama.cpp's server writes its error's code as a number, which the OpenAI types
+            // cannot read: its own message says what went wrong ("exceeds the available context
+            // size"), and its code whether trying again can help.
+            OpenAIError::JSONDeserialize(error, content) => match server_error(&content) {
+                Some((code, message)) if code == Some(429) || code.is_some_and(|c| c >= 500) => {
+                    Failure::Transient(message)
+                }
+                Some((_, message)) => Failure::Final(self.refused(message)),
+                None => Failure::Final(self.refused(format!(
+                    "an unreadable response ({error}): {}",
+                    crate::text::excerpt(&content, 300)
+                ))),
+            },
             other => Failure::Final(self.refused(other.to_string())),
         }
     }
@@ -350,6 +374,10 @@ mod tests {
     const OVERLOADED: &str =
         r#"{"error":{"message":"busy","type":"server_error","param":null,"code":null}}"#;
     const BAD_REQUEST: &str = r#"{"error":{"message":"model not found","type":"invalid_request_error","param":null,"code":null}}"#;
+    /// As llama.cpp's server writes them: the code is a number.
+    const TOO_LONG: &str = r#"{"error":{"code":400,"message":"request (2293 tokens) exceeds the available context size (2048 tokens), try increasing it","type":"exceed_context_size_error","n_prompt_tokens":2293,"n_ctx":2048}}"#;
+    const LOADING: &str =
+        r#"{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}"#;
 
     fn request() -> LlmRequest {
         LlmRequest {
@@ -391,6 +419,34 @@ mod tests {
         assert!(matches!(error, LlmError::Refused { .. }), "{error}");
         assert!(error.to_string().contains("model not found"), "{error}");
         assert_eq!(served.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_llama_server_error_says_what_it_said() {
+        let (url, served) = serve(vec![(400, TOO_LONG), (200, COMPLETION)]).await;
+        let error = client(&url, Duration::from_secs(10))
+            .complete(&request(), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, LlmError::Refused { .. }), "{error}");
+        assert!(
+            error.to_string().ends_with(
+                "refused the request: request (2293 tokens) exceeds the available context size (2048 tokens), try increasing it"
+            ),
+            "{error}"
+        );
+        assert_eq!(served.load(Ordering::SeqCst), 1);
+        let (url, served) = serve(vec![(503, LOADING), (200, COMPLETION)]).await;
+        let text = client(&url, Duration::from_secs(10))
+            .complete(&request(), None)
+            .await
+            .unwrap();
+        assert_eq!(text, "Delivery takes two days [1].");
+        assert_eq!(
+            served.load(Ordering::SeqCst),
+            2,
+            "a numeric 503 is tried again"
+        );
     }
 
     #[tokio::test]
