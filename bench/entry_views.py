@@ -13,24 +13,16 @@ passage cosines, and how well the best score separates answerable from unanswera
 Needs numpy, onnxruntime, tokenizers and pyyaml.
 """
 
-import re
 import sys
-import unicodedata
 
 import numpy as np
 import onnxruntime
 import yaml
 from tokenizers import Tokenizer
 
+from question_match import matching_form
+
 PAIRS = ("ar-ar", "en-ar")
-
-
-def matching_form(text):
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = re.sub("[\u064b-\u0652\u0640]", "", text)
-    for written, read in (("أ", "ا"), ("إ", "ا"), ("آ", "ا"), ("ة", "ه"), ("ى", "ي")):
-        text = text.replace(written, read)
-    return text
 
 
 def is_question(line):
