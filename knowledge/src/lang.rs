@@ -45,24 +45,30 @@ pub fn guess_language_among(text: &str, allowed: &[String]) -> Option<String> {
     }
 }
 
-/// What a text's letters are written in: mostly Arabic script, something else, or no letters.
+/// What a text is written in: Arabic script, something else, or no letters.
 enum Script {
     None,
     Arabic,
     Other { letters: usize },
 }
 
+/// Arabic when at least a third of the words are in Arabic script. Counted by words, not
+/// letters: Arabic customers write product names in Latin letters ("هل يعمل SleekFlow مع
+/// Instagram؟" has more Latin letters than Arabic ones), while an English sentence seldom
+/// carries more than a borrowed Arabic word.
 fn script(text: &str) -> Script {
-    let (mut arabic, mut letters) = (0usize, 0usize);
-    for character in text.chars().filter(|character| character.is_alphabetic()) {
-        letters += 1;
-        if is_arabic(character) {
-            arabic += 1;
+    let (mut arabic_words, mut words, mut letters) = (0usize, 0usize, 0usize);
+    let split = text.split(|character: char| !character.is_alphabetic());
+    for word in split.filter(|word| !word.is_empty()) {
+        words += 1;
+        letters += word.chars().count();
+        if word.chars().any(is_arabic) {
+            arabic_words += 1;
         }
     }
-    if letters == 0 {
+    if words == 0 {
         Script::None
-    } else if arabic * 2 > letters {
+    } else if arabic_words * 3 >= words {
         Script::Arabic
     } else {
         Script::Other { letters }
@@ -130,6 +136,34 @@ mod tests {
             "fr"
         );
         assert_eq!(guess_language("12 345"), "und");
+    }
+
+    #[test]
+    fn arabic_with_product_names_in_latin_letters_is_arabic() {
+        let arabic_and_english = ["ar".to_string(), "en".to_string()];
+        for message in [
+            "هل يعمل SleekFlow مع Instagram؟",
+            "هل تدعمون WhatsApp Business API؟",
+            "كم سعر خطة Pro",
+            "مَا هُوَ CRM؟",
+        ] {
+            assert_eq!(guess_language(message), "ar", "{message}");
+            assert_eq!(
+                guess_language_among(message, &arabic_and_english).as_deref(),
+                Some("ar"),
+                "{message}"
+            );
+        }
+        for message in [
+            "Can I pay for the Pro plan in درهم?",
+            "What does مرحبا mean in your welcome message?",
+        ] {
+            assert_eq!(
+                guess_language_among(message, &arabic_and_english).as_deref(),
+                Some("en"),
+                "{message}"
+            );
+        }
     }
 
     #[test]
