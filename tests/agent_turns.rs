@@ -749,6 +749,76 @@ fn a_failing_model_falls_back_to_the_extractive_answer() {
     );
 }
 
+/// How many passages a prompt shows.
+fn passages_shown(request: &LlmRequest) -> usize {
+    request.messages[0]
+        .content
+        .lines()
+        .filter(|line| line.starts_with('['))
+        .count()
+}
+
+#[test]
+fn a_prompt_longer_than_the_models_context_is_sent_again_with_the_passages_that_fit() {
+    let Some(knowledge) = knowledge() else { return };
+    // A model that reads 300 tokens besides its reply, counting a token per four characters.
+    let small = Scripted::new(|request| {
+        let characters: usize = request
+            .messages
+            .iter()
+            .map(|message| message.content.chars().count())
+            .sum();
+        if characters / 4 > 300 {
+            return Err(LlmError::PromptTooLong {
+                url: "http://127.0.0.1:8081/v1".into(),
+                prompt_tokens: (characters / 4) as u32,
+                context_tokens: 300 + request.max_tokens,
+            });
+        }
+        let number = passage_number(request, "Amman");
+        Ok(format!(
+            "Delivery inside Amman takes one working day [{number}]."
+        ))
+    });
+    let support = agent(&knowledge, SUPPORT_AGENT, Some(small.clone()));
+    let turn = ask(
+        &support,
+        "How long does delivery inside Amman take?",
+        Vec::new(),
+    );
+    let reply = turn.reply().unwrap_or_else(|| panic!("{turn:#?}"));
+    assert_eq!(reply.origin, ReplyOrigin::Generated, "{turn:#?}");
+    assert_eq!(reply.citations.len(), 1, "{:?}", reply.citations);
+    let requests = small.requests.lock().unwrap();
+    let shown: Vec<usize> = requests.iter().map(passages_shown).collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(shown[1] < shown[0] && shown[1] >= 1, "{shown:?}");
+
+    // Not even one passage fits: the extractive answer, and the trace says why.
+    let tiny = Scripted::new(|request| {
+        Err(LlmError::PromptTooLong {
+            url: "http://127.0.0.1:8081/v1".into(),
+            prompt_tokens: 4000,
+            context_tokens: request.max_tokens,
+        })
+    });
+    let support = agent(&knowledge, SUPPORT_AGENT, Some(tiny.clone()));
+    let turn = ask(
+        &support,
+        "How long does delivery inside Amman take?",
+        Vec::new(),
+    );
+    assert_eq!(turn.reply().unwrap().origin, ReplyOrigin::Extractive);
+    assert!(
+        turn.trace
+            .decided_by
+            .as_deref()
+            .is_some_and(|why| why.contains("reads at most")),
+        "{turn:#?}"
+    );
+    assert_eq!(tiny.requests.lock().unwrap().len(), 1);
+}
+
 #[test]
 fn smart_replies_and_the_writing_assistant() {
     let Some(knowledge) = knowledge() else { return };

@@ -8,12 +8,15 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use agentflow::llm::{ChatMessage, ChatRole, LlmClient, LlmRequest, LlmSettings, OpenAiClient};
+use agentflow::config::ResponseLength;
+use agentflow::llm::{
+    ChatMessage, ChatRole, LlmClient, LlmError, LlmRequest, LlmSettings, OpenAiClient, TokenSink,
+};
 use agentflow::{Action, Agent, AgentConfig, HandoffReason, ReplyOrigin, TurnRequest};
 use knowledge::embed::{Embedder, EmbedderConfig};
 use knowledge::index::{EdgeIndex, Scope};
@@ -21,6 +24,7 @@ use knowledge::retrieve::Retrieval;
 use knowledge::{Limits, chunk_by_tokens};
 
 use common::block_on;
+use futures::future::BoxFuture;
 
 struct Server {
     child: Child,
@@ -67,6 +71,11 @@ fn skip(reason: &str) -> Option<Server> {
 
 /// The cached llama-server with the cached model on a free port, or `None` with the reason.
 fn start() -> Option<Server> {
+    start_reading(2048)
+}
+
+/// The same, with a context of `context_tokens`.
+fn start_reading(context_tokens: u32) -> Option<Server> {
     let binary = cache().join("llama/11434.0.0-portable/llama-server");
     let model = cache().join("models/smollm2-135m-instruct/model.gguf");
     if !binary.exists() || !model.exists() {
@@ -93,7 +102,7 @@ fn start() -> Option<Server> {
             "--port",
             &port.to_string(),
             "-c",
-            "2048",
+            &context_tokens.to_string(),
             "-t",
             "1",
             "--jinja",
@@ -153,42 +162,67 @@ fn the_client_completes_and_streams_from_a_real_server() {
     assert_eq!(pieces.concat(), streamed);
 }
 
-#[test]
-fn an_agent_generates_through_a_real_model_and_checks_what_it_said() {
-    let Some(server) = start() else { return };
+/// The server's model, keeping how each request ended: `Ok` or the error.
+struct Recorded {
+    model: OpenAiClient,
+    outcomes: Mutex<Vec<Result<(), String>>>,
+}
+
+impl LlmClient for Recorded {
+    fn complete<'a>(
+        &'a self,
+        request: &'a LlmRequest,
+        tokens: Option<TokenSink<'a>>,
+    ) -> BoxFuture<'a, Result<String, LlmError>> {
+        Box::pin(async move {
+            let result = self.model.complete(request, tokens).await;
+            let outcome = result.as_ref().map(|_| ()).map_err(|error| match error {
+                LlmError::PromptTooLong { .. } => "too long".to_string(),
+                other => other.to_string(),
+            });
+            self.outcomes.lock().unwrap().push(outcome);
+            result
+        })
+    }
+
+    fn model(&self) -> &str {
+        self.model.model()
+    }
+}
+
+/// An agent over `knowledge` with `llm`, or `None` when the embedding model is not installed.
+fn agent_over(
+    knowledge: &Path,
+    config: AgentConfig,
+    llm: Arc<dyn LlmClient>,
+    dir: &Path,
+) -> Option<Agent> {
     if !EmbedderConfig::from_environment().is_installed() {
         assert!(std::env::var_os("SWITCHBOARD_REQUIRE_MODEL").is_none());
         println!("skipped: embedding model not installed (scripts/setup.sh)");
-        return;
+        return None;
     }
-    let dir = tempfile::tempdir().unwrap();
     let embedder = Arc::new(Embedder::load(EmbedderConfig::from_environment()).unwrap());
-    let index = EdgeIndex::open(&dir.path().join("index"), embedder.dimension()).unwrap();
+    let index = EdgeIndex::open(&dir.join("index"), embedder.dimension()).unwrap();
     let retrieval = Arc::new(Retrieval::new(embedder.clone(), Arc::new(index)));
-    let faq = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faq.md"),
-    )
-    .unwrap();
-    let document = knowledge::parse("faq.md", &faq, &Limits::default()).unwrap();
-    let chunks = chunk_by_tokens("faq.md", &document, embedder.tokenizer(), 256, 32);
+    let name = knowledge.file_name().unwrap().to_str().unwrap();
+    let bytes = std::fs::read(knowledge).unwrap();
+    let document = knowledge::parse(name, &bytes, &Limits::default()).unwrap();
+    let chunks = chunk_by_tokens(name, &document, embedder.tokenizer(), 256, 32);
     retrieval
-        .index_source(
-            &Scope::new("local", "default"),
-            "faq.md",
-            &chunks,
-            &mut |_| std::ops::ControlFlow::Continue(()),
-        )
+        .index_source(&Scope::new("local", "default"), name, &chunks, &mut |_| {
+            std::ops::ControlFlow::Continue(())
+        })
         .unwrap();
-    let llm: Arc<dyn LlmClient> = Arc::new(client(&server));
-    let agent = Agent::new(
-        AgentConfig::default_support("default"),
-        retrieval,
-        Some(llm),
-    )
-    .unwrap();
+    Some(Agent::new(config, retrieval, Some(llm)).unwrap())
+}
+
+/// Asks `agent`, streaming, and checks that the model answered (whatever the checks after it
+/// made of the reply).
+fn asked_of_the_model(agent: &Agent, message: &str) -> agentflow::Turn {
     let request = TurnRequest {
         workspace: "local".into(),
-        message: "How long does delivery inside Amman take?".into(),
+        message: message.into(),
         ..TurnRequest::default()
     };
     let mut streamed = String::new();
@@ -202,6 +236,23 @@ fn an_agent_generates_through_a_real_model_and_checks_what_it_said() {
             .is_none_or(|why| !why.contains("the model failed")),
         "{turn:#?}"
     );
+    turn
+}
+
+fn test_faq() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faq.md")
+}
+
+#[test]
+fn an_agent_generates_through_a_real_model_and_checks_what_it_said() {
+    let Some(server) = start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = AgentConfig::default_support("default");
+    let llm = Arc::new(client(&server));
+    let Some(agent) = agent_over(&test_faq(), config, llm, dir.path()) else {
+        return;
+    };
+    let turn = asked_of_the_model(&agent, "How long does delivery inside Amman take?");
     match &turn.action {
         Action::Reply(reply) => {
             assert_eq!(reply.origin, ReplyOrigin::Generated);
@@ -219,6 +270,40 @@ fn an_agent_generates_through_a_real_model_and_checks_what_it_said() {
     .unwrap();
     assert!(!polished.text.is_empty());
     assert_eq!(polished.credits, 1);
+}
+
+#[test]
+fn a_prompt_too_long_for_the_model_is_sent_with_the_passages_that_fit() {
+    // SmolLM2 reads Arabic as about a token a letter: a short reply's prompt with three of the
+    // FAQ's passages does not fit in 1,280 tokens, one with fewer does.
+    let faq =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/knowledge/sleekflow-faq-ar.txt");
+    if !faq.is_file() {
+        println!("skipped: {} is absent", faq.display());
+        return;
+    }
+    let Some(server) = start_reading(1280) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = Arc::new(Recorded {
+        model: client(&server),
+        outcomes: Mutex::new(Vec::new()),
+    });
+    let config = AgentConfig {
+        response_length: ResponseLength::Short,
+        ..AgentConfig::default_support("default")
+    };
+    let Some(agent) = agent_over(&faq, config, model.clone(), dir.path()) else {
+        return;
+    };
+    let turn = asked_of_the_model(&agent, "كم تكلفة واجهة واتساب للأعمال؟");
+    assert!(turn.trace.retrieved.len() > 1, "{turn:#?}");
+    assert_eq!(
+        *model.outcomes.lock().unwrap(),
+        [Err("too long".to_string()), Ok(())],
+        "refused as too long, then answered"
+    );
 }
 
 /// The service with a real model behind it: a message streams the model's tokens and then the

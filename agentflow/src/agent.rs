@@ -717,6 +717,9 @@ impl Agent {
         Ok((kept, first))
     }
 
+    /// The model's reply from the passages. A prompt longer than the model's context is sent
+    /// again with as many of the best passages as fit, leaving room for the reply; when not
+    /// even the first fits, the error stands and the turn is answered extractively.
     async fn generate(
         &self,
         llm: &dyn LlmClient,
@@ -726,25 +729,47 @@ impl Agent {
     ) -> Result<String, LlmError> {
         let customer = request.customer_language(&self.parts.config.customer_languages);
         let language = prompt::reply_language(&self.parts.config, &customer);
-        let system = numbered(&context.passages, |numbered| {
-            prompt::answer_system_prompt(&self.parts.config, &language, numbered)
-        });
-        let messages = prompt::conversation(
-            system,
-            request.recent(self.parts.config.memory),
-            &request.message,
-        );
-        let request = LlmRequest {
-            messages,
-            max_tokens: self.parts.config.response_length.max_tokens(),
-        };
-        // The sink outlives this request: lend it for the call only.
         let mut tokens = tokens;
-        let sink: Option<TokenSink<'_>> = match tokens.as_mut() {
-            Some(sink) => Some(&mut **sink),
-            None => None,
-        };
-        llm.complete(&request, sink).await
+        let mut kept = context.passages.len();
+        loop {
+            let passages = &context.passages[..kept];
+            let system = numbered(passages, |numbered| {
+                prompt::answer_system_prompt(&self.parts.config, &language, numbered)
+            });
+            let messages = prompt::conversation(
+                system,
+                request.recent(self.parts.config.memory),
+                &request.message,
+            );
+            let asked = LlmRequest {
+                messages,
+                max_tokens: self.parts.config.response_length.max_tokens(),
+            };
+            // The sink outlives this request: lend it for the call only. A prompt that did not
+            // fit was refused before any token streamed.
+            let sink: Option<TokenSink<'_>> = match tokens.as_mut() {
+                Some(sink) => Some(&mut **sink),
+                None => None,
+            };
+            match llm.complete(&asked, sink).await {
+                Err(LlmError::PromptTooLong {
+                    url,
+                    prompt_tokens,
+                    context_tokens,
+                }) => {
+                    let fit = passages_that_fit(passages, &asked, prompt_tokens, context_tokens);
+                    if fit == 0 {
+                        return Err(LlmError::PromptTooLong {
+                            url,
+                            prompt_tokens,
+                            context_tokens,
+                        });
+                    }
+                    kept = fit;
+                }
+                answered => return answered,
+            }
+        }
     }
 
     /// The extractive reply: the matched entry's answer, or else the chosen sentences, each
@@ -967,6 +992,35 @@ fn cite(sentence: &str, number: usize) -> String {
     let body = sentence.trim_end_matches(['.', '!', '。', '۔']);
     let end = &sentence[body.len()..];
     format!("{body} [{number}]{end}")
+}
+
+/// How many of the first `passages` a prompt can keep when `asked`, which held all of them,
+/// came to `prompt_tokens` and the model reads `context_tokens`, the reply's tokens included.
+/// Tokens are counted per character of this very prompt, so a passage costs its share; always
+/// fewer than were sent.
+fn passages_that_fit(
+    passages: &[Passage],
+    asked: &LlmRequest,
+    prompt_tokens: u32,
+    context_tokens: u32,
+) -> usize {
+    let characters: usize = asked
+        .messages
+        .iter()
+        .map(|message| message.content.chars().count())
+        .sum();
+    let per_character = f64::from(prompt_tokens) / characters.max(1) as f64;
+    let budget = f64::from(context_tokens.saturating_sub(asked.max_tokens));
+    let mut excess = f64::from(prompt_tokens) - budget;
+    let mut kept = passages.len();
+    while let Some(last) = kept.checked_sub(1) {
+        kept = last;
+        excess -= passages[last].chunk.text.chars().count() as f64 * per_character;
+        if excess <= 0.0 {
+            break;
+        }
+    }
+    kept
 }
 
 /// Runs `build` over the passages numbered from 1 as a prompt shows them.

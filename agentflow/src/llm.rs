@@ -105,17 +105,39 @@ pub enum LlmError {
     Refused { url: String, message: String },
     #[error("the language model at {url} returned no text")]
     Empty { url: String },
+    #[error(
+        "the language model at {url} reads at most {context_tokens} tokens; the prompt had {prompt_tokens}"
+    )]
+    PromptTooLong {
+        url: String,
+        prompt_tokens: u32,
+        context_tokens: u32,
+    },
 }
 
-/// The numeric code and the message of an error body (`{"error": {"code": 400, "message": …}}`).
-fn server_error(content: &str) -> Option<(Option<u64>, String)> {
+/// An error body as llama.cpp's server writes it (`{"error": {"code": 400, "message": …}}`):
+/// the code is a number, and a prompt longer than the context says both lengths.
+struct ServerError {
+    code: Option<u64>,
+    message: String,
+    /// The prompt's tokens and the context's, when the prompt did not fit.
+    too_long: Option<(u32, u32)>,
+}
+
+fn server_error(content: &str) -> Option<ServerError> {
     let body: serde_json::Value = serde_json::from_str(content).ok()?;
     let error = body.get("error")?;
-    let message = error.get("message")?.as_str()?.to_string();
-    Some((
-        error.get("code").and_then(serde_json::Value::as_u64),
-        message,
-    ))
+    let count = |field: &str| {
+        error
+            .get(field)
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|count| u32::try_from(count).ok())
+    };
+    Some(ServerError {
+        code: error.get("code").and_then(serde_json::Value::as_u64),
+        message: error.get("message")?.as_str()?.to_string(),
+        too_long: count("n_prompt_tokens").zip(count("n_ctx")),
+    })
 }
 
 /// Receives the reply's text as it is generated.
@@ -218,10 +240,20 @@ impl OpenAiClient {
             // cannot read: its own message says what went wrong ("exceeds the available context
             // size"), and its code whether trying again can help.
             OpenAIError::JSONDeserialize(error, content) => match server_error(&content) {
-                Some((code, message)) if code == Some(429) || code.is_some_and(|c| c >= 500) => {
+                Some(ServerError {
+                    too_long: Some((prompt_tokens, context_tokens)),
+                    ..
+                }) => Failure::Final(LlmError::PromptTooLong {
+                    url: self.settings.base_url.clone(),
+                    prompt_tokens,
+                    context_tokens,
+                }),
+                Some(ServerError { code, message, .. })
+                    if code == Some(429) || code.is_some_and(|c| c >= 500) =>
+                {
                     Failure::Transient(message)
                 }
-                Some((_, message)) => Failure::Final(self.refused(message)),
+                Some(ServerError { message, .. }) => Failure::Final(self.refused(message)),
                 None => Failure::Final(self.refused(format!(
                     "an unreadable response ({error}): {}",
                     crate::text::excerpt(&content, 300)
@@ -378,6 +410,7 @@ mod tests {
     const TOO_LONG: &str = r#"{"error":{"code":400,"message":"request (2293 tokens) exceeds the available context size (2048 tokens), try increasing it","type":"exceed_context_size_error","n_prompt_tokens":2293,"n_ctx":2048}}"#;
     const LOADING: &str =
         r#"{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}"#;
+    const NO_GRAMMAR: &str = r#"{"error":{"code":400,"message":"Failed to parse grammar","type":"invalid_request_error"}}"#;
 
     fn request() -> LlmRequest {
         LlmRequest {
@@ -428,14 +461,35 @@ mod tests {
             .complete(&request(), None)
             .await
             .unwrap_err();
-        assert!(matches!(error, LlmError::Refused { .. }), "{error}");
         assert!(
-            error.to_string().ends_with(
-                "refused the request: request (2293 tokens) exceeds the available context size (2048 tokens), try increasing it"
+            matches!(
+                error,
+                LlmError::PromptTooLong {
+                    prompt_tokens: 2293,
+                    context_tokens: 2048,
+                    ..
+                }
             ),
             "{error}"
         );
+        assert!(
+            error
+                .to_string()
+                .ends_with("reads at most 2048 tokens; the prompt had 2293"),
+            "{error}"
+        );
         assert_eq!(served.load(Ordering::SeqCst), 1);
+        let (url, _) = serve(vec![(400, NO_GRAMMAR)]).await;
+        let error = client(&url, Duration::from_secs(10))
+            .complete(&request(), None)
+            .await
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with("refused the request: Failed to parse grammar"),
+            "{error}"
+        );
         let (url, served) = serve(vec![(503, LOADING), (200, COMPLETION)]).await;
         let text = client(&url, Duration::from_secs(10))
             .complete(&request(), None)
