@@ -59,7 +59,7 @@ fn the_arabic_faq_is_answered_in_arabic_and_english() {
         &faq,
         "evals/suites/faq-ar.yaml",
         &[
-            "fact_rate[ar-ar]>=0.45",
+            "fact_rate[ar-ar]>=0.5",
             "fact_rate[en-ar]>=0.37",
             "fact_rate[followup]>=0.5",
             "fact_precision>=0.62",

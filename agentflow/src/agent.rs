@@ -353,13 +353,21 @@ impl Agent {
 
         // Retrieval and the confidence gate.
         let step = Instant::now();
-        let query = request.retrieval_query(config.memory);
-        let query_vector = if query == message {
+        let mut query = request.retrieval_query(config.memory);
+        let mut query_vector = if query == message {
             question_vector.clone()
         } else {
             self.embedder().embed_query(&query)?
         };
-        let context = self.retrieve(request, &query, query_vector.clone(), &mut turn)?;
+        let mut context = self.retrieve(request, &query, query_vector.clone(), &mut turn)?;
+        // Names the customer wrote in Arabic script and the knowledge in Latin letters: asked
+        // again with both spellings, which finds the entries that answer with more certainty.
+        let respelled = names::respelled(&query, &context.texts());
+        if !respelled.is_empty() {
+            query = format!("{query} ({})", respelled.join(", "));
+            query_vector = self.embedder().embed_query(&query)?;
+            context = self.retrieve(request, &query, query_vector.clone(), &mut turn)?;
+        }
         turn.trace.retrieval_query = Some(query.clone());
         turn.trace.matched_question = context.entry.as_ref().map(|entry| MatchedQuestionTrace {
             question: entry.question.clone(),
@@ -1105,12 +1113,17 @@ impl TurnBuilder {
         }
     }
 
+    /// Records a guardrail's hit, once: knowledge retrieved twice in a turn (a question asked
+    /// again with its names respelled) shows the same injection once.
     fn hit(&mut self, guardrail: Guardrail, stage: Stage, detail: &str) {
-        self.trace.guardrails.push(GuardrailHit {
+        let hit = GuardrailHit {
             guardrail,
             stage,
             detail: detail.to_string(),
-        });
+        };
+        if !self.trace.guardrails.contains(&hit) {
+            self.trace.guardrails.push(hit);
+        }
     }
 
     fn finish(mut self, action: Action, credits: u32) -> Turn {

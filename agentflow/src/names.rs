@@ -7,8 +7,13 @@
 //! may write the name in the other script (Instagram / إنستغرام), so names are also compared
 //! by their consonants, which survive transliteration: "Instagram" and "إنستغرام" both read
 //! n-s-t-g-r-m.
+//!
+//! The other way round, a customer often writes in Arabic script a name the knowledge writes
+//! in Latin letters ("سليك فلو" for SleekFlow, "شوبيفاي" for Shopify). e5 reads the two
+//! spellings as different words, and such a question scores lower against the very entry that
+//! answers it; [`respelled`] finds those names so the question can carry both spellings.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Shorter consonant outlines match too much by chance to judge by.
 const MIN_OUTLINE: usize = 3;
@@ -25,6 +30,97 @@ pub fn unmentioned<'q>(question: &'q str, passages: &[&str]) -> Vec<&'q str> {
         .into_iter()
         .filter(|name| !mentioned.holds(name))
         .collect()
+}
+
+/// The names `question` writes in Arabic script that `passages` write in Latin letters, in
+/// the passages' spelling, each once: an Arabic word, or two ("فلو بيلدر"), with or without a
+/// joined prefix ("بسليك فلو"), whose consonants are those of a capitalised Latin word or pair
+/// of words in the passages. A word the passages themselves write in Arabic is a word of the
+/// language, not a transliterated name, and is left alone.
+pub fn respelled(question: &str, passages: &[&str]) -> Vec<String> {
+    let words: Vec<&str> = question
+        .split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect();
+    if !words.iter().any(|word| !word.is_ascii()) {
+        return Vec::new();
+    }
+    let (latin, arabic) = spellings(passages);
+    let mut found: Vec<String> = Vec::new();
+    let mut index = 0;
+    while index < words.len() {
+        let word = words[index];
+        let next = words.get(index + 1).filter(|next| !next.is_ascii());
+        let mut matched = None;
+        if !word.is_ascii() {
+            for bare in without_prefixes(word) {
+                if arabic.contains(bare) {
+                    continue;
+                }
+                // Two words first: "فلو بيلدر" is Flow Builder, not just Builder.
+                let pair = next
+                    .filter(|next| !arabic.contains(**next))
+                    .and_then(|next| latin.get(&arabic_outline(&format!("{bare}{next}"))));
+                if let Some(name) = pair {
+                    matched = Some((name, 2));
+                    break;
+                }
+                if let Some(name) = latin.get(&arabic_outline(bare)) {
+                    matched = Some((name, 1));
+                    break;
+                }
+            }
+        }
+        match matched {
+            Some((name, taken)) => {
+                if !found.contains(name) {
+                    found.push(name.clone());
+                }
+                index += taken;
+            }
+            None => index += 1,
+        }
+    }
+    found
+}
+
+/// The passages' Latin names by their consonant outlines (capitalised words, alone and in
+/// pairs: "Shopify", "Flow Builder"), and the Arabic words they use, as written and without
+/// their prefixes.
+fn spellings<'p>(passages: &[&'p str]) -> (HashMap<String, String>, HashSet<&'p str>) {
+    let mut latin = HashMap::new();
+    let mut arabic = HashSet::new();
+    for text in passages {
+        let mut previous: Option<&str> = None;
+        for word in text.split(|character: char| !character.is_alphanumeric()) {
+            if word.is_empty() {
+                continue;
+            }
+            if !word.is_ascii() {
+                arabic.extend(without_prefixes(word));
+                previous = None;
+                continue;
+            }
+            let capitalised = word.starts_with(|character: char| character.is_ascii_uppercase())
+                && word.chars().any(|character| character.is_ascii_lowercase());
+            if !capitalised {
+                previous = None;
+                continue;
+            }
+            let mut add = |name: String| {
+                let outline = latin_outline(&name.to_ascii_lowercase().replace(' ', ""));
+                if outline.chars().count() >= MIN_OUTLINE {
+                    latin.entry(outline).or_insert(name);
+                }
+            };
+            add(word.to_string());
+            if let Some(previous) = previous {
+                add(format!("{previous} {word}"));
+            }
+            previous = Some(word);
+        }
+    }
+    (latin, arabic)
 }
 
 /// Words of the question that name a product or a platform: written in Latin letters with a
@@ -224,6 +320,39 @@ mod tests {
             names("هل تدعمون Telegram؟ وهل عندكم delivery؟"),
             ["Telegram"]
         );
+    }
+
+    #[test]
+    fn names_written_in_arabic_script_are_found_in_the_knowledges_spelling() {
+        let passages = [
+            "ما هو SleekFlow بالضبط؟ SleekFlow منصة للمحادثات.",
+            "ما هو Flow Builder؟ أداة أتمتة بدون برمجة. يتكامل مع Shopify و Zapier.",
+            "نقبل الدفع ببطاقات الائتمان، ونحفظ الصبر والسلام.",
+        ];
+        assert_eq!(
+            respelled("شو هو سليك فلو بالضبط؟", &passages),
+            ["SleekFlow"]
+        );
+        assert_eq!(
+            respelled("ايه اللي اقدر اعمله بسليك فلو؟", &passages),
+            ["SleekFlow"]
+        );
+        assert_eq!(
+            respelled("وش اقدر اسوي بالفلو بيلدر لمتجري", &passages),
+            ["Flow Builder"]
+        );
+        assert_eq!(
+            respelled(
+                "عندي متجر شوبيفاي وأستخدم زابير، اقدر اربطه معكم؟",
+                &passages
+            ),
+            ["Shopify", "Zapier"]
+        );
+        // Words the knowledge writes in Arabic are words, whatever their consonants.
+        assert!(respelled("هل تقبلون الدفع بالبطاقة؟", &passages).is_empty());
+        assert!(respelled("أين الصبر؟", &passages).is_empty());
+        assert!(respelled("What is SleekFlow?", &passages).is_empty());
+        assert!(respelled("هل تدعمون تيك توك؟", &passages).is_empty());
     }
 
     #[test]
