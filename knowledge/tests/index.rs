@@ -226,6 +226,17 @@ fn reopening_after_a_clean_stop_keeps_everything() {
 }
 
 #[test]
+fn an_index_open_elsewhere_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let _open = EdgeIndex::open(dir.path(), DIMENSION).unwrap();
+    let error = EdgeIndex::open(dir.path(), DIMENSION).unwrap_err();
+    assert!(
+        error.to_string().contains("it is open in another process"),
+        "{error}"
+    );
+}
+
+#[test]
 fn an_index_built_for_another_model_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     drop(EdgeIndex::open(dir.path(), DIMENSION).unwrap());

@@ -39,12 +39,24 @@ fn operation(error: impl std::fmt::Display) -> IndexError {
     IndexError::Operation(error.to_string())
 }
 
+/// Qdrant's engine says that another handle holds the index's write-ahead log as "Can't init
+/// WAL: Kind(WouldBlock)": said so a person knows what to do.
+fn in_use_said_plainly(reason: String) -> String {
+    if reason.contains("WouldBlock") {
+        format!(
+            "it is open in another process (a running `switchboard serve`, `ask` or `eval` over the same folder): stop that one, or use another folder ({reason})"
+        )
+    } else {
+        reason
+    }
+}
+
 impl EdgeIndex {
     /// Opens the index in `path`, creating it (with `dimension`-sized dense vectors) if empty.
     pub fn open(path: &Path, dimension: usize) -> Result<Self, IndexError> {
         let open_error = |reason: String| IndexError::Open {
             path: path.display().to_string(),
-            reason,
+            reason: in_use_said_plainly(reason),
         };
         std::fs::create_dir_all(path).map_err(|error| open_error(error.to_string()))?;
         let existing = path.join("edge_config.json").is_file();
