@@ -168,13 +168,25 @@ fn is_follow_up(message: &str) -> bool {
     {
         return true;
     }
-    if words.len() > 6 {
+    if words.len() > 8 {
         return false;
     }
     words.len() <= 2
         || FOLLOW_UP_WORDS
             .iter()
             .any(|word| padded.contains(&format!(" {} ", matching_form(word))))
+        || words.iter().any(|word| refers_back(word))
+}
+
+/// An Arabic word carrying a pronoun for something named before: "دوامهم" (their hours),
+/// "سعرها" (its price). Short words that merely end so ("مهم", "منها" aside) are left out.
+fn refers_back(word: &str) -> bool {
+    let letters = word.chars().count();
+    letters >= 4
+        && ["ها", "هم", "هما"]
+            .iter()
+            .any(|suffix| word.ends_with(suffix))
+        && word.chars().all(|character| !character.is_ascii())
 }
 
 #[cfg(test)]
@@ -209,6 +221,20 @@ mod tests {
             continuing.retrieval_query(6),
             "Do you sell the espresso grinder? And how long does it take to ship it to Sharjah?"
         );
+        for (message, previous) in [
+            (
+                "ok how do I set it up?",
+                "Do you integrate with Salesforce?",
+            ),
+            ("وش اوقات دوامهم؟", "ايش هو دعم الاولوية؟"),
+            ("كم سعرها بالشهر؟", "هل تدعمون واتساب؟"),
+        ] {
+            let history = vec![Message::customer(previous), Message::agent("Yes.", false)];
+            assert_eq!(
+                request(message, history).retrieval_query(6),
+                format!("{previous} {message}")
+            );
+        }
         let standalone = request("What are your opening hours on Friday?", history);
         assert_eq!(
             standalone.retrieval_query(6),
