@@ -712,14 +712,21 @@ impl Agent {
         let first = scored
             .first()
             .filter(|(_, question, _)| question.is_some())
-            .map(|(entry, question, _)| MatchedEntry {
-                passages: scored
+            .map(|(entry, question, _)| {
+                let mut passages: Vec<usize> = scored
                     .iter()
                     .enumerate()
                     .filter(|(_, (_, other, _))| other == question)
                     .map(|(index, _)| index)
-                    .collect(),
-                ..entry.clone()
+                    .collect();
+                passages.sort_by_key(|&index| {
+                    let chunk = &scored[index].2.chunk;
+                    (chunk.source_id.clone(), chunk.ordinal)
+                });
+                MatchedEntry {
+                    passages,
+                    ..entry.clone()
+                }
             });
         let kept = scored.into_iter().map(|(_, _, passage)| passage).collect();
         Ok((kept, first))

@@ -51,8 +51,8 @@ impl Asked<'_> {
 /// The FAQ entry retrieval ranked first, and how closely it answers the customer's question.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchedEntry {
-    /// Indices of its passages among the retrieved ones, the best first: an answer can span
-    /// several (a long one cut in pieces, a table's rows).
+    /// Indices of its passages among the retrieved ones, in the document's order: an answer can
+    /// span several (a long one cut in pieces, a table's rows).
     pub passages: Vec<usize>,
     /// The entry's question, as the knowledge asks it.
     pub question: String,
@@ -143,7 +143,9 @@ pub fn answer_of(
         used += length(index);
         chosen.push(index);
     }
-    chosen.sort_unstable();
+    // In the entry's order, which is the document's, whatever order retrieval ranked its
+    // pieces in.
+    chosen.sort_by_key(|chosen| sentences.iter().position(|sentence| sentence == chosen));
     chosen
         .into_iter()
         .map(|sentence| Pick {
@@ -326,6 +328,41 @@ mod tests {
             "a piece without its question answers up to the next one"
         );
         assert!((entry_match(0.9, 0.8, 0.85) - 0.85).abs() < 1e-6);
+    }
+
+    #[test]
+    fn an_entry_in_two_pieces_answers_from_its_first_whichever_ranked_first() {
+        // Retrieval ranked the entry's second piece (passage 0) above its first (passage 1).
+        let evidence = Evidence {
+            sentences: vec![
+                sentence(0, "For example:", "en", [0.6, 0.4], &[]),
+                sentence(0, "- a price sheet answers prices", "en", [0.7, 0.3], &[4]),
+                sentence(1, "Can I connect Google Sheets?", "en", [1.0, 0.0], &[1, 2]),
+                sentence(
+                    1,
+                    "Yes, as knowledge for the AI agents.",
+                    "en",
+                    [0.8, 0.2],
+                    &[1],
+                ),
+            ],
+            ..Evidence::default()
+        };
+        let terms: HashSet<u32> = [1, 2].into();
+        let asked = Asked {
+            vector: &[1.0, 0.0],
+            terms: &terms,
+            language: Language::En,
+        };
+        let answer: Vec<usize> = answer_of(&evidence, &[1, 0], asked, 200)
+            .iter()
+            .map(|pick| pick.sentence)
+            .collect();
+        assert_eq!(
+            answer,
+            [3, 0, 1],
+            "the direct answer first, then the example"
+        );
     }
 
     #[test]
