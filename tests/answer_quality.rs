@@ -60,9 +60,9 @@ fn the_arabic_faq_is_answered_in_arabic_and_english() {
         "evals/suites/faq-ar.yaml",
         &[
             "fact_rate[ar-ar]>=0.52",
-            "fact_rate[en-ar]>=0.42",
+            "fact_rate[en-ar]>=0.44",
             "fact_rate[followup]>=0.75",
-            "fact_precision>=0.68",
+            "fact_precision>=0.7",
             "declined_rate>=0.875",
             "declined_rate[off-topic]>=1",
             "fact_top3>=0.75",
