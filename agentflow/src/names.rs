@@ -9,14 +9,20 @@
 //! n-s-t-g-r-m.
 //!
 //! The other way round, a customer often writes in Arabic script a name the knowledge writes
-//! in Latin letters ("سليك فلو" for SleekFlow, "شوبيفاي" for Shopify). e5 reads the two
+//! in Latin letters ("سليك فلو" for SleekFlow, "هب سبوت" for HubSpot). e5 reads the two
 //! spellings as different words, and such a question scores lower against the very entry that
 //! answers it; [`respelled`] finds those names so the question can carry both spellings.
 
 use std::collections::{HashMap, HashSet};
 
+use knowledge::lexical::normalise_arabic;
+
 /// Shorter consonant outlines match too much by chance to judge by.
 const MIN_OUTLINE: usize = 3;
+
+/// A name is respelled from four consonants: three are an Arabic root's, and over the ARCD
+/// questions words like "ثلاثي" (s-l-s, as SLAs) and "جمل" (g-m-l, as Gmail) matched by chance.
+const MIN_RESPELLED_OUTLINE: usize = 4;
 
 /// The names in `question` that none of `passages` mentions, in Latin letters or by their
 /// consonants in Arabic script.
@@ -54,18 +60,22 @@ pub fn respelled(question: &str, passages: &[&str]) -> Vec<String> {
         let mut matched = None;
         if !word.is_ascii() {
             for bare in without_prefixes(word) {
-                if arabic.contains(bare) {
+                if arabic.contains(&normalise_arabic(bare)) {
                     continue;
                 }
                 // Two words first: "فلو بيلدر" is Flow Builder, not just Builder.
                 let pair = next
-                    .filter(|next| !arabic.contains(**next))
-                    .and_then(|next| latin.get(&arabic_outline(&format!("{bare}{next}"))));
+                    .filter(|next| !arabic.contains(&normalise_arabic(next)))
+                    .and_then(|next| latin.get(&arabic_outline(&format!("{bare}{next}"))))
+                    .filter(|name| begin_alike(bare, name));
                 if let Some(name) = pair {
                     matched = Some((name, 2));
                     break;
                 }
-                if let Some(name) = latin.get(&arabic_outline(bare)) {
+                let single = latin
+                    .get(&arabic_outline(bare))
+                    .filter(|name| begin_alike(bare, name));
+                if let Some(name) = single {
                     matched = Some((name, 1));
                     break;
                 }
@@ -85,9 +95,9 @@ pub fn respelled(question: &str, passages: &[&str]) -> Vec<String> {
 }
 
 /// The passages' Latin names by their consonant outlines (capitalised words, alone and in
-/// pairs: "Shopify", "Flow Builder"), and the Arabic words they use, as written and without
-/// their prefixes.
-fn spellings<'p>(passages: &[&'p str]) -> (HashMap<String, String>, HashSet<&'p str>) {
+/// pairs: "SleekFlow", "Flow Builder"), and the Arabic words they use, without their prefixes
+/// and with their letters' forms unified ("إجمالي" is "اجمالي").
+fn spellings(passages: &[&str]) -> (HashMap<String, String>, HashSet<String>) {
     let mut latin = HashMap::new();
     let mut arabic = HashSet::new();
     for text in passages {
@@ -97,7 +107,7 @@ fn spellings<'p>(passages: &[&'p str]) -> (HashMap<String, String>, HashSet<&'p 
                 continue;
             }
             if !word.is_ascii() {
-                arabic.extend(without_prefixes(word));
+                arabic.extend(without_prefixes(word).into_iter().map(normalise_arabic));
                 previous = None;
                 continue;
             }
@@ -109,7 +119,7 @@ fn spellings<'p>(passages: &[&'p str]) -> (HashMap<String, String>, HashSet<&'p 
             }
             let mut add = |name: String| {
                 let outline = latin_outline(&name.to_ascii_lowercase().replace(' ', ""));
-                if outline.chars().count() >= MIN_OUTLINE {
+                if outline.chars().count() >= MIN_RESPELLED_OUTLINE {
                     latin.entry(outline).or_insert(name);
                 }
             };
@@ -121,6 +131,29 @@ fn spellings<'p>(passages: &[&'p str]) -> (HashMap<String, String>, HashSet<&'p 
         }
     }
     (latin, arabic)
+}
+
+/// Whether an Arabic word can begin a transliteration of `name`: a name that opens with a vowel,
+/// w or y opens with alef (or ain), waw or yaa; one that opens with a consonant opens with a
+/// consonant. The outlines already agree on the consonants; this keeps an Arabic verb's prefix
+/// ("يحتسب", h-t-s-b as WhatsApp) and a leading alef ("اضطراب", s-t-r-b as Stripe) from
+/// passing for a name.
+fn begin_alike(arabic: &str, name: &str) -> bool {
+    let Some(first) = arabic.chars().find(|character| character.is_alphabetic()) else {
+        return false;
+    };
+    let vowel_letter = matches!(first, 'ا' | 'أ' | 'إ' | 'آ' | 'ع');
+    match name
+        .chars()
+        .next()
+        .map(|character| character.to_ascii_lowercase())
+    {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => vowel_letter,
+        Some('w') => first == 'و',
+        Some('y') => first == 'ي',
+        Some(_) => !vowel_letter && !matches!(first, 'و' | 'ي' | 'ى' | 'ء' | 'ئ' | 'ؤ'),
+        None => false,
+    }
 }
 
 /// Words of the question that name a product or a platform: written in Latin letters with a
@@ -326,8 +359,8 @@ mod tests {
     fn names_written_in_arabic_script_are_found_in_the_knowledges_spelling() {
         let passages = [
             "ما هو SleekFlow بالضبط؟ SleekFlow منصة للمحادثات.",
-            "ما هو Flow Builder؟ أداة أتمتة بدون برمجة. يتكامل مع Shopify و Zapier.",
-            "نقبل الدفع ببطاقات الائتمان، ونحفظ الصبر والسلام.",
+            "ما هو Flow Builder؟ أداة أتمتة بدون برمجة. يتكامل مع Shopify و HubSpot و Gmail.",
+            "نقبل الدفع بالبطاقة، وإجمالي الطلبات في لوحة التحكم.",
         ];
         assert_eq!(
             respelled("شو هو سليك فلو بالضبط؟", &passages),
@@ -342,16 +375,23 @@ mod tests {
             ["Flow Builder"]
         );
         assert_eq!(
-            respelled(
-                "عندي متجر شوبيفاي وأستخدم زابير، اقدر اربطه معكم؟",
-                &passages
-            ),
-            ["Shopify", "Zapier"]
+            respelled("عندي متجر شوبيفاي، اقدر اربطه مع هب سبوت؟", &passages),
+            ["HubSpot"],
+            "Shopify has three consonants, too few to tell from an Arabic root"
         );
-        // Words the knowledge writes in Arabic are words, whatever their consonants.
-        assert!(respelled("هل تقبلون الدفع بالبطاقة؟", &passages).is_empty());
-        assert!(respelled("أين الصبر؟", &passages).is_empty());
+        // Words the knowledge writes in Arabic are words, whatever their consonants, in any
+        // spelling of their letters.
+        assert!(respelled("هل تقبلون الدفع بالبطاقه؟", &passages).is_empty());
+        assert!(respelled("كم اجمالي الطلبات؟", &passages).is_empty());
         assert!(respelled("What is SleekFlow?", &passages).is_empty());
+        // Consonants alike, but an Arabic verb's prefix or a leading alef: not a name.
+        let whatsapp = ["تواصل عبر WhatsApp و Stripe"];
+        assert!(respelled("كيف يحتسب عدد الردود؟", &whatsapp).is_empty());
+        assert!(respelled("ما هو الاضطراب؟", &whatsapp).is_empty());
+        assert_eq!(
+            respelled("هل تقبلون الدفع عبر سترايب؟", &whatsapp),
+            ["Stripe"]
+        );
         assert!(respelled("هل تدعمون تيك توك؟", &passages).is_empty());
     }
 
