@@ -336,7 +336,26 @@ fn collapsed(classes: impl Iterator<Item = char>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Whatever a customer writes: no panic, and only names the passages hold, each once.
+        #[test]
+        fn respelling_only_ever_gives_the_passages_names(
+            question in "[ a-zA-Zابتثجحخدذرزسشصضطظعغفقكلمنهويىةءأإآ؟?،.]{0,60}",
+            passage in "[ a-zA-Zابتثجحخدذرزسشصضطظعغفقكلمنهويىةءأإآ.]{0,120}",
+        ) {
+            let found = respelled(&question, &[&passage]);
+            for name in &found {
+                prop_assert!(name.split(' ').all(|word| passage.contains(word)), "{name}");
+            }
+            let unique: HashSet<&String> = found.iter().collect();
+            prop_assert_eq!(unique.len(), found.len());
+            let _ = unmentioned(&question, &[&passage]);
+        }
+    }
 
     #[test]
     fn names_have_a_capital_inside_or_are_latin_in_arabic() {
