@@ -793,6 +793,11 @@ fn a_prompt_longer_than_the_models_context_is_sent_again_with_the_passages_that_
     let shown: Vec<usize> = requests.iter().map(passages_shown).collect();
     assert_eq!(shown.len(), 2, "{shown:?}");
     assert!(shown[1] < shown[0] && shown[1] >= 1, "{shown:?}");
+    assert_eq!(
+        turn.trace.prompt_passages,
+        Some(shown[1]),
+        "the trace says so"
+    );
 
     // Not even one passage fits: the extractive answer, and the trace says why.
     let tiny = Scripted::new(|request| {

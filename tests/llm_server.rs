@@ -299,6 +299,12 @@ fn a_prompt_too_long_for_the_model_is_sent_with_the_passages_that_fit() {
     };
     let turn = asked_of_the_model(&agent, "كم تكلفة واجهة واتساب للأعمال؟");
     assert!(turn.trace.retrieved.len() > 1, "{turn:#?}");
+    assert!(
+        turn.trace
+            .prompt_passages
+            .is_some_and(|shown| shown >= 1 && shown < turn.trace.retrieved.len()),
+        "{turn:#?}"
+    );
     assert_eq!(
         *model.outcomes.lock().unwrap(),
         [Err("too long".to_string()), Ok(())],

@@ -220,7 +220,7 @@ impl Agent {
     ) -> Result<Turn, AgentError> {
         let agent = self.clone();
         let owned = request.clone();
-        let draft = match blocking(move || agent.prepare(&owned)).await? {
+        let mut draft = match blocking(move || agent.prepare(&owned)).await? {
             Prepared::Decided(turn) => return Ok(*turn),
             Prepared::Draft(draft) => draft,
         };
@@ -231,7 +231,12 @@ impl Agent {
                 .generate(llm.as_ref(), request, &draft.context, tokens)
                 .await
             {
-                Ok(text) => Some(text),
+                Ok((text, shown)) => {
+                    if shown < draft.context.passages.len() {
+                        draft.turn.trace.prompt_passages = Some(shown);
+                    }
+                    Some(text)
+                }
                 Err(error) => {
                     failure = Some(format!("the model failed ({error}); answered extractively"));
                     None
@@ -732,16 +737,17 @@ impl Agent {
         Ok((kept, first))
     }
 
-    /// The model's reply from the passages. A prompt longer than the model's context is sent
-    /// again with as many of the best passages as fit, leaving room for the reply; when not
-    /// even the first fits, the error stands and the turn is answered extractively.
+    /// The model's reply from the passages, and how many of them it was shown. A prompt longer
+    /// than the model's context is sent again with as many of the best passages as fit,
+    /// leaving room for the reply; when not even the first fits, the error stands and the turn
+    /// is answered extractively.
     async fn generate(
         &self,
         llm: &dyn LlmClient,
         request: &TurnRequest,
         context: &Context,
         tokens: Option<TokenSink<'_>>,
-    ) -> Result<String, LlmError> {
+    ) -> Result<(String, usize), LlmError> {
         let customer = request.customer_language(&self.parts.config.customer_languages);
         let language = prompt::reply_language(&self.parts.config, &customer);
         let mut tokens = tokens;
@@ -782,7 +788,7 @@ impl Agent {
                     }
                     kept = fit;
                 }
-                answered => return answered,
+                answered => return answered.map(|text| (text, kept)),
             }
         }
     }

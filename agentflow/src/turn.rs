@@ -218,6 +218,10 @@ pub struct Trace {
     /// The handoff trigger, custom answer or rule that decided the turn, when one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
+    /// How many of the retrieved passages the model was shown, when fewer than all of them
+    /// fitted its context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_passages: Option<usize>,
     pub steps: Vec<StepTiming>,
 }
 
