@@ -6,25 +6,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use common::shared;
 
 fn repo(path: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(path)
         .display()
         .to_string()
-}
-
-fn shared(path: &str) -> Option<PathBuf> {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(path);
-    if file.is_file() {
-        Some(file)
-    } else {
-        println!("skipped: {} is absent", file.display());
-        None
-    }
 }
 
 /// Ingests `knowledge` and runs `suite` over it with `thresholds`; panics with the run's table

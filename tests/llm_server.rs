@@ -197,9 +197,7 @@ fn agent_over(
     llm: Arc<dyn LlmClient>,
     dir: &Path,
 ) -> Option<Agent> {
-    if !EmbedderConfig::from_environment().is_installed() {
-        assert!(std::env::var_os("SWITCHBOARD_REQUIRE_MODEL").is_none());
-        println!("skipped: embedding model not installed (scripts/setup.sh)");
+    if !common::model_ready() {
         return None;
     }
     let embedder = Arc::new(Embedder::load(EmbedderConfig::from_environment()).unwrap());
@@ -239,17 +237,18 @@ fn asked_of_the_model(agent: &Agent, message: &str) -> agentflow::Turn {
     turn
 }
 
-fn test_faq() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faq.md")
-}
-
 #[test]
 fn an_agent_generates_through_a_real_model_and_checks_what_it_said() {
     let Some(server) = start() else { return };
     let dir = tempfile::tempdir().unwrap();
     let config = AgentConfig::default_support("default");
     let llm = Arc::new(client(&server));
-    let Some(agent) = agent_over(&test_faq(), config, llm, dir.path()) else {
+    let Some(agent) = agent_over(
+        Path::new(&common::fixture("faq.md")),
+        config,
+        llm,
+        dir.path(),
+    ) else {
         return;
     };
     let turn = asked_of_the_model(&agent, "How long does delivery inside Amman take?");
@@ -276,12 +275,9 @@ fn an_agent_generates_through_a_real_model_and_checks_what_it_said() {
 fn a_prompt_too_long_for_the_model_is_sent_with_the_passages_that_fit() {
     // SmolLM2 reads Arabic as about a token a letter: a short reply's prompt with three of the
     // FAQ's passages does not fit in 1,280 tokens, one with fewer does.
-    let faq =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/knowledge/sleekflow-faq-ar.txt");
-    if !faq.is_file() {
-        println!("skipped: {} is absent", faq.display());
+    let Some(faq) = common::shared("knowledge/sleekflow-faq-ar.txt") else {
         return;
-    }
+    };
     let Some(server) = start_reading(1280) else {
         return;
     };

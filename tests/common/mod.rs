@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses its own part of this module
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use knowledge::embed::EmbedderConfig;
@@ -17,6 +17,20 @@ pub fn fixture(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
+}
+
+/// A file of the shared data beside the repository (`../shared/data/PATH`), or `None` with the
+/// reason printed, where that folder is absent.
+pub fn shared(path: &str) -> Option<PathBuf> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(path);
+    if file.is_file() {
+        Some(file)
+    } else {
+        println!("skipped: {} is absent", file.display());
+        None
+    }
 }
 
 pub fn switchboard(args: &[&str]) -> Output {
