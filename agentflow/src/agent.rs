@@ -724,9 +724,10 @@ impl Agent {
                     .filter(|(_, (_, other, _))| other == question)
                     .map(|(index, _)| index)
                     .collect();
-                passages.sort_by_key(|&index| {
-                    let chunk = &scored[index].2.chunk;
-                    (chunk.source_id.clone(), chunk.ordinal)
+                // In the document's order: a long answer's first piece opens it.
+                passages.sort_by(|&a, &b| {
+                    let (a, b) = (&scored[a].2.chunk, &scored[b].2.chunk);
+                    (&a.source_id, a.ordinal).cmp(&(&b.source_id, b.ordinal))
                 });
                 MatchedEntry {
                     passages,

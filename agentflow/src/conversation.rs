@@ -179,7 +179,8 @@ fn is_follow_up(message: &str) -> bool {
 }
 
 /// An Arabic word carrying a pronoun for something named before: "دوامهم" (their hours),
-/// "سعرها" (its price). Short words that merely end so ("مهم", "منها" aside) are left out.
+/// "سعرها" (its price), "منها" (of it). Three-letter words that merely end so ("مهم",
+/// important) are left out.
 fn refers_back(word: &str) -> bool {
     let letters = word.chars().count();
     letters >= 4
