@@ -23,7 +23,7 @@ pub const DEFAULT_MIN_CONFIDENCE_ACROSS_LANGUAGES: [(&str, f32); 2] =
 /// [`crate::extractive::entry_match`]) from which that entry answers it, in the same language
 /// and across languages. Calibrated on the development set over the Arabic FAQ
 /// (evals/suites/faq-ar.yaml): docs/calibration.md.
-pub const DEFAULT_MIN_QUESTION_MATCH: f32 = 0.857;
+pub const DEFAULT_MIN_QUESTION_MATCH: f32 = 0.859;
 pub const DEFAULT_MIN_QUESTION_MATCH_ACROSS_LANGUAGES: f32 = 0.84;
 
 /// The cosine (query against query) from which a customer's message is taken to ask a curated

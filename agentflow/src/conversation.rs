@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::colloquial;
 use crate::text::matching_form;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -100,19 +101,21 @@ impl TurnRequest {
     }
 
     /// The query retrieval runs: the message itself, or, when it is a short follow-up that
-    /// leans on what came before, the customer's previous message followed by this one.
+    /// leans on what came before, the customer's previous message followed by this one; in
+    /// standard Arabic where the customer wrote a dialect's words.
     pub fn retrieval_query(&self, memory: usize) -> String {
         let previous = self
             .recent(memory)
             .iter()
             .rev()
             .find(|message| message.author == Author::Customer);
-        match previous {
+        let query = match previous {
             Some(previous) if is_follow_up(&self.message) => {
                 format!("{} {}", previous.text.trim(), self.message.trim())
             }
             _ => self.message.trim().to_string(),
-        }
+        };
+        colloquial::standard(&query)
     }
 
     /// The language the customer writes in, among `languages`: this message's when it tells,
@@ -227,7 +230,7 @@ mod tests {
                 "ok how do I set it up?",
                 "Do you integrate with Salesforce?",
             ),
-            ("وش اوقات دوامهم؟", "ايش هو دعم الاولوية؟"),
+            ("ما اوقات دوامهم؟", "ما هو دعم الاولوية؟"),
             ("كم سعرها بالشهر؟", "هل تدعمون واتساب؟"),
         ] {
             let history = vec![Message::customer(previous), Message::agent("Yes.", false)];
@@ -236,6 +239,15 @@ mod tests {
                 format!("{previous} {message}")
             );
         }
+        let gulf = request(
+            "وش اوقات دوامهم؟",
+            vec![Message::customer("ايش هو دعم الاولوية؟")],
+        );
+        assert_eq!(
+            gulf.retrieval_query(6),
+            "ما هو دعم الاولوية؟ ما اوقات دوامهم؟",
+            "asked in standard Arabic"
+        );
         let standalone = request("What are your opening hours on Friday?", history);
         assert_eq!(
             standalone.retrieval_query(6),

@@ -13,6 +13,7 @@
 //! | handoff triggers and the summary for people | [`handoff`] |
 //! | lead qualification and score | [`lead`] |
 //! | the extractive answerer | [`extractive`] |
+//! | colloquial Arabic asked in standard Arabic | [`colloquial`] |
 //! | names a question uses that the knowledge found does not mention | [`names`] |
 //! | greetings, thanks and goodbyes | [`smalltalk`] |
 //! | groundedness of a reply | [`grounding`] |
@@ -21,6 +22,7 @@
 //! | ratings, promotion to custom answers, eval cases | [`feedback`] |
 
 pub mod agent;
+pub mod colloquial;
 pub mod config;
 pub mod conversation;
 pub mod evidence;

@@ -1,0 +1,156 @@
+//! Colloquial Arabic asked in the register knowledge is written in.
+//!
+//! Customers write Gulf, Egyptian or Levantine Arabic ("وش القنوات اللي تدعمونها؟"); businesses
+//! write their FAQ in Modern Standard Arabic ("ما هي منصات المراسلة التي تدعمها؟"). e5 reads a
+//! dialect's question words, verbs of wanting and being able, and particles as other words,
+//! and such a question scores lower against the very entry that answers it. [`standard`]
+//! rewrites the dialect words that have one plain standard equivalent before retrieval.
+//!
+//! Words a dialect shares with standard Arabic in another meaning are left alone: "فيه" (in
+//! it), "دول" (countries), "حق" (right), "بس", "زي", "دي".
+
+use knowledge::lexical::normalise_arabic;
+
+/// Dialect words, in their [`normalise_arabic`] form so that hamza and taa marbuta spellings
+/// all match, with their standard equivalents.
+const STANDARD: &[(&str, &str)] = &[
+    // What, why, how, how much, when, where, who.
+    ("شو", "ما"),
+    ("وش", "ما"),
+    ("ايش", "ما"),
+    ("شنو", "ما"),
+    ("ايه", "ماذا"),
+    ("ليش", "لماذا"),
+    ("ليه", "لماذا"),
+    ("ازاي", "كيف"),
+    ("شلون", "كيف"),
+    ("اشلون", "كيف"),
+    ("كام", "كم"),
+    ("بكام", "بكم"),
+    ("قديش", "كم"),
+    ("شقد", "كم"),
+    ("امتي", "متى"),
+    ("ايمتي", "متى"),
+    ("وين", "أين"),
+    ("فين", "أين"),
+    ("منين", "من أين"),
+    ("مين", "من"),
+    // Wanting and being able.
+    ("ابي", "أريد"),
+    ("ابغي", "أريد"),
+    ("ابغا", "أريد"),
+    ("بدي", "أريد"),
+    ("عايز", "أريد"),
+    ("عاوز", "أريد"),
+    ("نبي", "نريد"),
+    ("نبغي", "نريد"),
+    ("عايزين", "نريد"),
+    ("عاوزين", "نريد"),
+    ("تبي", "تريد"),
+    ("بدك", "تريد"),
+    ("بغيت", "أردت"),
+    ("اقدر", "أستطيع"),
+    ("تقدر", "تستطيع"),
+    ("يقدر", "يستطيع"),
+    ("نقدر", "نستطيع"),
+    ("ينفع", "هل يمكن"),
+    ("لازم", "يجب"),
+    // Doing, giving, happening.
+    ("اسوي", "أنشئ"),
+    ("بيعمل", "يعمل"),
+    ("عطني", "أعطني"),
+    ("يصير", "يحدث"),
+    ("شغل", "عمل"),
+    // Particles, pronouns and adverbs.
+    ("اللي", "الذي"),
+    ("عشان", "لكي"),
+    ("علشان", "لكي"),
+    ("ده", "هذا"),
+    ("هذي", "هذه"),
+    ("هاذي", "هذه"),
+    ("كده", "هكذا"),
+    ("دلوقتي", "الآن"),
+    ("الحين", "الآن"),
+    ("هسه", "الآن"),
+    ("هلق", "الآن"),
+    ("معاكم", "معكم"),
+    ("وياكم", "معكم"),
+    ("بتوعي", "الخاصة بي"),
+    ("مو", "ليس"),
+    ("مش", "ليس"),
+    ("مافي", "لا يوجد"),
+    ("مافيه", "لا يوجد"),
+    ("مفيش", "لا يوجد"),
+    // Money and messages.
+    ("ببلاش", "مجانا"),
+    ("بفلوس", "مدفوع"),
+    ("فلوس", "أموال"),
+    ("رسايل", "رسائل"),
+];
+
+/// `text` with its colloquial Arabic words in standard Arabic; everything else, spacing and
+/// punctuation included, as written.
+pub fn standard(text: &str) -> String {
+    let mut standard = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_arabic_letter) {
+        standard.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest
+            .find(|character: char| !is_arabic_letter(character))
+            .unwrap_or(rest.len());
+        let word = &rest[..end];
+        let form = normalise_arabic(word);
+        match STANDARD.iter().find(|(colloquial, _)| *colloquial == form) {
+            Some((_, replacement)) => standard.push_str(replacement),
+            None => standard.push_str(word),
+        }
+        rest = &rest[end..];
+    }
+    standard.push_str(rest);
+    standard
+}
+
+fn is_arabic_letter(character: char) -> bool {
+    matches!(character, '\u{0621}'..='\u{064A}' | '\u{064B}'..='\u{065F}' | '\u{0670}'..='\u{06D3}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialect_words_become_standard_ones() {
+        assert_eq!(
+            standard("وش القنوات اللي تدعمونها؟"),
+            "ما القنوات الذي تدعمونها؟"
+        );
+        assert_eq!(
+            standard("هو الواتساب بيزنس API بفلوس ولا ببلاش؟"),
+            "هو الواتساب بيزنس API مدفوع ولا مجانا؟"
+        );
+        assert_eq!(standard("إيش الخطط؟"), "ما الخطط؟");
+        assert_eq!(standard("أبغى أعرف امتى"), "أريد أعرف متى");
+    }
+
+    #[test]
+    fn standard_arabic_and_other_scripts_are_left_as_written() {
+        let msa = "ما هي منصات المراسلة التي تدعمها SleekFlow؟ فيه دول كثيرة";
+        assert_eq!(standard(msa), msa);
+        assert_eq!(standard("What is WABA? (see: 2)"), "What is WABA? (see: 2)");
+        assert_eq!(standard(""), "");
+    }
+
+    #[test]
+    fn a_dialect_word_inside_a_longer_word_is_not_replaced() {
+        // "شو" in "شوبيفاي" and "مين" in "تأمين".
+        assert_eq!(standard("شوبيفاي تأمين"), "شوبيفاي تأمين");
+    }
+
+    #[test]
+    fn every_entry_is_written_in_the_form_it_is_looked_up_in() {
+        for (colloquial, _) in STANDARD {
+            assert_eq!(normalise_arabic(colloquial), *colloquial);
+        }
+    }
+}
