@@ -117,7 +117,23 @@ fn is_arabic_letter(character: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Whatever a customer writes: no panic, only Arabic words change, and a question
+        /// asked in standard Arabic is asked as it is.
+        #[test]
+        fn only_arabic_words_change_and_standard_arabic_stays(
+            text in "[ a-zA-Z0-9ابتثجحخدذرزسشصضطظعغفقكلمنهويىةءأإآ؟?،.()\u{064E}\u{0640}]{0,80}",
+        ) {
+            let standard_text = standard(&text);
+            let latin = |text: &str| text.chars().filter(|c| !is_arabic_letter(*c)).collect::<String>();
+            prop_assert_eq!(latin(&standard_text).replace(' ', ""), latin(&text).replace(' ', ""));
+            prop_assert_eq!(standard(&standard_text), standard_text);
+        }
+    }
 
     #[test]
     fn dialect_words_become_standard_ones() {
