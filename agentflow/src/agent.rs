@@ -48,6 +48,14 @@ pub const SMART_REPLIES: usize = 3;
 /// to be chosen among.
 const QUESTION_CANDIDATES: usize = 3;
 
+/// How far under the bound an FAQ entry may score and still be offered when the knowledge does
+/// not answer. Over the development set, of the entries ranked first within this margin, a
+/// third answered the question (docs/calibration.md): worth a look, not worth asserting.
+const RELATED_QUESTION_MARGIN: f32 = 0.02;
+
+/// How many of the knowledge's questions a decline offers at most.
+const RELATED_QUESTIONS: usize = 2;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     #[error(transparent)]
@@ -140,9 +148,30 @@ struct Context {
     confidence: Confidence,
     evidence: Evidence,
     entry: Option<MatchedEntry>,
+    /// The FAQ questions of the kept passages, best first, each once.
+    questions: Vec<RankedQuestion>,
+}
+
+/// The passages kept for a reply, in the order of how closely their FAQ entries answer.
+struct Ranked {
+    passages: Vec<Passage>,
+    entry: Option<MatchedEntry>,
+    questions: Vec<RankedQuestion>,
+}
+
+/// An FAQ question among the passages kept, and how closely its entry answers the customer's.
+struct RankedQuestion {
+    question: String,
+    score: f32,
 }
 
 impl Context {
+    fn passage_language(&self) -> &str {
+        self.passages
+            .first()
+            .map_or("und", |passage| passage.chunk.language.as_str())
+    }
+
     fn texts(&self) -> Vec<&str> {
         self.passages
             .iter()
@@ -395,15 +424,28 @@ impl Agent {
                     &why,
                 )));
             }
-            turn.trace.decided_by = Some(if unmentioned.is_empty() {
-                "low retrieval confidence: asked to rephrase".into()
+            // A question about something the knowledge never names is not near any of its
+            // questions, however close it scores.
+            let related = if unmentioned.is_empty() {
+                self.related_questions(&context, &turn.language_code)
             } else {
+                Vec::new()
+            };
+            turn.trace.decided_by = Some(if !unmentioned.is_empty() {
                 format!(
                     "the question names {}, which the passages found do not mention: asked to rephrase",
                     unmentioned.join(", ")
                 )
+            } else if related.is_empty() {
+                "low retrieval confidence: asked to rephrase".into()
+            } else {
+                format!(
+                    "low retrieval confidence: asked to rephrase, offered {} of the knowledge's questions",
+                    related.len()
+                )
             });
-            return Ok(Prepared::decided(turn.fixed_unanswered(rephrase(language))));
+            let text = rephrase(language, &related);
+            return Ok(Prepared::decided(turn.fixed_unanswered(&text)));
         }
         Ok(Prepared::Draft(Box::new(Draft {
             turn,
@@ -417,25 +459,44 @@ impl Agent {
     /// whether the entry ranked first answers it closely enough for the two languages; over
     /// other knowledge, whether the retrieval confidence reaches its bound.
     fn answers(&self, context: &Context, customer_language: &str) -> bool {
-        let handoff = &self.parts.config.handoff;
-        let passage_language = context
-            .passages
-            .first()
-            .map_or("und", |passage| passage.chunk.language.as_str());
         match &context.entry {
-            Some(entry) => {
-                let bound = if passage_language == customer_language {
-                    handoff.min_question_match
-                } else {
-                    handoff.min_question_match_across_languages
-                };
-                entry.score >= bound
-            }
+            Some(entry) => entry.score >= self.entry_bound(context, customer_language),
             None => {
-                let bound = handoff.min_confidence_for(customer_language, passage_language);
+                let bound = self
+                    .parts
+                    .config
+                    .handoff
+                    .min_confidence_for(customer_language, context.passage_language());
                 context.confidence.value() >= bound
             }
         }
+    }
+
+    /// The entry score from which an FAQ entry answers, for the two languages.
+    fn entry_bound(&self, context: &Context, customer_language: &str) -> f32 {
+        let handoff = &self.parts.config.handoff;
+        if context.passage_language() == customer_language {
+            handoff.min_question_match
+        } else {
+            handoff.min_question_match_across_languages
+        }
+    }
+
+    /// The knowledge's own questions worth offering when it does not answer closely enough:
+    /// those whose entries came within [`RELATED_QUESTION_MARGIN`] of the bound, best first.
+    /// Sent back as written, such a question matches its entry and is answered.
+    fn related_questions<'c>(&self, context: &'c Context, customer_language: &str) -> Vec<&'c str> {
+        if context.entry.is_none() {
+            return Vec::new();
+        }
+        let floor = self.entry_bound(context, customer_language) - RELATED_QUESTION_MARGIN;
+        context
+            .questions
+            .iter()
+            .filter(|ranked| ranked.score >= floor)
+            .take(RELATED_QUESTIONS)
+            .map(|ranked| ranked.question.as_str())
+            .collect()
     }
 
     /// The second half of a turn: the reply (the model's, or chosen sentences), the output
@@ -613,7 +674,11 @@ impl Agent {
             passage.chunk.text = clean;
         }
         found.retain(|passage| !passage.chunk.text.trim().is_empty());
-        let (passages, entry) = self.by_their_entries(found, &vector, wanted)?;
+        let Ranked {
+            passages,
+            entry,
+            questions,
+        } = self.by_their_entries(found, &vector, wanted)?;
         let texts: Vec<&str> = passages
             .iter()
             .map(|passage| passage.chunk.text.as_str())
@@ -639,6 +704,7 @@ impl Agent {
             confidence,
             evidence,
             entry,
+            questions,
         })
     }
 
@@ -654,7 +720,7 @@ impl Agent {
         mut passages: Vec<Passage>,
         vector: &[f32],
         keep: usize,
-    ) -> Result<(Vec<Passage>, Option<MatchedEntry>), AgentError> {
+    ) -> Result<Ranked, AgentError> {
         let questions: Vec<Option<String>> = passages
             .iter()
             .map(|passage| {
@@ -669,7 +735,11 @@ impl Agent {
             .collect();
         if questions.iter().all(Option::is_none) {
             passages.truncate(keep);
-            return Ok((passages, None));
+            return Ok(Ranked {
+                passages,
+                entry: None,
+                questions: Vec::new(),
+            });
         }
         let asked: Vec<&str> = questions.iter().flatten().map(String::as_str).collect();
         let mut vectors = self
@@ -734,8 +804,22 @@ impl Agent {
                     ..entry.clone()
                 }
             });
-        let kept = scored.into_iter().map(|(_, _, passage)| passage).collect();
-        Ok((kept, first))
+        let mut questions: Vec<RankedQuestion> = Vec::new();
+        for (entry, question, _) in &scored {
+            if let Some(question) = question
+                && !questions.iter().any(|other| &other.question == question)
+            {
+                questions.push(RankedQuestion {
+                    question: question.clone(),
+                    score: entry.score,
+                });
+            }
+        }
+        Ok(Ranked {
+            passages: scored.into_iter().map(|(_, _, passage)| passage).collect(),
+            entry: first,
+            questions,
+        })
     }
 
     /// The model's reply from the passages, and how many of them it was shown. A prompt longer
@@ -1226,13 +1310,29 @@ fn from_our_information(language: Language) -> &'static str {
     }
 }
 
-fn rephrase(language: Language) -> &'static str {
-    match language {
-        Language::En => {
-            "I couldn't find that in our information. Could you rephrase your question, or would you like me to connect you with our team?"
+/// The reply when the knowledge does not answer: ask again in other words, or, when some of
+/// the knowledge's questions came close, send one of those; or be passed to a person.
+fn rephrase(language: Language, related: &[&str]) -> String {
+    match (language, related) {
+        (Language::En, []) => {
+            "I couldn't find that in our information. Could you rephrase your question, or would you like me to connect you with our team?".into()
         }
-        Language::Ar => {
-            "لم أجد ذلك في معلوماتنا. هل يمكنك إعادة صياغة سؤالك، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟"
+        (Language::Ar, []) => {
+            "لم أجد ذلك في معلوماتنا. هل يمكنك إعادة صياغة سؤالك، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟".into()
         }
+        (Language::En, [question]) => format!(
+            "I couldn't find an exact answer to that. Our FAQ answers “{question}”: send it to get its answer, or would you like me to connect you with our team?"
+        ),
+        (Language::Ar, [question]) => format!(
+            "لم أجد إجابة دقيقة لذلك. تجيب أسئلتنا الشائعة عن «{question}»: أرسله لتحصل على إجابته، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟"
+        ),
+        (Language::En, questions) => format!(
+            "I couldn't find an exact answer to that. Our FAQ answers {}: send one of them to get its answer, or would you like me to connect you with our team?",
+            questions.iter().map(|question| format!("“{question}”")).collect::<Vec<_>>().join(" and ")
+        ),
+        (Language::Ar, questions) => format!(
+            "لم أجد إجابة دقيقة لذلك. تجيب أسئلتنا الشائعة عن {}: أرسل أحدها لتحصل على إجابته، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟",
+            questions.iter().map(|question| format!("«{question}»")).collect::<Vec<_>>().join(" و")
+        ),
     }
 }

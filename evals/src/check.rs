@@ -57,6 +57,12 @@ pub fn declined(turn: &Value) -> bool {
         || (turn["action"] == "handoff" && turn["reason"]["code"] == "low_confidence")
 }
 
+/// Whether the turn answers with one of the facts. A declined turn answers nothing, even when
+/// it quotes the questions the knowledge does answer.
+pub fn answers_with_a_fact(turn: &Value, facts: &[String]) -> bool {
+    !declined(turn) && carries_a_fact(customer_text(turn), facts)
+}
+
 /// Whether `text` carries one of the facts (case, Arabic letter forms and diacritics ignored).
 pub fn carries_a_fact(text: &str, facts: &[String]) -> bool {
     let text = matching_form(text);
@@ -153,7 +159,7 @@ pub fn check(case: &Case, turn: &Value, similarity: Option<f32>) -> Vec<Check> {
     if !expect.facts.is_empty() {
         add(
             "facts",
-            carries_a_fact(text, &expect.facts),
+            answers_with_a_fact(turn, &expect.facts),
             format!("one of {:?} in the reply", expect.facts),
         );
     }
@@ -251,6 +257,14 @@ mod tests {
         assert!(!check(&case("{ answered: false }"), &reply, None)[0].passed);
         let rephrase = serde_json::json!({ "action": "reply", "text": "?", "unanswered": true });
         assert!(check(&case("{ answered: false }"), &rephrase, None)[0].passed);
+        let offering = serde_json::json!({
+            "action": "reply", "unanswered": true,
+            "text": "I couldn't find an exact answer. Our FAQ answers \"Is it 79 دولاراً a month?\""
+        });
+        assert!(
+            !check(&case("{ facts: [\"79 دولارا\"] }"), &offering, None)[0].passed,
+            "a declined reply quoting a question answers nothing"
+        );
         let handoff = serde_json::json!({
             "action": "handoff", "team": "support", "reason": { "code": "low_confidence" }
         });

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::check::{
-    Check, carries_a_fact, check, customer_text, declined, handoff_team, refusal, same_source,
+    Check, answers_with_a_fact, carries_a_fact, check, customer_text, declined, handoff_team,
+    refusal, same_source,
 };
 use crate::suite::{Case, Suite};
 
@@ -305,13 +306,13 @@ pub fn metrics(suite: &Suite, results: &[CaseResult]) -> Metrics {
     let fact_rate = share(
         with_facts
             .iter()
-            .map(|(case, result)| carries_a_fact(customer_text(&result.turn), &case.expect.facts)),
+            .map(|(case, result)| answers_with_a_fact(&result.turn, &case.expect.facts)),
     );
     let fact_precision = share(
         with_facts
             .iter()
             .filter(|(_, result)| !declined(&result.turn))
-            .map(|(case, result)| carries_a_fact(customer_text(&result.turn), &case.expect.facts)),
+            .map(|(case, result)| answers_with_a_fact(&result.turn, &case.expect.facts)),
     );
     let fact_top3 = share(with_facts.iter().map(|(case, result)| {
         result.turn["trace"]["retrieved"]
@@ -329,7 +330,7 @@ pub fn metrics(suite: &Suite, results: &[CaseResult]) -> Metrics {
             (
                 !case.expect.facts.is_empty(),
                 &mut fact_rate_per_tag,
-                carries_a_fact(customer_text(&result.turn), &case.expect.facts),
+                answers_with_a_fact(&result.turn, &case.expect.facts),
             ),
             (
                 case.expect.answered == Some(false),
