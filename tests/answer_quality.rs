@@ -49,10 +49,10 @@ fn the_arabic_faq_is_answered_in_arabic_and_english() {
         &faq,
         "evals/suites/faq-ar.yaml",
         &[
-            "fact_rate[ar-ar]>=0.57",
+            "fact_rate[ar-ar]>=0.59",
             "fact_rate[en-ar]>=0.44",
             "fact_rate[followup]>=0.75",
-            "fact_precision>=0.72",
+            "fact_precision>=0.74",
             "declined_rate>=0.9",
             "declined_rate[off-topic]>=1",
             "fact_top3>=0.78",

@@ -11,7 +11,9 @@
 //! The other way round, a customer often writes in Arabic script a name the knowledge writes
 //! in Latin letters ("سليك فلو" for SleekFlow, "هب سبوت" for HubSpot). e5 reads the two
 //! spellings as different words, and such a question scores lower against the very entry that
-//! answers it; [`respelled`] finds those names so the question can carry both spellings.
+//! answers it; [`respelled`] finds those names so the question can carry both spellings. It
+//! also finds loanwords the knowledge writes in Arabic with another letter for g: Gulf writers
+//! use ق ("انستقرام", "تيليقرام") where an FAQ writes غ or ج ("إنستغرام", "تيليجرام").
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,6 +25,11 @@ const MIN_OUTLINE: usize = 3;
 /// A name is respelled from four consonants: three are an Arabic root's, and over the ARCD
 /// questions words like "ثلاثي" (s-l-s, as SLAs) and "جمل" (g-m-l, as Gmail) matched by chance.
 const MIN_RESPELLED_OUTLINE: usize = 4;
+
+/// A word is read as another spelling of a knowledge's word for g from six letters: over the
+/// ARCD questions, with the whole FAQ standing for the passages, five-letter words matched by
+/// chance ("الجسم" as "القسم"), six-letter ones did not.
+const MIN_G_VARIANT_LETTERS: usize = 6;
 
 /// The names in `question` that none of `passages` mentions, in Latin letters or by their
 /// consonants in Arabic script.
@@ -42,7 +49,8 @@ pub fn unmentioned<'q>(question: &'q str, passages: &[&str]) -> Vec<&'q str> {
 /// the passages' spelling, each once: an Arabic word, or two ("فلو بيلدر"), with or without a
 /// joined prefix ("بسليك فلو"), whose consonants are those of a capitalised Latin word or pair
 /// of words in the passages. A word the passages themselves write in Arabic is a word of the
-/// language, not a transliterated name, and is left alone.
+/// language, not a transliterated name, and is left alone. Also the passages' Arabic spelling
+/// of a word the question writes with another letter for g ("انستقرام" as "إنستغرام").
 pub fn respelled(question: &str, passages: &[&str]) -> Vec<String> {
     let words: Vec<&str> = question
         .split(|character: char| !character.is_alphanumeric())
@@ -51,7 +59,11 @@ pub fn respelled(question: &str, passages: &[&str]) -> Vec<String> {
     if !words.iter().any(|word| !word.is_ascii()) {
         return Vec::new();
     }
-    let (latin, arabic) = spellings(passages);
+    let Spellings {
+        latin,
+        arabic,
+        g_variants,
+    } = spellings(passages);
     let mut found: Vec<String> = Vec::new();
     let mut index = 0;
     while index < words.len() {
@@ -79,6 +91,13 @@ pub fn respelled(question: &str, passages: &[&str]) -> Vec<String> {
                     matched = Some((name, 1));
                     break;
                 }
+                let variant = Some(bare)
+                    .filter(|bare| bare.chars().count() >= MIN_G_VARIANT_LETTERS)
+                    .and_then(|bare| g_variants.get(&one_g(&normalise_arabic(bare))));
+                if let Some(spelling) = variant {
+                    matched = Some((spelling, 1));
+                    break;
+                }
             }
         }
         match matched {
@@ -94,12 +113,34 @@ pub fn respelled(question: &str, passages: &[&str]) -> Vec<String> {
     found
 }
 
-/// The passages' Latin names by their consonant outlines (capitalised words, alone and in
-/// pairs: "SleekFlow", "Flow Builder"), and the Arabic words they use, without their prefixes
-/// and with their letters' forms unified ("إجمالي" is "اجمالي").
-fn spellings(passages: &[&str]) -> (HashMap<String, String>, HashSet<String>) {
+/// How the passages write things.
+struct Spellings {
+    /// Latin names by their consonant outlines (capitalised words, alone and in pairs:
+    /// "SleekFlow", "Flow Builder").
+    latin: HashMap<String, String>,
+    /// The Arabic words, without their prefixes and with their letters' forms unified
+    /// ("إجمالي" is "اجمالي").
+    arabic: HashSet<String>,
+    /// The Arabic words of six letters or more as written, by their form with one letter for g
+    /// ([`one_g`]).
+    g_variants: HashMap<String, String>,
+}
+
+/// An Arabic word (in its unified form) with ق, ج and گ written غ: the letters Arabic writers
+/// use for the g of a loanword.
+fn one_g(word: &str) -> String {
+    word.chars()
+        .map(|character| match character {
+            'ق' | 'ج' | 'گ' => 'غ',
+            other => other,
+        })
+        .collect()
+}
+
+fn spellings(passages: &[&str]) -> Spellings {
     let mut latin = HashMap::new();
     let mut arabic = HashSet::new();
+    let mut g_variants = HashMap::new();
     for text in passages {
         let mut previous: Option<&str> = None;
         for word in text.split(|character: char| !character.is_alphanumeric()) {
@@ -107,7 +148,15 @@ fn spellings(passages: &[&str]) -> (HashMap<String, String>, HashSet<String>) {
                 continue;
             }
             if !word.is_ascii() {
-                arabic.extend(without_prefixes(word).into_iter().map(normalise_arabic));
+                for bare in without_prefixes(word) {
+                    let unified = normalise_arabic(bare);
+                    if bare.chars().count() >= MIN_G_VARIANT_LETTERS {
+                        g_variants
+                            .entry(one_g(&unified))
+                            .or_insert_with(|| bare.to_string());
+                    }
+                    arabic.insert(unified);
+                }
                 previous = None;
                 continue;
             }
@@ -130,7 +179,11 @@ fn spellings(passages: &[&str]) -> (HashMap<String, String>, HashSet<String>) {
             previous = Some(word);
         }
     }
-    (latin, arabic)
+    Spellings {
+        latin,
+        arabic,
+        g_variants,
+    }
 }
 
 /// Whether an Arabic word can begin a transliteration of `name`: a name that opens with a vowel,
@@ -412,6 +465,23 @@ mod tests {
             ["Stripe"]
         );
         assert!(respelled("هل تدعمون تيك توك؟", &passages).is_empty());
+    }
+
+    #[test]
+    fn a_loanword_written_with_another_letter_for_g_is_found_in_the_knowledges_spelling() {
+        let passages = [
+            "كيف يعمل إنستغرام مع SleekFlow؟ اربط حساب إنستغرام التجاري.",
+            "هل يمكنك دمج تيليجرام وفايبر مع SleekFlow؟ نعم.",
+            "القسم الأول: الأسئلة العامة.",
+        ];
+        assert_eq!(
+            respelled("ابي اربط حسابي الشخصي في انستقرام، ينفع؟", &passages),
+            ["إنستغرام"]
+        );
+        assert_eq!(respelled("كيف اربط التيليقرام؟", &passages), ["تيليجرام"]);
+        // Shorter words are too often other words: "الجسم" is not "القسم".
+        assert!(respelled("ما وظيفة الجسم؟", &passages).is_empty());
+        assert!(respelled("كيف يعمل إنستغرام؟", &passages).is_empty());
     }
 
     #[test]
