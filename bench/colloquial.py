@@ -27,16 +27,37 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def word_list():
+    """The word table, the prefixes and the prefixed words' least length, from the Rust source."""
     source = open(os.path.join(HERE, "..", "agentflow", "src", "colloquial.rs"), encoding="utf-8").read()
     table = source.split("const STANDARD")[1].split("];")[0]
-    return dict(re.findall(r'\("([^"]+)", "([^"]+)"\)', table))
+    prefixes = re.findall(r'"([^"]+)"', source.split("const PREFIXES")[1].split("];")[0])
+    least = int(re.search(r"const MIN_PREFIXED_LETTERS: usize = (\d+);", source).group(1))
+    return dict(re.findall(r'\("([^"]+)", "([^"]+)"\)', table)), prefixes, least
 
 
 def standard(text, words):
-    def replace(match):
-        return words.get(matching_form(match.group(0)), match.group(0))
+    table, prefixes, least = words
 
-    return re.sub(r"[\u0621-\u065f\u0670-\u06d3]+", replace, text)
+    def replace(match):
+        form = matching_form(match.group(0))
+        if form in table:
+            return table[form]
+        for prefix in prefixes:
+            rest = form[len(prefix) :]
+            if form.startswith(prefix) and rest in table and " " not in table[rest] and len(rest) >= least:
+                return prefix + table[rest]
+        return match.group(0)
+
+    out, previous = [], ""
+    for piece in re.split(r"([\u0621-\u065f\u0670-\u06d3]+)", text):
+        is_word = bool(re.fullmatch(r"[\u0621-\u065f\u0670-\u06d3]+", piece))
+        if is_word and previous not in ("بن", "ابن", "بنت"):
+            out.append(re.sub(r".+", replace, piece))
+        else:
+            out.append(piece)
+        if is_word:
+            previous = matching_form(piece)
+    return "".join(out)
 
 
 def scorer(model, units):

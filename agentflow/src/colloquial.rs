@@ -4,10 +4,13 @@
 //! write their FAQ in Modern Standard Arabic ("ما هي منصات المراسلة التي تدعمها؟"). e5 reads a
 //! dialect's question words, verbs of wanting and being able, and particles as other words,
 //! and such a question scores lower against the very entry that answers it. [`standard`]
-//! rewrites the dialect words that have one plain standard equivalent before retrieval.
+//! rewrites the dialect words that have one plain standard equivalent before retrieval, and
+//! the English words customers write in Arabic letters ("برودكاست", "تمبليت", "تيكت") where an
+//! FAQ uses the Arabic word (بث، قالب، تذكرة).
 //!
 //! Words a dialect shares with standard Arabic in another meaning are left alone: "فيه" (in
-//! it), "دول" (countries), "حق" (right), "بس", "زي", "دي".
+//! it), "دول" (countries), "حق" (right), "يقدر" (is estimated), "بس", "زي", "دي". "ابي" (I
+//! want) is left alone after "بن" and "ابن", where it is a name's "أبي" ("بن أبي سفيان").
 
 use knowledge::lexical::normalise_arabic;
 
@@ -50,8 +53,6 @@ const STANDARD: &[(&str, &str)] = &[
     ("بدك", "تريد"),
     ("بغيت", "أردت"),
     ("اقدر", "أستطيع"),
-    ("تقدر", "تستطيع"),
-    ("يقدر", "يستطيع"),
     ("نقدر", "نستطيع"),
     ("ينفع", "هل يمكن"),
     ("لازم", "يجب"),
@@ -86,13 +87,49 @@ const STANDARD: &[(&str, &str)] = &[
     ("بفلوس", "مدفوع"),
     ("فلوس", "أموال"),
     ("رسايل", "رسائل"),
+    // English words in Arabic letters.
+    ("برودكاست", "بث"),
+    ("تمبليت", "قالب"),
+    ("تمبلت", "قالب"),
+    ("تيمبليت", "قالب"),
+    ("تمبليتات", "قوالب"),
+    ("تيكت", "تذكرة"),
+    ("تكت", "تذكرة"),
+    ("تيكتات", "تذاكر"),
+    ("اوردر", "طلب"),
+    ("اوردرات", "طلبات"),
+    ("ديليفري", "توصيل"),
+    ("سبسكريبشن", "اشتراك"),
+    ("بيمنت", "دفع"),
+    ("انفويس", "فاتورة"),
+    ("ريبورت", "تقرير"),
+    ("ريبورتات", "تقارير"),
+    ("لينك", "رابط"),
+    ("اكاونت", "حساب"),
+    ("يوزر", "مستخدم"),
+    ("ابليكيشن", "تطبيق"),
+    ("ابلكيشن", "تطبيق"),
+    ("ميسج", "رسالة"),
+    ("ميسجات", "رسائل"),
+    ("كاستمر", "عميل"),
+    ("فيتشر", "ميزة"),
+    ("ابديت", "تحديث"),
+    ("كانسل", "إلغاء"),
 ];
+
+/// The article and one-letter prefixes a word can carry ("البرودكاست", "وعشان"), longest first.
+const PREFIXES: &[&str] = &["وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف"];
+
+/// A prefixed word is looked up without its prefix from this many letters: shorter dialect
+/// words ("ده", "ابي") with a letter before them are more often other words.
+const MIN_PREFIXED_LETTERS: usize = 4;
 
 /// `text` with its colloquial Arabic words in standard Arabic; everything else, spacing and
 /// punctuation included, as written.
 pub fn standard(text: &str) -> String {
     let mut standard = String::with_capacity(text.len());
     let mut rest = text;
+    let mut previous = String::new();
     while let Some(start) = rest.find(is_arabic_letter) {
         standard.push_str(&rest[..start]);
         rest = &rest[start..];
@@ -100,15 +137,37 @@ pub fn standard(text: &str) -> String {
             .find(|character: char| !is_arabic_letter(character))
             .unwrap_or(rest.len());
         let word = &rest[..end];
-        let form = normalise_arabic(word);
-        match STANDARD.iter().find(|(colloquial, _)| *colloquial == form) {
-            Some((_, replacement)) => standard.push_str(replacement),
+        let in_a_name = matches!(previous.as_str(), "بن" | "ابن" | "بنت");
+        match standard_word(word).filter(|_| !in_a_name) {
+            Some(replacement) => standard.push_str(&replacement),
             None => standard.push_str(word),
         }
+        previous = normalise_arabic(word);
         rest = &rest[end..];
     }
     standard.push_str(rest);
     standard
+}
+
+/// A colloquial word in standard Arabic, with the prefix it carried; a prefix is not put
+/// before a replacement of two words ("لا يوجد").
+fn standard_word(word: &str) -> Option<String> {
+    let form = normalise_arabic(word);
+    if let Some(replacement) = lookup(&form) {
+        return Some(replacement.to_string());
+    }
+    PREFIXES.iter().find_map(|prefix| {
+        let rest = form.strip_prefix(prefix)?;
+        let replacement = lookup(rest).filter(|replacement| !replacement.contains(' '))?;
+        (rest.chars().count() >= MIN_PREFIXED_LETTERS).then(|| format!("{prefix}{replacement}"))
+    })
+}
+
+fn lookup(form: &str) -> Option<&'static str> {
+    STANDARD
+        .iter()
+        .find(|(colloquial, _)| *colloquial == form)
+        .map(|(_, standard)| *standard)
 }
 
 fn is_arabic_letter(character: char) -> bool {
@@ -146,12 +205,22 @@ mod tests {
             "هو الواتساب بيزنس API مدفوع ولا مجانا؟"
         );
         assert_eq!(standard("إيش الخطط؟"), "ما الخطط؟");
+        assert_eq!(
+            standard("عايز اعمل حمله برودكاست بالتمبليت ازاي"),
+            "أريد اعمل حمله بث بالقالب كيف"
+        );
+        assert_eq!(standard("وعشان الحين"), "ولكي الآن");
+        assert_eq!(
+            standard("متى اسلم معاوية بن ابى سفيان؟ ابي اعرف"),
+            "متى اسلم معاوية بن ابى سفيان؟ أريد اعرف"
+        );
+        assert_eq!(standard("ومافي"), "ومافي", "no prefix before two words");
         assert_eq!(standard("أبغى أعرف امتى"), "أريد أعرف متى");
     }
 
     #[test]
     fn standard_arabic_and_other_scripts_are_left_as_written() {
-        let msa = "ما هي منصات المراسلة التي تدعمها SleekFlow؟ فيه دول كثيرة";
+        let msa = "ما هي منصات المراسلة التي تدعمها SleekFlow؟ فيه دول كثيرة، يقدر عددها بمئة";
         assert_eq!(standard(msa), msa);
         assert_eq!(standard("What is WABA? (see: 2)"), "What is WABA? (see: 2)");
         assert_eq!(standard(""), "");
