@@ -27,10 +27,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def word_list():
-    """The word table, the prefixes and the prefixed words' least length, from the Rust source."""
+    """The word table, the joined prefixes and the prefixed words' least length, from the Rust source."""
     source = open(os.path.join(HERE, "..", "agentflow", "src", "colloquial.rs"), encoding="utf-8").read()
     table = source.split("const STANDARD")[1].split("];")[0]
-    prefixes = re.findall(r'"([^"]+)"', source.split("const PREFIXES")[1].split("];")[0])
+    text = open(os.path.join(HERE, "..", "agentflow", "src", "text.rs"), encoding="utf-8").read()
+    prefixes = re.findall(r'"([^"]+)"', text.split("const JOINED_PREFIXES")[1].split("];")[0])
     least = int(re.search(r"const MIN_PREFIXED_LETTERS: usize = (\d+);", source).group(1))
     return dict(re.findall(r'\("([^"]+)", "([^"]+)"\)', table)), prefixes, least
 

@@ -9,10 +9,12 @@
 //! FAQ uses the Arabic word (بث، قالب، تذكرة).
 //!
 //! Words a dialect shares with standard Arabic in another meaning are left alone: "فيه" (in
-//! it), "دول" (countries), "حق" (right), "يقدر" (is estimated), "بس", "زي", "دي". "ابي" (I
-//! want) is left alone after "بن" and "ابن", where it is a name's "أبي" ("بن أبي سفيان").
+//! it), "دول" (countries), "حق" (right), "يقدر" (is estimated), "بس", "زي", "دي". So is a word
+//! after "بن", "ابن" or "بنت": it is part of a name ("بن أبي سفيان", not "I want").
 
 use knowledge::lexical::normalise_arabic;
+
+use crate::text::without_prefixes;
 
 /// Dialect words, in their [`normalise_arabic`] form so that hamza and taa marbuta spellings
 /// all match, with their standard equivalents.
@@ -117,9 +119,6 @@ const STANDARD: &[(&str, &str)] = &[
     ("كانسل", "إلغاء"),
 ];
 
-/// The article and one-letter prefixes a word can carry ("البرودكاست", "وعشان"), longest first.
-const PREFIXES: &[&str] = &["وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف"];
-
 /// A prefixed word is looked up without its prefix from this many letters: shorter dialect
 /// words ("ده", "ابي") with a letter before them are more often other words.
 const MIN_PREFIXED_LETTERS: usize = 4;
@@ -130,11 +129,11 @@ pub fn standard(text: &str) -> String {
     let mut standard = String::with_capacity(text.len());
     let mut rest = text;
     let mut previous = String::new();
-    while let Some(start) = rest.find(is_arabic_letter) {
+    while let Some(start) = rest.find(in_an_arabic_word) {
         standard.push_str(&rest[..start]);
         rest = &rest[start..];
         let end = rest
-            .find(|character: char| !is_arabic_letter(character))
+            .find(|character: char| !in_an_arabic_word(character))
             .unwrap_or(rest.len());
         let word = &rest[..end];
         let in_a_name = matches!(previous.as_str(), "بن" | "ابن" | "بنت");
@@ -156,10 +155,11 @@ fn standard_word(word: &str) -> Option<String> {
     if let Some(replacement) = lookup(&form) {
         return Some(replacement.to_string());
     }
-    PREFIXES.iter().find_map(|prefix| {
-        let rest = form.strip_prefix(prefix)?;
-        let replacement = lookup(rest).filter(|replacement| !replacement.contains(' '))?;
-        (rest.chars().count() >= MIN_PREFIXED_LETTERS).then(|| format!("{prefix}{replacement}"))
+    without_prefixes(word).into_iter().skip(1).find_map(|bare| {
+        let replacement =
+            lookup(&normalise_arabic(bare)).filter(|replacement| !replacement.contains(' '))?;
+        let prefix = &word[..word.len() - bare.len()];
+        (bare.chars().count() >= MIN_PREFIXED_LETTERS).then(|| format!("{prefix}{replacement}"))
     })
 }
 
@@ -170,7 +170,8 @@ fn lookup(form: &str) -> Option<&'static str> {
         .map(|(_, standard)| *standard)
 }
 
-fn is_arabic_letter(character: char) -> bool {
+/// Arabic letters and diacritics; not Arabic punctuation ("؟", "،"), which ends a word.
+fn in_an_arabic_word(character: char) -> bool {
     matches!(character, '\u{0621}'..='\u{064A}' | '\u{064B}'..='\u{065F}' | '\u{0670}'..='\u{06D3}')
 }
 
@@ -188,7 +189,7 @@ mod tests {
             text in "[ a-zA-Z0-9ابتثجحخدذرزسشصضطظعغفقكلمنهويىةءأإآ؟?،.()\u{064E}\u{0640}]{0,80}",
         ) {
             let standard_text = standard(&text);
-            let latin = |text: &str| text.chars().filter(|c| !is_arabic_letter(*c)).collect::<String>();
+            let latin = |text: &str| text.chars().filter(|c| !in_an_arabic_word(*c)).collect::<String>();
             prop_assert_eq!(latin(&standard_text).replace(' ', ""), latin(&text).replace(' ', ""));
             prop_assert_eq!(standard(&standard_text), standard_text);
         }

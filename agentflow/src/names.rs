@@ -19,6 +19,8 @@ use std::collections::{HashMap, HashSet};
 
 use knowledge::lexical::normalise_arabic;
 
+use crate::text::without_prefixes;
+
 /// Shorter consonant outlines match too much by chance to judge by.
 const MIN_OUTLINE: usize = 3;
 
@@ -300,22 +302,6 @@ impl Mentioned {
         }
         self.outlines.contains(&outline)
     }
-}
-
-/// An Arabic word as written, and without the article and the one-letter prefixes that join
-/// it ("وال", "بال", "لل", "ال", "ب", "و", "ل", "ف", "ك").
-fn without_prefixes(word: &str) -> Vec<&str> {
-    let mut forms = vec![word];
-    for prefix in [
-        "وال", "بال", "فال", "كال", "لل", "ال", "ب", "و", "ل", "ف", "ك",
-    ] {
-        if let Some(rest) = word.strip_prefix(prefix)
-            && rest.chars().count() >= 3
-        {
-            forms.push(rest);
-        }
-    }
-    forms
 }
 
 /// A Latin word's consonants, in classes that Arabic transliteration keeps apart: p reads as

@@ -158,6 +158,25 @@ const ARABIC_PREFIXES: &[&str] = &[
     "ولل", "وبال", "فبال", "وس",
 ];
 
+/// The article and the one-letter prefixes that join an Arabic word, longest first.
+const JOINED_PREFIXES: &[&str] = &[
+    "وال", "بال", "فال", "كال", "لل", "ال", "ب", "و", "ل", "ف", "ك",
+];
+
+/// An Arabic word as written, then without each of [`JOINED_PREFIXES`] it carries, where three
+/// letters or more remain ("البرودكاست" is also "برودكاست").
+pub(crate) fn without_prefixes(word: &str) -> Vec<&str> {
+    let mut forms = vec![word];
+    for prefix in JOINED_PREFIXES {
+        if let Some(rest) = word.strip_prefix(prefix)
+            && rest.chars().count() >= 3
+        {
+            forms.push(rest);
+        }
+    }
+    forms
+}
+
 fn is_arabic_letter(character: char) -> bool {
     matches!(character as u32, 0x0600..=0x06FF)
 }
