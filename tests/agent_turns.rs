@@ -440,17 +440,32 @@ fn a_question_close_to_an_faq_entry_is_offered_it_and_answered_when_it_is_sent()
     assert!(reply.unanswered, "{first:#?}");
     assert!(reply.text.contains(&format!("«{offered}»")), "{first:#?}");
     assert_eq!(first.credits, 0);
-    let history = vec![Message::customer(asked), Message::agent(&reply.text, true)];
-    let second = ask(&support, offered, history);
-    let answer = second.reply().unwrap_or_else(|| panic!("{second:#?}"));
-    assert!(!answer.unanswered, "{second:#?}");
-    assert!(
-        answer
-            .citations
-            .iter()
-            .any(|citation| citation.position.contains(offered)),
-        "{second:#?}"
-    );
+    let number = reply
+        .offered
+        .iter()
+        .position(|question| question == offered)
+        .unwrap_or_else(|| panic!("{first:#?}"))
+        + 1;
+    let history = vec![
+        Message::customer(asked),
+        Message {
+            offered: reply.offered.clone(),
+            ..Message::agent(&reply.text, true)
+        },
+    ];
+    // Sent back as written, or answered with its number.
+    for message in [offered.to_string(), number.to_string()] {
+        let second = ask(&support, &message, history.clone());
+        let answer = second.reply().unwrap_or_else(|| panic!("{second:#?}"));
+        assert!(!answer.unanswered, "{message}: {second:#?}");
+        assert!(
+            answer
+                .citations
+                .iter()
+                .any(|citation| citation.position.contains(offered)),
+            "{message}: {second:#?}"
+        );
+    }
     // A product the knowledge never names is not near any of its questions.
     let tiktok = ask(
         &support,

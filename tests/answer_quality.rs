@@ -52,6 +52,7 @@ fn the_arabic_faq_is_answered_in_arabic_and_english() {
             "fact_rate[ar-ar]>=0.61",
             "fact_rate[en-ar]>=0.44",
             "fact_rate[followup]>=0.75",
+            "fact_rate[offer]>=1",
             "fact_precision>=0.76",
             "declined_rate>=0.9",
             "declined_rate[off-topic]>=1",

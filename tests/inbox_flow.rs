@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::routing::post;
-use common::app::{Database, Options, spawn_app};
+use common::app::{Database, Embedding, Options, spawn_app};
 use common::eventually;
 use common::service::Api;
 use connectors::signing::SigningSecret;
@@ -88,13 +88,7 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(databas
     let (_, badr_api) = api.staff_member("badr@example.com", &team).await;
 
     let (hook, deliveries) = webhook().await;
-    let (status, channel) = api
-        .post(
-            "/v1/channels",
-            json!({ "type": "api", "name": "Website", "agent_id": agent, "config": { "webhook_url": hook } }),
-        )
-        .await;
-    assert_eq!(status, 201, "{channel}");
+    let channel = website_channel(&api, &agent, &hook).await;
     let channel_id = channel["id"].as_str().unwrap().to_string();
     let secret = SigningSecret::parse(channel["secret"].as_str().unwrap()).unwrap();
     let (_, listed) = api.get(&format!("/v1/channels/{channel_id}")).await;
@@ -405,6 +399,86 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back_on_sqli
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back_on_postgres() {
     the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back(Database::Postgres).await;
+}
+
+/// A question the FAQ almost answers is offered the FAQ's nearest questions, numbered; the
+/// customer's next message, a number, is answered with the entry it picks: the offer is
+/// stored with the reply and read back into the next turn's history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_answers_an_offer_with_the_number_of_a_question() {
+    let Some(faq) = common::shared("knowledge/sleekflow-faq-ar.txt") else {
+        return;
+    };
+    let Some(app) = spawn_app(Options {
+        embedding: Embedding::Real,
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let api = app.api();
+    let agent = api
+        .agent_answering(&std::fs::read_to_string(faq).unwrap())
+        .await;
+    let (hook, _) = webhook().await;
+    let channel = website_channel(&api, &agent, &hook).await;
+    let inbound = format!("/v1/channels/{}/inbound", channel["id"].as_str().unwrap());
+    let send = |id: &str, text: &str| json!({ "contact": { "external_id": "c-1" }, "message": { "id": id, "text": text } });
+    let (status, first) = api
+        .post(&inbound, send("m-1", "كيف أستورد قائمة عملائي من ملف إكسل؟"))
+        .await;
+    assert_eq!(status, 200, "{first}");
+    let conversation = first["conversation_id"].as_str().unwrap();
+    let offer = eventually("the offer", || agent_replies(&api, conversation, 1))
+        .await
+        .remove(0);
+    let offered = "كيف يمكنني إضافة جهات الاتصال إلى SleekFlow؟";
+    let text = offer["text"].as_str().unwrap();
+    let number = ["1", "2"]
+        .into_iter()
+        .find(|number| text.contains(&format!("{number}. «{offered}»")))
+        .unwrap_or("1");
+    assert!(text.contains(&format!("«{offered}»")), "{offer}");
+    assert!(offer["citations"].as_array().unwrap().is_empty(), "{offer}");
+
+    let (status, _) = api.post(&inbound, send("m-2", number)).await;
+    assert_eq!(status, 200);
+    let answer = eventually("the answer", || agent_replies(&api, conversation, 2))
+        .await
+        .remove(1);
+    assert!(
+        answer["citations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|citation| citation["position"].as_str().unwrap().contains(offered)),
+        "{answer}"
+    );
+    app.stop().await;
+}
+
+/// An api channel answered by `agent`, delivering to `hook`.
+async fn website_channel(api: &Api, agent: &str, hook: &str) -> Value {
+    let (status, channel) = api
+        .post(
+            "/v1/channels",
+            json!({ "type": "api", "name": "Website", "agent_id": agent, "config": { "webhook_url": hook } }),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    channel
+}
+
+/// The AI's replies in the conversation, once there are `count` of them.
+async fn agent_replies(api: &Api, conversation: &str, count: usize) -> Option<Vec<Value>> {
+    let replies: Vec<Value> = api
+        .messages(conversation)
+        .await
+        .into_iter()
+        .filter(|message| message["sender"]["kind"] == "agent")
+        .collect();
+    (replies.len() >= count).then_some(replies)
 }
 
 /// Many people claim one conversation at once: exactly one gets it.

@@ -366,6 +366,7 @@ impl Agent {
                 citations: Vec::new(),
                 origin: ReplyOrigin::CustomAnswer,
                 unanswered: false,
+                offered: Vec::new(),
             })));
         }
 
@@ -445,7 +446,8 @@ impl Agent {
                 )
             });
             let text = rephrase(language, &related);
-            return Ok(Prepared::decided(turn.fixed_unanswered(&text)));
+            let offered = related.into_iter().map(str::to_string).collect();
+            return Ok(Prepared::decided(turn.fixed_unanswered(&text, offered)));
         }
         Ok(Prepared::Draft(Box::new(Draft {
             turn,
@@ -595,6 +597,7 @@ impl Agent {
             citations,
             origin,
             unanswered: false,
+            offered: Vec::new(),
         }))
     }
 
@@ -845,7 +848,7 @@ impl Agent {
             let messages = prompt::conversation(
                 system,
                 request.recent(self.parts.config.memory),
-                &request.message,
+                request.asked(),
             );
             let asked = LlmRequest {
                 messages,
@@ -1048,6 +1051,7 @@ impl Agent {
                         ReplyOrigin::Extractive
                     },
                     unanswered: false,
+                    offered: Vec::new(),
                 });
             }
         }
@@ -1249,18 +1253,20 @@ impl TurnBuilder {
                 citations: Vec::new(),
                 origin: ReplyOrigin::Fixed,
                 unanswered: false,
+                offered: Vec::new(),
             }),
             0,
         )
     }
 
-    fn fixed_unanswered(self, text: &str) -> Turn {
+    fn fixed_unanswered(self, text: &str, offered: Vec<String>) -> Turn {
         self.finish(
             Action::Reply(Reply {
                 text: text.to_string(),
                 citations: Vec::new(),
                 origin: ReplyOrigin::Fixed,
                 unanswered: true,
+                offered,
             }),
             0,
         )
@@ -1311,8 +1317,16 @@ fn from_our_information(language: Language) -> &'static str {
 }
 
 /// The reply when the knowledge does not answer: ask again in other words, or, when some of
-/// the knowledge's questions came close, send one of those; or be passed to a person.
+/// the knowledge's questions came close, answer with one's number; or be passed to a person.
 fn rephrase(language: Language, related: &[&str]) -> String {
+    let numbered = |open: &str, close: &str, and: &str| {
+        related
+            .iter()
+            .enumerate()
+            .map(|(index, question)| format!("{}. {open}{question}{close}", index + 1))
+            .collect::<Vec<_>>()
+            .join(and)
+    };
     match (language, related) {
         (Language::En, []) => {
             "I couldn't find that in our information. Could you rephrase your question, or would you like me to connect you with our team?".into()
@@ -1321,18 +1335,18 @@ fn rephrase(language: Language, related: &[&str]) -> String {
             "لم أجد ذلك في معلوماتنا. هل يمكنك إعادة صياغة سؤالك، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟".into()
         }
         (Language::En, [question]) => format!(
-            "I couldn't find an exact answer to that. Our FAQ answers “{question}”: send it to get its answer, or would you like me to connect you with our team?"
+            "I couldn't find an exact answer to that. Our FAQ answers “{question}”: reply 1 to get its answer, or would you like me to connect you with our team?"
         ),
         (Language::Ar, [question]) => format!(
-            "لم أجد إجابة دقيقة لذلك. تجيب أسئلتنا الشائعة عن «{question}»: أرسله لتحصل على إجابته، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟"
+            "لم أجد إجابة دقيقة لذلك. تجيب أسئلتنا الشائعة عن «{question}»: أرسل 1 لتحصل على إجابته، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟"
         ),
-        (Language::En, questions) => format!(
-            "I couldn't find an exact answer to that. Our FAQ answers {}: send one of them to get its answer, or would you like me to connect you with our team?",
-            questions.iter().map(|question| format!("“{question}”")).collect::<Vec<_>>().join(" and ")
+        (Language::En, _) => format!(
+            "I couldn't find an exact answer to that. Our FAQ answers {}: reply with a number to get its answer, or would you like me to connect you with our team?",
+            numbered("“", "”", " and ")
         ),
-        (Language::Ar, questions) => format!(
-            "لم أجد إجابة دقيقة لذلك. تجيب أسئلتنا الشائعة عن {}: أرسل أحدها لتحصل على إجابته، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟",
-            questions.iter().map(|question| format!("«{question}»")).collect::<Vec<_>>().join(" و")
+        (Language::Ar, _) => format!(
+            "لم أجد إجابة دقيقة لذلك. تجيب أسئلتنا الشائعة عن {}: أرسل رقم السؤال لتحصل على إجابته، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟",
+            numbered("«", "»", " و")
         ),
     }
 }

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::colloquial;
 use crate::text::matching_form;
+use crate::{colloquial, smalltalk};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TurnRequest {
@@ -26,6 +26,10 @@ pub struct Message {
     /// On an agent's message: it could not answer (the turn's `Reply::unanswered`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unanswered: bool,
+    /// On an agent's message that could not answer: the knowledge's questions it offered
+    /// instead, in the order it numbered them (the turn's `Reply::offered`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offered: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -51,6 +55,7 @@ impl Message {
             author: Author::Customer,
             text: text.to_string(),
             unanswered: false,
+            offered: Vec::new(),
         }
     }
 
@@ -59,6 +64,7 @@ impl Message {
             author: Author::Agent,
             text: text.to_string(),
             unanswered,
+            offered: Vec::new(),
         }
     }
 }
@@ -100,10 +106,31 @@ impl TurnRequest {
         &self.history[self.history.len().saturating_sub(memory)..]
     }
 
-    /// The query retrieval runs: the message itself, or, when it is a short follow-up that
-    /// leans on what came before, the customer's previous message followed by this one; in
-    /// standard Arabic where the customer wrote a dialect's words.
+    /// The question of the knowledge the message picks from the agent's last offer ("2" after
+    /// two were offered).
+    pub fn picked_question(&self) -> Option<&str> {
+        let last = self.history.last()?;
+        if last.author != Author::Agent {
+            return None;
+        }
+        let index = smalltalk::picked(&self.message, last.offered.len())?;
+        Some(&last.offered[index])
+    }
+
+    /// What the customer asks: the question they picked from an offer, else their message.
+    pub fn asked(&self) -> &str {
+        self.picked_question()
+            .unwrap_or_else(|| self.message.trim())
+    }
+
+    /// The query retrieval runs: the message itself (or the question it picks from an offer),
+    /// or, when it is a short follow-up that leans on what came before, the customer's
+    /// previous message followed by this one; in standard Arabic where the customer wrote a
+    /// dialect's words.
     pub fn retrieval_query(&self, memory: usize) -> String {
+        if let Some(question) = self.picked_question() {
+            return colloquial::standard(question);
+        }
         let previous = self
             .recent(memory)
             .iter()
@@ -265,6 +292,34 @@ mod tests {
             arabic.retrieval_query(0),
             "وكم سعره؟",
             "no memory, no context"
+        );
+    }
+
+    #[test]
+    fn a_number_after_an_offer_asks_the_question_it_numbers() {
+        let offered = vec![
+            "ما هي الخطط المتاحة؟".to_string(),
+            "ما هو SleekFlow بالضبط؟".to_string(),
+        ];
+        let offer = Message {
+            offered: offered.clone(),
+            ..Message::agent("1. «…» 2. «…»", true)
+        };
+        let history = vec![Message::customer("وش الباقات؟"), offer.clone()];
+        let second = request("2", history.clone());
+        assert_eq!(second.asked(), offered[1]);
+        assert_eq!(
+            second.retrieval_query(6),
+            offered[1],
+            "not joined to the question before, although it reads as a follow-up"
+        );
+        assert_eq!(request("الأول", history.clone()).asked(), offered[0]);
+        assert_eq!(request("3", history.clone()).asked(), "3");
+        let later = vec![offer, Message::customer("ok"), Message::agent("…", false)];
+        assert_eq!(
+            request("2", later).asked(),
+            "2",
+            "only the last offer counts"
         );
     }
 

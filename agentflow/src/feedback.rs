@@ -132,6 +132,7 @@ mod tests {
             }],
             origin: ReplyOrigin::Extractive,
             unanswered: false,
+            offered: Vec::new(),
         })
     }
 

@@ -150,6 +150,28 @@ pub fn is_yes(message: &str) -> bool {
     YES.is_match(form)
 }
 
+/// Which of `offered` questions the message picks by its number or its place ("2", "the
+/// first one", "الثاني"), counting from 0; `None` when it picks none of them.
+pub fn picked(message: &str, offered: usize) -> Option<usize> {
+    static PICK: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"^(?:(?:number|no\.?|option|question|رقم|الرقم|السؤال|سؤال) ?)?(?:(?P<number>[1-9])|(?P<first>(?:the )?(?:first|1st)(?: one)?|one|الاول|الاولي|اول|اول واحد|واحد)|(?P<second>(?:the )?(?:second|2nd)(?: one)?|two|الثاني|الثانيه|ثاني|التاني|تاني|اثنين|اتنين))$",
+        )
+        .expect("compiles")
+    });
+    let form = matching_form(message);
+    let form = form.trim_matches(|c: char| !c.is_alphanumeric());
+    let found = PICK.captures(form)?;
+    let index = if let Some(number) = found.name("number") {
+        number.as_str().parse::<usize>().ok()? - 1
+    } else if found.name("first").is_some() {
+        0
+    } else {
+        1
+    };
+    (index < offered).then_some(index)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,5 +223,38 @@ mod tests {
         assert!(is_yes("Yes please!"));
         assert!(is_yes("نعم"));
         assert!(!is_yes("yes, but how much is it?"));
+    }
+
+    #[test]
+    fn an_offered_question_is_picked_by_its_number_or_place() {
+        for (message, index) in [
+            ("1", 0),
+            ("2", 1),
+            ("٢", 1),
+            ("#2", 1),
+            ("No. 2", 1),
+            ("number 1", 0),
+            ("The first one", 0),
+            ("second", 1),
+            ("الأول", 0),
+            ("الاولى", 0),
+            ("رقم ٢", 1),
+            ("السؤال الثاني", 1),
+            ("الثانية", 1),
+            ("اتنين", 1),
+        ] {
+            assert_eq!(picked(message, 2), Some(index), "{message}");
+        }
+        assert_eq!(picked("2", 1), None, "only one was offered");
+        assert_eq!(picked("3", 2), None);
+        for message in [
+            "yes",
+            "1 more question",
+            "the first plan",
+            "كم السعر؟",
+            "12",
+        ] {
+            assert_eq!(picked(message, 2), None, "{message}");
+        }
     }
 }

@@ -67,6 +67,14 @@ impl utoipa::PartialSchema for Action {
                     .schema_type(Type::Boolean)
                     .description(Some("The agent could not answer and asked to rephrase.")),
             )
+            .property(
+                "offered",
+                ArrayBuilder::new()
+                    .items(ObjectBuilder::new().schema_type(Type::String))
+                    .description(Some(
+                        "On an unanswered reply: the knowledge's questions it offers, numbered in this order.",
+                    )),
+            )
             .property("team", text("The team that takes over (action handoff)."))
             .property("reason", Ref::from_schema_name("HandoffReason"))
             .property("summary", text("For the person who takes over."))
@@ -100,6 +108,10 @@ pub struct Reply {
     /// True when the agent could not answer and asked the customer to rephrase: the service
     /// stores it with the message so the next turn counts unanswered questions.
     pub unanswered: bool,
+    /// On an unanswered reply: the knowledge's questions it offers instead, numbered in this
+    /// order. Stored with the message, so that the customer may answer with a number.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub offered: Vec<String>,
 }
 
 /// Where a reply's words came from.

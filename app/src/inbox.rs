@@ -19,7 +19,7 @@ use records::{
     Direction, MessageKind, MessageRecord, NewChannel, NewMessage, OwnerKind, Ownership, Page,
     Presence, Principal, Received, Role, Routed, SenderKind, StoreError,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{App, AppError};
 
@@ -140,6 +140,15 @@ pub struct ChannelRequest {
     /// The `api` channel's `webhook_url`, or a platform's settings under its names.
     pub config: serde_json::Map<String, serde_json::Value>,
     pub routing: Routing,
+}
+
+/// What a later turn reads back from the details an agent's reply was stored with.
+#[derive(Debug, Default, Deserialize)]
+struct AgentReplyDetails {
+    #[serde(default)]
+    unanswered: bool,
+    #[serde(default)]
+    offered: Vec<String>,
 }
 
 /// Who a conversation is given to.
@@ -645,19 +654,19 @@ impl App {
                 SenderKind::Agent => Author::Agent,
                 SenderKind::User | SenderKind::System => Author::Human,
             };
-            let unanswered = message
+            let details = message
                 .details
                 .as_deref()
-                .and_then(|details| serde_json::from_str::<serde_json::Value>(details).ok())
-                .and_then(|details| details.get("unanswered")?.as_bool())
-                .unwrap_or(false);
+                .and_then(|details| serde_json::from_str::<AgentReplyDetails>(details).ok())
+                .unwrap_or_default();
             if author == Author::Customer {
                 last_customer = Some(message.clone());
             }
             history.push(Message {
                 author,
                 text: message.text,
-                unanswered,
+                unanswered: details.unanswered,
+                offered: details.offered,
             });
         }
         Ok((history, last_customer))
@@ -800,6 +809,7 @@ impl App {
             Action::Reply(reply) => {
                 let details = serde_json::json!({
                     "citations": reply.citations, "unanswered": reply.unanswered,
+                    "offered": reply.offered,
                 });
                 let answer = NewMessage {
                     direction: Direction::Out,
