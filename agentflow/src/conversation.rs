@@ -106,14 +106,19 @@ impl TurnRequest {
         &self.history[self.history.len().saturating_sub(memory)..]
     }
 
-    /// The question of the knowledge the message picks from the agent's last offer ("2" after
-    /// two were offered).
+    /// The question of the knowledge the message picks from the agent's last offer: by its
+    /// number ("2" after two were offered), or sent back as written.
     pub fn picked_question(&self) -> Option<&str> {
         let last = self.history.last()?;
         if last.author != Author::Agent {
             return None;
         }
-        let index = smalltalk::picked(&self.message, last.offered.len())?;
+        let sent = matching_form(&self.message);
+        let index = smalltalk::picked(&self.message, last.offered.len()).or_else(|| {
+            last.offered
+                .iter()
+                .position(|question| words(&matching_form(question)) == words(&sent))
+        })?;
         Some(&last.offered[index])
     }
 
@@ -184,12 +189,16 @@ impl TurnRequest {
 /// it take to Sharjah?").
 const CONTINUATIONS: &[&str] = &["and", "also", "but", "plus", "what about", "how about"];
 
+/// The words of a text in matching form, without its punctuation.
+fn words(form: &str) -> Vec<&str> {
+    form.split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect()
+}
+
 fn is_follow_up(message: &str) -> bool {
     let form = matching_form(message);
-    let words: Vec<&str> = form
-        .split(|character: char| !character.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .collect();
+    let words = words(&form);
     let padded = format!(" {} ", words.join(" "));
     if words.len() <= 12
         && CONTINUATIONS
@@ -314,6 +323,12 @@ mod tests {
             "not joined to the question before, although it reads as a follow-up"
         );
         assert_eq!(request("الأول", history.clone()).asked(), offered[0]);
+        let sent_back = request("ما هو sleekflow بالضبط ؟", history.clone());
+        assert_eq!(
+            sent_back.retrieval_query(6),
+            offered[1],
+            "sent back as written"
+        );
         assert_eq!(request("3", history.clone()).asked(), "3");
         let later = vec![offer, Message::customer("ok"), Message::agent("…", false)];
         assert_eq!(
