@@ -142,13 +142,23 @@ pub struct ChannelRequest {
     pub routing: Routing,
 }
 
-/// What a later turn reads back from the details an agent's reply was stored with.
+/// What is read back from the details an agent's reply was stored with: by later turns, and
+/// by the widget, which shows the questions offered as buttons.
 #[derive(Debug, Default, Deserialize)]
-struct AgentReplyDetails {
+pub(crate) struct AgentReplyDetails {
     #[serde(default)]
-    unanswered: bool,
+    pub unanswered: bool,
     #[serde(default)]
-    offered: Vec<String>,
+    pub offered: Vec<String>,
+}
+
+impl AgentReplyDetails {
+    /// A message's details, as stored; nothing when they are not an agent reply's.
+    pub fn of(details: Option<&str>) -> Self {
+        details
+            .and_then(|details| serde_json::from_str(details).ok())
+            .unwrap_or_default()
+    }
 }
 
 /// Who a conversation is given to.
@@ -654,11 +664,7 @@ impl App {
                 SenderKind::Agent => Author::Agent,
                 SenderKind::User | SenderKind::System => Author::Human,
             };
-            let details = message
-                .details
-                .as_deref()
-                .and_then(|details| serde_json::from_str::<AgentReplyDetails>(details).ok())
-                .unwrap_or_default();
+            let details = AgentReplyDetails::of(message.details.as_deref());
             if author == Author::Customer {
                 last_customer = Some(message.clone());
             }

@@ -9,7 +9,7 @@ use records::{ChannelRecord, ConversationRecord, NewChannel, Page};
 use records::{Direction, SenderKind};
 use serde::{Deserialize, Serialize};
 
-use crate::inbox::{CreatedChannel, check_text, search_form};
+use crate::inbox::{AgentReplyDetails, CreatedChannel, check_text, search_form};
 use crate::{App, AppError};
 
 /// What a widget channel keeps sealed.
@@ -59,6 +59,10 @@ pub struct VisitorMessage {
     #[schema(value_type = String)]
     pub sender: SenderKind,
     pub text: String,
+    /// On the AI's reply that could not answer: the questions it offers instead, numbered in
+    /// this order; the widget shows them as buttons.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub offered: Vec<String>,
     /// Milliseconds since the epoch.
     pub created_at: i64,
 }
@@ -277,6 +281,7 @@ impl App {
         Ok(thread
             .into_iter()
             .map(|message| VisitorMessage {
+                offered: AgentReplyDetails::of(message.details.as_deref()).offered,
                 id: message.id,
                 direction: message.direction,
                 sender: message.sender_kind,

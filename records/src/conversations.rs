@@ -1620,6 +1620,9 @@ fn message_created<'e>(
             "direction": message.direction, "kind": message.kind,
             "sender": { "kind": message.sender_kind, "id": message.sender_id },
             "text": message.text,
+            "details": message.details.as_deref().and_then(|details| {
+                serde_json::from_str::<serde_json::Value>(details).ok()
+            }),
         }),
     }
 }

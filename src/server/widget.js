@@ -62,6 +62,9 @@
     "form button{padding:8px 14px;border:0;border-radius:8px;background:#2f5bea;color:#fff;" +
     "font:inherit;cursor:pointer}" +
     ".note{color:#d1242f;font-size:12px;margin:0}" +
+    ".offers{display:flex;flex-direction:column;align-items:flex-start;gap:6px}" +
+    ".offers button{max-width:80%;padding:6px 10px;border:1px solid #2f5bea;border-radius:12px;" +
+    "background:#fff;color:#2f5bea;font:inherit;text-align:start;cursor:pointer}" +
     "</style>" +
     "<div class='sb'><section class='panel' role='dialog' hidden>" +
     "<header><span class='title'></span><button type='button' class='close'>×</button></header>" +
@@ -91,6 +94,8 @@
   typing.textContent = t.typing;
 
   var started = false, stream = null, shown = {}, waiting = [], typingTimer, typingSent = 0;
+  // The questions the AI's last reply offered, as buttons: only that reply's can be picked.
+  var offers = null;
   var retryIn = 1000;
 
   function request(method, path, body) {
@@ -118,15 +123,36 @@
     var bubble = mine;
     if (mine) waiting.splice(waiting.indexOf(mine), 1);
     if (!bubble) {
+      withdrawOffers();
       bubble = document.createElement("div");
       bubble.className = "msg " + message.direction + " " + message.sender;
       bubble.dir = "auto";
       bubble.textContent = message.text;
       log.appendChild(bubble);
+      if (message.offered && message.offered.length) offer(message.offered);
     }
     shown[message.id] = bubble;
     if (message.direction === "out") typing.hidden = true;
     log.scrollTop = log.scrollHeight;
+  }
+
+  function offer(questions) {
+    offers = document.createElement("div");
+    offers.className = "offers";
+    questions.forEach(function (question) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.dir = "auto";
+      button.textContent = question;
+      button.addEventListener("click", function () { send(question); });
+      offers.appendChild(button);
+    });
+    log.appendChild(offers);
+  }
+
+  function withdrawOffers() {
+    if (offers) offers.remove();
+    offers = null;
   }
 
   function listen() {
@@ -233,11 +259,8 @@
     begin(body).catch(fail);
   });
 
-  compose.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var text = input.value.trim();
-    if (!text) return;
-    input.value = "";
+  function send(text) {
+    withdrawOffers();
     var bubble = document.createElement("div");
     bubble.className = "msg in contact";
     bubble.dir = "auto";
@@ -259,6 +282,14 @@
         bubble.classList.add("failed");
         bubble.title = error.status === 413 || error.status === 422 ? error.message : t.failed;
       });
+  }
+
+  compose.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send(text);
   });
 
   input.addEventListener("input", function () {

@@ -340,10 +340,18 @@ impl VisitorReader {
                     "in" => "contact",
                     _ => payload["sender"]["kind"].as_str().unwrap_or("system"),
                 };
-                serde_json::json!({
+                let mut shown = serde_json::json!({
                     "id": payload["message_id"], "direction": direction, "sender": sender,
                     "text": payload["text"], "created_at": event.created_at,
-                })
+                });
+                let offered = &payload["details"]["offered"];
+                if offered
+                    .as_array()
+                    .is_some_and(|offered| !offered.is_empty())
+                {
+                    shown["offered"] = offered.clone();
+                }
+                shown
             }
             "conversation.typing" if payload["by"] != "contact" => {
                 serde_json::json!({ "by": payload["by"], "typing": payload["typing"] })

@@ -3,16 +3,23 @@
 // another origin carries the one <script> tag, and a visitor opens the chat, answers the
 // pre-chat form, writes, and reads the AI's answer, a person's typing and reply live; comes
 // back to the same conversation after a reload; and, on an Arabic page, gets the chat right to
-// left. Run by scripts/browser-tests.sh, which says what it needs.
+// left; and, over the Arabic FAQ of ../shared, taps a question the AI offers when it cannot
+// answer closely, and gets that question's answer. Run by scripts/browser-tests.sh, which says
+// what it needs.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { binary, browserPath, call as callAs, dataFolder, serve, shots, stop } from "./service.mjs";
 
 let service, dataDir, browser, base, key, agent, site, siteUrl, channel, embed;
+/** The embed tag of a chat answered from the FAQ, served at /faq once a test makes it. */
+let faqEmbed = "";
+const faq = fileURLToPath(new URL("../../../shared/data/knowledge/sleekflow-faq-ar.txt", import.meta.url));
 
 /** `switchboard serve --demo`: its address, agent and key, read from what it prints. */
 async function startDemo() {
@@ -50,9 +57,9 @@ before(async () => {
   // The service's public address is a setting; here it listens on a port chosen at start.
   embed = `<script src="${base}/widget.js" data-channel="${channel.id}" async></script>`;
   site = createServer((request, response) => {
-    const lang = request.url.startsWith("/ar") ? "ar" : "en";
+    const lang = request.url.startsWith("/ar") || request.url.startsWith("/faq") ? "ar" : "en";
     response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
-    response.end(pageHtml(lang, embed));
+    response.end(pageHtml(lang, request.url.startsWith("/faq") ? faqEmbed : embed));
   });
   await new Promise((resolve) => site.listen(0, "127.0.0.1", resolve));
   siteUrl = `http://127.0.0.1:${site.address().port}`;
@@ -169,5 +176,57 @@ test("on an Arabic page the chat speaks Arabic, right to left", async () => {
   const theirs = await answer.boundingBox();
   assert.ok(mine.x < theirs.x, "the visitor's messages on the left, the answers on the right");
   await page.screenshot({ path: join(shots, "widget-ar.png") });
+  await context.close();
+});
+
+test("a visitor taps a question the AI offers and gets its answer", {
+  skip: existsSync(faq) ? false : `${faq} is absent`,
+}, async () => {
+  // An agent over the Arabic FAQ, on a chat of its own.
+  const knowledgeBase = (await call("POST", "/v1/knowledge-bases", { name: "SleekFlow FAQ" })).body.id;
+  const form = new FormData();
+  form.append("file", new Blob([readFileSync(faq)]), "sleekflow-faq-ar.txt");
+  const uploaded = await fetch(`${base}/v1/knowledge-bases/${knowledgeBase}/sources`, {
+    method: "POST", headers: { Authorization: `Bearer ${key}` }, body: form,
+  });
+  assert.equal(uploaded.status, 202, await uploaded.text());
+  for (let waited = 0; ; waited += 500) {
+    const sources = (await call("GET", `/v1/knowledge-bases/${knowledgeBase}/sources`)).body;
+    assert.ok(!sources.some((source) => source.status === "failed"), JSON.stringify(sources));
+    if (sources.every((source) => source.status === "ready")) break;
+    assert.ok(waited < 300_000, "the FAQ is not ready after 5 minutes");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const support = await call("POST", "/v1/agents", {
+    name: "Support", goal: "Answer questions about the platform.", knowledge_base: knowledgeBase,
+  });
+  assert.equal(support.status, 201, JSON.stringify(support.body));
+  const chat = await call("POST", "/v1/channels", {
+    type: "widget", name: "SleekFlow help", agent_id: support.body.id, config: {},
+  });
+  assert.equal(chat.status, 201, JSON.stringify(chat.body));
+  faqEmbed = `<script src="${base}/widget.js" data-channel="${chat.body.id}" async></script>`;
+
+  const { context, page } = await visit("/faq");
+  await page.locator(".launcher").click();
+  const input = page.locator(".compose input");
+  await input.waitFor();
+  // Close to the FAQ's question on adding contacts, but under the bound: offered, not answered.
+  await input.fill("كيف أستورد قائمة عملائي من ملف إكسل؟");
+  await input.press("Enter");
+  const offered = "كيف يمكنني إضافة جهات الاتصال إلى SleekFlow؟";
+  const button = page.locator(".offers button", { hasText: offered });
+  await button.waitFor({ timeout: 60_000 });
+  console.log(`offered: ${(await page.locator(".offers button").allTextContents()).join(" | ")}`);
+  await page.screenshot({ path: join(shots, "widget-offer.png") });
+
+  await button.click();
+  assert.equal(await page.locator(".offers").count(), 0, "the buttons go once one is tapped");
+  await page.locator(".msg.in", { hasText: offered }).waitFor();
+  const answer = page.locator(".msg.out.agent").nth(1);
+  await answer.waitFor({ timeout: 60_000 });
+  const answered = (await answer.textContent()).trim();
+  console.log(`the AI answered: ${answered.slice(0, 120)}…`);
+  assert.match(answered, /طريقتان/, "the answer of the question tapped");
   await context.close();
 });
