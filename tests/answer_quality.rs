@@ -53,6 +53,8 @@ fn the_arabic_faq_is_answered_in_arabic_and_english() {
             "fact_rate[en-ar]>=0.44",
             "fact_rate[followup]>=0.75",
             "fact_rate[offer]>=1",
+            "fact_rate_with_pick[ar-ar]>=0.71",
+            "fact_rate_with_pick[en-ar]>=0.59",
             "fact_precision>=0.76",
             "declined_rate>=0.9",
             "declined_rate[off-topic]>=1",

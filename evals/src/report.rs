@@ -44,6 +44,7 @@ pub fn metric_rows(metrics: &Metrics) -> Vec<(&'static str, Option<f64>)> {
         ("fact_rate", metrics.fact_rate),
         ("fact_top3", metrics.fact_top3),
         ("fact_precision", metrics.fact_precision),
+        ("fact_rate_with_pick", metrics.fact_rate_with_pick),
         ("declined_rate", metrics.declined_rate),
         ("positioned_citations", metrics.positioned_citations),
         ("latency_p50_ms", Some(metrics.latency_p50_ms)),
@@ -86,6 +87,10 @@ pub fn table(report: &Report) -> String {
     tag_rates(&mut out, &metrics.per_tag);
     for (name, rates) in [
         ("key fact in the reply", &metrics.fact_rate_per_tag),
+        (
+            "key fact in the reply or in the pick of a question it offers",
+            &metrics.fact_rate_with_pick_per_tag,
+        ),
         ("declined when unanswerable", &metrics.declined_rate_per_tag),
     ] {
         if !rates.is_empty() {
@@ -103,8 +108,9 @@ pub fn table(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "key fact in the reply {}, in the top {} passages {}, in the answered replies {}; declined when unanswerable {}; citations with a position {}",
+        "key fact in the reply {} (or in the pick of a question it offers {}), in the top {} passages {}, in the answered replies {}; declined when unanswerable {}; citations with a position {}",
         percent(metrics.fact_rate),
+        percent(metrics.fact_rate_with_pick),
         crate::run::FACT_K,
         percent(metrics.fact_top3),
         percent(metrics.fact_precision),
@@ -381,7 +387,12 @@ impl std::str::FromStr for Threshold {
 }
 
 /// The metrics kept per tag: `fact_rate[en-ar]` is the fact rate of the cases tagged `en-ar`.
-const PER_TAG: [&str; 3] = ["pass_rate", "fact_rate", "declined_rate"];
+const PER_TAG: [&str; 4] = [
+    "pass_rate",
+    "fact_rate",
+    "fact_rate_with_pick",
+    "declined_rate",
+];
 
 /// A per-tag metric's name and tag.
 fn tagged(metric: &str) -> Option<(&str, &str)> {
@@ -392,6 +403,7 @@ fn tagged(metric: &str) -> Option<(&str, &str)> {
 fn per_tag<'a>(metrics: &'a Metrics, name: &str) -> &'a std::collections::BTreeMap<String, Rate> {
     match name {
         "fact_rate" => &metrics.fact_rate_per_tag,
+        "fact_rate_with_pick" => &metrics.fact_rate_with_pick_per_tag,
         "declined_rate" => &metrics.declined_rate_per_tag,
         _ => &metrics.per_tag,
     }
@@ -451,6 +463,7 @@ mod tests {
                 error: None,
                 latency_ms: 10.0,
                 similarity: None,
+                fact_after_pick: None,
                 turn: serde_json::json!({ "action": "reply", "text": "t" }),
             })
             .collect();

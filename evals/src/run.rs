@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use agentflow::TurnRequest;
+use agentflow::{Message, TurnRequest};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use knowledge::embed::{Embedder, TextRole, cosine};
@@ -39,6 +39,10 @@ pub struct CaseResult {
     pub error: Option<String>,
     pub latency_ms: f64,
     pub similarity: Option<f32>,
+    /// On a case that gives key facts, declined with questions of the knowledge offered:
+    /// whether the customer's next message, one of their numbers, gets a key fact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fact_after_pick: Option<bool>,
     /// The turn with its trace (retrieved passages, grounding, guardrails, timings).
     #[schema(value_type = Object)]
     pub turn: Value,
@@ -90,6 +94,13 @@ pub struct Metrics {
     /// The fact rate over each tag's cases that give key facts.
     #[serde(default)]
     pub fact_rate_per_tag: BTreeMap<String, Rate>,
+    /// Over the cases that give key facts: the reply carries one, or it declined offering
+    /// questions of the knowledge and picking one by its number gets one (a single message
+    /// more for the customer).
+    #[serde(default)]
+    pub fact_rate_with_pick: Option<f64>,
+    #[serde(default)]
+    pub fact_rate_with_pick_per_tag: BTreeMap<String, Rate>,
     /// Over the cases the knowledge does not answer: the agent declined.
     pub declined_rate: Option<f64>,
     /// The declined rate over each tag's cases the knowledge does not answer.
@@ -168,6 +179,11 @@ async fn run_case(case: &Case, answerer: &dyn Answerer, embedder: &Embedder) -> 
     } else {
         Vec::new()
     };
+    let fact_after_pick = if case.expect.facts.is_empty() || !declined(&turn) {
+        None
+    } else {
+        fact_after_pick(case, &turn, answerer).await
+    };
     CaseResult {
         id: case.id.clone(),
         tags: case.tags.clone(),
@@ -177,8 +193,38 @@ async fn run_case(case: &Case, answerer: &dyn Answerer, embedder: &Embedder) -> 
         error,
         latency_ms,
         similarity,
+        fact_after_pick,
         turn,
     }
+}
+
+/// Picks each question a declined turn offered, by its number, until a reply carries a key
+/// fact; `None` when it offered none.
+async fn fact_after_pick(case: &Case, turn: &Value, answerer: &dyn Answerer) -> Option<bool> {
+    let offered: Vec<String> = serde_json::from_value(turn["offered"].clone()).ok()?;
+    if offered.is_empty() {
+        return None;
+    }
+    let mut history = case.input.history.clone();
+    history.push(Message::customer(&case.input.message));
+    history.push(Message {
+        offered: offered.clone(),
+        ..Message::agent(customer_text(turn), true)
+    });
+    for number in 1..=offered.len() {
+        let request = TurnRequest {
+            workspace: String::new(),
+            message: number.to_string(),
+            history: history.clone(),
+            contact: case.input.contact.clone(),
+        };
+        if let Ok(picked) = answerer.answer(request).await
+            && answers_with_a_fact(&picked, &case.expect.facts)
+        {
+            return Some(true);
+        }
+    }
+    Some(false)
 }
 
 impl Rate {
@@ -308,6 +354,11 @@ pub fn metrics(suite: &Suite, results: &[CaseResult]) -> Metrics {
             .iter()
             .map(|(case, result)| answers_with_a_fact(&result.turn, &case.expect.facts)),
     );
+    let with_pick = |(case, result): &(&Case, &CaseResult)| {
+        answers_with_a_fact(&result.turn, &case.expect.facts)
+            || result.fact_after_pick == Some(true)
+    };
+    let fact_rate_with_pick = share(with_facts.iter().map(with_pick));
     let fact_precision = share(
         with_facts
             .iter()
@@ -324,6 +375,7 @@ pub fn metrics(suite: &Suite, results: &[CaseResult]) -> Metrics {
             })
     }));
     let mut fact_rate_per_tag: BTreeMap<String, Rate> = BTreeMap::new();
+    let mut fact_rate_with_pick_per_tag: BTreeMap<String, Rate> = BTreeMap::new();
     let mut declined_rate_per_tag: BTreeMap<String, Rate> = BTreeMap::new();
     for (case, result) in &answered {
         let outcomes = [
@@ -331,6 +383,11 @@ pub fn metrics(suite: &Suite, results: &[CaseResult]) -> Metrics {
                 !case.expect.facts.is_empty(),
                 &mut fact_rate_per_tag,
                 answers_with_a_fact(&result.turn, &case.expect.facts),
+            ),
+            (
+                !case.expect.facts.is_empty(),
+                &mut fact_rate_with_pick_per_tag,
+                with_pick(&(*case, *result)),
             ),
             (
                 case.expect.answered == Some(false),
@@ -394,6 +451,8 @@ pub fn metrics(suite: &Suite, results: &[CaseResult]) -> Metrics {
         fact_top3,
         fact_precision,
         fact_rate_per_tag,
+        fact_rate_with_pick,
+        fact_rate_with_pick_per_tag,
         declined_rate,
         declined_rate_per_tag,
         positioned_citations,
