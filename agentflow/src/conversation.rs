@@ -109,17 +109,7 @@ impl TurnRequest {
     /// The question of the knowledge the message picks from the agent's last offer: by its
     /// number ("2" after two were offered), or sent back as written.
     pub fn picked_question(&self) -> Option<&str> {
-        let last = self.history.last()?;
-        if last.author != Author::Agent {
-            return None;
-        }
-        let sent = matching_form(&self.message);
-        let index = smalltalk::picked(&self.message, last.offered.len()).or_else(|| {
-            last.offered
-                .iter()
-                .position(|question| words(&matching_form(question)) == words(&sent))
-        })?;
-        Some(&last.offered[index])
+        picked(&self.message, self.history.last())
     }
 
     /// What the customer asks: the question they picked from an offer, else their message.
@@ -136,14 +126,18 @@ impl TurnRequest {
         if let Some(question) = self.picked_question() {
             return colloquial::standard(question);
         }
-        let previous = self
-            .recent(memory)
+        let recent = self.recent(memory);
+        let previous = recent
             .iter()
-            .rev()
-            .find(|message| message.author == Author::Customer);
+            .rposition(|message| message.author == Author::Customer)
+            .map(|at| {
+                let text = recent[at].text.as_str();
+                let before = at.checked_sub(1).map(|before| &recent[before]);
+                picked(text, before).unwrap_or(text)
+            });
         let query = match previous {
             Some(previous) if is_follow_up(&self.message) => {
-                format!("{} {}", previous.text.trim(), self.message.trim())
+                format!("{} {}", previous.trim(), self.message.trim())
             }
             _ => self.message.trim().to_string(),
         };
@@ -188,6 +182,20 @@ impl TurnRequest {
 /// Words that open a message continuing the one before, even a longer one ("And how long does
 /// it take to Sharjah?").
 const CONTINUATIONS: &[&str] = &["and", "also", "but", "plus", "what about", "how about"];
+
+/// The question of the knowledge `message` picks from the offer of the agent's message before
+/// it: by its number, or sent back as written.
+fn picked<'m>(message: &str, before: Option<&'m Message>) -> Option<&'m str> {
+    let offer = before.filter(|before| before.author == Author::Agent)?;
+    let sent = matching_form(message);
+    let index = smalltalk::picked(message, offer.offered.len()).or_else(|| {
+        offer
+            .offered
+            .iter()
+            .position(|question| words(&matching_form(question)) == words(&sent))
+    })?;
+    Some(&offer.offered[index])
+}
 
 /// The words of a text in matching form, without its punctuation.
 fn words(form: &str) -> Vec<&str> {
@@ -335,6 +343,17 @@ mod tests {
             request("2", later).asked(),
             "2",
             "only the last offer counts"
+        );
+        let picked_before = vec![
+            Message::customer("وش الباقات؟"),
+            history[1].clone(),
+            Message::customer("1"),
+            Message::agent("…", false),
+        ];
+        assert_eq!(
+            request("وكم سعرها؟", picked_before).retrieval_query(6),
+            format!("{} وكم سعرها؟", offered[0]),
+            "a follow-up after a pick leans on the question picked"
         );
     }
 
