@@ -16,7 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Uri};
 use base64::Engine;
-use common::app::{Database, Options, spawn_app};
+use common::app::{Database, Embedding, Options, spawn_app};
 use common::eventually;
 use common::service::Api;
 use hmac::{Hmac, Mac};
@@ -1402,5 +1402,124 @@ async fn a_reply_in_parts_is_finished_after_its_first_part_is_reported_delivered
     })
     .await;
     assert_eq!(parts(false), 1, "the first part went once");
+    app.stop().await;
+}
+
+/// An AI reply that offers the FAQ's nearest questions goes with their numbers as buttons
+/// where the platform has them (WhatsApp's reply buttons, Telegram's keyboard); the customer's
+/// tap comes back as the number, and the question it numbers is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_goes_as_buttons_and_a_tap_is_answered() {
+    let Some(faq) = common::arabic_faq() else {
+        return;
+    };
+    let (platform_url, sends) = platform().await;
+    let Some(app) = spawn_app(Options {
+        embedding: Embedding::Real,
+        platform_api: Some(platform_url),
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let (api, client) = (app.api(), reqwest::Client::new());
+    let agent = api.agent_answering(&faq).await;
+    let offered = "كيف يمكنني إضافة جهات الاتصال إلى SleekFlow؟";
+    for platform in Platform::all()
+        .into_iter()
+        .filter(|platform| ["whatsapp", "telegram"].contains(&platform.kind))
+    {
+        let kind = platform.kind;
+        let (status, channel) = api
+            .post(
+                "/v1/channels",
+                json!({ "type": kind, "name": kind, "agent_id": agent, "config": platform.config }),
+            )
+            .await;
+        assert_eq!(status, 201, "{kind}: {channel}");
+        let webhook = format!("{}/webhooks/{}", app.url, channel["id"].as_str().unwrap());
+        let question =
+            platform.message(&webhook, 1, "كيف أستورد قائمة عملائي من ملف إكسل؟", 0, None);
+        assert_eq!(post_webhook(&client, question).await.0, 200);
+        let sent_to = |kind: &'static str| {
+            let sends = sends.clone();
+            move |count: usize| {
+                let sends = sends.clone();
+                async move {
+                    let found: Vec<Value> = sends
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .filter(|sent| match kind {
+                            "whatsapp" => sent.path.ends_with("/messages"),
+                            _ => sent.path.ends_with("/sendMessage"),
+                        })
+                        .map(|sent| sent.body.clone())
+                        .collect();
+                    (found.len() >= count).then_some(found)
+                }
+            }
+        };
+        let offer = eventually("the offer", || sent_to(kind)(1)).await.remove(0);
+        let numbers: Vec<String> = match kind {
+            "whatsapp" => {
+                assert_eq!(offer["type"], "interactive", "{offer}");
+                let body = offer["interactive"]["body"]["text"].as_str().unwrap();
+                assert!(body.contains(offered), "{offer}");
+                offer["interactive"]["action"]["buttons"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|button| button["reply"]["title"].as_str().unwrap().to_string())
+                    .collect()
+            }
+            _ => {
+                assert!(offer["text"].as_str().unwrap().contains(offered), "{offer}");
+                assert_eq!(offer["reply_markup"]["one_time_keyboard"], true, "{offer}");
+                offer["reply_markup"]["keyboard"][0]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|button| button["text"].as_str().unwrap().to_string())
+                    .collect()
+            }
+        };
+        let text = offer.to_string();
+        let number = numbers
+            .iter()
+            .find(|number| text.contains(&format!("{number}. «{offered}»")))
+            .unwrap_or_else(|| panic!("{kind}: {offer}"))
+            .clone();
+        // The tap, as the platform delivers it: WhatsApp's button reply, Telegram's text.
+        let tap = match kind {
+            "whatsapp" => {
+                let body = serde_json::to_vec(&json!({ "object": "whatsapp_business_account", "entry": [{
+                    "id": "102290129340398", "changes": [{ "field": "messages", "value": {
+                        "messaging_product": "whatsapp",
+                        "metadata": { "display_phone_number": "15550783881", "phone_number_id": "106540352242922" },
+                        "contacts": [{ "profile": { "name": "Layla" }, "wa_id": platform.customer }],
+                        "messages": [{ "from": platform.customer, "id": "wamid.tap",
+                            "timestamp": now_seconds().to_string(), "type": "interactive",
+                            "interactive": { "type": "button_reply",
+                                "button_reply": { "id": number, "title": number } } }] } }] }] }))
+                .unwrap();
+                let headers = platform.signed(&webhook, &body, None);
+                (webhook.clone(), body, headers)
+            }
+            _ => platform.message(&webhook, 2, &number, 0, None),
+        };
+        assert_eq!(post_webhook(&client, tap).await.0, 200);
+        let answer = eventually("the answer", || sent_to(kind)(2))
+            .await
+            .remove(1);
+        assert!(answer.get("reply_markup").is_none(), "{kind}: {answer}");
+        let said = match kind {
+            "whatsapp" => answer["text"]["body"].as_str().unwrap().to_string(),
+            _ => answer["text"].as_str().unwrap().to_string(),
+        };
+        assert!(said.contains("طريقتان"), "{kind}: {answer}");
+        sends.lock().unwrap().clear();
+    }
     app.stop().await;
 }

@@ -406,7 +406,7 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back_on_post
 /// stored with the reply and read back into the next turn's history.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_answers_an_offer_with_the_number_of_a_question() {
-    let Some(faq) = common::shared("knowledge/sleekflow-faq-ar.txt") else {
+    let Some(faq) = common::arabic_faq() else {
         return;
     };
     let Some(app) = spawn_app(Options {
@@ -418,9 +418,7 @@ async fn a_customer_answers_an_offer_with_the_number_of_a_question() {
         return;
     };
     let api = app.api();
-    let agent = api
-        .agent_answering(&std::fs::read_to_string(faq).unwrap())
-        .await;
+    let agent = api.agent_answering(&faq).await;
     let (hook, _) = webhook().await;
     let channel = website_channel(&api, &agent, &hook).await;
     let inbound = format!("/v1/channels/{}/inbound", channel["id"].as_str().unwrap());

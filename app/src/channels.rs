@@ -1044,6 +1044,12 @@ impl App {
                 Err(outcome) => return Ok(outcome),
             }
         }
+        // The questions an AI's unanswered reply offers, by their numbers: the customer's tap
+        // sends the number, which picks the question.
+        let offered = crate::inbox::AgentReplyDetails::of(message.details.as_deref()).offered;
+        let choices: Vec<String> = (1..=offered.len())
+            .map(|number| number.to_string())
+            .collect();
         let requests = match template {
             Some((definition, values)) => vec![definition.send_request(
                 &format!(
@@ -1069,6 +1075,7 @@ impl App {
                     message_id: &message.id,
                     channel_name: &account.channel.name,
                     human_agent,
+                    choices: &choices,
                 },
             ) {
                 Ok(requests) => requests,

@@ -122,6 +122,10 @@ pub struct OutgoingText<'a> {
     /// A person writes after the platform's standard window, within the longer one it gives
     /// people (`Window::human`): the message says so (Meta's `HUMAN_AGENT` tag).
     pub human_agent: bool,
+    /// Short answers the customer may tap instead of typing them (the numbers of the
+    /// questions an AI's unanswered reply offers): buttons where the platform has them. The
+    /// text says them too, so a platform without buttons loses nothing.
+    pub choices: &'a [String],
 }
 
 /// How long after the customer's last message a business may write to them freely.

@@ -717,6 +717,7 @@ mod tests {
             message_id: "0193",
             channel_name: "Acme",
             human_agent,
+            choices: &[],
         }
     }
 

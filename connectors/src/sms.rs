@@ -497,6 +497,7 @@ mod tests {
                     message_id: "m",
                     channel_name: "Acme",
                     human_agent: false,
+                    choices: &[],
                 },
             )
             .unwrap();

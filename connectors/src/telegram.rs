@@ -342,13 +342,16 @@ fn message_event(message: Message) -> ChannelEvent {
 
 /// The `sendMessage` calls that deliver `text` to a chat: one per 4,096 UTF-16 units, cut
 /// at a line or word break where there is one (none for blank text, which Telegram refuses).
-/// The first answers `reply_to` (a message id this module gave) when it is the same chat's.
+/// The first answers `reply_to` (a message id this module gave) when it is the same chat's;
+/// the last carries `choices` as a keyboard that sends the one tapped as the customer's
+/// message, and hides once used.
 pub fn send_text(
     api_base: &str,
     bot_token: &str,
     chat_id: &str,
     text: &str,
     reply_to: Option<&str>,
+    choices: &[String],
 ) -> Vec<OutboundRequest> {
     let url = format!(
         "{}/bot{bot_token}/sendMessage",
@@ -358,7 +361,9 @@ pub fn send_text(
         .and_then(|key| key.rsplit_once(':'))
         .filter(|(chat, _)| *chat == chat_id)
         .and_then(|(_, message)| message.parse::<i64>().ok());
-    crate::text::split(text, MAX_TEXT_UNITS)
+    let parts = crate::text::split(text, MAX_TEXT_UNITS);
+    let last = parts.len().saturating_sub(1);
+    parts
         .into_iter()
         .enumerate()
         .map(|(part, text)| {
@@ -366,6 +371,15 @@ pub fn send_text(
             if let (0, Some(message)) = (part, replied) {
                 body["reply_parameters"] = serde_json::json!({
                     "message_id": message, "allow_sending_without_reply": true,
+                });
+            }
+            if part == last && !choices.is_empty() {
+                let row: Vec<serde_json::Value> = choices
+                    .iter()
+                    .map(|choice| serde_json::json!({ "text": choice }))
+                    .collect();
+                body["reply_markup"] = serde_json::json!({
+                    "keyboard": [row], "one_time_keyboard": true, "resize_keyboard": true,
                 });
             }
             OutboundRequest {
@@ -501,6 +515,7 @@ impl crate::channel::Platform for Telegram {
             delivery.to,
             delivery.text,
             delivery.reply_to,
+            delivery.choices,
         ))
     }
 
@@ -711,6 +726,7 @@ mod tests {
             "42",
             &paragraph,
             Some("42:7"),
+            &[],
         );
         assert!(requests.len() > 1);
         let mut rejoined = Vec::new();
@@ -726,10 +742,26 @@ mod tests {
         }
         assert_eq!(rejoined.join(" "), paragraph.trim());
         // A reply to another chat's message is sent without the reference.
-        let other = send_text("http://t", "1:a", "42", "hi", Some("43:7"));
+        let other = send_text("http://t", "1:a", "42", "hi", Some("43:7"), &[]);
         let body: serde_json::Value = serde_json::from_slice(&other[0].body).unwrap();
         assert!(body.get("reply_parameters").is_none());
-        assert!(send_text("http://t", "1:a", "42", "  \n ", None).is_empty());
+        assert!(send_text("http://t", "1:a", "42", "  \n ", None, &[]).is_empty());
+        // Choices go under the last part, as a keyboard that sends the one tapped.
+        let choices = ["1".to_string(), "2".to_string()];
+        let offered = send_text("http://t", "1:a", "42", &paragraph, None, &choices);
+        for (part, request) in offered.iter().enumerate() {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            let markup = &body["reply_markup"];
+            if part + 1 < offered.len() {
+                assert!(markup.is_null());
+            } else {
+                assert_eq!(
+                    markup["keyboard"],
+                    serde_json::json!([[{ "text": "1" }, { "text": "2" }]])
+                );
+                assert_eq!(markup["one_time_keyboard"], true);
+            }
+        }
         // Emoji count two units each, as Telegram counts them.
         let emoji = "😀".repeat(3_000);
         let parts = crate::text::split(&emoji, MAX_TEXT_UNITS);

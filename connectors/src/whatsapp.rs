@@ -395,6 +395,53 @@ pub fn send_text(
     message_request(graph_base, access_token, phone_number_id, &body)
 }
 
+/// Reply buttons under one message: at most three, each title at most 20 characters, the text
+/// at most 1,024 (Meta's interactive reply buttons message).
+const MAX_BUTTONS: usize = 3;
+const MAX_BUTTON_TITLE: usize = 20;
+const MAX_BUTTONS_TEXT: usize = 1_024;
+
+/// `text` with `choices` as reply buttons, when they fit an interactive message; a tap comes
+/// back as the customer's message, the button's title as its text.
+pub fn send_buttons(
+    graph_base: &str,
+    access_token: &str,
+    phone_number_id: &str,
+    delivery: &OutgoingText<'_>,
+) -> Option<OutboundRequest> {
+    let fits = (1..=MAX_BUTTONS).contains(&delivery.choices.len())
+        && delivery
+            .choices
+            .iter()
+            .all(|choice| (1..=MAX_BUTTON_TITLE).contains(&choice.chars().count()))
+        && delivery.text.chars().count() <= MAX_BUTTONS_TEXT
+        && !delivery.text.trim().is_empty();
+    if !fits {
+        return None;
+    }
+    let buttons: Vec<serde_json::Value> = delivery
+        .choices
+        .iter()
+        .map(|choice| serde_json::json!({ "type": "reply", "reply": { "id": choice, "title": choice } }))
+        .collect();
+    let mut body = serde_json::json!({
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": delivery.to,
+        "type": "interactive",
+        "interactive": {
+            "type": "button", "body": { "text": delivery.text }, "action": { "buttons": buttons },
+        },
+    });
+    if let Some(message) = delivery.reply_to {
+        body["context"] = serde_json::json!({ "message_id": message });
+    }
+    Some(message_request(
+        graph_base,
+        access_token,
+        phone_number_id,
+        &body,
+    ))
+}
+
 /// The request that sends `body` (a message of any type) from the business's number.
 pub(crate) fn message_request(
     graph_base: &str,
@@ -554,14 +601,19 @@ impl crate::channel::Platform for WhatsApp {
         delivery: &OutgoingText<'_>,
     ) -> Result<Vec<OutboundRequest>, String> {
         let graph = format!("{}/{GRAPH_VERSION}", api_base.trim_end_matches('/'));
+        let token = settings.get("access_token");
+        let number = settings.get("phone_number_id");
+        if let Some(buttons) = send_buttons(&graph, token, number, delivery) {
+            return Ok(vec![buttons]);
+        }
         Ok(crate::text::split(delivery.text, MAX_TEXT_UNITS)
             .iter()
             .enumerate()
             .map(|(part, text)| {
                 send_text(
                     &graph,
-                    settings.get("access_token"),
-                    settings.get("phone_number_id"),
+                    token,
+                    number,
                     delivery.to,
                     text,
                     delivery.reply_to.filter(|_| part == 0),
@@ -595,6 +647,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
+    use crate::channel::Platform;
     use crate::meta::MetaError;
 
     #[test]
@@ -755,6 +808,59 @@ mod tests {
             meta::verify(None, &body, secret),
             Err(MetaError::MissingSignature)
         );
+    }
+
+    #[test]
+    fn choices_that_fit_go_as_reply_buttons_and_others_as_text() {
+        let choices = ["1".to_string(), "2".to_string(), "3".to_string()];
+        let delivery = OutgoingText {
+            to: "971501234567",
+            text: "تجيب أسئلتنا الشائعة عن 1. «…» و2. «…» و3. «…»: أرسل رقم السؤال",
+            reply_to: Some("wamid.in"),
+            reply_token: None,
+            message_id: "m",
+            channel_name: "Acme",
+            human_agent: false,
+            choices: &choices,
+        };
+        let settings = Settings(
+            [("access_token", "token"), ("phone_number_id", "1122")]
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
+        );
+        let requests = WhatsApp
+            .send_text("http://127.0.0.1:9", &settings, &delivery)
+            .unwrap();
+        assert_eq!(requests.len(), 1);
+        let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
+        assert_eq!(body["type"], "interactive");
+        assert_eq!(body["interactive"]["type"], "button");
+        assert_eq!(body["interactive"]["body"]["text"], delivery.text);
+        assert_eq!(
+            body["interactive"]["action"]["buttons"][2],
+            serde_json::json!({ "type": "reply", "reply": { "id": "3", "title": "3" } })
+        );
+        assert_eq!(body["context"]["message_id"], "wamid.in");
+        // Four choices, or a text longer than an interactive message takes: plain text.
+        let four = [choices.to_vec(), vec!["4".to_string()]].concat();
+        let long = "ا".repeat(MAX_BUTTONS_TEXT + 1);
+        for delivery in [
+            OutgoingText {
+                choices: &four,
+                ..delivery
+            },
+            OutgoingText {
+                text: &long,
+                ..delivery
+            },
+        ] {
+            let requests = WhatsApp
+                .send_text("http://127.0.0.1:9", &settings, &delivery)
+                .unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
+            assert_eq!(body["type"], "text");
+        }
     }
 
     #[test]

@@ -33,6 +33,11 @@ pub fn shared(path: &str) -> Option<PathBuf> {
     }
 }
 
+/// The real Arabic customer FAQ of the shared data, as text (`None` where it is absent).
+pub fn arabic_faq() -> Option<String> {
+    shared("knowledge/sleekflow-faq-ar.txt").map(|file| std::fs::read_to_string(file).unwrap())
+}
+
 pub fn switchboard(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args(args)
