@@ -1406,8 +1406,9 @@ async fn a_reply_in_parts_is_finished_after_its_first_part_is_reported_delivered
 }
 
 /// An AI reply that offers the FAQ's nearest questions goes with their numbers as buttons
-/// where the platform has them (WhatsApp's reply buttons, Telegram's keyboard); the customer's
-/// tap comes back as the number, and the question it numbers is answered.
+/// where the platform has them (WhatsApp's reply buttons, Telegram's keyboard, Messenger's,
+/// Instagram's and LINE's quick replies); the customer's tap comes back as the number, and the
+/// question it numbers is answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offer_goes_as_buttons_and_a_tap_is_answered() {
     let Some(faq) = common::arabic_faq() else {
@@ -1426,9 +1427,10 @@ async fn an_offer_goes_as_buttons_and_a_tap_is_answered() {
     let (api, client) = (app.api(), reqwest::Client::new());
     let agent = api.agent_answering(&faq).await;
     let offered = "كيف يمكنني إضافة جهات الاتصال إلى SleekFlow؟";
+    let with_buttons = ["whatsapp", "telegram", "messenger", "instagram", "line"];
     for platform in Platform::all()
         .into_iter()
-        .filter(|platform| ["whatsapp", "telegram"].contains(&platform.kind))
+        .filter(|platform| with_buttons.contains(&platform.kind))
     {
         let kind = platform.kind;
         let (status, channel) = api
@@ -1439,87 +1441,111 @@ async fn an_offer_goes_as_buttons_and_a_tap_is_answered() {
             .await;
         assert_eq!(status, 201, "{kind}: {channel}");
         let webhook = format!("{}/webhooks/{}", app.url, channel["id"].as_str().unwrap());
+        sends.lock().unwrap().clear();
         let question =
             platform.message(&webhook, 1, "كيف أستورد قائمة عملائي من ملف إكسل؟", 0, None);
         assert_eq!(post_webhook(&client, question).await.0, 200);
-        let sent_to = |kind: &'static str| {
+        let sent = |count: usize| {
             let sends = sends.clone();
-            move |count: usize| {
-                let sends = sends.clone();
-                async move {
-                    let found: Vec<Value> = sends
-                        .lock()
-                        .unwrap()
-                        .iter()
-                        .filter(|sent| match kind {
-                            "whatsapp" => sent.path.ends_with("/messages"),
-                            _ => sent.path.ends_with("/sendMessage"),
-                        })
-                        .map(|sent| sent.body.clone())
-                        .collect();
-                    (found.len() >= count).then_some(found)
-                }
-            }
-        };
-        let offer = eventually("the offer", || sent_to(kind)(1)).await.remove(0);
-        let numbers: Vec<String> = match kind {
-            "whatsapp" => {
-                assert_eq!(offer["type"], "interactive", "{offer}");
-                let body = offer["interactive"]["body"]["text"].as_str().unwrap();
-                assert!(body.contains(offered), "{offer}");
-                offer["interactive"]["action"]["buttons"]
-                    .as_array()
+            async move {
+                let found: Vec<Value> = sends
+                    .lock()
                     .unwrap()
                     .iter()
-                    .map(|button| button["reply"]["title"].as_str().unwrap().to_string())
-                    .collect()
-            }
-            _ => {
-                assert!(offer["text"].as_str().unwrap().contains(offered), "{offer}");
-                assert_eq!(offer["reply_markup"]["one_time_keyboard"], true, "{offer}");
-                offer["reply_markup"]["keyboard"][0]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|button| button["text"].as_str().unwrap().to_string())
-                    .collect()
+                    .filter(|sent| !sent.path.ends_with("etWebhook"))
+                    .map(|sent| sent.body.clone())
+                    .collect();
+                (found.len() >= count).then_some(found)
             }
         };
-        let text = offer.to_string();
+        let offer = eventually("the offer", || sent(1)).await.remove(0);
+        let (text, numbers) = said_and_buttons(kind, &offer);
+        assert!(text.contains(offered), "{kind}: {offer}");
         let number = numbers
             .iter()
             .find(|number| text.contains(&format!("{number}. «{offered}»")))
             .unwrap_or_else(|| panic!("{kind}: {offer}"))
             .clone();
-        // The tap, as the platform delivers it: WhatsApp's button reply, Telegram's text.
-        let tap = match kind {
-            "whatsapp" => {
-                let body = serde_json::to_vec(&json!({ "object": "whatsapp_business_account", "entry": [{
-                    "id": "102290129340398", "changes": [{ "field": "messages", "value": {
-                        "messaging_product": "whatsapp",
-                        "metadata": { "display_phone_number": "15550783881", "phone_number_id": "106540352242922" },
-                        "contacts": [{ "profile": { "name": "Layla" }, "wa_id": platform.customer }],
-                        "messages": [{ "from": platform.customer, "id": "wamid.tap",
-                            "timestamp": now_seconds().to_string(), "type": "interactive",
-                            "interactive": { "type": "button_reply",
-                                "button_reply": { "id": number, "title": number } } }] } }] }] }))
-                .unwrap();
-                let headers = platform.signed(&webhook, &body, None);
-                (webhook.clone(), body, headers)
-            }
+        // The tap, as the platform delivers it: WhatsApp's button reply, Messenger's and
+        // Instagram's quick reply; Telegram and LINE send the button's text.
+        let tap = |body: Value| {
+            let body = serde_json::to_vec(&body).unwrap();
+            let headers = platform.signed(&webhook, &body, None);
+            (webhook.clone(), body, headers)
+        };
+        let tapped = match kind {
+            "whatsapp" => tap(json!({ "object": "whatsapp_business_account", "entry": [{
+                "id": "102290129340398", "changes": [{ "field": "messages", "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": "15550783881", "phone_number_id": "106540352242922" },
+                    "contacts": [{ "profile": { "name": "Layla" }, "wa_id": platform.customer }],
+                    "messages": [{ "from": platform.customer, "id": "wamid.tap",
+                        "timestamp": now_seconds().to_string(), "type": "interactive",
+                        "interactive": { "type": "button_reply",
+                            "button_reply": { "id": number, "title": number } } }] } }] }] })),
+            "messenger" | "instagram" => tap(json!({
+                "object": if kind == "messenger" { "page" } else { "instagram" },
+                "entry": [{ "id": platform.config["page_id"], "time": now_seconds() * 1000, "messaging": [{
+                    "sender": { "id": platform.customer }, "recipient": { "id": platform.config["page_id"] },
+                    "timestamp": now_seconds() * 1000,
+                    "message": { "mid": "m_tap", "text": number,
+                        "quick_reply": { "payload": number } } }] }] })),
             _ => platform.message(&webhook, 2, &number, 0, None),
         };
-        assert_eq!(post_webhook(&client, tap).await.0, 200);
-        let answer = eventually("the answer", || sent_to(kind)(2))
-            .await
-            .remove(1);
-        assert!(answer.get("reply_markup").is_none(), "{kind}: {answer}");
-        let said = match kind {
-            "whatsapp" => answer["text"]["body"].as_str().unwrap().to_string(),
-            _ => answer["text"].as_str().unwrap().to_string(),
-        };
+        assert_eq!(post_webhook(&client, tapped).await.0, 200);
+        let answer = eventually("the answer", || sent(2)).await.remove(1);
+        let (said, buttons) = said_and_buttons(kind, &answer);
+        assert!(buttons.is_empty(), "{kind}: {answer}");
         assert!(said.contains("طريقتان"), "{kind}: {answer}");
-        sends.lock().unwrap().clear();
     }
     app.stop().await;
+}
+
+/// What a send to `kind`'s API says, and the labels of the buttons under it.
+fn said_and_buttons(kind: &str, body: &Value) -> (String, Vec<String>) {
+    let labels = |list: &Value, label: &dyn Fn(&Value) -> &Value| -> Vec<String> {
+        list.as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|item| label(item).as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match kind {
+        "whatsapp" if body["type"] == "interactive" => (
+            body["interactive"]["body"]["text"].as_str().unwrap().into(),
+            labels(&body["interactive"]["action"]["buttons"], &|button| {
+                &button["reply"]["title"]
+            }),
+        ),
+        "whatsapp" => (body["text"]["body"].as_str().unwrap().into(), Vec::new()),
+        "telegram" => (
+            body["text"].as_str().unwrap().into(),
+            labels(
+                &body["reply_markup"]["keyboard"][0],
+                &|button| &button["text"],
+            ),
+        ),
+        "messenger" | "instagram" => (
+            body["message"]["text"].as_str().unwrap().into(),
+            labels(&body["message"]["quick_replies"], &|reply| &reply["title"]),
+        ),
+        "line" => {
+            let messages = body["messages"].as_array().unwrap();
+            let text = messages
+                .iter()
+                .map(|message| message["text"].as_str().unwrap())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let last = messages.last().unwrap();
+            let buttons = labels(
+                &last["quickReply"]["items"],
+                &|item| &item["action"]["label"],
+            );
+            (text, buttons)
+        }
+        other => panic!("{other}"),
+    }
 }

@@ -249,22 +249,39 @@ pub enum Route<'a> {
     Push { to: &'a str, retry_key: &'a str },
 }
 
-/// The one request that delivers `text`: up to five text messages of 5,000 units each.
+/// The one request that delivers `text`: up to five text messages of 5,000 units each, the
+/// last with `choices` as quick reply buttons (at most 13, labels of at most 20 characters)
+/// whose tap sends the label as the user's message.
 pub fn send_text(
     api_base: &str,
     access_token: &str,
     route: Route<'_>,
     text: &str,
+    choices: &[String],
 ) -> Result<OutboundRequest, LineError> {
+    const MAX_QUICK_REPLIES: usize = 13;
+    const MAX_LABEL: usize = 20;
     let units = text.encode_utf16().count();
     let parts = crate::text::split(text, MAX_TEXT_UNITS);
     if parts.len() > MAX_MESSAGES_PER_REQUEST {
         return Err(LineError::TooLong { units });
     }
-    let messages: Vec<_> = parts
+    let mut messages: Vec<_> = parts
         .iter()
         .map(|part| serde_json::json!({ "type": "text", "text": part }))
         .collect();
+    let items: Vec<serde_json::Value> = choices
+        .iter()
+        .filter(|choice| (1..=MAX_LABEL).contains(&choice.chars().count()))
+        .take(MAX_QUICK_REPLIES)
+        .map(|choice| {
+            serde_json::json!({ "type": "action",
+                "action": { "type": "message", "label": choice, "text": choice } })
+        })
+        .collect();
+    if let (Some(last), false) = (messages.last_mut(), items.is_empty()) {
+        last["quickReply"] = serde_json::json!({ "items": items });
+    }
     let base = api_base.trim_end_matches('/');
     let mut headers = vec![
         ("content-type".to_string(), "application/json".to_string()),
@@ -394,9 +411,15 @@ impl crate::channel::Platform for Line {
                 retry_key: &retry_key,
             },
         };
-        send_text(api_base, settings.get("access_token"), route, delivery.text)
-            .map(|request| vec![request])
-            .map_err(|error| error.to_string())
+        send_text(
+            api_base,
+            settings.get("access_token"),
+            route,
+            delivery.text,
+            delivery.choices,
+        )
+        .map(|request| vec![request])
+        .map_err(|error| error.to_string())
     }
 
     /// The Messaging API's limit on a channel's sending endpoints.
@@ -559,6 +582,7 @@ mod tests {
             "token",
             Route::Reply { reply_token: "r-1" },
             "مرحبا",
+            &[],
         )
         .unwrap();
         assert_eq!(reply.url, "http://127.0.0.1:9/v2/bot/message/reply");
@@ -581,6 +605,7 @@ mod tests {
                 retry_key: "0190f0e4-0000-7000-8000-000000000001",
             },
             &long,
+            &["1".to_string(), "2".to_string()],
         )
         .unwrap();
         assert_eq!(push.url, "http://127.0.0.1:9/v2/bot/message/push");
@@ -594,13 +619,25 @@ mod tests {
         assert!(messages.iter().all(|message| {
             message["text"].as_str().unwrap().encode_utf16().count() <= MAX_TEXT_UNITS
         }));
+        // The choices ride on the last message, as buttons that send their label.
+        assert!(
+            messages[..3]
+                .iter()
+                .all(|message| message.get("quickReply").is_none())
+        );
+        assert_eq!(
+            messages[3]["quickReply"]["items"][1],
+            serde_json::json!({ "type": "action",
+                "action": { "type": "message", "label": "2", "text": "2" } })
+        );
         let too_long = "x".repeat(MAX_TEXT_UNITS * MAX_MESSAGES_PER_REQUEST + 1);
         assert!(matches!(
             send_text(
                 "http://t",
                 "token",
                 Route::Reply { reply_token: "r" },
-                &too_long
+                &too_long,
+                &[]
             ),
             Err(LineError::TooLong { .. })
         ));

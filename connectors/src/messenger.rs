@@ -338,14 +338,19 @@ fn send_parts(
         api_base.trim_end_matches('/'),
         settings.get("page_id")
     );
+    let last = parts.len().saturating_sub(1);
     parts
         .into_iter()
-        .map(|text| {
+        .enumerate()
+        .map(|(part, text)| {
             let mut body = serde_json::json!({
                 "recipient": { "id": delivery.to },
                 "messaging_type": "RESPONSE",
                 "message": { "text": text },
             });
+            if part == last && !delivery.choices.is_empty() {
+                body["message"]["quick_replies"] = quick_replies(delivery.choices).into();
+            }
             if delivery.human_agent {
                 body["messaging_type"] = "MESSAGE_TAG".into();
                 body["tag"] = "HUMAN_AGENT".into();
@@ -362,6 +367,20 @@ fn send_parts(
                 body: serde_json::to_vec(&body).unwrap_or_default(),
             }
         })
+        .collect()
+}
+
+/// Choices as quick replies (at most 13, each title at most 20 characters): a tap comes back
+/// as the customer's message, the title as its text. Those that do not fit are left to the
+/// text, which names them.
+fn quick_replies(choices: &[String]) -> Vec<serde_json::Value> {
+    const MAX_QUICK_REPLIES: usize = 13;
+    const MAX_TITLE: usize = 20;
+    choices
+        .iter()
+        .filter(|choice| (1..=MAX_TITLE).contains(&choice.chars().count()))
+        .take(MAX_QUICK_REPLIES)
+        .map(|choice| serde_json::json!({ "content_type": "text", "title": choice, "payload": choice }))
         .collect()
 }
 
@@ -737,6 +756,36 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
         assert_eq!(body["messaging_type"], "RESPONSE");
         assert!(body.get("tag").is_none());
+    }
+
+    #[test]
+    fn choices_go_as_quick_replies_under_the_last_part() {
+        let choices = ["1".to_string(), "2".to_string()];
+        let long = "مرحبا ".repeat(200);
+        for (platform, text) in [(MESSENGER, "hello"), (INSTAGRAM, long.as_str())] {
+            let requests = platform
+                .send_text(
+                    "http://127.0.0.1:9",
+                    &settings(),
+                    &OutgoingText {
+                        choices: &choices,
+                        ..delivery(text, false)
+                    },
+                )
+                .unwrap();
+            for (part, request) in requests.iter().enumerate() {
+                let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+                let quick = &body["message"]["quick_replies"];
+                if part + 1 < requests.len() {
+                    assert!(quick.is_null());
+                } else {
+                    assert_eq!(
+                        quick[1],
+                        serde_json::json!({ "content_type": "text", "title": "2", "payload": "2" })
+                    );
+                }
+            }
+        }
     }
 
     #[test]
