@@ -1406,9 +1406,9 @@ async fn a_reply_in_parts_is_finished_after_its_first_part_is_reported_delivered
 }
 
 /// An AI reply that offers the FAQ's nearest questions goes with their numbers as buttons
-/// where the platform has them (WhatsApp's reply buttons, Telegram's keyboard, Messenger's,
-/// Instagram's and LINE's quick replies); the customer's tap comes back as the number, and the
-/// question it numbers is answered.
+/// where the platform has them (WhatsApp's reply buttons, Telegram's and Viber's keyboards,
+/// Messenger's, Instagram's and LINE's quick replies); the customer's tap comes back as the
+/// number, and the question it numbers is answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offer_goes_as_buttons_and_a_tap_is_answered() {
     let Some(faq) = common::arabic_faq() else {
@@ -1427,7 +1427,14 @@ async fn an_offer_goes_as_buttons_and_a_tap_is_answered() {
     let (api, client) = (app.api(), reqwest::Client::new());
     let agent = api.agent_answering(&faq).await;
     let offered = "كيف يمكنني إضافة جهات الاتصال إلى SleekFlow؟";
-    let with_buttons = ["whatsapp", "telegram", "messenger", "instagram", "line"];
+    let with_buttons = [
+        "whatsapp",
+        "telegram",
+        "messenger",
+        "instagram",
+        "line",
+        "viber",
+    ];
     for platform in Platform::all()
         .into_iter()
         .filter(|platform| with_buttons.contains(&platform.kind))
@@ -1467,7 +1474,7 @@ async fn an_offer_goes_as_buttons_and_a_tap_is_answered() {
             .unwrap_or_else(|| panic!("{kind}: {offer}"))
             .clone();
         // The tap, as the platform delivers it: WhatsApp's button reply, Messenger's and
-        // Instagram's quick reply; Telegram and LINE send the button's text.
+        // Instagram's quick reply; Telegram, LINE and Viber send the button's text.
         let tap = |body: Value| {
             let body = serde_json::to_vec(&body).unwrap();
             let headers = platform.signed(&webhook, &body, None);
@@ -1527,6 +1534,10 @@ fn said_and_buttons(kind: &str, body: &Value) -> (String, Vec<String>) {
                 &body["reply_markup"]["keyboard"][0],
                 &|button| &button["text"],
             ),
+        ),
+        "viber" => (
+            body["text"].as_str().unwrap().into(),
+            labels(&body["keyboard"]["Buttons"], &|button| &button["Text"]),
         ),
         "messenger" | "instagram" => (
             body["message"]["text"].as_str().unwrap().into(),

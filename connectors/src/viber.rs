@@ -176,22 +176,41 @@ fn content(message: Message) -> Option<Content> {
 }
 
 /// The `send_message` calls that deliver `text` to a subscribed user, signed as `bot_name`
-/// (Viber shows it above the message): one per 7,000 units, none for blank text.
+/// (Viber shows it above the message): one per 7,000 units, none for blank text. The last
+/// carries `choices` as a keyboard of reply buttons, side by side, whose tap sends the
+/// choice as the user's message.
 pub fn send_text(
     api_base: &str,
     auth_token: &str,
     bot_name: &str,
     receiver: &str,
     text: &str,
+    choices: &[String],
 ) -> Vec<OutboundRequest> {
+    /// A keyboard row is six columns wide.
+    const COLUMNS: usize = 6;
     let url = format!("{}/pa/send_message", api_base.trim_end_matches('/'));
-    crate::text::split(text, MAX_TEXT_UNITS)
+    let parts = crate::text::split(text, MAX_TEXT_UNITS);
+    let last = parts.len().saturating_sub(1);
+    let width = COLUMNS / choices.len().clamp(1, COLUMNS);
+    parts
         .into_iter()
-        .map(|part| {
-            let body = serde_json::json!({
-                "receiver": receiver, "type": "text", "text": part,
+        .enumerate()
+        .map(|(part, text)| {
+            let mut body = serde_json::json!({
+                "receiver": receiver, "type": "text", "text": text,
                 "sender": { "name": bot_name },
             });
+            if part == last && !choices.is_empty() {
+                let buttons: Vec<serde_json::Value> = choices
+                    .iter()
+                    .map(|choice| {
+                        serde_json::json!({ "ActionType": "reply", "ActionBody": choice,
+                            "Text": choice, "Columns": width, "Rows": 1 })
+                    })
+                    .collect();
+                body["keyboard"] = serde_json::json!({ "Type": "keyboard", "Buttons": buttons });
+            }
             OutboundRequest {
                 url: url.clone(),
                 headers: vec![
@@ -299,6 +318,7 @@ impl crate::channel::Platform for Viber {
             name,
             delivery.to,
             delivery.text,
+            delivery.choices,
         ))
     }
 
@@ -455,7 +475,7 @@ mod tests {
 
     #[test]
     fn sends_carry_the_token_and_answers_map_viber_statuses() {
-        let requests = send_text("http://127.0.0.1:9/", "tok", "Acme", "u-1", "أهلاً");
+        let requests = send_text("http://127.0.0.1:9/", "tok", "Acme", "u-1", "أهلاً", &[]);
         let [request] = requests.as_slice() else {
             panic!("{requests:?}")
         };
@@ -468,7 +488,15 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
         assert_eq!(body["receiver"], "u-1");
         assert_eq!(body["sender"]["name"], "Acme");
-        assert!(send_text("http://t", "tok", "Acme", "u-1", " ").is_empty());
+        assert!(send_text("http://t", "tok", "Acme", "u-1", " ", &[]).is_empty());
+        let choices = ["1".to_string(), "2".to_string(), "3".to_string()];
+        let offered = send_text("http://t", "tok", "Acme", "u-1", "1, 2 or 3?", &choices);
+        let body: serde_json::Value = serde_json::from_slice(&offered[0].body).unwrap();
+        assert_eq!(
+            body["keyboard"]["Buttons"][2],
+            serde_json::json!({ "ActionType": "reply", "ActionBody": "3", "Text": "3",
+                "Columns": 2, "Rows": 1 })
+        );
 
         assert_eq!(
             read_send_answer(
