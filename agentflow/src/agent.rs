@@ -486,12 +486,10 @@ impl Agent {
     }
 
     /// The knowledge's own questions worth offering when it does not answer closely enough:
-    /// those whose entries came within [`RELATED_QUESTION_MARGIN`] of the bound, best first.
-    /// Sent back as written, such a question matches its entry and is answered.
+    /// those whose entries came within [`RELATED_QUESTION_MARGIN`] of the bound, best first,
+    /// also when an introduction without a question ranked above them. Sent back as written,
+    /// such a question matches its entry and is answered.
     fn related_questions<'c>(&self, context: &'c Context, customer_language: &str) -> Vec<&'c str> {
-        if context.entry.is_none() {
-            return Vec::new();
-        }
         let floor = self.entry_bound(context, customer_language) - RELATED_QUESTION_MARGIN;
         context
             .questions
