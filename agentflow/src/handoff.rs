@@ -105,10 +105,11 @@ pub fn summary(
     if !earlier.is_empty() {
         lines.push(format!("{}: {}", words.earlier, earlier.join(" / ")));
     }
+    // A number picking an offered question says nothing to a person: the question does.
     lines.push(format!(
         "{}: {}",
         words.last_message,
-        excerpt(&request.message, 300)
+        excerpt(request.asked(), 300)
     ));
     if !request.contact.fields.is_empty() {
         let known: Vec<String> = request
@@ -290,6 +291,27 @@ mod tests {
         assert_eq!(
             arabic,
             "العميل — حُوِّلت المحادثة: شكوى.\nقبل ذلك: وصل طلبي مكسوراً\nآخر رسالة: أريد استرداد المبلغ الآن"
+        );
+
+        let offer = Message {
+            offered: vec!["هل يمكنني إلغاء خطتي في أي وقت؟".into()],
+            ..Message::agent("… أرسل 1 …", true)
+        };
+        let picked = TurnRequest {
+            message: "1".into(),
+            history: vec![Message::customer("ابي الغي"), offer],
+            ..request
+        };
+        let summed = summary(
+            &picked,
+            &HandoffReason::LowConfidence,
+            "low",
+            6,
+            Language::Ar,
+        );
+        assert!(
+            summed.ends_with("آخر رسالة: هل يمكنني إلغاء خطتي في أي وقت؟"),
+            "{summed}"
         );
     }
 }
