@@ -1620,11 +1620,19 @@ fn message_created<'e>(
             "direction": message.direction, "kind": message.kind,
             "sender": { "kind": message.sender_kind, "id": message.sender_id },
             "text": message.text,
-            "details": message.details.as_deref().and_then(|details| {
-                serde_json::from_str::<serde_json::Value>(details).ok()
-            }),
+            "details": shown_details(message),
         }),
     }
+}
+
+/// The details an event may carry: an AI reply's (its citations, the questions it offers),
+/// which its readers show. A customer's message keeps what it arrived with (a platform's
+/// reply token, a visitor's pre-chat answers) out of the event log.
+fn shown_details(message: &NewMessage) -> Option<serde_json::Value> {
+    if message.sender_kind != SenderKind::Agent {
+        return None;
+    }
+    serde_json::from_str(message.details.as_deref()?).ok()
 }
 
 /// Writes a message to a conversation (its id and channel); one that leaves is queued with
@@ -1697,4 +1705,33 @@ async fn insert_message(
         .await?;
     }
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_ai_replys_details_reach_the_event_log() {
+        let message = |sender_kind: SenderKind, details: &str| NewMessage {
+            direction: Direction::In,
+            sender_kind,
+            sender_id: None,
+            kind: MessageKind::Text,
+            text: "1".into(),
+            search_text: "1".into(),
+            reply_to: None,
+            turn_id: None,
+            details: Some(details.into()),
+        };
+        let customer = message(
+            SenderKind::Contact,
+            r#"{"reply_token":"r-1","visitor":{"email":"a@b.c"}}"#,
+        );
+        let event = message_created("c", "m", &customer, None, None);
+        assert!(event.payload["details"].is_null(), "{}", event.payload);
+        let reply = message(SenderKind::Agent, r#"{"unanswered":true,"offered":["Q?"]}"#);
+        let event = message_created("c", "m", &reply, None, None);
+        assert_eq!(event.payload["details"]["offered"][0], "Q?");
+    }
 }
