@@ -150,24 +150,58 @@ pub fn is_yes(message: &str) -> bool {
     YES.is_match(form)
 }
 
+/// Words that name a place in a list, in matching form, by the place they name (0 first).
+const PLACES: [&[&str]; 3] = [
+    &[
+        "first",
+        "1st",
+        "one",
+        "الاول",
+        "الاولي",
+        "اول",
+        "اول واحد",
+        "واحد",
+    ],
+    &[
+        "second",
+        "2nd",
+        "two",
+        "الثاني",
+        "الثانيه",
+        "ثاني",
+        "التاني",
+        "تاني",
+        "اثنين",
+        "اتنين",
+    ],
+    &[
+        "third",
+        "3rd",
+        "three",
+        "الثالث",
+        "الثالثه",
+        "ثالث",
+        "التالت",
+        "تالت",
+        "ثلاثه",
+        "تلاته",
+    ],
+];
+
 /// Which of `offered` questions the message picks by its number or its place ("2", "the
 /// first one", "الثاني"), counting from 0; `None` when it picks none of them.
 pub fn picked(message: &str, offered: usize) -> Option<usize> {
     static PICK: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"^(?:(?:number|no\.?|option|question|رقم|الرقم|السؤال|سؤال) ?)?(?:(?P<number>[1-9])|(?P<first>(?:the )?(?:first|1st)(?: one)?|one|الاول|الاولي|اول|اول واحد|واحد)|(?P<second>(?:the )?(?:second|2nd)(?: one)?|two|الثاني|الثانيه|ثاني|التاني|تاني|اثنين|اتنين))$",
-        )
-        .expect("compiles")
+        Regex::new(r"^(?:(?:number|no\.?|option|question|رقم|الرقم|السؤال|سؤال) ?)?(?:the )?(?P<pick>.+?)(?: one)?$")
+            .expect("compiles")
     });
     let form = matching_form(message);
     let form = form.trim_matches(|c: char| !c.is_alphanumeric());
-    let found = PICK.captures(form)?;
-    let index = if let Some(number) = found.name("number") {
-        number.as_str().parse::<usize>().ok()? - 1
-    } else if found.name("first").is_some() {
-        0
-    } else {
-        1
+    let pick = PICK.captures(form)?.name("pick")?.as_str();
+    let index = match pick.parse::<usize>() {
+        Ok(number @ 1..=9) => number - 1,
+        Ok(_) => return None,
+        Err(_) => PLACES.iter().position(|words| words.contains(&pick))?,
     };
     (index < offered).then_some(index)
 }
@@ -244,6 +278,17 @@ mod tests {
             ("اتنين", 1),
         ] {
             assert_eq!(picked(message, 2), Some(index), "{message}");
+        }
+        for message in [
+            "3",
+            "the third one",
+            "third",
+            "الثالث",
+            "الثالثة",
+            "التالت",
+            "رقم 3",
+        ] {
+            assert_eq!(picked(message, 3), Some(2), "{message}");
         }
         assert_eq!(picked("2", 1), None, "only one was offered");
         assert_eq!(picked("3", 2), None);

@@ -403,7 +403,7 @@ const MAX_BUTTONS_TEXT: usize = 1_024;
 
 /// `text` with `choices` as reply buttons, when they fit an interactive message; a tap comes
 /// back as the customer's message, the button's title as its text.
-pub fn send_buttons(
+fn send_buttons(
     graph_base: &str,
     access_token: &str,
     phone_number_id: &str,
