@@ -340,11 +340,25 @@ fn message_event(message: Message) -> ChannelEvent {
     }))
 }
 
+/// `choices` as a keyboard under a message; without choices, the removal of a keyboard an
+/// earlier offer left, which a customer who typed instead of tapping still has open and whose
+/// numbers would now pick nothing.
+fn keyboard(choices: &[String]) -> serde_json::Value {
+    if choices.is_empty() {
+        return serde_json::json!({ "remove_keyboard": true });
+    }
+    let row: Vec<serde_json::Value> = choices
+        .iter()
+        .map(|choice| serde_json::json!({ "text": choice }))
+        .collect();
+    serde_json::json!({ "keyboard": [row], "one_time_keyboard": true, "resize_keyboard": true })
+}
+
 /// The `sendMessage` calls that deliver `text` to a chat: one per 4,096 UTF-16 units, cut
 /// at a line or word break where there is one (none for blank text, which Telegram refuses).
 /// The first answers `reply_to` (a message id this module gave) when it is the same chat's;
 /// the last carries `choices` as a keyboard that sends the one tapped as the customer's
-/// message, and hides once used.
+/// message, and hides once used, or, without choices, removes such a keyboard.
 pub fn send_text(
     api_base: &str,
     bot_token: &str,
@@ -373,14 +387,8 @@ pub fn send_text(
                     "message_id": message, "allow_sending_without_reply": true,
                 });
             }
-            if part == last && !choices.is_empty() {
-                let row: Vec<serde_json::Value> = choices
-                    .iter()
-                    .map(|choice| serde_json::json!({ "text": choice }))
-                    .collect();
-                body["reply_markup"] = serde_json::json!({
-                    "keyboard": [row], "one_time_keyboard": true, "resize_keyboard": true,
-                });
+            if part == last {
+                body["reply_markup"] = keyboard(choices);
             }
             OutboundRequest {
                 url: url.clone(),
@@ -745,6 +753,10 @@ mod tests {
         let other = send_text("http://t", "1:a", "42", "hi", Some("43:7"), &[]);
         let body: serde_json::Value = serde_json::from_slice(&other[0].body).unwrap();
         assert!(body.get("reply_parameters").is_none());
+        assert_eq!(
+            body["reply_markup"],
+            serde_json::json!({ "remove_keyboard": true })
+        );
         assert!(send_text("http://t", "1:a", "42", "  \n ", None, &[]).is_empty());
         // Choices go under the last part, as a keyboard that sends the one tapped.
         let choices = ["1".to_string(), "2".to_string()];
