@@ -453,6 +453,9 @@ fn a_question_close_to_an_faq_entry_is_offered_it_and_answered_when_it_is_sent()
             ..Message::agent(&reply.text, true)
         },
     ];
+    let read_back = Message::agent_from_words(&reply.text);
+    assert!(read_back.unanswered);
+    assert_eq!(read_back.offered, reply.offered, "{}", reply.text);
     // Sent back as written, or answered with its number.
     for message in [offered.to_string(), number.to_string()] {
         let second = ask(&support, &message, history.clone());

@@ -403,7 +403,8 @@ async fn the_inbox_takes_a_conversation_from_the_ai_to_a_person_and_back_on_post
 
 /// A question the FAQ almost answers is offered the FAQ's nearest questions, numbered; the
 /// customer's next message, a number, is answered with the entry it picks: the offer is
-/// stored with the reply and read back into the next turn's history.
+/// stored with the reply and read back into the next turn's history. Over the
+/// OpenAI-compatible endpoint, where the client keeps the conversation as words, too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_answers_an_offer_with_the_number_of_a_question() {
     let Some(faq) = common::arabic_faq() else {
@@ -445,15 +446,43 @@ async fn a_customer_answers_an_offer_with_the_number_of_a_question() {
     let answer = eventually("the answer", || agent_replies(&api, conversation, 2))
         .await
         .remove(1);
-    assert!(
-        answer["citations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|citation| citation["position"].as_str().unwrap().contains(offered)),
-        "{answer}"
-    );
+    assert!(cites(&answer, offered), "{answer}");
+
+    let asked = json!({ "role": "user", "content": "كيف أستورد قائمة عملائي من ملف إكسل؟" });
+    let (status, completion) = api
+        .post(
+            "/v1/chat/completions",
+            json!({ "model": agent, "messages": [asked] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{completion}");
+    let number = completion["offered"]
+        .as_array()
+        .and_then(|questions| questions.iter().position(|question| question == offered))
+        .unwrap_or_else(|| panic!("{completion}"))
+        + 1;
+    let decline = completion["choices"][0]["message"].clone();
+    let picked = json!({ "role": "user", "content": number.to_string() });
+    let (status, completion) = api
+        .post(
+            "/v1/chat/completions",
+            json!({ "model": agent, "messages": [asked, decline, picked] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{completion}");
+    assert!(cites(&completion, offered), "{completion}");
     app.stop().await;
+}
+
+/// Whether a reply (a message or a chat completion) cites a passage at a position naming `place`.
+fn cites(reply: &Value, place: &str) -> bool {
+    reply["citations"].as_array().is_some_and(|citations| {
+        citations.iter().any(|citation| {
+            citation["position"]
+                .as_str()
+                .is_some_and(|position| position.contains(place))
+        })
+    })
 }
 
 /// An api channel answered by `agent`, delivering to `hook`.

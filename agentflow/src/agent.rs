@@ -1315,6 +1315,13 @@ fn from_our_information(language: Language) -> &'static str {
     }
 }
 
+/// How a decline opens ([`rephrase`]), when nothing came close and when questions did: the
+/// words [`offered_in_decline`] recognises it by.
+const NOT_FOUND_EN: &str = "I couldn't find that in our information.";
+const NOT_FOUND_AR: &str = "لم أجد ذلك في معلوماتنا.";
+const NO_EXACT_ANSWER_EN: &str = "I couldn't find an exact answer to that.";
+const NO_EXACT_ANSWER_AR: &str = "لم أجد إجابة دقيقة لذلك.";
+
 /// The reply when the knowledge does not answer: ask again in other words, or, when some of
 /// the knowledge's questions came close, answer with one's number; or be passed to a person.
 fn rephrase(language: Language, related: &[&str]) -> String {
@@ -1331,27 +1338,51 @@ fn rephrase(language: Language, related: &[&str]) -> String {
         }
     };
     match (language, related) {
-        (Language::En, []) => {
-            "I couldn't find that in our information. Could you rephrase your question, or would you like me to connect you with our team?".into()
-        }
-        (Language::Ar, []) => {
-            "لم أجد ذلك في معلوماتنا. هل يمكنك إعادة صياغة سؤالك، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟".into()
-        }
+        (Language::En, []) => format!(
+            "{NOT_FOUND_EN} Could you rephrase your question, or would you like me to connect you with our team?"
+        ),
+        (Language::Ar, []) => format!(
+            "{NOT_FOUND_AR} هل يمكنك إعادة صياغة سؤالك، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟"
+        ),
         (Language::En, [question]) => format!(
-            "I couldn't find an exact answer to that. Our FAQ answers “{question}”: reply 1 to get its answer, or would you like me to connect you with our team?"
+            "{NO_EXACT_ANSWER_EN} Our FAQ answers “{question}”: reply 1 to get its answer, or would you like me to connect you with our team?"
         ),
         (Language::Ar, [question]) => format!(
-            "لم أجد إجابة دقيقة لذلك. تجيب أسئلتنا الشائعة عن «{question}»: أرسل 1 لتحصل على إجابته، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟"
+            "{NO_EXACT_ANSWER_AR} تجيب أسئلتنا الشائعة عن «{question}»: أرسل 1 لتحصل على إجابته، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟"
         ),
         (Language::En, _) => format!(
-            "I couldn't find an exact answer to that. Our FAQ answers {}: reply with a number to get its answer, or would you like me to connect you with our team?",
+            "{NO_EXACT_ANSWER_EN} Our FAQ answers {}: reply with a number to get its answer, or would you like me to connect you with our team?",
             numbered("“", "”", ", ", " and ")
         ),
         (Language::Ar, _) => format!(
-            "لم أجد إجابة دقيقة لذلك. تجيب أسئلتنا الشائعة عن {}: أرسل رقم السؤال لتحصل على إجابته، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟",
+            "{NO_EXACT_ANSWER_AR} تجيب أسئلتنا الشائعة عن {}: أرسل رقم السؤال لتحصل على إجابته، أو تفضّل أن أحوّلك إلى أحد أعضاء فريقنا؟",
             numbered("«", "»", " و", " و")
         ),
     }
+}
+
+/// Whether `text` is a decline of ours ([`rephrase`]), and then the questions it offered, in
+/// their order: a client of the OpenAI-compatible endpoint sends the conversation back as
+/// words alone, and a "2" after a decline must still pick its second question.
+pub fn offered_in_decline(text: &str) -> Option<Vec<String>> {
+    let text = text.trim();
+    if text.starts_with(NOT_FOUND_EN) || text.starts_with(NOT_FOUND_AR) {
+        return Some(Vec::new());
+    }
+    let (open, close) = if text.starts_with(NO_EXACT_ANSWER_EN) {
+        ('“', '”')
+    } else if text.starts_with(NO_EXACT_ANSWER_AR) {
+        ('«', '»')
+    } else {
+        return None;
+    };
+    Some(
+        text.split(open)
+            .skip(1)
+            .filter_map(|quoted| quoted.split_once(close))
+            .map(|(question, _)| question.to_string())
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -1371,5 +1402,19 @@ mod tests {
             rephrase(Language::En, &["A?"]).contains("answers “A?”: reply 1 to get its answer")
         );
         assert!(!rephrase(Language::En, &[]).contains('“'));
+    }
+
+    #[test]
+    fn a_decline_is_read_back_with_the_questions_it_offered() {
+        let offers: [&[&str]; 4] = [&[], &["A?"], &["A?", "B?"], &["A?", "B?", "C?"]];
+        for language in [Language::En, Language::Ar] {
+            for offered in offers {
+                let text = rephrase(language, offered);
+                let read = offered_in_decline(&text).unwrap_or_else(|| panic!("{text}"));
+                assert_eq!(read, offered, "{text}");
+            }
+        }
+        assert_eq!(offered_in_decline("Delivery costs 15 AED [1]."), None);
+        assert_eq!(offered_in_decline("Our FAQ answers “A?”"), None);
     }
 }

@@ -67,6 +67,18 @@ impl Message {
             offered: Vec::new(),
         }
     }
+
+    /// An agent's message known by its words alone, as a client of the OpenAI-compatible
+    /// endpoint sends it back: a decline is recognised, with the questions it offered.
+    pub fn agent_from_words(text: &str) -> Self {
+        match crate::agent::offered_in_decline(text) {
+            Some(offered) => Message {
+                offered,
+                ..Message::agent(text, true)
+            },
+            None => Message::agent(text, false),
+        }
+    }
 }
 
 /// Words that make a short message lean on what came before ("and how much is it?").

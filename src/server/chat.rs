@@ -150,6 +150,11 @@ pub struct ChatCompletion {
     citations: Option<Vec<Citation>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     handoff: Option<Handoff>,
+    /// The knowledge's questions a reply that could not answer offered, in the order it
+    /// numbers them: a client may show them as buttons, and sending one back, or its number,
+    /// gets its answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offered: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     turn_id: Option<String>,
 }
@@ -231,7 +236,7 @@ fn turn_request(workspace: &str, messages: &[ChatMessage]) -> Result<TurnRequest
             if message.role == "user" {
                 Message::customer(&message.text())
             } else {
-                Message::agent(&message.text(), false)
+                Message::agent_from_words(&message.text())
             }
         })
         .collect();
@@ -337,11 +342,16 @@ async fn completions(
         usage,
         citations: None,
         handoff: None,
+        offered: None,
         turn_id: None,
     };
     let with_extras = |mut completion: ChatCompletion| {
         completion.citations = Some(citations.clone());
         completion.handoff = handoff.clone();
+        completion.offered = turn
+            .reply()
+            .map(|reply| reply.offered.clone())
+            .filter(|offered| !offered.is_empty());
         completion.turn_id = Some(turn.id.to_string());
         completion
     };
@@ -392,4 +402,43 @@ async fn completions(
             .map(Ok::<_, Infallible>),
     );
     Ok(Sse::new(stream).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(role: &str, text: &str) -> ChatMessage {
+        ChatMessage {
+            role: role.to_string(),
+            content: Some(ChatContent::Text(text.to_string())),
+        }
+    }
+
+    /// The client keeps the conversation, as words: a number after a decline still picks the
+    /// question it offered, and a yes still takes the offer of a person.
+    #[test]
+    fn a_decline_sent_back_as_words_keeps_its_offer() {
+        let decline = "I couldn't find an exact answer to that. Our FAQ answers 1. “How do I add contacts?”, 2. “How much does the Pro plan cost?” and 3. “Can I import a CSV?”: reply with a number to get its answer, or would you like me to connect you with our team?";
+        let conversation = |answer: &str| {
+            vec![
+                said("user", "what's the price of premium"),
+                said("assistant", decline),
+                said("user", answer),
+            ]
+        };
+        let picked = turn_request("w", &conversation("2")).unwrap();
+        assert_eq!(picked.asked(), "How much does the Pro plan cost?");
+        let accepted = turn_request("w", &conversation("yes please")).unwrap();
+        assert!(accepted.offered_a_person());
+        assert_eq!(accepted.unanswered_in_a_row(), 1);
+        let answered = vec![
+            said("user", "how much is delivery?"),
+            said("assistant", "Delivery costs 15 AED [1]."),
+            said("user", "2"),
+        ];
+        let request = turn_request("w", &answered).unwrap();
+        assert_eq!(request.asked(), "2");
+        assert!(!request.offered_a_person());
+    }
 }
