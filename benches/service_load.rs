@@ -157,6 +157,7 @@ async fn prepare(data: &Path) -> Prepared {
                         position: Position::page(ordinal % 100 + 1),
                         language: "en".into(),
                         text,
+                        sentence_vectors: Default::default(),
                     },
                 }
             })

@@ -478,6 +478,38 @@ fn a_question_close_to_an_faq_entry_is_offered_it_and_answered_when_it_is_sent()
     assert!(!reply_text(&tiktok).contains('“'), "{tiktok:#?}");
 }
 
+/// The sentences a turn weighs were embedded when the knowledge was ingested and stored with it:
+/// a process that did not ingest it (a fresh embedder over the same index) embeds the
+/// customer's question and none of them.
+#[test]
+fn a_turn_embeds_the_question_and_reads_the_knowledge_sentences_from_the_index() {
+    let Some(Knowledge {
+        retrieval,
+        _dir: dir,
+    }) = knowledge()
+    else {
+        return;
+    };
+    drop(retrieval);
+    let embedder = Arc::new(Embedder::load(EmbedderConfig::from_environment()).unwrap());
+    let index = EdgeIndex::open(&dir.path().join("index"), embedder.dimension()).unwrap();
+    let knowledge = Knowledge {
+        retrieval: Arc::new(Retrieval::new(embedder.clone(), Arc::new(index))),
+        _dir: dir,
+    };
+    let support = agent(&knowledge, SUPPORT_AGENT, None);
+    for question in ["How much does delivery cost?", "كم تكلفة التوصيل؟"] {
+        let before = embedder.texts_embedded();
+        let turn = ask(&support, question, Vec::new());
+        assert!(!turn.trace.retrieved.is_empty(), "{turn:#?}");
+        assert_eq!(
+            embedder.texts_embedded() - before,
+            1,
+            "{question}: {turn:#?}"
+        );
+    }
+}
+
 #[test]
 fn an_faq_answer_in_a_list_reads_as_text_in_the_reply_and_its_citation() {
     if !model_ready() {

@@ -354,6 +354,7 @@ fn orphan_points(scope: &Scope, source: &str) -> Vec<IndexPoint> {
                     position: knowledge::Position::default(),
                     language: "en".into(),
                     text: format!("what {source} said, long ago"),
+                    sentence_vectors: Default::default(),
                 },
             }
         })

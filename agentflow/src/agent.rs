@@ -731,7 +731,7 @@ impl Agent {
                     .position
                     .section
                     .last()
-                    .filter(|title| crate::evidence::is_question(title))
+                    .filter(|title| knowledge::sentences::is_question(title))
                     .cloned()
             })
             .collect();

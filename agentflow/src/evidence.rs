@@ -5,8 +5,7 @@ use std::collections::HashSet;
 
 use knowledge::embed::{EmbedError, Embedder, TextRole, cosine};
 use knowledge::lexical::Lexical;
-
-use crate::text::sentences;
+use knowledge::sentences::{is_question, sentences};
 
 /// One sentence of a retrieved passage.
 #[derive(Debug, Clone)]
@@ -37,13 +36,6 @@ pub struct Support {
     pub similarity: f32,
     /// The passage sentence it is closest to.
     pub closest: Option<usize>,
-}
-
-/// A sentence that asks: it ends with a question mark (Latin or Arabic) and is not a list item
-/// (a question listed inside an answer is part of that answer).
-pub fn is_question(sentence: &str) -> bool {
-    let trimmed = sentence.trim();
-    (trimmed.ends_with('?') || trimmed.ends_with('؟')) && !trimmed.starts_with(['-', '*', '•'])
 }
 
 /// Term ids of a text (stemmed, stopwords dropped, Arabic normalised).

@@ -9,8 +9,9 @@ use std::collections::HashSet;
 
 use knowledge::embed::cosine;
 
-use crate::evidence::{Evidence, is_question};
+use crate::evidence::Evidence;
 use crate::text::Language;
+use knowledge::sentences::is_question;
 
 /// How far below the best sentence another may score and still be added to the reply.
 const ADDED_SENTENCE_MARGIN: f32 = 0.03;

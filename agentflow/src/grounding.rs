@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::evidence::{Evidence, terms};
 use crate::prompt::{cited_numbers, without_citations};
-use crate::text::{matching_form, sentences};
+use crate::text::matching_form;
+use knowledge::sentences::sentences;
 
 /// Fewer terms than this make a sentence filler ("Happy to help!"), not a claim to check.
 const MIN_CLAIM_TERMS: usize = 3;

@@ -11,7 +11,8 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::config::BlockedTopic;
-use crate::text::{compile_all, contains_term, matching_form, sentences};
+use crate::text::{compile_all, contains_term, matching_form};
+use knowledge::sentences::sentences;
 
 /// What a guardrail found, for the trace.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

@@ -128,6 +128,10 @@ fn language_name(code: &str) -> String {
 
 static CITATION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[(\d{1,2})(?:\s*,\s*(\d{1,2}))*\]").expect("compiles"));
+/// A citation with the space before it: taken out, "free [1]." reads "free." again, the
+/// knowledge's own sentence.
+static SPACED_CITATION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"\s*{}", CITATION.as_str())).expect("compiles"));
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d{1,2}").expect("compiles"));
 
 /// The passage numbers a reply cites, in order of first citation, keeping only those that
@@ -150,7 +154,7 @@ pub fn cited_numbers(reply: &str, passages: usize) -> Vec<usize> {
 
 /// The reply without its citation markers, for checking it against the passages.
 pub fn without_citations(reply: &str) -> String {
-    CITATION.replace_all(reply, "").into_owned()
+    SPACED_CITATION.replace_all(reply, "").into_owned()
 }
 
 /// The prompt for polishing a human agent's draft.
@@ -193,7 +197,7 @@ mod tests {
         assert_eq!(cited_numbers("No citations.", 3), Vec::<usize>::new());
         assert_eq!(
             without_citations("Two days [2]. Free [1,3]."),
-            "Two days . Free ."
+            "Two days. Free."
         );
     }
 

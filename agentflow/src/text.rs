@@ -1,4 +1,4 @@
-//! Text helpers the pipeline shares: the customer's language, sentences, matching forms.
+//! Text helpers the pipeline shares: the customer's language, matching forms, excerpts.
 
 use knowledge::lexical::normalise_arabic;
 
@@ -51,68 +51,6 @@ pub fn matching_form(text: &str) -> String {
         })
         .collect();
     unified.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Splits text into sentences at ., !, ?, their Arabic forms, blank lines, and line breaks
-/// around a heading or before a list item, keeping the punctuation. In hard-wrapped text a single
-/// line break inside a paragraph is a space; in text written a line per statement (an FAQ
-/// pasted as text) every line ends one. Decimal points and abbreviations like "e.g." stay inside
-/// their sentence because a sentence only ends where whitespace follows.
-pub fn sentences(text: &str) -> Vec<String> {
-    let wrapped = is_hard_wrapped(text);
-    let mut found = Vec::new();
-    let mut current = String::new();
-    let mut characters = text.chars().peekable();
-    while let Some(character) = characters.next() {
-        if character == '\n' {
-            let rest: String = characters.clone().take(3).collect();
-            let next_line = rest.trim_start_matches([' ', '\t']);
-            let heading = current.trim_start().starts_with('#');
-            if !wrapped
-                || heading
-                || next_line.starts_with(['\n', '-', '*', '•', '#', '|'])
-                || next_line.is_empty()
-            {
-                push_sentence(&mut found, &mut current);
-            } else {
-                current.push(' ');
-            }
-            continue;
-        }
-        current.push(character);
-        let ends = matches!(character, '.' | '!' | '?' | '؟' | '۔' | '…');
-        if ends && characters.peek().is_none_or(|next| next.is_whitespace()) {
-            push_sentence(&mut found, &mut current);
-        }
-    }
-    push_sentence(&mut found, &mut current);
-    found
-}
-
-/// Whether the text's paragraphs were wrapped at a fixed width: its lines (list items and
-/// headings aside) mostly fill a width of 50 to 100 characters and none runs far past it. A
-/// text written a line per statement has lines of every length.
-fn is_hard_wrapped(text: &str) -> bool {
-    let mut lengths: Vec<usize> = text
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with(['-', '*', '•', '#', '|']))
-        .map(|line| line.chars().count())
-        .collect();
-    if lengths.len() < 2 {
-        return true;
-    }
-    lengths.sort_unstable();
-    let median = lengths[lengths.len() / 2];
-    (50..=100).contains(&median) && lengths[lengths.len() - 1] <= 110
-}
-
-fn push_sentence(found: &mut Vec<String>, current: &mut String) {
-    let sentence = current.split_whitespace().collect::<Vec<_>>().join(" ");
-    if sentence.chars().any(char::is_alphanumeric) {
-        found.push(sentence);
-    }
-    current.clear();
 }
 
 /// Whether `keyword` occurs in `text` as a word (both in [`matching_form`]). English words may
@@ -203,45 +141,6 @@ pub fn excerpt(text: &str, limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sentences_split_in_both_scripts_but_not_inside_numbers() {
-        assert_eq!(
-            sentences("The plan costs 12.50 dollars. Is that fine?\n\nYes"),
-            ["The plan costs 12.50 dollars.", "Is that fine?", "Yes"]
-        );
-        assert_eq!(
-            sentences(
-                "Delivery takes one day inside Amman and two days to the rest of\nthe country, and it costs 2 JOD for every order placed before noon.\n- Free over 30 JOD\n- Tracked"
-            ),
-            [
-                "Delivery takes one day inside Amman and two days to the rest of the country, and it costs 2 JOD for every order placed before noon.",
-                "- Free over 30 JOD",
-                "- Tracked"
-            ]
-        );
-        assert_eq!(
-            sentences(
-                "كيف تعمل:\nتنشئ قالبا بمحتوى رسالتك\nمراجعة وموافقة ميتا\nترسله للعملاء في أي وقت"
-            ),
-            [
-                "كيف تعمل:",
-                "تنشئ قالبا بمحتوى رسالتك",
-                "مراجعة وموافقة ميتا",
-                "ترسله للعملاء في أي وقت"
-            ],
-            "a line per statement"
-        );
-        assert_eq!(
-            sentences("## Delivery\nWe ship daily."),
-            ["## Delivery", "We ship daily."]
-        );
-        assert_eq!(
-            sentences("يصل الطلب خلال يومين. هل تريد التتبع؟ شكرا"),
-            ["يصل الطلب خلال يومين.", "هل تريد التتبع؟", "شكرا"]
-        );
-        assert!(sentences(" . \n ! ").is_empty());
-    }
 
     #[test]
     fn matching_form_unifies_spellings_and_digits() {

@@ -189,6 +189,7 @@ fn main() {
                 position: chunk.position.clone(),
                 language: chunk.language.clone(),
                 text: chunk.text.clone(),
+                sentence_vectors: Default::default(),
             },
         })
         .collect();

@@ -105,6 +105,7 @@ fn main() {
                             position: Position::page(ordinal % 50 + 1),
                             language: guess_language(&text),
                             text,
+                            sentence_vectors: Default::default(),
                         },
                     }
                 })

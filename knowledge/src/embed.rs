@@ -180,6 +180,8 @@ pub struct Embedder {
     model: Model,
     /// Interactive embeddings waiting for the model: bulk batches wait for them to go first.
     interactive_waiting: AtomicUsize,
+    /// Texts the model has embedded since it was loaded.
+    embedded: AtomicUsize,
     sentences: Mutex<SentenceCache>,
     tokenizer: tokenizers::Tokenizer,
     config: EmbedderConfig,
@@ -295,6 +297,7 @@ impl Embedder {
                 .map_or_else(String::new, |name| name.to_string_lossy().into_owned()),
             model: Model::Onnx(Box::new(Mutex::new(model))),
             interactive_waiting: AtomicUsize::new(0),
+            embedded: AtomicUsize::new(0),
             sentences: Mutex::new(SentenceCache::new(config.sentence_cache)),
             tokenizer,
             config,
@@ -313,6 +316,7 @@ impl Embedder {
             name: DETERMINISTIC_MODEL.to_string(),
             model: Model::Hashed,
             interactive_waiting: AtomicUsize::new(0),
+            embedded: AtomicUsize::new(0),
             sentences: Mutex::new(SentenceCache::new(0)),
             tokenizer,
             config: EmbedderConfig::from_environment(),
@@ -363,11 +367,18 @@ impl Embedder {
             tokenizer: model.tokenizer.clone(),
             model: Model::Onnx(Box::new(Mutex::new(model))),
             interactive_waiting: AtomicUsize::new(0),
+            embedded: AtomicUsize::new(0),
             sentences: Mutex::new(SentenceCache::new(config.sentence_cache)),
             config,
             dimension,
             prompts,
         })
+    }
+
+    /// How many texts the model has embedded since it was loaded: what a turn or an
+    /// ingestion cost in model runs.
+    pub fn texts_embedded(&self) -> usize {
+        self.embedded.load(Ordering::Relaxed)
     }
 
     pub fn dimension(&self) -> usize {
@@ -475,6 +486,7 @@ impl Embedder {
                 vectors[index] = Some(vector);
             }
             done += end - start;
+            self.embedded.fetch_add(end - start, Ordering::Relaxed);
             if progress(done).is_break() {
                 return Err(EmbedError::Stopped);
             }
@@ -516,24 +528,21 @@ impl Embedder {
 
     /// Embeds sentences of the knowledge, keeping their vectors in a bounded cache: the same
     /// few hundred sentences of a business's knowledge come back turn after turn, and
-    /// embedding them dominated a turn's cost. Statements are embedded as passages; the
-    /// knowledge's own questions (an FAQ's) as queries, to be compared with a customer's.
+    /// embedding them dominated a turn's cost. Those of retrieved passages are usually there
+    /// already, read from the index ([`Embedder::remember_sentences`]). Statements are
+    /// embedded as passages; the knowledge's own questions (an FAQ's) as queries, to be
+    /// compared with a customer's.
     pub fn embed_sentences<S: AsRef<str>>(
         &self,
         texts: &[S],
         role: TextRole,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
-        fn key(role: TextRole, text: &str) -> std::borrow::Cow<'_, str> {
-            match role {
-                TextRole::Passage => std::borrow::Cow::Borrowed(text),
-                TextRole::Query => std::borrow::Cow::Owned(format!("query\u{1f}{text}")),
-            }
-        }
+        let keys: Vec<u64> = texts
+            .iter()
+            .map(|text| sentence_key(role, text.as_ref()))
+            .collect();
         let mut found: Vec<Option<Vec<f32>>> = match self.sentences.lock() {
-            Ok(mut cache) => texts
-                .iter()
-                .map(|text| cache.get(&key(role, text.as_ref())))
-                .collect(),
+            Ok(mut cache) => keys.iter().map(|&key| cache.get(key)).collect(),
             Err(_) => vec![None; texts.len()],
         };
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| found[i].is_none()).collect();
@@ -542,13 +551,176 @@ impl Embedder {
             let vectors = self.embed(&wanted, role, &mut |_| {})?;
             let mut cache = self.sentences.lock().ok();
             for (&i, vector) in missing.iter().zip(vectors) {
+                // As the index stores it: a sentence scores the same embedded here or read there.
+                let vector = StoredVector::from(&vector).restored();
                 if let Some(cache) = cache.as_mut() {
-                    cache.insert(&key(role, texts[i].as_ref()), vector.clone());
+                    cache.insert(keys[i], vector.clone());
                 }
                 found[i] = Some(vector);
             }
         }
         Ok(found.into_iter().flatten().collect())
+    }
+
+    /// The vectors of the knowledge sentences of each of a slice of chunks (role and text), for
+    /// storing with the chunks at ingestion ([`StoredSentences`]): a turn then reads them from
+    /// the passages it retrieves ([`Embedder::remember_sentences`]) instead of embedding them.
+    /// Bulk work, stopped like [`Embedder::embed_bulk`].
+    pub fn embed_for_storage(
+        &self,
+        chunks: &[Vec<(TextRole, String)>],
+        progress: &mut dyn FnMut(usize) -> ControlFlow<()>,
+    ) -> Result<Vec<StoredSentences>, EmbedError> {
+        let mut vectors: HashMap<u64, StoredVector> = HashMap::new();
+        for role in [TextRole::Query, TextRole::Passage] {
+            let mut keys = Vec::new();
+            let mut texts = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for (_, text) in chunks.iter().flatten().filter(|(r, _)| *r == role) {
+                let key = sentence_key(role, text);
+                if seen.insert(key) {
+                    keys.push(key);
+                    texts.push(text.as_str());
+                }
+            }
+            let embedded = self.embed_bulk(&texts, role, progress)?;
+            for (key, vector) in keys.into_iter().zip(embedded) {
+                vectors.insert(key, StoredVector::from(&vector));
+            }
+        }
+        Ok(chunks
+            .iter()
+            .map(|sentences| {
+                StoredSentences::of(sentences.iter().filter_map(|(role, text)| {
+                    let key = sentence_key(*role, text);
+                    vectors.get(&key).map(|vector| (key, vector))
+                }))
+            })
+            .collect())
+    }
+
+    /// Keeps the sentence vectors stored with a retrieved passage in the sentence cache, where
+    /// [`Embedder::embed_sentences`] finds them. Vectors of another dimension (a knowledge base
+    /// embedded by another model) are left out.
+    pub fn remember_sentences(&self, stored: &StoredSentences) {
+        let Ok(mut cache) = self.sentences.lock() else {
+            return;
+        };
+        for (key, vector) in stored.vectors(self.dimension) {
+            cache.insert(key, vector);
+        }
+    }
+}
+
+/// A knowledge sentence's key in the sentence cache and in the index: FNV-1a of its role and
+/// text, the same in every process and build.
+pub fn sentence_key(role: TextRole, text: &str) -> u64 {
+    let tag: &[u8] = match role {
+        TextRole::Query => b"query\x1f",
+        TextRole::Passage => b"passage\x1f",
+    };
+    fnv1a(tag.iter().copied().chain(text.bytes()))
+}
+
+fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes
+        .into_iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// A vector in int8 with one scale: a quarter of its size, its cosines with others within
+/// about a thousandth of the original's.
+#[derive(Debug, Clone, PartialEq)]
+struct StoredVector {
+    scale: f32,
+    components: Vec<i8>,
+}
+
+impl StoredVector {
+    fn from(vector: &[f32]) -> Self {
+        let largest = vector
+            .iter()
+            .fold(0.0f32, |largest, x| largest.max(x.abs()));
+        let scale = if largest > 0.0 { largest / 127.0 } else { 1.0 };
+        StoredVector {
+            scale,
+            components: vector
+                .iter()
+                .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+                .collect(),
+        }
+    }
+
+    fn restored(&self) -> Vec<f32> {
+        self.components
+            .iter()
+            .map(|&x| f32::from(x) * self.scale)
+            .collect()
+    }
+}
+
+/// The sentence vectors stored with a chunk, as one base64 text in its payload: for each
+/// sentence its key ([`sentence_key`]), 8 bytes, its scale, 4, and its int8 components.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredSentences(String);
+
+impl StoredSentences {
+    fn of<'v>(vectors: impl Iterator<Item = (u64, &'v StoredVector)>) -> Self {
+        use base64::Engine as _;
+        let mut bytes = Vec::new();
+        for (key, vector) in vectors {
+            bytes.extend(key.to_le_bytes());
+            bytes.extend(vector.scale.to_le_bytes());
+            bytes.extend(vector.components.iter().map(|&x| x as u8));
+        }
+        if bytes.is_empty() {
+            return StoredSentences::default();
+        }
+        StoredSentences(base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.0)
+            .unwrap_or_default()
+    }
+
+    /// The stored (key, vector) pairs of `dimension` components; none when the text does not
+    /// hold a whole number of them.
+    fn vectors(&self, dimension: usize) -> Vec<(u64, Vec<f32>)> {
+        let bytes = self.bytes();
+        let record = 12 + dimension;
+        if dimension == 0 || !bytes.len().is_multiple_of(record) {
+            return Vec::new();
+        }
+        bytes
+            .chunks_exact(record)
+            .map(|record| {
+                let key = u64::from_le_bytes(record[..8].try_into().expect("8 bytes"));
+                let scale = f32::from_le_bytes(record[8..12].try_into().expect("4 bytes"));
+                let components = record[12..].iter().map(|&x| x as i8).collect();
+                (key, StoredVector { scale, components }.restored())
+            })
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl serde::Serialize for StoredSentences {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StoredSentences {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(StoredSentences)
     }
 }
 
@@ -556,8 +728,8 @@ impl Embedder {
 /// newer one fills, the older is dropped. Close to least-recently-used at O(1) a step.
 struct SentenceCache {
     capacity: usize,
-    newer: HashMap<String, Vec<f32>>,
-    older: HashMap<String, Vec<f32>>,
+    newer: HashMap<u64, Vec<f32>>,
+    older: HashMap<u64, Vec<f32>>,
 }
 
 impl SentenceCache {
@@ -569,23 +741,23 @@ impl SentenceCache {
         }
     }
 
-    fn get(&mut self, text: &str) -> Option<Vec<f32>> {
-        if let Some(vector) = self.newer.get(text) {
+    fn get(&mut self, key: u64) -> Option<Vec<f32>> {
+        if let Some(vector) = self.newer.get(&key) {
             return Some(vector.clone());
         }
-        let vector = self.older.remove(text)?;
-        self.insert(text, vector.clone());
+        let vector = self.older.remove(&key)?;
+        self.insert(key, vector.clone());
         Some(vector)
     }
 
-    fn insert(&mut self, text: &str, vector: Vec<f32>) {
+    fn insert(&mut self, key: u64, vector: Vec<f32>) {
         if self.capacity == 0 {
             return;
         }
         if self.newer.len() >= self.capacity.div_ceil(2) {
             self.older = std::mem::take(&mut self.newer);
         }
-        self.newer.insert(text.to_string(), vector);
+        self.newer.insert(key, vector);
     }
 }
 
@@ -597,12 +769,7 @@ fn hashed(text: &str, dimension: usize) -> Vec<f32> {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
     {
-        let hash = word
-            .to_lowercase()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
-                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-            });
+        let hash = fnv1a(word.to_lowercase().bytes());
         let position = (hash % dimension as u64) as usize;
         vector[position] += if hash >> 63 == 0 { 1.0 } else { -1.0 };
     }
@@ -700,19 +867,19 @@ pub(crate) mod tests {
     fn the_sentence_cache_is_bounded_and_keeps_what_is_used() {
         let mut cache = SentenceCache::new(4);
         for n in 0..4 {
-            cache.insert(&format!("s{n}"), vec![n as f32]);
+            cache.insert(n, vec![n as f32]);
         }
-        // s0 and s1 went to the older generation; using s0 brings it back.
-        assert_eq!(cache.get("s0"), Some(vec![0.0]));
+        // 0 and 1 went to the older generation; using 0 brings it back.
+        assert_eq!(cache.get(0), Some(vec![0.0]));
         for n in 4..6 {
-            cache.insert(&format!("s{n}"), vec![n as f32]);
+            cache.insert(n, vec![n as f32]);
         }
         assert!(cache.newer.len() + cache.older.len() <= 4);
-        assert_eq!(cache.get("s5"), Some(vec![5.0]));
-        assert_eq!(cache.get("s1"), None, "unused and two generations old");
+        assert_eq!(cache.get(5), Some(vec![5.0]));
+        assert_eq!(cache.get(1), None, "unused and two generations old");
         let mut off = SentenceCache::new(0);
-        off.insert("s", vec![1.0]);
-        assert_eq!(off.get("s"), None);
+        off.insert(7, vec![1.0]);
+        assert_eq!(off.get(7), None);
     }
 
     #[test]
@@ -730,10 +897,63 @@ pub(crate) mod tests {
             .embed_sentences(&[texts[1], texts[0]], TextRole::Passage)
             .unwrap();
         for (a, b) in direct.iter().zip(&first) {
-            assert!(cosine(a, b) > 0.9999);
+            assert!(cosine(a, b) > 0.999);
         }
         assert_eq!(again[0], first[1]);
         assert_eq!(again[1], first[0]);
+    }
+
+    #[test]
+    fn stored_sentence_vectors_come_back_as_a_turn_would_embed_them() {
+        let embedder = Embedder::deterministic(16);
+        let chunks = vec![
+            vec![
+                (TextRole::Query, "How much is delivery?".to_string()),
+                (TextRole::Passage, "Delivery costs 15 AED.".to_string()),
+            ],
+            vec![(TextRole::Passage, "Delivery costs 15 AED.".to_string())],
+            Vec::new(),
+        ];
+        let stored = embedder
+            .embed_for_storage(&chunks, &mut |_| ControlFlow::Continue(()))
+            .unwrap();
+        assert_eq!(stored.len(), 3);
+        assert!(stored[2].is_empty());
+        let json = serde_json::to_value(&stored[0]).unwrap();
+        let read: StoredSentences = serde_json::from_value(json).unwrap();
+        let vectors = read.vectors(16);
+        assert_eq!(vectors.len(), 2);
+        let expected = [
+            embedder.embed_sentences(&["How much is delivery?"], TextRole::Query),
+            embedder.embed_sentences(&["Delivery costs 15 AED."], TextRole::Passage),
+        ];
+        for ((key, vector), expected) in vectors.iter().zip(expected) {
+            assert_eq!(vector, &expected.unwrap()[0]);
+            assert!(*key != 0);
+        }
+        assert!(read.vectors(32).is_empty(), "another model's dimension");
+        assert!(StoredSentences("not base64!".into()).vectors(16).is_empty());
+
+        // Remembered, they are what embedding finds: the same sentence, another process.
+        let mut fresh = Embedder::deterministic(16);
+        fresh.sentences = Mutex::new(SentenceCache::new(8));
+        fresh.remember_sentences(&read);
+        let key = sentence_key(TextRole::Passage, "Delivery costs 15 AED.");
+        assert!(fresh.sentences.lock().unwrap().get(key).is_some());
+    }
+
+    #[test]
+    fn a_stored_vector_keeps_its_cosines_within_a_thousandth() {
+        let a: Vec<f32> = (0..384)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 400.0)
+            .collect();
+        let b: Vec<f32> = (0..384)
+            .map(|i| ((i * 53 % 97) as f32 - 48.0) / 300.0)
+            .collect();
+        let restored = StoredVector::from(&a).restored();
+        assert!((cosine(&restored, &b) - cosine(&a, &b)).abs() < 1e-3);
+        assert!(cosine(&restored, &a) > 0.999);
+        assert_eq!(StoredVector::from(&[0.0; 4]).restored(), vec![0.0; 4]);
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod limits;
 mod outline;
 mod pdf;
 pub mod retrieve;
+pub mod sentences;
 mod sheet;
 mod text;
 

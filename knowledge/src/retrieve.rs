@@ -19,6 +19,7 @@ use crate::chunk::Chunk;
 use crate::embed::{EmbedError, Embedder, TextRole};
 use crate::index::{ChunkPayload, Hit, IndexError, IndexPoint, Query, Scope, VectorIndex};
 use crate::lexical::Lexical;
+use crate::sentences::{is_question, sentences};
 
 /// How much the lexical list counts against the dense one when it sees every term of the
 /// question. BM25 is the stronger list on both SciFact and ARCD, and 1.2 measured best of 0.8,
@@ -213,6 +214,8 @@ impl Retrieval {
 
     /// Embeds in slices, writing each as it is done, so a long load reports progress, holds
     /// one slice of vectors in memory and can stop between slices. Returns the ids written.
+    /// Each chunk is stored with the vectors of its sentences ([`stored_sentences`]), so that no
+    /// turn has to embed them.
     fn store(
         &self,
         scope: &Scope,
@@ -228,28 +231,38 @@ impl Retrieval {
                 .embed_bulk(&texts, TextRole::Passage, &mut |done| {
                     progress(number * SLICE + done)
                 })
-                .map_err(|error| match error {
-                    EmbedError::Stopped => RetrieveError::Stopped,
-                    error => RetrieveError::Embed(error),
-                })?;
+                .map_err(stopped)?;
+            let sentences: Vec<Vec<(TextRole, String)>> = slice
+                .iter()
+                .map(|(_, chunk)| stored_sentences(chunk))
+                .collect();
+            let embedded = number * SLICE + slice.len();
+            let sentence_vectors = self
+                .embedder
+                .embed_for_storage(&sentences, &mut |_| progress(embedded))
+                .map_err(stopped)?;
             let points: Vec<IndexPoint> = slice
                 .iter()
                 .zip(vectors)
-                .map(|((source_name, chunk), dense)| IndexPoint {
-                    id: chunk.id,
-                    dense,
-                    sparse: self.lexical.document(&chunk.text, &chunk.language),
-                    payload: ChunkPayload {
-                        workspace: scope.workspace.clone(),
-                        knowledge_base: scope.knowledge_base.clone(),
-                        source_id: chunk.source_id.clone(),
-                        source: source_name.to_string(),
-                        ordinal: chunk.ordinal,
-                        position: chunk.position.clone(),
-                        language: chunk.language.clone(),
-                        text: chunk.text.clone(),
+                .zip(sentence_vectors)
+                .map(
+                    |(((source_name, chunk), dense), sentence_vectors)| IndexPoint {
+                        id: chunk.id,
+                        dense,
+                        sparse: self.lexical.document(&chunk.text, &chunk.language),
+                        payload: ChunkPayload {
+                            workspace: scope.workspace.clone(),
+                            knowledge_base: scope.knowledge_base.clone(),
+                            source_id: chunk.source_id.clone(),
+                            source: source_name.to_string(),
+                            ordinal: chunk.ordinal,
+                            position: chunk.position.clone(),
+                            language: chunk.language.clone(),
+                            text: chunk.text.clone(),
+                            sentence_vectors,
+                        },
                     },
-                })
+                )
                 .collect();
             self.index.upsert(&points)?;
             ids.extend(points.iter().map(|point| point.id));
@@ -318,6 +331,10 @@ impl Retrieval {
             passages.retain(|passage| passage.score >= threshold);
         }
         passages.truncate(options.limit);
+        for passage in &mut passages {
+            let stored = std::mem::take(&mut passage.chunk.sentence_vectors);
+            self.embedder.remember_sentences(&stored);
+        }
         Ok(passages)
     }
 
@@ -360,6 +377,35 @@ impl Retrieval {
             );
         }
         terms.iter().filter(|term| seen.contains(term)).count() as f32 / terms.len() as f32
+    }
+}
+
+/// What a turn embeds of a chunk, each with its role: the FAQ question it answers (its section's
+/// title, when that asks) and its sentences, the questions among them asked as queries.
+fn stored_sentences(chunk: &Chunk) -> Vec<(TextRole, String)> {
+    let title = chunk
+        .position
+        .section
+        .last()
+        .filter(|title| is_question(title))
+        .map(|title| (TextRole::Query, title.clone()));
+    title
+        .into_iter()
+        .chain(sentences(&chunk.text).into_iter().map(|sentence| {
+            let role = if is_question(&sentence) {
+                TextRole::Query
+            } else {
+                TextRole::Passage
+            };
+            (role, sentence)
+        }))
+        .collect()
+}
+
+fn stopped(error: EmbedError) -> RetrieveError {
+    match error {
+        EmbedError::Stopped => RetrieveError::Stopped,
+        error => RetrieveError::Embed(error),
     }
 }
 
@@ -459,6 +505,7 @@ mod tests {
                 position: Position::default(),
                 language: "en".into(),
                 text: String::new(),
+                sentence_vectors: Default::default(),
             },
         }
     }

@@ -67,6 +67,7 @@ fn point(
             position: Position::page(ordinal + 1),
             language: "en".into(),
             text: format!("chunk {ordinal} of {source}"),
+            sentence_vectors: Default::default(),
         },
     }
 }

@@ -5,8 +5,8 @@
 //! `test-support` feature, `local_qdrant` runs an in-memory Qdrant server for tests of it.
 //!
 //! Layout: a dense vector `dense` (cosine), a sparse vector `bm25` (IDF applied by the index),
-//! and a payload with the workspace, knowledge base, source, position, language and text,
-//! with keyword indexes on the ids.
+//! and a payload with the workspace, knowledge base, source, position, language and text (and
+//! the vectors of the text's sentences), with keyword indexes on the ids.
 
 mod edge;
 #[cfg(feature = "test-support")]
@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::document::Position;
+use crate::embed::StoredSentences;
 use crate::lexical::SparseVector;
 
 pub const DENSE: &str = "dense";
@@ -52,6 +53,10 @@ pub struct ChunkPayload {
     pub position: Position,
     pub language: String,
     pub text: String,
+    /// The vectors of the text's sentences ([`crate::embed::Embedder::embed_for_storage`]);
+    /// empty in what retrieval returns, which hands them to the embedder's sentence cache.
+    #[serde(default, skip_serializing_if = "StoredSentences::is_empty")]
+    pub sentence_vectors: StoredSentences,
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,124 @@
+//! Knowledge text in sentences: what a reply quotes and what groundedness compares, cut the
+//! same way when a source is ingested (its sentences embedded and stored with its chunks) and
+//! when a turn reads its passages.
+
+/// Splits text into sentences at ., !, ?, their Arabic forms, blank lines, and line breaks
+/// around a heading or before a list item, keeping the punctuation. In hard-wrapped text a single
+/// line break inside a paragraph is a space; in text written a line per statement (an FAQ
+/// pasted as text) every line ends one. Decimal points and abbreviations like "e.g." stay inside
+/// their sentence because a sentence only ends where whitespace follows.
+pub fn sentences(text: &str) -> Vec<String> {
+    let wrapped = is_hard_wrapped(text);
+    let mut found = Vec::new();
+    let mut current = String::new();
+    let mut characters = text.chars().peekable();
+    while let Some(character) = characters.next() {
+        if character == '\n' {
+            let rest: String = characters.clone().take(3).collect();
+            let next_line = rest.trim_start_matches([' ', '\t']);
+            let heading = current.trim_start().starts_with('#');
+            if !wrapped
+                || heading
+                || next_line.starts_with(['\n', '-', '*', '•', '#', '|'])
+                || next_line.is_empty()
+            {
+                push_sentence(&mut found, &mut current);
+            } else {
+                current.push(' ');
+            }
+            continue;
+        }
+        current.push(character);
+        let ends = matches!(character, '.' | '!' | '?' | '؟' | '۔' | '…');
+        if ends && characters.peek().is_none_or(|next| next.is_whitespace()) {
+            push_sentence(&mut found, &mut current);
+        }
+    }
+    push_sentence(&mut found, &mut current);
+    found
+}
+
+/// Whether the text's paragraphs were wrapped at a fixed width: its lines (list items and
+/// headings aside) mostly fill a width of 50 to 100 characters and none runs far past it. A
+/// text written a line per statement has lines of every length.
+fn is_hard_wrapped(text: &str) -> bool {
+    let mut lengths: Vec<usize> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with(['-', '*', '•', '#', '|']))
+        .map(|line| line.chars().count())
+        .collect();
+    if lengths.len() < 2 {
+        return true;
+    }
+    lengths.sort_unstable();
+    let median = lengths[lengths.len() / 2];
+    (50..=100).contains(&median) && lengths[lengths.len() - 1] <= 110
+}
+
+fn push_sentence(found: &mut Vec<String>, current: &mut String) {
+    let sentence = current.split_whitespace().collect::<Vec<_>>().join(" ");
+    if sentence.chars().any(char::is_alphanumeric) {
+        found.push(sentence);
+    }
+    current.clear();
+}
+
+/// A sentence that asks: it ends with a question mark (Latin or Arabic) and is not a list item
+/// (a question listed inside an answer is part of that answer).
+pub fn is_question(sentence: &str) -> bool {
+    let trimmed = sentence.trim();
+    (trimmed.ends_with('?') || trimmed.ends_with('؟')) && !trimmed.starts_with(['-', '*', '•'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_split_in_both_scripts_but_not_inside_numbers() {
+        assert_eq!(
+            sentences("The plan costs 12.50 dollars. Is that fine?\n\nYes"),
+            ["The plan costs 12.50 dollars.", "Is that fine?", "Yes"]
+        );
+        assert_eq!(
+            sentences(
+                "Delivery takes one day inside Amman and two days to the rest of\nthe country, and it costs 2 JOD for every order placed before noon.\n- Free over 30 JOD\n- Tracked"
+            ),
+            [
+                "Delivery takes one day inside Amman and two days to the rest of the country, and it costs 2 JOD for every order placed before noon.",
+                "- Free over 30 JOD",
+                "- Tracked"
+            ]
+        );
+        assert_eq!(
+            sentences(
+                "كيف تعمل:\nتنشئ قالبا بمحتوى رسالتك\nمراجعة وموافقة ميتا\nترسله للعملاء في أي وقت"
+            ),
+            [
+                "كيف تعمل:",
+                "تنشئ قالبا بمحتوى رسالتك",
+                "مراجعة وموافقة ميتا",
+                "ترسله للعملاء في أي وقت"
+            ],
+            "a line per statement"
+        );
+        assert_eq!(
+            sentences("## Delivery\nWe ship daily."),
+            ["## Delivery", "We ship daily."]
+        );
+        assert_eq!(
+            sentences("يصل الطلب خلال يومين. هل تريد التتبع؟ شكرا"),
+            ["يصل الطلب خلال يومين.", "هل تريد التتبع؟", "شكرا"]
+        );
+        assert!(sentences(" . \n ! ").is_empty());
+    }
+
+    #[test]
+    fn a_question_ends_with_a_question_mark_and_is_no_list_item() {
+        assert!(is_question("How much is delivery?"));
+        assert!(is_question("كم سعر التوصيل؟"));
+        assert!(!is_question("- Is it free?"));
+        assert!(!is_question("Delivery is free."));
+    }
+}
