@@ -285,10 +285,18 @@ impl Agent {
         let mut turn = TurnBuilder::new(request, config);
         let message = request.message.trim();
         let language = turn.language;
+        // A question picked from an offer is asked too, and checked like the message: over the
+        // OpenAI-compatible endpoint the offer comes back from the client.
+        let asked = request.asked();
+        let checked = if asked == message {
+            std::borrow::Cow::Borrowed(message)
+        } else {
+            std::borrow::Cow::Owned(format!("{message}\n{asked}"))
+        };
 
         // Input guardrails.
         let step = Instant::now();
-        if let Some(phrase) = guardrails::injection(message) {
+        if let Some(phrase) = guardrails::injection(&checked) {
             turn.hit(Guardrail::PromptInjection, Stage::Input, &phrase);
             turn.trace.record("input_guardrails", step);
             return Ok(Prepared::decided(
@@ -296,7 +304,7 @@ impl Agent {
             ));
         }
         if config.guardrails.refuse_personal_data
-            && let Some(phrase) = guardrails::personal_data_request(message)
+            && let Some(phrase) = guardrails::personal_data_request(&checked)
         {
             turn.hit(Guardrail::PersonalData, Stage::Input, &phrase);
             turn.trace.record("input_guardrails", step);
@@ -305,7 +313,7 @@ impl Agent {
             ));
         }
         if let Some((topic, keyword)) =
-            guardrails::blocked_topic(message, &config.guardrails.blocked_topics)
+            guardrails::blocked_topic(&checked, &config.guardrails.blocked_topics)
         {
             turn.hit(Guardrail::BlockedTopic, Stage::Input, &keyword);
             turn.trace.record("input_guardrails", step);
@@ -1363,26 +1371,51 @@ fn rephrase(language: Language, related: &[&str]) -> String {
 
 /// Whether `text` is a decline of ours ([`rephrase`]), and then the questions it offered, in
 /// their order: a client of the OpenAI-compatible endpoint sends the conversation back as
-/// words alone, and a "2" after a decline must still pick its second question.
+/// words alone, and a "2" after a decline must still pick its second question. Read by the
+/// template's own frame ("… answers 1. “a”, 2. “b” and 3. “c”: reply …"), so a question may
+/// hold quotation marks of its own; at most [`RELATED_QUESTIONS`] are read.
 pub fn offered_in_decline(text: &str) -> Option<Vec<String>> {
     let text = text.trim();
     if text.starts_with(NOT_FOUND_EN) || text.starts_with(NOT_FOUND_AR) {
         return Some(Vec::new());
     }
-    let (open, close) = if text.starts_with(NO_EXACT_ANSWER_EN) {
-        ('“', '”')
-    } else if text.starts_with(NO_EXACT_ANSWER_AR) {
-        ('«', '»')
-    } else {
+    let english = text.starts_with(NO_EXACT_ANSWER_EN);
+    if !english && !text.starts_with(NO_EXACT_ANSWER_AR) {
         return None;
+    }
+    let (open, lead_in, close, ending) = if english {
+        ("“", " Our FAQ answers ", "”", ": reply ")
+    } else {
+        ("«", " تجيب أسئلتنا الشائعة عن ", "»", ": أرسل ")
     };
-    Some(
-        text.split(open)
-            .skip(1)
-            .filter_map(|quoted| quoted.split_once(close))
-            .map(|(question, _)| question.to_string())
-            .collect(),
-    )
+    // What comes between one question and item `n`.
+    let separators = |n: usize| {
+        if english {
+            vec![
+                format!("{close}, {n}. {open}"),
+                format!("{close} and {n}. {open}"),
+            ]
+        } else {
+            vec![format!("{close} و{n}. {open}")]
+        }
+    };
+    let (_, list) = text.split_once(lead_in)?;
+    let (list, _) = list.rsplit_once(&format!("{close}{ending}"))?;
+    let mut rest = list
+        .strip_prefix(&format!("1. {open}"))
+        .or_else(|| list.strip_prefix(open))?;
+    let mut questions = Vec::new();
+    for next in 2..=RELATED_QUESTIONS {
+        let found = separators(next)
+            .into_iter()
+            .filter_map(|separator| rest.find(&separator).map(|at| (at, separator.len())))
+            .min();
+        let Some((at, length)) = found else { break };
+        questions.push(rest[..at].to_string());
+        rest = &rest[at + length..];
+    }
+    questions.push(rest.to_string());
+    Some(questions)
 }
 
 #[cfg(test)]
@@ -1416,5 +1449,15 @@ mod tests {
         }
         assert_eq!(offered_in_decline("Delivery costs 15 AED [1]."), None);
         assert_eq!(offered_in_decline("Our FAQ answers “A?”"), None);
+        let quoted = ["What does “Pro” include?", "Is “Basic” free?"];
+        for language in [Language::En, Language::Ar] {
+            let text = rephrase(language, &quoted);
+            assert_eq!(offered_in_decline(&text).unwrap(), quoted, "{text}");
+        }
+        assert_eq!(
+            offered_in_decline(&format!("{NO_EXACT_ANSWER_EN} Anything “else”.")),
+            None,
+            "the opening words without the frame"
+        );
     }
 }

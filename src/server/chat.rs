@@ -240,12 +240,21 @@ fn turn_request(workspace: &str, messages: &[ChatMessage]) -> Result<TurnRequest
             }
         })
         .collect();
-    Ok(TurnRequest {
+    let request = TurnRequest {
         workspace: workspace.to_string(),
         message,
         history,
         contact: Contact::default(),
-    })
+    };
+    // What a number picks came from the client too.
+    if request.picked_question().is_some() {
+        app::check_message(request.asked()).map_err(|_| {
+            ApiError::invalid(
+                "messages: the offered question the last message picks is empty or too long",
+            )
+        })?;
+    }
+    Ok(request)
 }
 
 /// What the customer reads, the citations, and the handoff when there is one.
