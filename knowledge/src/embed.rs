@@ -537,12 +537,12 @@ impl Embedder {
         texts: &[S],
         role: TextRole,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let keys: Vec<u64> = texts
+        let keys: Vec<String> = texts
             .iter()
-            .map(|text| sentence_key(role, text.as_ref()))
+            .map(|text| cache_key(role, text.as_ref()))
             .collect();
         let mut found: Vec<Option<Vec<f32>>> = match self.sentences.lock() {
-            Ok(mut cache) => keys.iter().map(|&key| cache.get(key)).collect(),
+            Ok(mut cache) => keys.iter().map(|key| cache.get(key)).collect(),
             Err(_) => vec![None; texts.len()],
         };
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| found[i].is_none()).collect();
@@ -554,7 +554,7 @@ impl Embedder {
                 // As the index stores it: a sentence scores the same embedded here or read there.
                 let vector = StoredVector::from(&vector).restored();
                 if let Some(cache) = cache.as_mut() {
-                    cache.insert(keys[i], vector.clone());
+                    cache.insert(&keys[i], vector.clone());
                 }
                 found[i] = Some(vector);
             }
@@ -565,25 +565,36 @@ impl Embedder {
     /// The vectors of the knowledge sentences of each of a slice of chunks (role and text), for
     /// storing with the chunks at ingestion ([`StoredSentences`]): a turn then reads them from
     /// the passages it retrieves ([`Embedder::remember_sentences`]) instead of embedding them.
-    /// Bulk work, stopped like [`Embedder::embed_bulk`].
+    /// Bulk work, stopped like [`Embedder::embed_bulk`]; `progress` hears how many of how many
+    /// sentences are embedded.
     pub fn embed_for_storage(
         &self,
         chunks: &[Vec<(TextRole, String)>],
-        progress: &mut dyn FnMut(usize) -> ControlFlow<()>,
+        progress: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     ) -> Result<Vec<StoredSentences>, EmbedError> {
-        let mut vectors: HashMap<u64, StoredVector> = HashMap::new();
-        for role in [TextRole::Query, TextRole::Passage] {
-            let mut keys = Vec::new();
-            let mut texts = Vec::new();
-            let mut seen = std::collections::HashSet::new();
-            for (_, text) in chunks.iter().flatten().filter(|(r, _)| *r == role) {
-                let key = sentence_key(role, text);
-                if seen.insert(key) {
-                    keys.push(key);
-                    texts.push(text.as_str());
-                }
+        let mut seen = std::collections::HashSet::new();
+        let mut by_role: [(TextRole, Vec<u64>, Vec<&str>); 2] = [
+            (TextRole::Query, Vec::new(), Vec::new()),
+            (TextRole::Passage, Vec::new(), Vec::new()),
+        ];
+        for (role, text) in chunks.iter().flatten() {
+            let key = sentence_key(*role, text);
+            if seen.insert(key) {
+                let (_, keys, texts) = by_role
+                    .iter_mut()
+                    .find(|(r, _, _)| r == role)
+                    .expect("both roles are listed");
+                keys.push(key);
+                texts.push(text.as_str());
             }
-            let embedded = self.embed_bulk(&texts, role, progress)?;
+        }
+        let total = seen.len();
+        let mut before = 0;
+        let mut vectors: HashMap<u64, StoredVector> = HashMap::new();
+        for (role, keys, texts) in by_role {
+            let embedded =
+                self.embed_bulk(&texts, role, &mut |done| progress(before + done, total))?;
+            before += texts.len();
             for (key, vector) in keys.into_iter().zip(embedded) {
                 vectors.insert(key, StoredVector::from(&vector));
             }
@@ -600,19 +611,35 @@ impl Embedder {
     }
 
     /// Keeps the sentence vectors stored with a retrieved passage in the sentence cache, where
-    /// [`Embedder::embed_sentences`] finds them. Vectors of another dimension (a knowledge base
-    /// embedded by another model) are left out.
-    pub fn remember_sentences(&self, stored: &StoredSentences) {
+    /// [`Embedder::embed_sentences`] finds them: each of the passage's `sentences` (role and
+    /// text, cut as at ingestion) under its own text, so that the cache, shared by every
+    /// workspace, only ever holds a text's own vector whatever another text's hash. Vectors of
+    /// another dimension (a knowledge base embedded by another model) are left out.
+    pub fn remember_sentences(&self, sentences: &[(TextRole, String)], stored: &StoredSentences) {
+        let vectors: HashMap<u64, Vec<f32>> = stored.vectors(self.dimension).into_iter().collect();
+        if vectors.is_empty() {
+            return;
+        }
         let Ok(mut cache) = self.sentences.lock() else {
             return;
         };
-        for (key, vector) in stored.vectors(self.dimension) {
-            cache.insert(key, vector);
+        for (role, text) in sentences {
+            if let Some(vector) = vectors.get(&sentence_key(*role, text)) {
+                cache.insert(&cache_key(*role, text), vector.clone());
+            }
         }
     }
 }
 
-/// A knowledge sentence's key in the sentence cache and in the index: FNV-1a of its role and
+/// A sentence's key in the cache: its text, after a mark for a question.
+fn cache_key(role: TextRole, text: &str) -> String {
+    match role {
+        TextRole::Passage => text.to_string(),
+        TextRole::Query => format!("query\u{1f}{text}"),
+    }
+}
+
+/// A knowledge sentence's key among the vectors stored with its chunk: FNV-1a of its role and
 /// text, the same in every process and build.
 pub fn sentence_key(role: TextRole, text: &str) -> u64 {
     let tag: &[u8] = match role {
@@ -696,14 +723,17 @@ impl StoredSentences {
         if dimension == 0 || !bytes.len().is_multiple_of(record) {
             return Vec::new();
         }
+        // A scale that is not a finite number would make every cosine with the vector NaN.
         bytes
             .chunks_exact(record)
             .map(|record| {
                 let key = u64::from_le_bytes(record[..8].try_into().expect("8 bytes"));
                 let scale = f32::from_le_bytes(record[8..12].try_into().expect("4 bytes"));
                 let components = record[12..].iter().map(|&x| x as i8).collect();
-                (key, StoredVector { scale, components }.restored())
+                (key, scale, components)
             })
+            .filter(|(_, scale, _)| scale.is_finite())
+            .map(|(key, scale, components)| (key, StoredVector { scale, components }.restored()))
             .collect()
     }
 
@@ -720,7 +750,9 @@ impl serde::Serialize for StoredSentences {
 
 impl<'de> serde::Deserialize<'de> for StoredSentences {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(StoredSentences)
+        // Written by no version as null, but a payload edited by hand must not fail a search.
+        Option::<String>::deserialize(deserializer)
+            .map(|text| StoredSentences(text.unwrap_or_default()))
     }
 }
 
@@ -728,8 +760,8 @@ impl<'de> serde::Deserialize<'de> for StoredSentences {
 /// newer one fills, the older is dropped. Close to least-recently-used at O(1) a step.
 struct SentenceCache {
     capacity: usize,
-    newer: HashMap<u64, Vec<f32>>,
-    older: HashMap<u64, Vec<f32>>,
+    newer: HashMap<String, Vec<f32>>,
+    older: HashMap<String, Vec<f32>>,
 }
 
 impl SentenceCache {
@@ -741,23 +773,23 @@ impl SentenceCache {
         }
     }
 
-    fn get(&mut self, key: u64) -> Option<Vec<f32>> {
-        if let Some(vector) = self.newer.get(&key) {
+    fn get(&mut self, key: &str) -> Option<Vec<f32>> {
+        if let Some(vector) = self.newer.get(key) {
             return Some(vector.clone());
         }
-        let vector = self.older.remove(&key)?;
+        let vector = self.older.remove(key)?;
         self.insert(key, vector.clone());
         Some(vector)
     }
 
-    fn insert(&mut self, key: u64, vector: Vec<f32>) {
+    fn insert(&mut self, key: &str, vector: Vec<f32>) {
         if self.capacity == 0 {
             return;
         }
         if self.newer.len() >= self.capacity.div_ceil(2) {
             self.older = std::mem::take(&mut self.newer);
         }
-        self.newer.insert(key, vector);
+        self.newer.insert(key.to_string(), vector);
     }
 }
 
@@ -867,19 +899,19 @@ pub(crate) mod tests {
     fn the_sentence_cache_is_bounded_and_keeps_what_is_used() {
         let mut cache = SentenceCache::new(4);
         for n in 0..4 {
-            cache.insert(n, vec![n as f32]);
+            cache.insert(&format!("s{n}"), vec![n as f32]);
         }
-        // 0 and 1 went to the older generation; using 0 brings it back.
-        assert_eq!(cache.get(0), Some(vec![0.0]));
+        // s0 and s1 went to the older generation; using s0 brings it back.
+        assert_eq!(cache.get("s0"), Some(vec![0.0]));
         for n in 4..6 {
-            cache.insert(n, vec![n as f32]);
+            cache.insert(&format!("s{n}"), vec![n as f32]);
         }
         assert!(cache.newer.len() + cache.older.len() <= 4);
-        assert_eq!(cache.get(5), Some(vec![5.0]));
-        assert_eq!(cache.get(1), None, "unused and two generations old");
+        assert_eq!(cache.get("s5"), Some(vec![5.0]));
+        assert_eq!(cache.get("s1"), None, "unused and two generations old");
         let mut off = SentenceCache::new(0);
-        off.insert(7, vec![1.0]);
-        assert_eq!(off.get(7), None);
+        off.insert("s", vec![1.0]);
+        assert_eq!(off.get("s"), None);
     }
 
     #[test]
@@ -915,7 +947,7 @@ pub(crate) mod tests {
             Vec::new(),
         ];
         let stored = embedder
-            .embed_for_storage(&chunks, &mut |_| ControlFlow::Continue(()))
+            .embed_for_storage(&chunks, &mut |_, _| ControlFlow::Continue(()))
             .unwrap();
         assert_eq!(stored.len(), 3);
         assert!(stored[2].is_empty());
@@ -934,12 +966,17 @@ pub(crate) mod tests {
         assert!(read.vectors(32).is_empty(), "another model's dimension");
         assert!(StoredSentences("not base64!".into()).vectors(16).is_empty());
 
-        // Remembered, they are what embedding finds: the same sentence, another process.
+        // Remembered, they are what embedding finds: the same sentence, another process; only
+        // under the texts of the passage they were stored with.
         let mut fresh = Embedder::deterministic(16);
         fresh.sentences = Mutex::new(SentenceCache::new(8));
-        fresh.remember_sentences(&read);
-        let key = sentence_key(TextRole::Passage, "Delivery costs 15 AED.");
-        assert!(fresh.sentences.lock().unwrap().get(key).is_some());
+        fresh.remember_sentences(&chunks[1], &read);
+        let mut cache = fresh.sentences.lock().unwrap();
+        assert!(cache.get("Delivery costs 15 AED.").is_some());
+        assert!(cache.get("query\u{1f}How much is delivery?").is_none());
+        drop(cache);
+        let null: StoredSentences = serde_json::from_value(serde_json::Value::Null).unwrap();
+        assert!(null.is_empty());
     }
 
     #[test]
@@ -954,6 +991,12 @@ pub(crate) mod tests {
         assert!((cosine(&restored, &b) - cosine(&a, &b)).abs() < 1e-3);
         assert!(cosine(&restored, &a) > 0.999);
         assert_eq!(StoredVector::from(&[0.0; 4]).restored(), vec![0.0; 4]);
+        let not_a_number = StoredVector {
+            scale: f32::NAN,
+            components: vec![1; 4],
+        };
+        let stored = StoredSentences::of([(1, &not_a_number)].into_iter());
+        assert!(stored.vectors(4).is_empty());
     }
 
     #[test]

@@ -16,6 +16,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::chunk::Chunk;
+use crate::document::Position;
 use crate::embed::{EmbedError, Embedder, TextRole};
 use crate::index::{ChunkPayload, Hit, IndexError, IndexPoint, Query, Scope, VectorIndex};
 use crate::lexical::Lexical;
@@ -226,21 +227,29 @@ impl Retrieval {
         let mut ids = Vec::with_capacity(chunks.len());
         for (number, slice) in chunks.chunks(SLICE).enumerate() {
             let texts: Vec<&str> = slice.iter().map(|(_, chunk)| chunk.text.as_str()).collect();
+            // Progress counts chunks: a slice's first half is its chunks, its second their
+            // sentences, which hold about as many tokens.
+            let start = number * SLICE;
+            let half = slice.len() / 2;
             let vectors = self
                 .embedder
                 .embed_bulk(&texts, TextRole::Passage, &mut |done| {
-                    progress(number * SLICE + done)
+                    progress(start + done * half / slice.len())
                 })
                 .map_err(stopped)?;
             let sentences: Vec<Vec<(TextRole, String)>> = slice
                 .iter()
                 .map(|(_, chunk)| stored_sentences(chunk))
                 .collect();
-            let embedded = number * SLICE + slice.len();
             let sentence_vectors = self
                 .embedder
-                .embed_for_storage(&sentences, &mut |_| progress(embedded))
+                .embed_for_storage(&sentences, &mut |done, total| {
+                    progress(start + half + done * (slice.len() - half) / total.max(1))
+                })
                 .map_err(stopped)?;
+            if progress(start + slice.len()).is_break() {
+                return Err(RetrieveError::Stopped);
+            }
             let points: Vec<IndexPoint> = slice
                 .iter()
                 .zip(vectors)
@@ -333,7 +342,10 @@ impl Retrieval {
         passages.truncate(options.limit);
         for passage in &mut passages {
             let stored = std::mem::take(&mut passage.chunk.sentence_vectors);
-            self.embedder.remember_sentences(&stored);
+            if !stored.is_empty() {
+                let sentences = stored_sentences_of(&passage.chunk.text, &passage.chunk.position);
+                self.embedder.remember_sentences(&sentences, &stored);
+            }
         }
         Ok(passages)
     }
@@ -383,15 +395,18 @@ impl Retrieval {
 /// What a turn embeds of a chunk, each with its role: the FAQ question it answers (its section's
 /// title, when that asks) and its sentences, the questions among them asked as queries.
 fn stored_sentences(chunk: &Chunk) -> Vec<(TextRole, String)> {
-    let title = chunk
-        .position
+    stored_sentences_of(&chunk.text, &chunk.position)
+}
+
+fn stored_sentences_of(text: &str, position: &Position) -> Vec<(TextRole, String)> {
+    let title = position
         .section
         .last()
         .filter(|title| is_question(title))
         .map(|title| (TextRole::Query, title.clone()));
     title
         .into_iter()
-        .chain(sentences(&chunk.text).into_iter().map(|sentence| {
+        .chain(sentences(text).into_iter().map(|sentence| {
             let role = if is_question(&sentence) {
                 TextRole::Query
             } else {
