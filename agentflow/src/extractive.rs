@@ -127,6 +127,15 @@ pub fn answer_of(
     {
         chosen.push(next);
         used += length(next);
+        // A label heading a list ("Talking to customers", then "- one inbox for 9+ channels"):
+        // the list's first item is what the lead-in leads to.
+        if is_label(&evidence.sentences[next].text)
+            && let Some(&item) = sentences.get(2)
+            && is_list_item(&evidence.sentences[item].text)
+        {
+            chosen.push(item);
+            used += length(item);
+        }
     }
     let mut ranked: Vec<(usize, f32)> = sentences
         .iter()
@@ -196,6 +205,20 @@ fn is_statement(sentence: &str) -> bool {
 
 fn is_heading(sentence: &str) -> bool {
     sentence.trim_start().starts_with('#')
+}
+
+/// A short line that names what follows: no list marker, no closing punctuation.
+fn is_label(sentence: &str) -> bool {
+    const MOST_WORDS: usize = 4;
+    let trimmed = sentence.trim();
+    !trimmed.is_empty()
+        && trimmed.split_whitespace().count() <= MOST_WORDS
+        && !is_list_item(trimmed)
+        && !trimmed.ends_with(['.', '!', '?', '؟', ':', '؛', ';', ','])
+}
+
+fn is_list_item(sentence: &str) -> bool {
+    sentence.trim_start().starts_with(['-', '*', '•', '+'])
 }
 
 /// A knowledge sentence as a customer reads it: without Markdown's heading marks, list
@@ -329,6 +352,40 @@ mod tests {
             "a piece without its question answers up to the next one"
         );
         assert!((entry_match(0.9, 0.8, 0.85) - 0.85).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_lead_in_to_a_labelled_list_answers_with_the_lists_first_item() {
+        let evidence = Evidence {
+            sentences: vec![
+                sentence(0, "What can I do with it?", "en", [1.0, 0.0], &[1]),
+                sentence(0, "With it you can:", "en", [0.5, 0.5], &[]),
+                sentence(0, "Talking to customers", "en", [0.3, 0.7], &[]),
+                sentence(0, "- one inbox for 9+ channels", "en", [0.2, 0.8], &[4]),
+                sentence(0, "- no switching between apps", "en", [0.2, 0.8], &[5]),
+                sentence(0, "Automation", "en", [0.3, 0.7], &[]),
+                sentence(0, "- flows built without code", "en", [0.9, 0.1], &[1]),
+            ],
+            ..Evidence::default()
+        };
+        let terms: HashSet<u32> = [1].into();
+        let asked = Asked {
+            vector: &[1.0, 0.0],
+            terms: &terms,
+            language: Language::En,
+        };
+        let chosen: Vec<usize> = answer_of(&evidence, &[0], asked, 60)
+            .iter()
+            .map(|pick| pick.sentence)
+            .collect();
+        assert_eq!(
+            chosen,
+            [1, 2, 3, 6],
+            "the lead-in, the label, its first item, and the sentence closest to the question"
+        );
+        assert!(is_label("التواصل مع العملاء"));
+        assert!(!is_label("- Bahrain: yes"));
+        assert!(!is_label("Delivery takes two days."));
     }
 
     #[test]
