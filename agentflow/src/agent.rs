@@ -911,7 +911,10 @@ impl Agent {
                 extractive::answer_of(evidence, &matched.passages, asked, length.characters())
             })
             .filter(|picks| !picks.is_empty())
-            .unwrap_or_else(|| extractive::choose(evidence, asked, length.sentences()));
+            .unwrap_or_else(|| {
+                let chosen = extractive::choose(evidence, asked, length.sentences());
+                extractive::with_what_they_refer_to(evidence, chosen)
+            });
         let foreign = !picks.is_empty()
             && picks.iter().all(|pick| {
                 let language = &evidence.sentences[pick.sentence].language;

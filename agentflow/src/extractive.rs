@@ -195,6 +195,62 @@ pub fn choose(evidence: &Evidence, asked: Asked<'_>, most: usize) -> Vec<Pick> {
     chosen
 }
 
+/// The chosen sentences as a reply says them. One that opens by pointing back ("This strategy
+/// lets you…", "هذه الطريقة…") says nothing alone: the sentence before it in its passage, what
+/// it points to, is said just before it.
+pub fn with_what_they_refer_to(evidence: &Evidence, chosen: Vec<Pick>) -> Vec<Pick> {
+    let mut said: Vec<Pick> = Vec::with_capacity(chosen.len());
+    for pick in chosen {
+        let sentence = &evidence.sentences[pick.sentence];
+        let before = pick
+            .sentence
+            .checked_sub(1)
+            .filter(|_| points_back(&sentence.text))
+            .filter(|&before| {
+                let previous = &evidence.sentences[before];
+                previous.passage == sentence.passage
+                    && !previous.question
+                    && !is_heading(&previous.text)
+            });
+        if let Some(before) = before {
+            said.retain(|earlier| earlier.sentence != before);
+            said.push(Pick {
+                sentence: before,
+                score: pick.score,
+            });
+        }
+        if !said.iter().any(|earlier| earlier.sentence == pick.sentence) {
+            said.push(pick);
+        }
+    }
+    said
+}
+
+/// Whether a sentence opens with a demonstrative that points to what came before it.
+fn points_back(sentence: &str) -> bool {
+    const POINTERS: [&str; 10] = [
+        "this",
+        "these",
+        "that",
+        "those",
+        "such",
+        "هذا",
+        "هذه",
+        "ذلك",
+        "تلك",
+        "هؤلاء",
+    ];
+    let first = readable(sentence)
+        .split_whitespace()
+        .next()
+        .map(|word| {
+            word.trim_matches(|c: char| !c.is_alphabetic())
+                .to_lowercase()
+        })
+        .unwrap_or_default();
+    POINTERS.contains(&first.as_str())
+}
+
 /// A whole sentence that states something: not a question, a fragment, a heading or a lead-in
 /// to a list ("How it works:").
 fn is_statement(sentence: &str) -> bool {
@@ -352,6 +408,50 @@ mod tests {
             "a piece without its question answers up to the next one"
         );
         assert!((entry_match(0.9, 0.8, 0.85) - 0.85).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_sentence_that_points_back_is_said_after_what_it_points_to() {
+        let evidence = Evidence {
+            sentences: vec![
+                sentence(0, "Sample the CPU each second.", "en", [0.5, 0.5], &[]),
+                sentence(
+                    0,
+                    "Aggregate the samples every minute.",
+                    "en",
+                    [0.6, 0.4],
+                    &[],
+                ),
+                sentence(
+                    0,
+                    "This strategy shows brief CPU hotspots cheaply.",
+                    "en",
+                    [1.0, 0.0],
+                    &[1],
+                ),
+                sentence(1, "هذه الطريقة توفر التكلفة.", "ar", [0.98, 0.02], &[1]),
+            ],
+            ..Evidence::default()
+        };
+        let terms: HashSet<u32> = [1].into();
+        let asked = Asked {
+            vector: &[1.0, 0.0],
+            terms: &terms,
+            language: Language::En,
+        };
+        let chosen: Vec<usize> = with_what_they_refer_to(&evidence, choose(&evidence, asked, 2))
+            .iter()
+            .map(|pick| pick.sentence)
+            .collect();
+        assert_eq!(
+            chosen,
+            [1, 2, 3],
+            "what it points to comes first; the first sentence of a passage has nothing before it"
+        );
+        assert!(points_back("- These limits apply to broadcasts."));
+        assert!(points_back("هذه الطريقة توفر التكلفة."));
+        assert!(!points_back("Thistle grows here."));
+        assert!(!points_back("It is important."));
     }
 
     #[test]
