@@ -410,6 +410,19 @@ mod tests {
         assert!((entry_match(0.9, 0.8, 0.85) - 0.85).abs() < 1e-6);
     }
 
+    /// An English question along the first axis, with these terms.
+    fn english(terms: &HashSet<u32>) -> Asked<'_> {
+        Asked {
+            vector: &[1.0, 0.0],
+            terms,
+            language: Language::En,
+        }
+    }
+
+    fn said(picks: &[Pick]) -> Vec<usize> {
+        picks.iter().map(|pick| pick.sentence).collect()
+    }
+
     #[test]
     fn a_sentence_that_points_back_is_said_after_what_it_points_to() {
         let evidence = Evidence {
@@ -434,15 +447,10 @@ mod tests {
             ..Evidence::default()
         };
         let terms: HashSet<u32> = [1].into();
-        let asked = Asked {
-            vector: &[1.0, 0.0],
-            terms: &terms,
-            language: Language::En,
-        };
-        let chosen: Vec<usize> = with_what_they_refer_to(&evidence, choose(&evidence, asked, 2))
-            .iter()
-            .map(|pick| pick.sentence)
-            .collect();
+        let chosen = said(&with_what_they_refer_to(
+            &evidence,
+            choose(&evidence, english(&terms), 2),
+        ));
         assert_eq!(
             chosen,
             [1, 2, 3],
@@ -469,15 +477,7 @@ mod tests {
             ..Evidence::default()
         };
         let terms: HashSet<u32> = [1].into();
-        let asked = Asked {
-            vector: &[1.0, 0.0],
-            terms: &terms,
-            language: Language::En,
-        };
-        let chosen: Vec<usize> = answer_of(&evidence, &[0], asked, 60)
-            .iter()
-            .map(|pick| pick.sentence)
-            .collect();
+        let chosen = said(&answer_of(&evidence, &[0], english(&terms), 60));
         assert_eq!(
             chosen,
             [1, 2, 3, 6],
