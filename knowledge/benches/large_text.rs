@@ -1,6 +1,7 @@
 //! Where the time of a large text file goes, stage by stage, as ingestion runs them: decoding
-//! and parsing, chunking (256 tokens of the model's tokenizer, 32 of overlap), embedding, the
-//! BM25 vectors, and writing to the index.
+//! and parsing, chunking (256 tokens of the model's tokenizer, 32 of overlap), embedding the
+//! chunks, embedding their sentences (stored with them, so that no turn embeds them), the BM25
+//! vectors, and writing to the index.
 //!
 //! `cargo bench -p knowledge --bench large_text` (needs scripts/setup.sh). The file is a 20 MB
 //! bilingual text written here from templates (`SWITCHBOARD_LARGE_TEXT=FILE` takes a real one
@@ -15,6 +16,7 @@ use std::time::Instant;
 use knowledge::embed::{Embedder, EmbedderConfig, TextRole};
 use knowledge::index::{ChunkPayload, EdgeIndex, IndexPoint, Scope, VectorIndex};
 use knowledge::lexical::Lexical;
+use knowledge::retrieve::sentences_to_store;
 use knowledge::{Limits, chunk_by_tokens, parse};
 
 /// Just under the 20 MB upload limit (a paragraph may overshoot the target by a few hundred bytes).
@@ -161,6 +163,23 @@ fn main() {
     }
     let large_batch_seconds = seconds(started);
 
+    let started = Instant::now();
+    let mut sentence_vectors = Vec::with_capacity(sample);
+    let mut sentence_count = 0;
+    for slice in chunks[..sample].chunks(128) {
+        let sentences: Vec<_> = slice
+            .iter()
+            .map(|chunk| sentences_to_store(&chunk.text, &chunk.position))
+            .collect();
+        sentence_count += sentences.iter().map(Vec::len).sum::<usize>();
+        sentence_vectors.extend(
+            embedder
+                .embed_for_storage(&sentences, &mut |_, _| std::ops::ControlFlow::Continue(()))
+                .expect("embeds"),
+        );
+    }
+    let sentence_seconds = seconds(started);
+
     let lexical = Lexical::new();
     let started = Instant::now();
     let sparse: Vec<_> = chunks[..sample]
@@ -176,7 +195,8 @@ fn main() {
         .iter()
         .zip(vectors)
         .zip(sparse)
-        .map(|((chunk, dense), sparse)| IndexPoint {
+        .zip(sentence_vectors)
+        .map(|(((chunk, dense), sparse), sentence_vectors)| IndexPoint {
             id: chunk.id,
             dense,
             sparse,
@@ -189,7 +209,7 @@ fn main() {
                 position: chunk.position.clone(),
                 language: chunk.language.clone(),
                 text: chunk.text.clone(),
-                sentence_vectors: Default::default(),
+                sentence_vectors,
             },
         })
         .collect();
@@ -203,7 +223,11 @@ fn main() {
     let total = chunks.len() as f64;
     let projected = parse_seconds
         + chunk_seconds
-        + total * (per_chunk(bulk_seconds) + per_chunk(sparse_seconds) + per_chunk(write_seconds));
+        + total
+            * (per_chunk(bulk_seconds)
+                + per_chunk(sentence_seconds)
+                + per_chunk(sparse_seconds)
+                + per_chunk(write_seconds));
     println!("{name}: {megabytes:.1} MB, {} chunks", chunks.len());
     println!("| stage | over | seconds | per chunk | share of the projected total |");
     println!("|---|---|---|---|---|");
@@ -225,6 +249,12 @@ fn main() {
         projected_stage(bulk_seconds),
     );
     row(
+        "embed sentences for storage (ingestion)",
+        sample,
+        sentence_seconds,
+        projected_stage(sentence_seconds),
+    );
+    row(
         "BM25 vectors",
         sample,
         sparse_seconds,
@@ -240,6 +270,10 @@ fn main() {
         "\nembedding: {:.1} chunks/s in ingestion's batches (at most 8 texts, 2,048 tokens), {:.1} chunks/s in batches of 32",
         sample as f64 / bulk_seconds,
         sample as f64 / large_batch_seconds
+    );
+    println!(
+        "sentences: {sentence_count} in {sample} chunks, {:.1} sentences/s",
+        sentence_count as f64 / sentence_seconds
     );
     println!(
         "projected for the whole file: {projected:.0} s ({:.1} min), {:.1} chunks/s",

@@ -215,7 +215,7 @@ impl Retrieval {
 
     /// Embeds in slices, writing each as it is done, so a long load reports progress, holds
     /// one slice of vectors in memory and can stop between slices. Returns the ids written.
-    /// Each chunk is stored with the vectors of its sentences ([`stored_sentences`]), so that no
+    /// Each chunk is stored with the vectors of its sentences ([`sentences_to_store`]), so that no
     /// turn has to embed them.
     fn store(
         &self,
@@ -239,7 +239,7 @@ impl Retrieval {
                 .map_err(stopped)?;
             let sentences: Vec<Vec<(TextRole, String)>> = slice
                 .iter()
-                .map(|(_, chunk)| stored_sentences(chunk))
+                .map(|(_, chunk)| sentences_to_store(&chunk.text, &chunk.position))
                 .collect();
             let sentence_vectors = self
                 .embedder
@@ -343,7 +343,7 @@ impl Retrieval {
         for passage in &mut passages {
             let stored = std::mem::take(&mut passage.chunk.sentence_vectors);
             if !stored.is_empty() {
-                let sentences = stored_sentences_of(&passage.chunk.text, &passage.chunk.position);
+                let sentences = sentences_to_store(&passage.chunk.text, &passage.chunk.position);
                 self.embedder.remember_sentences(&sentences, &stored);
             }
         }
@@ -392,13 +392,10 @@ impl Retrieval {
     }
 }
 
-/// What a turn embeds of a chunk, each with its role: the FAQ question it answers (its section's
-/// title, when that asks) and its sentences, the questions among them asked as queries.
-fn stored_sentences(chunk: &Chunk) -> Vec<(TextRole, String)> {
-    stored_sentences_of(&chunk.text, &chunk.position)
-}
-
-fn stored_sentences_of(text: &str, position: &Position) -> Vec<(TextRole, String)> {
+/// What a turn embeds of a chunk's text at this position, each with its role, and so what
+/// ingestion stores the vectors of: the FAQ question it answers (its section's title, when
+/// that asks) and its sentences, the questions among them asked as queries.
+pub fn sentences_to_store(text: &str, position: &Position) -> Vec<(TextRole, String)> {
     let title = position
         .section
         .last()
