@@ -573,6 +573,26 @@ fn small_talk_is_answered_in_kind_and_a_yes_to_a_person_hands_over() {
         assert_eq!(turn.credits, 0, "small talk is free");
         assert!(turn.trace.retrieved.is_empty(), "nothing was searched");
     }
+    // A greeting before a question is not searched for: the question is answered as if asked
+    // alone.
+    for (greeted, question) in [
+        (
+            "Hi! How much does delivery cost?",
+            "How much does delivery cost?",
+        ),
+        ("السلام عليكم، كم تكلفة التوصيل؟", "كم تكلفة التوصيل؟"),
+    ] {
+        let (greeted, plain) = (
+            ask(&support, greeted, Vec::new()),
+            ask(&support, question, Vec::new()),
+        );
+        assert_eq!(
+            greeted.trace.retrieval_query.as_deref(),
+            Some(question),
+            "{greeted:#?}"
+        );
+        assert_eq!(reply_text(&greeted), reply_text(&plain));
+    }
     let question = "What is the boiling point of liquid nitrogen?";
     let offered = ask(&support, question, Vec::new());
     let offer = offered.reply().unwrap();

@@ -283,7 +283,7 @@ impl Agent {
     fn prepare(&self, request: &TurnRequest) -> Result<Prepared, AgentError> {
         let config = &self.parts.config;
         let mut turn = TurnBuilder::new(request, config);
-        let message = request.message.trim();
+        let message = request.question();
         let language = turn.language;
         // A question picked from an offer is asked too, and checked like the message: over the
         // OpenAI-compatible endpoint the offer comes back from the client.

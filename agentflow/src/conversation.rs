@@ -124,10 +124,15 @@ impl TurnRequest {
         picked(&self.message, self.history.last())
     }
 
-    /// What the customer asks: the question they picked from an offer, else their message.
+    /// The message without the greeting or thanks it opens with, when a question follows
+    /// ([`smalltalk::without_opening`]).
+    pub fn question(&self) -> &str {
+        smalltalk::without_opening(&self.message)
+    }
+
+    /// What the customer asks: the question they picked from an offer, else their message's.
     pub fn asked(&self) -> &str {
-        self.picked_question()
-            .unwrap_or_else(|| self.message.trim())
+        self.picked_question().unwrap_or_else(|| self.question())
     }
 
     /// The query retrieval runs: the message itself (or the question it picks from an offer),
@@ -145,13 +150,12 @@ impl TurnRequest {
             .map(|at| {
                 let text = recent[at].text.as_str();
                 let before = at.checked_sub(1).map(|before| &recent[before]);
-                picked(text, before).unwrap_or(text)
+                picked(text, before).unwrap_or_else(|| smalltalk::without_opening(text))
             });
+        let question = self.question();
         let query = match previous {
-            Some(previous) if is_follow_up(&self.message) => {
-                format!("{} {}", previous.trim(), self.message.trim())
-            }
-            _ => self.message.trim().to_string(),
+            Some(previous) if is_follow_up(question) => format!("{} {question}", previous.trim()),
+            _ => question.to_string(),
         };
         colloquial::standard(&query)
     }
@@ -260,6 +264,23 @@ mod tests {
             history,
             contact: Contact::default(),
         }
+    }
+
+    #[test]
+    fn a_greeting_opening_a_question_is_not_searched_for() {
+        let greeted = request("السلام عليكم، كم سعر خطة البريميوم؟", Vec::new());
+        assert_eq!(greeted.question(), "كم سعر خطة البريميوم؟");
+        assert_eq!(greeted.asked(), "كم سعر خطة البريميوم؟");
+        assert_eq!(greeted.retrieval_query(6), "كم سعر خطة البريميوم؟");
+        let history = vec![
+            Message::customer("Hi! Do you integrate with Salesforce?"),
+            Message::agent("Yes.", false),
+        ];
+        assert_eq!(
+            request("thanks! how do I set it up?", history).retrieval_query(6),
+            "Do you integrate with Salesforce? how do I set it up?",
+            "a follow-up after thanks, carrying the question before it without its greeting"
+        );
     }
 
     #[test]

@@ -104,6 +104,33 @@ pub fn recognise(message: &str) -> Option<SmallTalk> {
     found
 }
 
+/// The message without the greeting or thanks it opens with ("السلام عليكم، كم سعر الخطة؟",
+/// "Hi! Do you support Viber?"), when a question follows: customers open with them, and
+/// searched with the question they pull it toward everything else that opens so. A message
+/// that is small talk throughout, or does not open with it, is returned whole.
+pub fn without_opening(message: &str) -> &str {
+    const MOST_OPENING_WORDS: usize = 6;
+    let message = message.trim();
+    if recognise(message).is_some() {
+        return message;
+    }
+    let ends: Vec<usize> = message
+        .split_whitespace()
+        .map(|word| word.as_ptr() as usize - message.as_ptr() as usize + word.len())
+        .take(MOST_OPENING_WORDS)
+        .collect();
+    for &end in ends.iter().rev() {
+        let rest = message[end..].trim_start_matches(|c: char| !c.is_alphanumeric());
+        if rest.is_empty() || recognise(rest).is_some() {
+            continue;
+        }
+        if recognise(&message[..end]).is_some() {
+            return rest;
+        }
+    }
+    message
+}
+
 /// The kinds of small talk `words` are made of, one phrase after another ("مشكور ما قصرت"),
 /// or `None` when any word is something else.
 fn kinds(words: &[&str]) -> Option<Vec<SmallTalk>> {
@@ -230,6 +257,40 @@ mod tests {
             ("Bye 👋", SmallTalk::Goodbye),
         ] {
             assert_eq!(recognise(message), Some(kind), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_greeting_or_thanks_opening_a_question_is_taken_off_it() {
+        for (message, question) in [
+            ("السلام عليكم، كم سعر الخطة؟", "كم سعر الخطة؟"),
+            (
+                "السلام عليكم ورحمة الله ممكن اعرف كيف اربط انستقرام",
+                "ممكن اعرف كيف اربط انستقرام",
+            ),
+            ("Hi! Do you support Viber?", "Do you support Viber?"),
+            (
+                "Good morning team, can I use it with Shopify?",
+                "can I use it with Shopify?",
+            ),
+            (
+                "thanks! and what about Instagram?",
+                "and what about Instagram?",
+            ),
+            ("مرحبا كيف اضيف جهات الاتصال", "كيف اضيف جهات الاتصال"),
+        ] {
+            assert_eq!(without_opening(message), question, "{message}");
+        }
+        for whole in [
+            "hello",
+            "thanks, bye",
+            "مشكور ما قصرت",
+            "شكرا جزيلا",
+            "Thank you so much",
+            "How do I say hello to a new customer?",
+            "ok so how do I add contacts?",
+        ] {
+            assert_eq!(without_opening(whole), whole, "{whole}");
         }
     }
 
