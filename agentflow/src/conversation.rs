@@ -124,10 +124,10 @@ impl TurnRequest {
         picked(&self.message, self.history.last())
     }
 
-    /// The message without the greeting or thanks it opens with, when a question follows
-    /// ([`smalltalk::without_opening`]).
+    /// The message's question, without the pleasantries around it
+    /// ([`smalltalk::without_small_talk`]).
     pub fn question(&self) -> &str {
-        smalltalk::without_opening(&self.message)
+        smalltalk::without_small_talk(&self.message)
     }
 
     /// What the customer asks: the question they picked from an offer, else their message's.
@@ -150,7 +150,7 @@ impl TurnRequest {
             .map(|at| {
                 let text = recent[at].text.as_str();
                 let before = at.checked_sub(1).map(|before| &recent[before]);
-                picked(text, before).unwrap_or_else(|| smalltalk::without_opening(text))
+                picked(text, before).unwrap_or_else(|| smalltalk::without_small_talk(text))
             });
         let question = self.question();
         let query = match previous {

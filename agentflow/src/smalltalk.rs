@@ -104,31 +104,89 @@ pub fn recognise(message: &str) -> Option<SmallTalk> {
     found
 }
 
-/// The message without the greeting or thanks it opens with ("السلام عليكم، كم سعر الخطة؟",
-/// "Hi! Do you support Viber?"), when a question follows: customers open with them, and
-/// searched with the question they pull it toward everything else that opens so. A message
-/// that is small talk throughout, or does not open with it, is returned whole.
-pub fn without_opening(message: &str) -> &str {
-    const MOST_OPENING_WORDS: usize = 6;
-    let message = message.trim();
-    if recognise(message).is_some() {
-        return message;
+/// Words that ask politely and say nothing of what is asked, in matching form.
+const POLITENESS: &str = r"^(please|pls|plz|kindly|لو سمحت|لو سمحتي|لو سمحتو|لو سمحتوا|لو سمحتم|من فضلك|من فضلكم|رجاء|رجاءا|لو تكرمت)$";
+
+/// The question a message asks, without the pleasantries around it: a greeting or thanks it
+/// opens with ("السلام عليكم، كم سعر الخطة؟", "Hi! Do you support Viber?"), thanks after it
+/// ("… شكرا"), a "please" before or after it, and emoji at either end. Customers write them,
+/// and searched with the question they pull it toward every other message that has them. A
+/// message that is small talk throughout, or has nothing around its question, is returned
+/// whole (trimmed).
+pub fn without_small_talk(message: &str) -> &str {
+    let whole = message.trim();
+    if recognise(whole).is_some() {
+        return whole;
     }
-    let ends: Vec<usize> = message
+    let mut question = trim_symbols(whole);
+    loop {
+        let before = question;
+        question = trim_symbols(without_leading_pleasantry(question));
+        question = trim_symbols(without_trailing_pleasantry(question));
+        if question == before {
+            break;
+        }
+    }
+    if question.chars().any(char::is_alphanumeric) && recognise(question).is_none() {
+        question
+    } else {
+        whole
+    }
+}
+
+/// The most words a pleasantry at either end of a question is taken to have.
+const MOST_PLEASANTRY_WORDS: usize = 6;
+
+fn without_leading_pleasantry(text: &str) -> &str {
+    let ends: Vec<usize> = text
         .split_whitespace()
-        .map(|word| word.as_ptr() as usize - message.as_ptr() as usize + word.len())
-        .take(MOST_OPENING_WORDS)
+        .map(|word| word.as_ptr() as usize - text.as_ptr() as usize + word.len())
+        .take(MOST_PLEASANTRY_WORDS)
         .collect();
-    for &end in ends.iter().rev() {
-        let rest = message[end..].trim_start_matches(|c: char| !c.is_alphanumeric());
-        if rest.is_empty() || recognise(rest).is_some() {
-            continue;
-        }
-        if recognise(&message[..end]).is_some() {
-            return rest;
-        }
+    ends.iter()
+        .rev()
+        .map(|&end| (&text[..end], &text[end..]))
+        .find(|(opening, rest)| rest.chars().any(char::is_alphanumeric) && is_pleasantry(opening))
+        .map_or(text, |(_, rest)| rest)
+}
+
+fn without_trailing_pleasantry(text: &str) -> &str {
+    let starts: Vec<usize> = text
+        .split_whitespace()
+        .map(|word| word.as_ptr() as usize - text.as_ptr() as usize)
+        .collect();
+    starts
+        .iter()
+        .skip(1)
+        .rev()
+        .take(MOST_PLEASANTRY_WORDS)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .map(|&start| (&text[..start], &text[start..]))
+        .find(|(head, closing)| head.chars().any(char::is_alphanumeric) && is_pleasantry(closing))
+        .map_or(text, |(head, _)| head)
+}
+
+/// Small talk, or a word asking politely, and nothing else.
+fn is_pleasantry(text: &str) -> bool {
+    static POLITE: LazyLock<Regex> = LazyLock::new(|| Regex::new(POLITENESS).expect("compiles"));
+    if recognise(text).is_some() {
+        return true;
     }
-    message
+    let form = matching_form(text);
+    let words: Vec<&str> = form
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect();
+    !words.is_empty() && POLITE.is_match(&words.join(" "))
+}
+
+/// Without what a question neither starts nor ends with: emoji, and a separator left after a
+/// pleasantry was taken off. Closing punctuation and quotes stay.
+fn trim_symbols(text: &str) -> &str {
+    text.trim_start_matches(|c: char| !c.is_alphanumeric() && !"\"'«“(".contains(c))
+        .trim_end_matches(|c: char| !c.is_alphanumeric() && !"?؟.!)\"'»”".contains(c))
 }
 
 /// The kinds of small talk `words` are made of, one phrase after another ("مشكور ما قصرت"),
@@ -261,7 +319,7 @@ mod tests {
     }
 
     #[test]
-    fn a_greeting_or_thanks_opening_a_question_is_taken_off_it() {
+    fn the_pleasantries_around_a_question_are_taken_off_it() {
         for (message, question) in [
             ("السلام عليكم، كم سعر الخطة؟", "كم سعر الخطة؟"),
             (
@@ -278,8 +336,22 @@ mod tests {
                 "and what about Instagram?",
             ),
             ("مرحبا كيف اضيف جهات الاتصال", "كيف اضيف جهات الاتصال"),
+            ("كم سعر الخطة؟ شكرا", "كم سعر الخطة؟"),
+            (
+                "how do I add contacts, thank you so much",
+                "how do I add contacts",
+            ),
+            ("لو سمحت كيف اضيف جهات الاتصال؟", "كيف اضيف جهات الاتصال؟"),
+            ("Please, how do I add contacts?", "how do I add contacts?"),
+            ("how do I add contacts please?", "how do I add contacts"),
+            ("هل تدعمون الواتساب؟ 🙏", "هل تدعمون الواتساب؟"),
+            (
+                "👋 hi, can I pause a broadcast? 😊😊",
+                "can I pause a broadcast?",
+            ),
+            ("مرحبا لو سمحت كم السعر؟ مشكور", "كم السعر؟"),
         ] {
-            assert_eq!(without_opening(message), question, "{message}");
+            assert_eq!(without_small_talk(message), question, "{message}");
         }
         for whole in [
             "hello",
@@ -289,8 +361,10 @@ mod tests {
             "Thank you so much",
             "How do I say hello to a new customer?",
             "ok so how do I add contacts?",
+            "«كم السعر؟»",
+            "please",
         ] {
-            assert_eq!(without_opening(whole), whole, "{whole}");
+            assert_eq!(without_small_talk(whole), whole, "{whole}");
         }
     }
 
