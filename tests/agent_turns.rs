@@ -573,14 +573,15 @@ fn small_talk_is_answered_in_kind_and_a_yes_to_a_person_hands_over() {
         assert_eq!(turn.credits, 0, "small talk is free");
         assert!(turn.trace.retrieved.is_empty(), "nothing was searched");
     }
-    // A greeting before a question is not searched for: the question is answered as if asked
-    // alone.
+    // The pleasantries around a question are not searched for: it is answered as if asked
+    // bare.
     for (greeted, question) in [
         (
             "Hi! How much does delivery cost?",
             "How much does delivery cost?",
         ),
         ("السلام عليكم، كم تكلفة التوصيل؟", "كم تكلفة التوصيل؟"),
+        ("لو سمحت كم تكلفة التوصيل؟ شكرا 🙏", "كم تكلفة التوصيل؟"),
     ] {
         let (greeted, plain) = (
             ask(&support, greeted, Vec::new()),
