@@ -130,9 +130,11 @@ impl TurnRequest {
         smalltalk::without_small_talk(&self.message)
     }
 
-    /// What the customer asks: the question they picked from an offer, else their message's.
+    /// What the customer asks, as they wrote it: the question they picked from an offer, else
+    /// their message (what a person handed the conversation reads, and a model is shown).
     pub fn asked(&self) -> &str {
-        self.picked_question().unwrap_or_else(|| self.question())
+        self.picked_question()
+            .unwrap_or_else(|| self.message.trim())
     }
 
     /// The query retrieval runs: the message itself (or the question it picks from an offer),
@@ -270,7 +272,7 @@ mod tests {
     fn a_greeting_opening_a_question_is_not_searched_for() {
         let greeted = request("السلام عليكم، كم سعر خطة البريميوم؟", Vec::new());
         assert_eq!(greeted.question(), "كم سعر خطة البريميوم؟");
-        assert_eq!(greeted.asked(), "كم سعر خطة البريميوم؟");
+        assert_eq!(greeted.asked(), "السلام عليكم، كم سعر خطة البريميوم؟");
         assert_eq!(greeted.retrieval_query(6), "كم سعر خطة البريميوم؟");
         let history = vec![
             Message::customer("Hi! Do you integrate with Salesforce?"),
