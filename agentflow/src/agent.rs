@@ -386,7 +386,7 @@ impl Agent {
                 turn.fixed(text, &format!("small talk: {}", kind.name())),
             ));
         }
-        if request.offered_a_person() && smalltalk::is_yes(message) {
+        if request.offered_a_person() && smalltalk::is_yes(&request.message) {
             let team = config.handoff.default_team.clone();
             return Ok(Prepared::decided(turn.handoff(
                 team,
@@ -968,7 +968,7 @@ impl Agent {
     /// The passages suggestions rest on, their evidence, and one extracted sentence per
     /// passage; `None` when the knowledge does not answer.
     fn suggestion_grounds(&self, request: &TurnRequest) -> Result<Option<Grounds>, AgentError> {
-        let message = request.message.trim();
+        let message = request.question();
         let mut turn = TurnBuilder::new(request, &self.parts.config);
         let query = request.retrieval_query(self.parts.config.memory);
         let question_vector = self.embedder().embed_query(&query)?;

@@ -135,7 +135,8 @@ pub enum ResponseLength {
 }
 
 impl ResponseLength {
-    /// How many sentences a reply of this length holds at most.
+    /// How many sentences a reply of this length chooses at most (each may bring the sentence
+    /// it points back to: `extractive::with_what_they_refer_to`).
     pub fn sentences(self) -> usize {
         match self {
             ResponseLength::Short => 1,

@@ -197,10 +197,15 @@ pub fn choose(evidence: &Evidence, asked: Asked<'_>, most: usize) -> Vec<Pick> {
 
 /// The chosen sentences as a reply says them. One that opens by pointing back ("This strategy
 /// lets you…", "هذه الطريقة…") says nothing alone: the sentence before it in its passage, what
-/// it points to, is said just before it.
+/// it points to, is said just before it, once (a passage overlapping another can hold the
+/// same sentence).
 pub fn with_what_they_refer_to(evidence: &Evidence, chosen: Vec<Pick>) -> Vec<Pick> {
+    let text = |index: usize| evidence.sentences[index].text.as_str();
     let mut said: Vec<Pick> = Vec::with_capacity(chosen.len());
     for pick in chosen {
+        let place = said
+            .iter()
+            .position(|earlier| text(earlier.sentence) == text(pick.sentence));
         let sentence = &evidence.sentences[pick.sentence];
         let before = pick
             .sentence
@@ -211,22 +216,25 @@ pub fn with_what_they_refer_to(evidence: &Evidence, chosen: Vec<Pick>) -> Vec<Pi
                 previous.passage == sentence.passage
                     && !previous.question
                     && !is_heading(&previous.text)
-            });
-        if let Some(before) = before {
-            said.retain(|earlier| earlier.sentence != before);
-            said.push(Pick {
+                    && said
+                        .iter()
+                        .all(|earlier| text(earlier.sentence) != previous.text)
+            })
+            .map(|before| Pick {
                 sentence: before,
                 score: pick.score,
             });
-        }
-        if !said.iter().any(|earlier| earlier.sentence == pick.sentence) {
-            said.push(pick);
+        match (place, before) {
+            (Some(at), Some(before)) => said.insert(at, before),
+            (Some(_), None) => {}
+            (None, before) => said.extend(before.into_iter().chain([pick])),
         }
     }
     said
 }
 
-/// Whether a sentence opens with a demonstrative that points to what came before it.
+/// Whether a sentence opens with a demonstrative that points to what came before it, after
+/// any list number and with a joined "and" or "so" (وهذا، فهذه).
 fn points_back(sentence: &str) -> bool {
     const POINTERS: [&str; 10] = [
         "this",
@@ -240,15 +248,21 @@ fn points_back(sentence: &str) -> bool {
         "تلك",
         "هؤلاء",
     ];
-    let first = readable(sentence)
+    let readable = readable(sentence);
+    let Some(first) = readable
         .split_whitespace()
-        .next()
         .map(|word| {
             word.trim_matches(|c: char| !c.is_alphabetic())
                 .to_lowercase()
         })
-        .unwrap_or_default();
-    POINTERS.contains(&first.as_str())
+        .find(|word| !word.is_empty())
+    else {
+        return false;
+    };
+    let joined = first
+        .strip_prefix(['و', 'ف'])
+        .filter(|rest| POINTERS.contains(rest));
+    POINTERS.contains(&first.as_str()) || joined.is_some()
 }
 
 /// A whole sentence that states something: not a question, a fragment, a heading or a lead-in
@@ -458,6 +472,42 @@ mod tests {
         );
         assert!(points_back("- These limits apply to broadcasts."));
         assert!(points_back("هذه الطريقة توفر التكلفة."));
+        assert!(points_back("1. This keeps costs low."));
+        assert!(points_back("وهذا يوفر الوقت."));
+        // A chain (the third points to the second, the second to the first) is said in order,
+        // and a sentence already said from an overlapping passage is not said twice.
+        let chain = Evidence {
+            sentences: vec![
+                sentence(0, "Sample the CPU each second.", "en", [0.5, 0.5], &[]),
+                sentence(0, "This gives one value a second.", "en", [0.9, 0.1], &[1]),
+                sentence(
+                    0,
+                    "These values are summed each minute.",
+                    "en",
+                    [1.0, 0.0],
+                    &[1],
+                ),
+                sentence(1, "This gives one value a second.", "en", [0.9, 0.1], &[1]),
+            ],
+            ..Evidence::default()
+        };
+        let picks = |indices: &[usize]| -> Vec<Pick> {
+            indices
+                .iter()
+                .map(|&sentence| Pick {
+                    sentence,
+                    score: 1.0,
+                })
+                .collect()
+        };
+        assert_eq!(
+            said(&with_what_they_refer_to(&chain, picks(&[2, 1]))),
+            [0, 1, 2]
+        );
+        assert_eq!(
+            said(&with_what_they_refer_to(&chain, picks(&[2, 3]))),
+            [1, 2]
+        );
         assert!(!points_back("Thistle grows here."));
         assert!(!points_back("It is important."));
     }

@@ -107,22 +107,27 @@ pub fn recognise(message: &str) -> Option<SmallTalk> {
 /// Words that ask politely and say nothing of what is asked, in matching form.
 const POLITENESS: &str = r"^(please|pls|plz|kindly|لو سمحت|لو سمحتي|لو سمحتو|لو سمحتوا|لو سمحتم|من فضلك|من فضلكم|رجاء|رجاءا|لو تكرمت)$";
 
-/// The question a message asks, without the pleasantries around it: a greeting or thanks it
-/// opens with ("السلام عليكم، كم سعر الخطة؟", "Hi! Do you support Viber?"), thanks after it
-/// ("… شكرا"), a "please" before or after it, and emoji at either end. Customers write them,
-/// and searched with the question they pull it toward every other message that has them. A
-/// message that is small talk throughout, or has nothing around its question, is returned
-/// whole (trimmed).
+/// The question a message asks, without the pleasantries around it: a greeting it opens with
+/// ("السلام عليكم، كم سعر الخطة؟", "Hi! Do you support Viber?"), thanks it opens with or ends
+/// with when a separator sets them apart ("thanks! and…", "… ؟ شكرا"), a "please" before or
+/// after it, and emoji at either end. Customers write them, and searched with the question they
+/// pull it toward every other message that has them. A message that is small talk throughout,
+/// has nothing around its question, or is longer than a question wrapped in pleasantries is,
+/// is returned whole (trimmed).
 pub fn without_small_talk(message: &str) -> &str {
+    const MOST_CHARACTERS: usize = 1_000;
     let whole = message.trim();
-    if recognise(whole).is_some() {
+    if whole.len() > MOST_CHARACTERS * 4
+        || whole.chars().count() > MOST_CHARACTERS
+        || recognise(whole).is_some()
+    {
         return whole;
     }
-    let mut question = trim_symbols(whole);
+    let mut question = trim_emoji(whole);
     loop {
         let before = question;
-        question = trim_symbols(without_leading_pleasantry(question));
-        question = trim_symbols(without_trailing_pleasantry(question));
+        question = trim_emoji(without_leading_pleasantry(question));
+        question = trim_emoji(without_trailing_pleasantry(question));
         if question == before {
             break;
         }
@@ -137,6 +142,11 @@ pub fn without_small_talk(message: &str) -> &str {
 /// The most words a pleasantry at either end of a question is taken to have.
 const MOST_PLEASANTRY_WORDS: usize = 6;
 
+/// What separates a pleasantry from the question beside it.
+const SEPARATORS: &[char] = &[',', '،', '.', '!', '?', '؟', ';', '؛', ':', '-'];
+
+/// Without a greeting or "please" it opens with, or thanks followed by a separator ("thanks!
+/// and…"; "Thanks to the update, …" and "تسلم الطلبات متى؟" keep theirs).
 fn without_leading_pleasantry(text: &str) -> &str {
     let ends: Vec<usize> = text
         .split_whitespace()
@@ -146,34 +156,50 @@ fn without_leading_pleasantry(text: &str) -> &str {
     ends.iter()
         .rev()
         .map(|&end| (&text[..end], &text[end..]))
-        .find(|(opening, rest)| rest.chars().any(char::is_alphanumeric) && is_pleasantry(opening))
-        .map_or(text, |(_, rest)| rest)
+        .find(|(opening, rest)| {
+            let separated = opening.trim_end().ends_with(SEPARATORS)
+                || rest.trim_start().starts_with(SEPARATORS);
+            rest.chars().any(char::is_alphanumeric)
+                && (is_polite(opening)
+                    || match recognise(opening) {
+                        Some(SmallTalk::Greeting) => true,
+                        Some(_) => separated,
+                        None => false,
+                    })
+        })
+        .map_or(text, |(_, rest)| rest.trim_start_matches(SEPARATORS))
 }
 
+/// Without a "please" it ends with, or thanks a separator sets apart from it ("… ؟ شكرا",
+/// "…, thank you"); a greeting or goodbye at the end is left ("كيف اغير رسالة مرحبا", "ابل
+/// باي" is Apple Pay).
 fn without_trailing_pleasantry(text: &str) -> &str {
-    let starts: Vec<usize> = text
+    let mut starts: Vec<usize> = text
         .split_whitespace()
+        .rev()
+        .take(MOST_PLEASANTRY_WORDS + 1)
         .map(|word| word.as_ptr() as usize - text.as_ptr() as usize)
         .collect();
+    // The first word never closes: a question stays before the closing.
+    starts.retain(|&start| start > 0);
     starts
-        .iter()
-        .skip(1)
-        .rev()
-        .take(MOST_PLEASANTRY_WORDS)
-        .collect::<Vec<_>>()
         .into_iter()
         .rev()
-        .map(|&start| (&text[..start], &text[start..]))
-        .find(|(head, closing)| head.chars().any(char::is_alphanumeric) && is_pleasantry(closing))
-        .map_or(text, |(head, _)| head)
+        .map(|start| (&text[..start], &text[start..]))
+        .find(|(head, closing)| {
+            let separated = head.trim_end().ends_with(SEPARATORS);
+            head.chars().any(char::is_alphanumeric)
+                && (is_polite(closing)
+                    || (separated && recognise(closing) == Some(SmallTalk::Thanks)))
+        })
+        .map_or(text, |(head, _)| {
+            head.trim_end().trim_end_matches([',', '،'])
+        })
 }
 
-/// Small talk, or a word asking politely, and nothing else.
-fn is_pleasantry(text: &str) -> bool {
+/// A word asking politely, and nothing else.
+fn is_polite(text: &str) -> bool {
     static POLITE: LazyLock<Regex> = LazyLock::new(|| Regex::new(POLITENESS).expect("compiles"));
-    if recognise(text).is_some() {
-        return true;
-    }
     let form = matching_form(text);
     let words: Vec<&str> = form
         .split(|c: char| !c.is_alphanumeric())
@@ -182,11 +208,19 @@ fn is_pleasantry(text: &str) -> bool {
     !words.is_empty() && POLITE.is_match(&words.join(" "))
 }
 
-/// Without what a question neither starts nor ends with: emoji, and a separator left after a
-/// pleasantry was taken off. Closing punctuation and quotes stay.
-fn trim_symbols(text: &str) -> &str {
-    text.trim_start_matches(|c: char| !c.is_alphanumeric() && !"\"'«“(".contains(c))
-        .trim_end_matches(|c: char| !c.is_alphanumeric() && !"?؟.!)\"'»”".contains(c))
+/// Without emoji and spaces at either end; a question's own symbols ("C++", "9+", "!!!", its
+/// closing mark) stay.
+fn trim_emoji(text: &str) -> &str {
+    text.trim_matches(|c: char| c.is_whitespace() || is_emoji(c))
+}
+
+/// Pictographs, dingbats and what joins or modifies them (skin tones, the emoji variation
+/// selector, the zero-width joiner, keycaps).
+fn is_emoji(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F | 0x200D | 0x20E3 | 0xE0020..=0xE007F
+    )
 }
 
 /// The kinds of small talk `words` are made of, one phrase after another ("مشكور ما قصرت"),
@@ -343,7 +377,7 @@ mod tests {
             ),
             ("لو سمحت كيف اضيف جهات الاتصال؟", "كيف اضيف جهات الاتصال؟"),
             ("Please, how do I add contacts?", "how do I add contacts?"),
-            ("how do I add contacts please?", "how do I add contacts"),
+            ("how do I add contacts please", "how do I add contacts"),
             ("هل تدعمون الواتساب؟ 🙏", "هل تدعمون الواتساب؟"),
             (
                 "👋 hi, can I pause a broadcast? 😊😊",
@@ -363,9 +397,25 @@ mod tests {
             "ok so how do I add contacts?",
             "«كم السعر؟»",
             "please",
+            // Words of the question that are also small talk.
+            "هل تقبلون ابل باي؟",
+            "كيف اغير رسالة مرحبا",
+            "Can the auto-reply say thank you",
+            "Thanks to the update, is the inbox faster?",
+            "تسلم الطلبات متى؟",
+            // A question's own symbols.
+            "does it work with C++",
+            "!!! my order never came",
+            "هل الخطة تشمل 9+ قنوات",
         ] {
             assert_eq!(without_small_talk(whole), whole, "{whole}");
         }
+        let long = "ty ".repeat(400_000);
+        assert_eq!(
+            without_small_talk(&long),
+            long.trim(),
+            "a long text is left whole"
+        );
     }
 
     #[test]
