@@ -602,8 +602,14 @@ fn small_talk_is_answered_in_kind_and_a_yes_to_a_person_hands_over() {
         Message::customer(question),
         Message::agent(&offer.text, true),
     ];
-    let accepted = ask(&support, "yes please", history);
-    assert_eq!(handoff_reason(&accepted), &HandoffReason::HumanRequested);
+    for yes in ["yes please", "please do"] {
+        let accepted = ask(&support, yes, history.clone());
+        assert_eq!(
+            handoff_reason(&accepted),
+            &HandoffReason::HumanRequested,
+            "{yes}"
+        );
+    }
 }
 
 #[test]
