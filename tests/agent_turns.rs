@@ -573,8 +573,8 @@ fn small_talk_is_answered_in_kind_and_a_yes_to_a_person_hands_over() {
         assert_eq!(turn.credits, 0, "small talk is free");
         assert!(turn.trace.retrieved.is_empty(), "nothing was searched");
     }
-    // The pleasantries around a question are not searched for: it is answered as if asked
-    // bare.
+    // The pleasantries around a question, tatweel and capitals are not searched for: it is
+    // answered as if asked bare.
     for (greeted, question) in [
         (
             "Hi! How much does delivery cost?",
@@ -582,6 +582,11 @@ fn small_talk_is_answered_in_kind_and_a_yes_to_a_person_hands_over() {
         ),
         ("السلام عليكم، كم تكلفة التوصيل؟", "كم تكلفة التوصيل؟"),
         ("لو سمحت كم تكلفة التوصيل؟ شكرا 🙏", "كم تكلفة التوصيل؟"),
+        ("كـــم تكلفـــة التوصيل؟", "كم تكلفة التوصيل؟"),
+        (
+            "HOW MUCH DOES DELIVERY COST?",
+            "how much does delivery cost?",
+        ),
     ] {
         let (greeted, plain) = (
             ask(&support, greeted, Vec::new()),

@@ -283,7 +283,8 @@ impl Agent {
     fn prepare(&self, request: &TurnRequest) -> Result<Prepared, AgentError> {
         let config = &self.parts.config;
         let mut turn = TurnBuilder::new(request, config);
-        let message = request.question();
+        let question = request.question();
+        let message: &str = &question;
         let language = turn.language;
         // A question picked from an offer is asked too, and checked like the message: over the
         // OpenAI-compatible endpoint the offer comes back from the client.
@@ -968,7 +969,8 @@ impl Agent {
     /// The passages suggestions rest on, their evidence, and one extracted sentence per
     /// passage; `None` when the knowledge does not answer.
     fn suggestion_grounds(&self, request: &TurnRequest) -> Result<Option<Grounds>, AgentError> {
-        let message = request.question();
+        let question = request.question();
+        let message: &str = &question;
         let mut turn = TurnBuilder::new(request, &self.parts.config);
         let query = request.retrieval_query(self.parts.config.memory);
         let question_vector = self.embedder().embed_query(&query)?;

@@ -1,10 +1,11 @@
 //! What the agent is given for a turn: the message, the conversation so far and the contact.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::text::matching_form;
+use crate::text::{as_plainly_typed, matching_form};
 use crate::{colloquial, smalltalk};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -125,9 +126,9 @@ impl TurnRequest {
     }
 
     /// The message's question, without the pleasantries around it
-    /// ([`smalltalk::without_small_talk`]).
-    pub fn question(&self) -> &str {
-        smalltalk::without_small_talk(&self.message)
+    /// ([`smalltalk::without_small_talk`]), as typed plainly ([`as_plainly_typed`]).
+    pub fn question(&self) -> Cow<'_, str> {
+        as_plainly_typed(smalltalk::without_small_talk(&self.message))
     }
 
     /// What the customer asks, as they wrote it: the question they picked from an offer, else
@@ -152,12 +153,15 @@ impl TurnRequest {
             .map(|at| {
                 let text = recent[at].text.as_str();
                 let before = at.checked_sub(1).map(|before| &recent[before]);
-                picked(text, before).unwrap_or_else(|| smalltalk::without_small_talk(text))
+                picked(text, before).map_or_else(
+                    || as_plainly_typed(smalltalk::without_small_talk(text)),
+                    Cow::Borrowed,
+                )
             });
         let question = self.question();
         let query = match previous {
-            Some(previous) if is_follow_up(question) => format!("{} {question}", previous.trim()),
-            _ => question.to_string(),
+            Some(previous) if is_follow_up(&question) => format!("{} {question}", previous.trim()),
+            _ => question.into_owned(),
         };
         colloquial::standard(&query)
     }
