@@ -927,7 +927,7 @@ impl Agent {
         for (position, pick) in picks.iter().enumerate() {
             let sentence = &evidence.sentences[pick.sentence];
             if position > 0 {
-                let item = sentence.text.trim_start().starts_with(['-', '*', '•']);
+                let item = extractive::is_list_item(&sentence.text);
                 text.push(if item { '\n' } else { ' ' });
             }
             let readable = extractive::readable(&sentence.text);

@@ -128,7 +128,7 @@ impl TurnRequest {
     /// The message's question, without the pleasantries around it
     /// ([`smalltalk::without_small_talk`]), as typed plainly ([`as_plainly_typed`]).
     pub fn question(&self) -> Cow<'_, str> {
-        as_plainly_typed(smalltalk::without_small_talk(&self.message))
+        question_of(&self.message)
     }
 
     /// What the customer asks, as they wrote it: the question they picked from an offer, else
@@ -153,10 +153,7 @@ impl TurnRequest {
             .map(|at| {
                 let text = recent[at].text.as_str();
                 let before = at.checked_sub(1).map(|before| &recent[before]);
-                picked(text, before).map_or_else(
-                    || as_plainly_typed(smalltalk::without_small_talk(text)),
-                    Cow::Borrowed,
-                )
+                picked(text, before).map_or_else(|| question_of(text), Cow::Borrowed)
             });
         let question = self.question();
         let query = match previous {
@@ -224,6 +221,11 @@ fn words(form: &str) -> Vec<&str> {
     form.split(|character: char| !character.is_alphanumeric())
         .filter(|word| !word.is_empty())
         .collect()
+}
+
+/// What a customer's message asks, as a turn reads it: [`TurnRequest::question`].
+fn question_of(message: &str) -> Cow<'_, str> {
+    as_plainly_typed(smalltalk::without_small_talk(message))
 }
 
 fn is_follow_up(message: &str) -> bool {

@@ -287,8 +287,12 @@ fn is_label(sentence: &str) -> bool {
         && !trimmed.ends_with(['.', '!', '?', '؟', ':', '؛', ';', ','])
 }
 
-fn is_list_item(sentence: &str) -> bool {
-    sentence.trim_start().starts_with(['-', '*', '•', '+'])
+/// What a line of a list opens with.
+const LIST_MARKERS: [char; 4] = ['-', '*', '•', '+'];
+
+/// Whether a sentence is a line of a list: a reply starts it on a line of its own.
+pub(crate) fn is_list_item(sentence: &str) -> bool {
+    sentence.trim_start().starts_with(LIST_MARKERS)
 }
 
 /// A knowledge sentence as a customer reads it: without Markdown's heading marks, list
@@ -296,7 +300,7 @@ fn is_list_item(sentence: &str) -> bool {
 pub fn readable(sentence: &str) -> String {
     let text = sentence.trim().trim_start_matches(['#', '>']).trim_start();
     let text = text
-        .strip_prefix(['-', '*', '•', '+'])
+        .strip_prefix(LIST_MARKERS)
         .map_or(text, str::trim_start);
     let text = text.replace("**", "").replace("__", "");
     let cells: Vec<&str> = text

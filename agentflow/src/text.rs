@@ -1,5 +1,7 @@
 //! Text helpers the pipeline shares: the customer's language, matching forms, excerpts.
 
+use std::borrow::Cow;
+
 use knowledge::lexical::normalise_arabic;
 
 /// The languages the agent's own fixed messages are written in.
@@ -42,7 +44,7 @@ impl Language {
 /// over the FAQ suite, Arabic questions with stretched words found their fact 27 times of 55
 /// against 34, English ones in capitals 4 of 37 against 15 (docs/calibration.md). Diacritics
 /// stay: the tanween of "شهرياً" is how the model has mostly seen it.
-pub fn as_plainly_typed(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn as_plainly_typed(text: &str) -> Cow<'_, str> {
     const LEAST_SHOUTED_LETTERS: usize = 8;
     let stretched = |c: char| c == '\u{0640}';
     let (upper, latin) = text
@@ -53,10 +55,10 @@ pub fn as_plainly_typed(text: &str) -> std::borrow::Cow<'_, str> {
         });
     let shouted = latin >= LEAST_SHOUTED_LETTERS && upper * 10 >= latin * 9;
     if !shouted && !text.chars().any(stretched) {
-        return std::borrow::Cow::Borrowed(text);
+        return Cow::Borrowed(text);
     }
     let plain: String = text.chars().filter(|&c| !stretched(c)).collect();
-    std::borrow::Cow::Owned(if shouted { plain.to_lowercase() } else { plain })
+    Cow::Owned(if shouted { plain.to_lowercase() } else { plain })
 }
 
 /// The form phrases are matched in: lower case, Arabic diacritics and tatweel removed and
@@ -162,6 +164,8 @@ pub fn excerpt(text: &str, limit: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_stretched_or_shouted_message_reads_as_typed_plainly() {
         assert_eq!(as_plainly_typed("كـــم سعـر الخطـة؟"), "كم سعر الخطة؟");
@@ -177,13 +181,11 @@ mod tests {
             "OK?",
         ] {
             assert!(
-                matches!(as_plainly_typed(plain), std::borrow::Cow::Borrowed(_)),
+                matches!(as_plainly_typed(plain), Cow::Borrowed(_)),
                 "{plain}"
             );
         }
     }
-
-    use super::*;
 
     #[test]
     fn matching_form_unifies_spellings_and_digits() {
