@@ -274,7 +274,7 @@ fn is_statement(sentence: &str) -> bool {
 }
 
 fn is_heading(sentence: &str) -> bool {
-    sentence.trim_start().starts_with('#')
+    after_mark(sentence.trim_start(), &['#'], true).is_some()
 }
 
 /// A short line that names what follows: no list marker, no closing punctuation.
@@ -287,34 +287,81 @@ fn is_label(sentence: &str) -> bool {
         && !trimmed.ends_with(['.', '!', '?', '؟', ':', '؛', ';', ','])
 }
 
-/// What a line of a list opens with.
-const LIST_MARKERS: [char; 4] = ['-', '*', '•', '+'];
+/// What a line of a list opens with, before a space; a bullet ('•') opens one without.
+const LIST_MARKERS: [char; 3] = ['-', '*', '+'];
 
 /// Whether a sentence is a line of a list: a reply starts it on a line of its own.
 pub(crate) fn is_list_item(sentence: &str) -> bool {
-    sentence.trim_start().starts_with(LIST_MARKERS)
+    without_list_marker(sentence.trim_start()).is_some()
 }
 
-/// A knowledge sentence as a customer reads it: without Markdown's heading marks, list
-/// markers, emphasis and table pipes.
+/// The text of a line of a list, without its marker ("- item", "• item", "•item").
+fn without_list_marker(line: &str) -> Option<&str> {
+    line.strip_prefix('•')
+        .map(str::trim_start)
+        .or_else(|| after_mark(line, &LIST_MARKERS, false))
+}
+
+/// What follows the Markdown mark `line` opens with: one of `marks` (a run of them when
+/// `repeated`, as a heading's #s), then a space or nothing. "+971 4…", "-10%", "#1" and ">50"
+/// open with their own signs, not a mark.
+fn after_mark<'a>(line: &'a str, marks: &[char], repeated: bool) -> Option<&'a str> {
+    let rest = if repeated {
+        line.trim_start_matches(marks)
+    } else {
+        line.strip_prefix(marks)?
+    };
+    (rest.len() < line.len() && (rest.is_empty() || rest.starts_with(char::is_whitespace)))
+        .then(|| rest.trim_start())
+}
+
+/// A knowledge sentence as a customer reads it: without Markdown's emphasis, heading marks,
+/// quote marks, list markers and table pipes.
 pub fn readable(sentence: &str) -> String {
-    let text = sentence.trim().trim_start_matches(['#', '>']).trim_start();
-    let text = text
-        .strip_prefix(LIST_MARKERS)
-        .map_or(text, str::trim_start);
-    let text = text.replace("**", "").replace("__", "");
+    let mut text = sentence.to_string();
+    // Emphasis first: "**- item**" is a list item too.
+    while text.contains("**") || text.contains("__") {
+        text = text.replace("**", "").replace("__", "");
+    }
     let cells: Vec<&str> = text
         .split('|')
-        .map(str::trim)
+        .map(without_marks)
         .filter(|cell| !cell.is_empty())
         .collect();
     cells.join(", ")
 }
 
+/// A line, or a table's cell, without the heading, quote and list marks it opens with. Marks
+/// nest: "> - a quoted item", "## - an item under a heading mark".
+fn without_marks(line: &str) -> &str {
+    let mut text = line.trim();
+    while let Some(rest) = after_mark(text, &['#'], true)
+        .or_else(|| after_mark(text, &['>'], false))
+        .or_else(|| without_list_marker(text))
+    {
+        text = rest;
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::evidence::EvidenceSentence;
+
+    proptest! {
+        /// Whatever a knowledge line holds, its readable form has no table pipe, no bold mark
+        /// and opens with no heading, quote or list mark.
+        #[test]
+        fn no_markdown_mark_reaches_a_reply(line in "[-#>*+•| a-z0-9_\t]{0,40}") {
+            let text = readable(&line);
+            prop_assert!(!text.contains('|') && !text.contains("**"), "{:?} -> {:?}", line, text);
+            prop_assert!(!is_heading(&text) && !is_list_item(&text), "{:?} -> {:?}", line, text);
+            prop_assert!(after_mark(&text, &['>'], false).is_none(), "{:?} -> {:?}", line, text);
+        }
+    }
 
     fn sentence(
         passage: usize,
@@ -586,5 +633,24 @@ mod tests {
             "WhatsApp, Business messaging, 24 hours"
         );
         assert_eq!(readable("• ميزة رئيسية"), "ميزة رئيسية");
+    }
+
+    #[test]
+    fn a_sign_that_opens_the_sentence_itself_stays() {
+        // Markdown's marks are followed by a space; a phone number's plus, a negative number,
+        // a rank and a comparison are the sentence's own.
+        for own in [
+            "+971 4 555 0100 is our WhatsApp number.",
+            "-10% for members on Fridays.",
+            "#1 roaster in Dubai.",
+            ">50 orders a month ship free.",
+            "*Terms apply.",
+        ] {
+            assert_eq!(readable(own), own);
+            assert!(!is_list_item(own) && !is_heading(own), "{own}");
+        }
+        assert!(is_list_item("+ item") && is_list_item("•item") && is_list_item("-\titem"));
+        assert!(is_heading("## Delivery") && is_heading("#"));
+        assert_eq!(readable("> - quoted item"), "quoted item");
     }
 }
