@@ -324,7 +324,86 @@ pub fn picked(message: &str, offered: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Messages made of pleasantries, question words, punctuation, emoji and tatweel, joined
+    /// with or without spaces: what customers write around a question, in any order.
+    fn messages() -> impl Strategy<Value = String> {
+        const PIECES: &[&str] = &[
+            "hi",
+            "Hello",
+            "thanks",
+            "thank you",
+            "please",
+            "PLEASE",
+            "bye",
+            "السلام عليكم",
+            "مرحبا",
+            "شكرا",
+            "لو سمحت",
+            "مع السلامة",
+            "يعطيك العافية",
+            "كم",
+            "سعر",
+            "الخطة",
+            "Viber",
+            "C++",
+            "9+",
+            "how much",
+            "?",
+            "؟",
+            "!",
+            "،",
+            ",",
+            "-",
+            ":",
+            "🙏",
+            "👍🏽",
+            "❤️",
+            "1️⃣",
+            "\u{0640}",
+            "\u{200F}",
+            " ",
+            "2",
+            "الثاني",
+            "yes",
+        ];
+        (
+            prop::collection::vec(prop::sample::select(PIECES), 0..16),
+            any::<bool>(),
+        )
+            .prop_map(|(pieces, spaced)| pieces.join(if spaced { " " } else { "" }))
+    }
+
+    proptest! {
+        /// Whatever a customer writes: no panic; what is searched is a part of what was
+        /// written, empty only when the message is, and taking the pleasantries off twice takes
+        /// off nothing more.
+        #[test]
+        fn the_question_is_a_part_of_the_message(
+            message in prop_oneof![messages(), any::<String>()],
+        ) {
+            let question = without_small_talk(&message);
+            prop_assert!(message.contains(question));
+            prop_assert_eq!(question.is_empty(), message.trim().is_empty());
+            prop_assert_eq!(without_small_talk(question), question);
+        }
+
+        /// Whatever a customer writes: no panic, and a pick is one of the questions offered.
+        #[test]
+        fn a_pick_is_among_the_offered(
+            message in prop_oneof![messages(), any::<String>()],
+            offered in 0usize..4,
+        ) {
+            if let Some(index) = picked(&message, offered) {
+                prop_assert!(index < offered);
+            }
+            let _ = is_yes(&message);
+            let _ = recognise(&message);
+        }
+    }
 
     #[test]
     fn whole_messages_of_small_talk_are_recognised_in_both_languages() {

@@ -164,7 +164,23 @@ pub fn excerpt(text: &str, limit: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Whatever a customer writes: only tatweel goes, and letters change case only.
+        #[test]
+        fn reading_as_typed_plainly_changes_nothing_but_tatweel_and_case(
+            text in "[a-zA-Zكمسعرالخطة \u{0640}?؟!É]{0,60}",
+        ) {
+            let plain = as_plainly_typed(&text);
+            let stretched = plain.contains('\u{0640}');
+            prop_assert!(!stretched);
+            prop_assert_eq!(plain.to_lowercase(), text.replace('\u{0640}', "").to_lowercase());
+            prop_assert_eq!(as_plainly_typed(&plain), plain.clone());
+        }
+    }
 
     #[test]
     fn a_stretched_or_shouted_message_reads_as_typed_plainly() {
