@@ -192,8 +192,9 @@ fn statements(sentences: Vec<String>) -> Vec<Vec<String>> {
 
 static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[\w.+-]+@[\w-]+(\.[\w-]+)+").expect("compiles"));
-static DIGITS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\+?[0-9٠-٩][0-9٠-٩ ().-]{6,}[0-9٠-٩]").expect("compiles"));
+static DIGITS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\+?[0-9٠-٩۰-۹][0-9٠-٩۰-۹ ().-]{6,}[0-9٠-٩۰-۹]").expect("compiles")
+});
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$").expect("compiles")
 });
@@ -201,8 +202,8 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 pub const REDACTED: &str = "[redacted]";
 
 /// Replaces emails, phone numbers and card numbers in a reply that none of `knowledge` holds
-/// (the business's own phone number, quoted from its documents, stays). Returns the reply and
-/// what kinds were redacted.
+/// (the business's own phone number, quoted from its documents, stays), in ASCII, Arabic-Indic
+/// or Persian digits. Returns the reply and what kinds were redacted.
 pub fn redact_pii(reply: &str, knowledge: &[&str]) -> (String, Vec<&'static str>) {
     let known_digits: Vec<String> = knowledge.iter().map(|text| digits_of(text)).collect();
     let known_text: Vec<String> = knowledge.iter().map(|text| text.to_lowercase()).collect();
@@ -242,6 +243,7 @@ fn digits_of(text: &str) -> String {
         .filter_map(|character| match character {
             '0'..='9' => Some(character),
             '٠'..='٩' => char::from_u32('0' as u32 + (character as u32 - '٠' as u32)),
+            '۰'..='۹' => char::from_u32('0' as u32 + (character as u32 - '۰' as u32)),
             _ => None,
         })
         .collect()
@@ -392,6 +394,24 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// A reply that quotes the knowledge keeps every contact detail it quotes.
+        #[test]
+        fn what_the_knowledge_publishes_is_not_redacted(
+            knowledge in "[a-z0-9٠-٩@.+() -]{0,60}",
+            start in 0usize..60,
+            length in 0usize..60,
+        ) {
+            let characters: Vec<char> = knowledge.chars().collect();
+            let start = start.min(characters.len());
+            let end = (start + length).min(characters.len());
+            let quote: String = characters[start..end].iter().collect();
+            let (reply, kinds) = redact_pii(&quote, &[knowledge.as_str()]);
+            prop_assert_eq!(reply, quote);
+            prop_assert!(kinds.is_empty());
+        }
+    }
+
     #[test]
     fn an_injection_broken_over_lines_leaves_the_knowledge_too() {
         // Each line alone is harmless; together they instruct. Lines written a statement each
@@ -424,5 +444,11 @@ mod tests {
         assert_eq!(kinds, ["email", "phone number", "card number"]);
         let (arabic, _) = redact_pii("اتصل على ٠٥٠١٢٣٤٥٦٧", &[]);
         assert_eq!(arabic, "اتصل على [redacted]");
+        // Persian and Urdu writers' digits, and the knowledge's number written in them.
+        let (persian, _) = redact_pii("اتصل على ۰۵۰۱۲۳۴۵۶۷", &[]);
+        assert_eq!(persian, "اتصل على [redacted]");
+        let (published, kinds) = redact_pii("اتصل على ۰۵۰۱۲۳۴۵۶۷", &["Call 050 123 4567"]);
+        assert_eq!(published, "اتصل على ۰۵۰۱۲۳۴۵۶۷");
+        assert!(kinds.is_empty());
     }
 }
