@@ -1,0 +1,141 @@
+//! What the network sends is read without a panic: every platform's webhook reader, the API
+//! channel's and the readers of the platforms' answers, fed the platforms' own payloads
+//! (`../shared/data/webhooks`) cut short, with bytes changed and with values swapped for
+//! others a sender could put there. Skips with a printed reason where that material is absent.
+
+use std::path::{Path, PathBuf};
+
+use connectors::channel::PLATFORMS;
+use connectors::{api, whatsapp, whatsapp_templates};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+/// Largest payload read; the material's files are all smaller.
+const MOST_BYTES: u64 = 512 * 1024;
+
+fn payloads() -> Option<Vec<Vec<u8>>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/webhooks");
+    let mut found = Vec::new();
+    let mut folders: Vec<PathBuf> = vec![root.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).ok()?.flatten() {
+            let path = entry.path();
+            let extension = path.extension().and_then(|extension| extension.to_str());
+            if path.is_dir() {
+                folders.push(path);
+            } else if matches!(extension, Some("json" | "xml" | "txt"))
+                && entry.metadata().is_ok_and(|meta| meta.len() <= MOST_BYTES)
+            {
+                found.push(std::fs::read(&path).ok()?);
+            }
+        }
+    }
+    (!found.is_empty()).then_some(found)
+}
+
+/// A change a sender (or a broken proxy) could make to a delivery.
+#[derive(Debug, Clone)]
+enum Change {
+    /// Cut short at a fraction (in thousandths) of its length.
+    Cut(u16),
+    /// One byte at a fraction of its length replaced.
+    Byte(u16, u8),
+    /// What follows a fraction of its length, up to the next delimiter, replaced.
+    Value(u16, &'static str),
+}
+
+const VALUES: &[&str] = &[
+    "null",
+    "[]",
+    "{}",
+    "\"\"",
+    "-1",
+    "0",
+    "1e999",
+    "18446744073709551616",
+    "\"\\ud800\"",
+    "\"\u{202E}\u{0640}\u{1F64F}\"",
+    "true",
+    "<![CDATA[]]>",
+    "</xml>",
+    "&amp;",
+];
+
+fn change() -> impl Strategy<Value = Change> {
+    prop_oneof![
+        (0u16..1000).prop_map(Change::Cut),
+        (0u16..1000, any::<u8>()).prop_map(|(at, byte)| Change::Byte(at, byte)),
+        (0u16..1000, prop::sample::select(VALUES)).prop_map(|(at, value)| Change::Value(at, value)),
+    ]
+}
+
+fn apply(body: &mut Vec<u8>, change: &Change) {
+    let at = |fraction: u16| body.len() * usize::from(fraction) / 1000;
+    match *change {
+        Change::Cut(fraction) => body.truncate(at(fraction)),
+        Change::Byte(fraction, byte) => {
+            let index = at(fraction);
+            if let Some(place) = body.get_mut(index) {
+                *place = byte;
+            }
+        }
+        Change::Value(fraction, value) => {
+            let start = at(fraction);
+            let end = body[start..]
+                .iter()
+                .position(|byte| b",}]<\n".contains(byte))
+                .map_or(body.len(), |offset| start + offset);
+            body.splice(start..end, value.bytes());
+        }
+    }
+}
+
+#[test]
+fn deliveries_cut_changed_and_swapped_are_read_without_a_panic() {
+    let Some(payloads) = payloads() else {
+        eprintln!("skipped: ../shared/data/webhooks is absent");
+        return;
+    };
+    let mut runner = TestRunner::new(Config {
+        cases: 3_000,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        0..payloads.len(),
+        prop::collection::vec(change(), 0..4),
+        prop_oneof![
+            Just(200u16),
+            Just(400),
+            Just(401),
+            Just(429),
+            Just(500),
+            any::<u16>()
+        ],
+    );
+    runner
+        .run(&strategy, |(index, changes, status)| {
+            let mut body = payloads[index].clone();
+            for change in &changes {
+                apply(&mut body, change);
+            }
+            for platform in PLATFORMS {
+                let read = platform.parse(&body);
+                // The same bytes read the same way.
+                prop_assert_eq!(
+                    format!("{read:?}"),
+                    format!("{:?}", platform.parse(&body)),
+                    "{} reads the same delivery two ways",
+                    platform.kind()
+                );
+                let _ = platform.read_send_answer(status, &body);
+                let _ = platform.read_register_answer(status, &body);
+                let _ = platform.read_token(status, &body);
+            }
+            let _ = api::parse(&body);
+            let _ = whatsapp_templates::read_definitions(&body);
+            let _ = whatsapp::read_messaging_limit(&String::from_utf8_lossy(&body));
+            Ok(())
+        })
+        .unwrap();
+}
