@@ -1026,10 +1026,9 @@ impl App {
                 let given = details["sent_at"]
                     .as_i64()
                     .map_or(answered.created_at, |seconds| seconds.saturating_mul(1000));
-                let fresh = now - given < i64::try_from(life.as_millis()).unwrap_or(i64::MAX);
                 details["reply_token"]
                     .as_str()
-                    .filter(|_| fresh)
+                    .filter(|_| reply_token_is_fresh(now, given, life))
                     .map(str::to_string)
             }
             _ => None,
@@ -1138,11 +1137,28 @@ impl App {
     }
 }
 
+/// Whether a reply token the platform sent at `sent` is still good at `now` (both in
+/// milliseconds), for a token that lives `life`. The platform's delivery says when it sent it:
+/// however far off that is, the difference must not overflow.
+fn reply_token_is_fresh(now: i64, sent: i64, life: Duration) -> bool {
+    now.saturating_sub(sent) < i64::try_from(life.as_millis()).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use connectors::event::{Media, MediaKind, Sender};
 
     use super::*;
+
+    #[test]
+    fn a_reply_token_sent_at_the_ends_of_time_is_judged_without_a_crash() {
+        let life = Duration::from_secs(60);
+        let now = 1_700_000_000_000;
+        assert!(reply_token_is_fresh(now, now - 59_000, life));
+        assert!(!reply_token_is_fresh(now, now - 61_000, life));
+        assert!(!reply_token_is_fresh(now, i64::MIN, life));
+        assert!(reply_token_is_fresh(now, i64::MAX, life));
+    }
 
     #[tokio::test]
     async fn the_pacer_lets_no_more_than_the_rate_through_in_any_second() {

@@ -107,7 +107,8 @@ impl SigningSecret {
             .trim()
             .parse()
             .map_err(|_| SignatureError::BadTimestamp(timestamp.to_string()))?;
-        if (now - timestamp).abs() > TOLERANCE_SECONDS {
+        // A sender chooses the timestamp: the difference must not overflow.
+        if now.abs_diff(timestamp) > TOLERANCE_SECONDS.unsigned_abs() {
             return Err(SignatureError::Stale);
         }
         let matches = signatures.split_whitespace().any(|signature| {
@@ -165,6 +166,19 @@ mod tests {
             secret.verify(|_| None, body, 0),
             Err(SignatureError::Missing("webhook-id"))
         );
+    }
+
+    #[test]
+    fn a_timestamp_at_the_ends_of_the_range_is_stale_not_a_crash() {
+        let secret = SigningSecret::from_bytes(b"a key of twenty-four bytes!".to_vec());
+        for timestamp in [i64::MIN, i64::MAX] {
+            let signed = secret.headers("msg_1", timestamp, b"{}");
+            assert_eq!(
+                secret.verify(headers(&signed), b"{}", 1_700_000_000),
+                Err(SignatureError::Stale),
+                "{timestamp}"
+            );
+        }
     }
 
     /// The specification's own vectors (its Python and Rust libraries' tests).

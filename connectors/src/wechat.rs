@@ -89,7 +89,8 @@ pub fn verify_signature<'q>(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_secs() as i64);
     match timestamp.parse::<i64>() {
-        Ok(sent) if (now - sent).abs() <= MAX_CLOCK_SKEW_SECONDS => Ok(()),
+        // The sender chooses the timestamp: the difference must not overflow.
+        Ok(sent) if now.abs_diff(sent) <= MAX_CLOCK_SKEW_SECONDS.unsigned_abs() => Ok(()),
         _ => Err(WeChatError::Stale),
     }
 }
@@ -610,6 +611,23 @@ mod tests {
             verify_signature(&query(&pairs), token),
             Err(WeChatError::Stale)
         );
+    }
+
+    #[test]
+    fn a_timestamp_at_the_ends_of_the_range_is_stale_not_a_crash() {
+        let token = "123456";
+        for sent in [i64::MIN, i64::MAX].map(|sent| sent.to_string()) {
+            let signed = signature(&mut [token, &sent, "461056294"]);
+            let pairs = [
+                ("signature", signed.as_str()),
+                ("timestamp", sent.as_str()),
+                ("nonce", "461056294"),
+            ];
+            assert_eq!(
+                verify_signature(&query(&pairs), token),
+                Err(WeChatError::Stale)
+            );
+        }
     }
 
     #[test]
