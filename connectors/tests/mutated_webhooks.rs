@@ -10,6 +10,9 @@ use connectors::{api, whatsapp, whatsapp_templates};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
+#[path = "../../tests/damage/mod.rs"]
+mod damage;
+
 /// Largest payload read; the material's files are all smaller.
 const MOST_BYTES: u64 = 512 * 1024;
 
@@ -33,17 +36,6 @@ fn payloads() -> Option<Vec<Vec<u8>>> {
     (!found.is_empty()).then_some(found)
 }
 
-/// A change a sender (or a broken proxy) could make to a delivery.
-#[derive(Debug, Clone)]
-enum Change {
-    /// Cut short at a fraction (in thousandths) of its length.
-    Cut(u16),
-    /// One byte at a fraction of its length replaced.
-    Byte(u16, u8),
-    /// What follows a fraction of its length, up to the next delimiter, replaced.
-    Value(u16, &'static str),
-}
-
 const VALUES: &[&str] = &[
     "null",
     "[]",
@@ -61,35 +53,6 @@ const VALUES: &[&str] = &[
     "&amp;",
 ];
 
-fn change() -> impl Strategy<Value = Change> {
-    prop_oneof![
-        (0u16..1000).prop_map(Change::Cut),
-        (0u16..1000, any::<u8>()).prop_map(|(at, byte)| Change::Byte(at, byte)),
-        (0u16..1000, prop::sample::select(VALUES)).prop_map(|(at, value)| Change::Value(at, value)),
-    ]
-}
-
-fn apply(body: &mut Vec<u8>, change: &Change) {
-    let at = |fraction: u16| body.len() * usize::from(fraction) / 1000;
-    match *change {
-        Change::Cut(fraction) => body.truncate(at(fraction)),
-        Change::Byte(fraction, byte) => {
-            let index = at(fraction);
-            if let Some(place) = body.get_mut(index) {
-                *place = byte;
-            }
-        }
-        Change::Value(fraction, value) => {
-            let start = at(fraction);
-            let end = body[start..]
-                .iter()
-                .position(|byte| b",}]<\n".contains(byte))
-                .map_or(body.len(), |offset| start + offset);
-            body.splice(start..end, value.bytes());
-        }
-    }
-}
-
 #[test]
 fn deliveries_cut_changed_and_swapped_are_read_without_a_panic() {
     let Some(payloads) = payloads() else {
@@ -103,7 +66,7 @@ fn deliveries_cut_changed_and_swapped_are_read_without_a_panic() {
     });
     let strategy = (
         0..payloads.len(),
-        prop::collection::vec(change(), 0..4),
+        prop::collection::vec(damage::change(VALUES), 0..4),
         prop_oneof![
             Just(200u16),
             Just(400),
@@ -117,7 +80,7 @@ fn deliveries_cut_changed_and_swapped_are_read_without_a_panic() {
         .run(&strategy, |(index, changes, status)| {
             let mut body = payloads[index].clone();
             for change in &changes {
-                apply(&mut body, change);
+                damage::apply(&mut body, change);
             }
             for platform in PLATFORMS {
                 let read = platform.parse(&body);

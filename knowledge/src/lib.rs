@@ -7,6 +7,8 @@
 //! [`embed`] turns chunks into dense vectors and [`lexical`] into BM25 sparse vectors;
 //! [`index`] stores them per tenant and [`retrieve`] finds the passages that answer a question.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
 mod chunk;
 mod csv;
 mod detect;
@@ -66,18 +68,22 @@ fn parse_kind(
     limits: &Limits,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Document, Error> {
-    let document = match kind {
-        SourceKind::Pdf => pdf::parse(bytes, limits, progress)?,
+    // The formats' libraries read what an uploader controls, and some panic on a damaged file
+    // (lopdf on a broken object, calamine on an xls stream cut short): that is a file too
+    // damaged to read, not an ingestion that dies.
+    let document = catch_unwind(AssertUnwindSafe(|| match kind {
+        SourceKind::Pdf => pdf::parse(bytes, limits, progress),
         SourceKind::Xlsx
         | SourceKind::Xlsm
         | SourceKind::Xlsb
         | SourceKind::Xls
-        | SourceKind::Ods => sheet::parse(kind, bytes)?,
-        SourceKind::Csv | SourceKind::Tsv => csv::parse(kind, bytes)?,
-        SourceKind::Docx => docx::parse(bytes)?,
-        SourceKind::Html => html::parse(bytes, None)?,
-        SourceKind::Text | SourceKind::Markdown => text::parse(kind, bytes)?,
-    };
+        | SourceKind::Ods => sheet::parse(kind, bytes),
+        SourceKind::Csv | SourceKind::Tsv => csv::parse(kind, bytes),
+        SourceKind::Docx => docx::parse(bytes),
+        SourceKind::Html => html::parse(bytes, None),
+        SourceKind::Text | SourceKind::Markdown => text::parse(kind, bytes),
+    }))
+    .unwrap_or_else(|_| Err(Error::malformed(kind, "the file is too damaged to read")))?;
     if document
         .blocks
         .iter()

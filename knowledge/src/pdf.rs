@@ -6,7 +6,6 @@
 //! and form XObject nesting, so a hostile file cannot make parsing hang.
 
 use std::collections::{HashMap, HashSet};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use lopdf::content::Content;
 use lopdf::{Dictionary, Encoding, Object, ObjectId};
@@ -21,18 +20,9 @@ const MAX_OPERATIONS_PER_PAGE: usize = 2_000_000;
 const MAX_STREAM_BYTES: usize = 64 * 1024 * 1024;
 const MAX_FORM_DEPTH: usize = 8;
 
+/// Reads a PDF; run through [`crate::parse_as`] or [`crate::parse`], where a panic of lopdf on
+/// a damaged file becomes a refusal.
 pub(crate) fn parse(
-    bytes: &[u8],
-    limits: &Limits,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<Document, Error> {
-    catch_unwind(AssertUnwindSafe(|| {
-        parse_unguarded(bytes, limits, progress)
-    }))
-    .unwrap_or_else(|_| Err(Error::malformed(KIND, "the file is too damaged to read")))
-}
-
-fn parse_unguarded(
     bytes: &[u8],
     limits: &Limits,
     progress: &mut dyn FnMut(usize, usize),

@@ -4,12 +4,20 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, open_workbook_auto_from_rs};
+use quick_xml::events::Event;
 
 use crate::detect::SourceKind;
 use crate::document::{Document, Position};
 use crate::error::Error;
 
 pub(crate) fn parse(kind: SourceKind, bytes: &[u8]) -> Result<Document, Error> {
+    match kind {
+        // An encrypted package's parts are not XML: calamine says it is protected.
+        _ if is_encrypted_package(bytes) => {}
+        SourceKind::Xlsx | SourceKind::Xlsm | SourceKind::Ods => check_xml_parts(kind, bytes)?,
+        SourceKind::Xls => check_compound_file(kind, bytes)?,
+        _ => {}
+    }
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|error| workbook_error(kind, bytes, error))?;
     let mut document = Document::new(kind);
@@ -39,6 +47,136 @@ pub(crate) fn parse(kind: SourceKind, bytes: &[u8]) -> Result<Document, Error> {
     document.stats.sheets = Some(names.len());
     document.stats.rows = Some(rows_total);
     Ok(document)
+}
+
+/// The XML parts calamine reads of a zipped workbook (the workbook's own under `xl/`, an ODS's
+/// `content.xml`) are whole, well-formed XML. calamine 0.38 reads on past the end of one it
+/// does not expect to end: an ODS cut off inside a cell's annotation keeps it reading forever.
+/// Such a part is a damaged file, so it is refused before calamine sees it. Other parts (custom
+/// XML, often in UTF-16) are not read; a workbook that is not a zip is left to calamine.
+fn check_xml_parts(kind: SourceKind, bytes: &[u8]) -> Result<(), Error> {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    for index in 0..archive.len() {
+        let mut part = archive
+            .by_index(index)
+            .map_err(|error| Error::malformed(kind, error))?;
+        let name = part
+            .name()
+            .map_err(|error| Error::malformed(kind, error))?
+            .to_string();
+        let read_by_calamine = match kind {
+            SourceKind::Ods => name == "content.xml",
+            _ => name.starts_with("xl/") && (name.ends_with(".xml") || name.ends_with(".rels")),
+        };
+        if !read_by_calamine {
+            continue;
+        }
+        let damaged = |detail: String| Error::malformed(kind, format!("{name}: {detail}"));
+        let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(&mut part));
+        let mut buffer = Vec::new();
+        let mut depth = 0usize;
+        let mut extent = Extent::default();
+        loop {
+            let event = reader.read_event_into(&mut buffer);
+            if let Ok(Event::Start(element) | Event::Empty(element)) = &event
+                && element.name().as_ref() == "c"
+                && let Ok(Some(at)) = element.try_get_attribute("r")
+            {
+                extent.take(at.value.as_bytes());
+            }
+            match event {
+                Ok(Event::Start(_)) => depth += 1,
+                Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+                Ok(Event::Eof) if depth == 0 => break,
+                Ok(Event::Eof) => return Err(damaged("the XML ends inside an element".into())),
+                Ok(_) => {}
+                Err(error) => return Err(damaged(error.to_string())),
+            }
+            buffer.clear();
+        }
+        if extent.cells() > MOST_SHEET_CELLS {
+            return Err(damaged(format!(
+                "its cells span {} rows by {} columns, more than the {MOST_SHEET_CELLS} cells a \
+                 sheet is read with: remove the cells far from the others or split the sheet",
+                extent.rows(),
+                extent.columns()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The most cells a sheet's rectangle (from its first used cell to its last) may hold:
+/// calamine fills that rectangle whole, empty cells too, so one cell far from the others (at
+/// XFD1048576) would have it ask for hundreds of gigabytes, and the process dies. 4 million
+/// cells are about 130 MB.
+const MOST_SHEET_CELLS: u64 = 4_000_000;
+
+/// The rectangle a sheet's cells span, from their references ("B7").
+#[derive(Default)]
+struct Extent {
+    rows: Option<(u64, u64)>,
+    columns: Option<(u64, u64)>,
+}
+
+impl Extent {
+    fn take(&mut self, reference: &[u8]) {
+        let letters = reference
+            .iter()
+            .take_while(|byte| byte.is_ascii_alphabetic());
+        let column = letters.clone().fold(0u64, |column, letter| {
+            column
+                .saturating_mul(26)
+                .saturating_add(u64::from(letter.to_ascii_uppercase() - b'A' + 1))
+        });
+        let digits = &reference[letters.count()..];
+        let row = digits.iter().try_fold(0u64, |row, digit| {
+            digit.is_ascii_digit().then(|| {
+                row.saturating_mul(10)
+                    .saturating_add(u64::from(digit - b'0'))
+            })
+        });
+        let (Some(row), true) = (row, column > 0) else {
+            return;
+        };
+        let widen = |span: &mut Option<(u64, u64)>, at: u64| {
+            *span = Some(span.map_or((at, at), |(low, high)| (low.min(at), high.max(at))));
+        };
+        widen(&mut self.rows, row);
+        widen(&mut self.columns, column);
+    }
+
+    fn rows(&self) -> u64 {
+        self.rows.map_or(0, |(low, high)| high - low + 1)
+    }
+
+    fn columns(&self) -> u64 {
+        self.columns.map_or(0, |(low, high)| high - low + 1)
+    }
+
+    fn cells(&self) -> u64 {
+        self.rows().saturating_mul(self.columns())
+    }
+}
+
+/// An xls file's container (a compound file) reads whole: the chain of sectors of its
+/// directory and of every stream ends. calamine 0.38 follows a chain until it ends, and one
+/// that loops back on itself (a few changed bytes do it) has it fill memory.
+fn check_compound_file(kind: SourceKind, bytes: &[u8]) -> Result<(), Error> {
+    let damaged = |error: std::io::Error| Error::malformed(kind, error);
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(damaged)?;
+    let streams: Vec<std::path::PathBuf> = file
+        .walk()
+        .filter(|entry| entry.is_stream())
+        .map(|entry| entry.path().to_path_buf())
+        .collect();
+    for path in streams {
+        let mut stream = file.open_stream(&path).map_err(damaged)?;
+        std::io::copy(&mut stream, &mut std::io::sink()).map_err(damaged)?;
+    }
+    Ok(())
 }
 
 fn is_default_sheet_name(name: &str) -> bool {
