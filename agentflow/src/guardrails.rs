@@ -238,14 +238,11 @@ pub fn redact_pii(reply: &str, knowledge: &[&str]) -> (String, Vec<&'static str>
     (reply.into_owned(), kinds)
 }
 
+/// The digits of `text` as ASCII ([`matching_form`] reads Arabic-Indic and Persian ones).
 fn digits_of(text: &str) -> String {
-    text.chars()
-        .filter_map(|character| match character {
-            '0'..='9' => Some(character),
-            '٠'..='٩' => char::from_u32('0' as u32 + (character as u32 - '٠' as u32)),
-            '۰'..='۹' => char::from_u32('0' as u32 + (character as u32 - '۰' as u32)),
-            _ => None,
-        })
+    matching_form(text)
+        .chars()
+        .filter(char::is_ascii_digit)
         .collect()
 }
 
