@@ -3,8 +3,6 @@
 //! (`../shared/data/webhooks`) cut short, with bytes changed and with values swapped for
 //! others a sender could put there. Skips with a printed reason where that material is absent.
 
-use std::path::{Path, PathBuf};
-
 use connectors::channel::PLATFORMS;
 use connectors::{api, whatsapp, whatsapp_templates};
 use proptest::prelude::*;
@@ -17,23 +15,9 @@ mod damage;
 const MOST_BYTES: u64 = 512 * 1024;
 
 fn payloads() -> Option<Vec<Vec<u8>>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/webhooks");
-    let mut found = Vec::new();
-    let mut folders: Vec<PathBuf> = vec![root.clone()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).ok()?.flatten() {
-            let path = entry.path();
-            let extension = path.extension().and_then(|extension| extension.to_str());
-            if path.is_dir() {
-                folders.push(path);
-            } else if matches!(extension, Some("json" | "xml" | "txt"))
-                && entry.metadata().is_ok_and(|meta| meta.len() <= MOST_BYTES)
-            {
-                found.push(std::fs::read(&path).ok()?);
-            }
-        }
-    }
-    (!found.is_empty()).then_some(found)
+    let root = damage::shared_data(env!("CARGO_MANIFEST_DIR")).join("webhooks");
+    let found = damage::files_under(&[root], &["json", "xml", "txt"], MOST_BYTES);
+    (!found.is_empty()).then(|| found.into_iter().map(|(_, bytes)| bytes).collect())
 }
 
 const VALUES: &[&str] = &[

@@ -6,7 +6,7 @@
 //! printed reason where that material is absent.
 
 use std::io::{Cursor, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use knowledge::{Limits, parse};
 use proptest::prelude::*;
@@ -21,30 +21,10 @@ const MOST_BYTES: u64 = 256 * 1024;
 const ARCHIVES: [&str; 5] = ["docx", "xlsx", "xlsm", "xlsb", "ods"];
 
 fn documents() -> Option<Vec<(String, Vec<u8>)>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/documents");
-    let mut found = Vec::new();
-    let mut folders: Vec<PathBuf> = ["docx", "spreadsheet", "html"]
-        .iter()
-        .map(|kind| root.join(kind))
-        .collect();
-    while let Some(folder) = folders.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let extension = path.extension().and_then(|extension| extension.to_str());
-            if path.is_dir() {
-                folders.push(path);
-            } else if extension.is_some_and(|extension| {
-                ARCHIVES.contains(&extension) || ["xls", "csv", "html", "htm"].contains(&extension)
-            }) && entry.metadata().is_ok_and(|meta| meta.len() <= MOST_BYTES)
-            {
-                let name = path.file_name()?.to_string_lossy().into_owned();
-                found.push((name, std::fs::read(&path).ok()?));
-            }
-        }
-    }
+    let root = damage::shared_data(env!("CARGO_MANIFEST_DIR")).join("documents");
+    let folders = ["docx", "spreadsheet", "html"].map(|kind| root.join(kind));
+    let extensions = [ARCHIVES.as_slice(), &["xls", "csv", "html", "htm"]].concat();
+    let found = damage::files_under(&folders, &extensions, MOST_BYTES);
     (!found.is_empty()).then_some(found)
 }
 

@@ -4,7 +4,47 @@
 //! (`connectors/tests/mutated_webhooks.rs`, `knowledge/tests/mutated_documents.rs`), through
 //! `#[path]`, since neither crate may depend on the other.
 
+use std::path::{Path, PathBuf};
+
 use proptest::prelude::*;
+
+/// The files under `folders` (and their subfolders) with one of `extensions` and at most
+/// `most_bytes` long, by name, in the order the file system lists them; a folder that is not
+/// there holds none.
+pub fn files_under(
+    folders: &[PathBuf],
+    extensions: &[&str],
+    most_bytes: u64,
+) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut folders = folders.to_vec();
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let wanted = path
+                .extension()
+                .and_then(|extension| extension.to_str())
+                .is_some_and(|extension| extensions.contains(&extension));
+            if path.is_dir() {
+                folders.push(path);
+            } else if wanted
+                && entry.metadata().is_ok_and(|meta| meta.len() <= most_bytes)
+                && let (Some(name), Ok(bytes)) = (path.file_name(), std::fs::read(&path))
+            {
+                found.push((name.to_string_lossy().into_owned(), bytes));
+            }
+        }
+    }
+    found
+}
+
+/// The shared test material's folder (`../shared/data`, beside the repository).
+pub fn shared_data(crate_dir: &str) -> PathBuf {
+    Path::new(crate_dir).join("../../shared/data")
+}
 
 /// A change to a file's bytes; positions are fractions of its length, in thousandths.
 #[derive(Debug, Clone)]
