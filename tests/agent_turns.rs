@@ -617,6 +617,93 @@ fn small_talk_is_answered_in_kind_and_a_yes_to_a_person_hands_over() {
     }
 }
 
+/// What customers answer "anything else?" and "shall I connect you with our team?" with:
+/// before, each was searched, answered "I couldn't find that", and the second in a row handed
+/// the conversation to a person, even the customer's own "no".
+#[test]
+fn a_closing_word_is_answered_in_kind_and_a_no_to_a_person_is_respected() {
+    let Some(knowledge) = knowledge() else { return };
+    let support = agent(&knowledge, SUPPORT_AGENT, None);
+    let question = "What is the boiling point of liquid nitrogen?";
+    let offered = ask(&support, question, Vec::new());
+    let offer = offered.reply().unwrap();
+    assert!(offer.unanswered, "{offered:#?}");
+    let declined = vec![
+        Message::customer(question),
+        Message::agent(&offer.text, true),
+    ];
+    for (no, opening) in [
+        ("no", "Alright"),
+        ("no thanks", "Alright"),
+        ("لا شكرا", "حسناً"),
+        ("nope, that's all", "Alright"),
+    ] {
+        let turn = ask(&support, no, declined.clone());
+        let reply = turn.reply().unwrap_or_else(|| panic!("{no}: {turn:#?}"));
+        assert!(reply.text.starts_with(opening), "{no}: {}", reply.text);
+        assert!(!reply.unanswered, "{no}");
+    }
+    for yes in ["ok", "👍"] {
+        let accepted = ask(&support, yes, declined.clone());
+        assert_eq!(
+            handoff_reason(&accepted),
+            &HandoffReason::HumanRequested,
+            "{yes}"
+        );
+    }
+    let thanked = vec![
+        Message::customer("شكراً"),
+        Message::agent("العفو! هل هناك شيء آخر يمكنني مساعدتك فيه؟", false),
+    ];
+    // An emoji has no language: the conversation's is kept.
+    for (closing, opening) in [("👍", "تمام"), ("تمام", "تمام"), ("ok", "Great")] {
+        let turn = ask(&support, closing, thanked.clone());
+        let reply = turn
+            .reply()
+            .unwrap_or_else(|| panic!("{closing}: {turn:#?}"));
+        assert!(reply.text.starts_with(opening), "{closing}: {}", reply.text);
+        assert!(turn.trace.retrieved.is_empty(), "nothing was searched");
+    }
+}
+
+/// A link, an address or a number alone is not searched: before, "www.mysite.ae" was answered
+/// with whatever came closest.
+#[test]
+fn a_message_without_words_is_not_answered_from_the_knowledge() {
+    let Some(knowledge) = knowledge() else { return };
+    let support = agent(&knowledge, SUPPORT_AGENT, None);
+    for message in [
+        "www.mysite.ae",
+        "https://example.com/order/55123",
+        "sara@example.com",
+        "+971 50 123 4567",
+        "2",
+        "?",
+    ] {
+        let turn = ask(&support, message, Vec::new());
+        let reply = turn
+            .reply()
+            .unwrap_or_else(|| panic!("{message}: {turn:#?}"));
+        assert!(
+            reply.unanswered && reply.offered.is_empty(),
+            "{message}: {turn:#?}"
+        );
+        assert!(turn.trace.retrieved.is_empty(), "{message}: {turn:#?}");
+    }
+    let history = vec![
+        Message::customer("https://example.com"),
+        Message::agent(
+            reply_text(&ask(&support, "https://example.com", Vec::new())),
+            true,
+        ),
+    ];
+    assert_eq!(
+        handoff_reason(&ask(&support, "www.mysite.ae", history)),
+        &HandoffReason::LowConfidence,
+        "the second in a row is handed over, like any question the knowledge does not answer"
+    );
+}
+
 #[test]
 fn injected_instructions_in_a_document_never_reach_the_reply() {
     let Some(knowledge) = knowledge() else { return };

@@ -31,7 +31,7 @@ use crate::llm::{LlmClient, LlmError, LlmRequest, TokenSink};
 use crate::names;
 use crate::prompt::{self, ContextPassage};
 use crate::smalltalk;
-use crate::text::{Language, excerpt};
+use crate::text::{self, Language, excerpt};
 use crate::turn::{
     Action, Citation, Handoff, HandoffReason, MatchedQuestionTrace, Reply, ReplyOrigin,
     RetrievedPassage, Trace, Turn,
@@ -380,13 +380,7 @@ impl Agent {
             })));
         }
 
-        // Small talk, and a yes to the offer of a person.
-        if let Some(kind) = smalltalk::recognise(message) {
-            let text = smalltalk::reply(kind, language, message);
-            return Ok(Prepared::decided(
-                turn.fixed(text, &format!("small talk: {}", kind.name())),
-            ));
-        }
+        // A yes to the offer of a person ("ok" and "👍" too), then small talk.
         if request.offered_a_person() && smalltalk::is_yes(&request.message) {
             let team = config.handoff.default_team.clone();
             return Ok(Prepared::decided(turn.handoff(
@@ -394,6 +388,18 @@ impl Agent {
                 HandoffReason::HumanRequested,
                 "the customer accepted the offer of a person",
             )));
+        }
+        if let Some(kind) = smalltalk::recognise(message) {
+            let text = smalltalk::reply(kind, language, message);
+            return Ok(Prepared::decided(
+                turn.fixed(text, &format!("small talk: {}", kind.name())),
+            ));
+        }
+        // A link, an address or a number alone (not one picking an offered question) gives the
+        // knowledge nothing to be searched for: whatever came closest would be answered.
+        if !text::has_words(asked) {
+            let why = "no words to search the knowledge with: asked to rephrase";
+            return Ok(self.not_answered(request, turn, Vec::new(), why.into()));
         }
 
         // Retrieval and the confidence gate.
@@ -425,16 +431,6 @@ impl Agent {
             || !self.answers(&context, &turn.language_code)
             || !unmentioned.is_empty()
         {
-            let unanswered = request.unanswered_in_a_row() + 1;
-            if unanswered >= config.handoff.low_confidence_turns {
-                let team = config.handoff.default_team.clone();
-                let why = format!("{unanswered} questions in a row the knowledge does not answer");
-                return Ok(Prepared::decided(turn.handoff(
-                    team,
-                    HandoffReason::LowConfidence,
-                    &why,
-                )));
-            }
             // A question about something the knowledge never names is not near any of its
             // questions, however close it scores.
             let related = if unmentioned.is_empty() {
@@ -442,7 +438,7 @@ impl Agent {
             } else {
                 Vec::new()
             };
-            turn.trace.decided_by = Some(if !unmentioned.is_empty() {
+            let why = if !unmentioned.is_empty() {
                 format!(
                     "the question names {}, which the passages found do not mention: asked to rephrase",
                     unmentioned.join(", ")
@@ -454,10 +450,9 @@ impl Agent {
                     "low retrieval confidence: asked to rephrase, offered {} of the knowledge's questions",
                     related.len()
                 )
-            });
-            let text = rephrase(language, &related);
+            };
             let offered = related.into_iter().map(str::to_string).collect();
-            return Ok(Prepared::decided(turn.fixed_unanswered(&text, offered)));
+            return Ok(self.not_answered(request, turn, offered, why));
         }
         Ok(Prepared::Draft(Box::new(Draft {
             turn,
@@ -465,6 +460,32 @@ impl Agent {
             query,
             query_vector,
         })))
+    }
+
+    /// A message the knowledge does not answer: the customer is asked to rephrase, offered the
+    /// knowledge's questions that came close, or handed to a person when the questions before
+    /// were not answered either.
+    fn not_answered(
+        &self,
+        request: &TurnRequest,
+        mut turn: TurnBuilder,
+        offered: Vec<String>,
+        why: String,
+    ) -> Prepared {
+        let handoff = &self.parts.config.handoff;
+        let unanswered = request.unanswered_in_a_row() + 1;
+        if unanswered >= handoff.low_confidence_turns {
+            let why = format!("{unanswered} questions in a row the knowledge does not answer");
+            return Prepared::decided(turn.handoff(
+                handoff.default_team.clone(),
+                HandoffReason::LowConfidence,
+                &why,
+            ));
+        }
+        let related: Vec<&str> = offered.iter().map(String::as_str).collect();
+        let text = rephrase(turn.language, &related);
+        turn.trace.decided_by = Some(why);
+        Prepared::decided(turn.fixed_unanswered(&text, offered))
     }
 
     /// The confidence gate: whether the knowledge answers the question. Over FAQ knowledge,

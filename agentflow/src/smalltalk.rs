@@ -1,6 +1,8 @@
-//! Greetings, thanks and goodbyes. A customer who writes "hi" or "شكراً" is not asking the
-//! knowledge anything: searching it finds nothing and the agent would answer "I couldn't find
-//! that". These are recognised as a whole message and answered in kind, for free.
+//! Greetings, thanks, goodbyes, and the short replies that close a topic ("ok", "👍", "no
+//! thanks"). A customer who writes "hi" or "شكراً" is not asking the knowledge anything:
+//! searching it finds nothing and the agent would answer "I couldn't find that", and two such
+//! answers in a row hand the conversation to a person. These are recognised as a whole message
+//! and answered in kind, for free.
 
 use std::sync::LazyLock;
 
@@ -8,25 +10,37 @@ use regex::Regex;
 
 use crate::text::{Language, compile_all, matching_form};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Ordered by precedence: in one message, the later kind wins ("ok thanks" thanks, "no thanks"
+/// declines, "thanks, bye" says goodbye).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SmallTalk {
+    /// "ok", "got it", "تمام", "👍": what was said was heard.
+    Acknowledgement,
     Greeting,
     Thanks,
+    /// "no", "that's all", "لا شكرا": nothing more is wanted, from the agent or from a person.
+    Decline,
     Goodbye,
 }
 
 impl SmallTalk {
     pub fn name(self) -> &'static str {
         match self {
+            SmallTalk::Acknowledgement => "acknowledgement",
             SmallTalk::Greeting => "greeting",
             SmallTalk::Thanks => "thanks",
+            SmallTalk::Decline => "decline",
             SmallTalk::Goodbye => "goodbye",
         }
     }
 }
 
 // Whole pieces of a message in matching form (Arabic letters unified: ة as ه, أ/إ/آ as ا,
-// ى as ي).
+// ى as ي; apostrophes dropped: "that's" is "thats").
+const ACKNOWLEDGEMENTS: &[&str] = &[
+    r"^(ok|okay|okey|okie|k|kk|ok ok|alright|all right|fine|got it|i see|understood|noted|sounds good|great|perfect|cool|nice|awesome|good|excellent|yes|yeah|yep|sure)$",
+    r"^(تمام|طيب|اوكي|اوك|اوكيه|حسنا|ماشي|زين|ممتاز|حلو|جميل|رائع|فهمت|مفهوم|واضح|وصلت|نعم|ايوه|اكيد)$",
+];
 const GREETINGS: &[&str] = &[
     r"^(hi|hello|hey|hiya|howdy|greetings|good (morning|afternoon|evening|day))( there| all| team| everyone)?$",
     r"^(ال)?سلام عليكم( ورحمه الله( وبركاته)?)?$",
@@ -36,52 +50,58 @@ const THANKS: &[&str] = &[
     r"^(thanks?|thank you|thx|ty|many thanks|cheers|thanks a lot|thank you (so|very) much|much appreciated|appreciate it)( again)?$",
     r"^(شكرا|شكرا جزيلا|شكرا لك|شكرا لكم|شكرا كثير|مشكور|مشكورين|يعطيك العافيه|الله يعطيك العافيه|تسلم|تسلمون|ممنون|الف شكر|جزاك الله خير|ما قصرت|ما قصرتوا|ما قصرتو)$",
 ];
+const DECLINES: &[&str] = &[
+    r"^(no|nope|nah|no need|not now|not really|thats all|thats it|nothing else|nothing more|all good|im good|im fine|im ok|i am good|no more questions)$",
+    r"^(لا|لاء|لا خلاص|خلاص|بس كذا|لا شي|ولا شي|لا شيء|ولا شيء|لا يوجد|لا داعي|مو لازم|مش لازم)$",
+];
 const GOODBYES: &[&str] = &[
     r"^(bye|goodbye|bye bye|see you( later| soon)?|good night|take care|have a (good|nice) day)$",
     r"^(مع السلامه|الي اللقاء|باي|في امان الله|تصبح علي خير|تصبحون علي خير|سلام)$",
 ];
 /// Words that may stand beside small talk without making it a question.
-const FILLERS: &[&str] = &[
-    "ok",
-    "okay",
-    "great",
-    "perfect",
-    "nice",
-    "cool",
-    "so",
-    "very",
-    "much",
-    "تمام",
-    "طيب",
-    "ممتاز",
-    "حلو",
-    "اوكي",
-    "جدا",
-    "يا",
-    "اخي",
-    "اختي",
+const FILLERS: &[&str] = &["so", "very", "much", "جدا", "يا", "اخي", "اختي"];
+
+/// Emoji that say something on their own.
+const EMOJI: &[(char, SmallTalk)] = &[
+    ('👍', SmallTalk::Acknowledgement),
+    ('👌', SmallTalk::Acknowledgement),
+    ('✅', SmallTalk::Acknowledgement),
+    ('🆗', SmallTalk::Acknowledgement),
+    ('💯', SmallTalk::Acknowledgement),
+    ('🙂', SmallTalk::Acknowledgement),
+    ('😊', SmallTalk::Acknowledgement),
+    ('❤', SmallTalk::Acknowledgement),
+    ('👋', SmallTalk::Greeting),
+    ('🙏', SmallTalk::Thanks),
 ];
 
 /// Small talk is short: a longer message is a question.
 const MAX_WORDS: usize = 12;
 
-static PATTERNS: LazyLock<[(SmallTalk, Vec<Regex>); 3]> = LazyLock::new(|| {
+static PATTERNS: LazyLock<[(SmallTalk, Vec<Regex>); 5]> = LazyLock::new(|| {
     [
+        (SmallTalk::Acknowledgement, compile_all(ACKNOWLEDGEMENTS)),
         (SmallTalk::Greeting, compile_all(GREETINGS)),
         (SmallTalk::Thanks, compile_all(THANKS)),
+        (SmallTalk::Decline, compile_all(DECLINES)),
         (SmallTalk::Goodbye, compile_all(GOODBYES)),
     ]
 });
 
-/// What the message is when it is only small talk; a goodbye or thanks wins over a greeting
-/// in the same message ("thanks, bye"), and anything else in it (a question) makes it none.
+/// What the message is when it is only small talk, its words and its emoji; of several kinds
+/// the one of highest precedence ([`SmallTalk`]), and anything else in it (a question) makes it
+/// none.
 pub fn recognise(message: &str) -> Option<SmallTalk> {
-    let form = matching_form(message);
+    let form = matching_form(message).replace(['\'', '’'], "");
     let pieces = form
         .split(|c: char| !(c.is_alphanumeric() || c == ' '))
         .map(str::trim)
         .filter(|piece| !piece.is_empty());
-    let mut found: Option<SmallTalk> = None;
+    let mut found = form
+        .chars()
+        .filter_map(|c| EMOJI.iter().find(|(emoji, _)| *emoji == c))
+        .map(|(_, kind)| *kind)
+        .max();
     for piece in pieces {
         let words: Vec<&str> = piece
             .split(' ')
@@ -93,13 +113,7 @@ pub fn recognise(message: &str) -> Option<SmallTalk> {
         if words.len() > MAX_WORDS {
             return None;
         }
-        for kind in kinds(&words)? {
-            found = Some(match (found, kind) {
-                (Some(SmallTalk::Goodbye), _) | (_, SmallTalk::Goodbye) => SmallTalk::Goodbye,
-                (Some(SmallTalk::Thanks), _) | (_, SmallTalk::Thanks) => SmallTalk::Thanks,
-                _ => SmallTalk::Greeting,
-            });
-        }
+        found = found.max(kinds(&words)?.into_iter().max());
     }
     found
 }
@@ -250,12 +264,25 @@ pub fn reply(kind: SmallTalk, language: Language, message: &str) -> &'static str
         (SmallTalk::Thanks, Language::En) => {
             "You're welcome! Is there anything else I can help you with?"
         }
+        (SmallTalk::Acknowledgement, Language::Ar) => {
+            "تمام! أخبرني إذا كان هناك شيء آخر يمكنني مساعدتك فيه."
+        }
+        (SmallTalk::Acknowledgement, Language::En) => {
+            "Great! Let me know if there's anything else I can help you with."
+        }
+        (SmallTalk::Decline, Language::Ar) => {
+            "حسناً، شكراً لتواصلك معنا! أنا هنا إذا احتجت أي شيء آخر."
+        }
+        (SmallTalk::Decline, Language::En) => {
+            "Alright, thank you for contacting us! I'm here if you need anything else."
+        }
         (SmallTalk::Goodbye, Language::Ar) => "مع السلامة، شكراً لتواصلك معنا!",
         (SmallTalk::Goodbye, Language::En) => "Goodbye, and thank you for contacting us!",
     }
 }
 
-/// Whether the message says yes (to an offer to bring in a person).
+/// Whether the message says yes (to an offer to bring in a person), in words or with a
+/// thumbs up.
 pub fn is_yes(message: &str) -> bool {
     static YES: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^(yes|yes please|yeah|yep|sure|ok|okay|please do|please|نعم|اي|ايوه|ايوا|اه|اكيد|تمام|طيب|ياريت|يا ريت|من فضلك|لو سمحت)$")
@@ -263,7 +290,7 @@ pub fn is_yes(message: &str) -> bool {
     });
     let form = matching_form(message);
     let form = form.trim_matches(|c: char| !c.is_alphanumeric());
-    YES.is_match(form)
+    YES.is_match(form) || form.is_empty() && message.contains(['👍', '👌', '✅', '🆗'])
 }
 
 /// Words that name a place in a list, in matching form, by the place they name (0 first).
@@ -423,6 +450,20 @@ mod tests {
             ("thanks, bye", SmallTalk::Goodbye),
             ("مع السلامة", SmallTalk::Goodbye),
             ("Bye 👋", SmallTalk::Goodbye),
+            ("ok", SmallTalk::Acknowledgement),
+            ("Got it 👍", SmallTalk::Acknowledgement),
+            ("👍🏽", SmallTalk::Acknowledgement),
+            ("تمام", SmallTalk::Acknowledgement),
+            ("طيب ماشي", SmallTalk::Acknowledgement),
+            ("no", SmallTalk::Decline),
+            ("No thanks!", SmallTalk::Decline),
+            ("nope, that's all", SmallTalk::Decline),
+            ("That’s it, thank you", SmallTalk::Decline),
+            ("لا شكراً", SmallTalk::Decline),
+            ("خلاص مشكور", SmallTalk::Decline),
+            ("ok thanks", SmallTalk::Thanks),
+            ("🙏", SmallTalk::Thanks),
+            ("no thanks, bye", SmallTalk::Goodbye),
         ] {
             assert_eq!(recognise(message), Some(kind), "{message}");
         }
@@ -502,7 +543,11 @@ mod tests {
             "thanks but my order did not arrive",
             "hello world program",
             "",
-            "👍",
+            "🤔",
+            "no, I want to cancel my order",
+            "ok so how do I add contacts?",
+            "لا يوجد رصيد في حسابي",
+            "👍 but the link does not open",
         ] {
             assert_eq!(recognise(message), None, "{message}");
         }
@@ -518,6 +563,10 @@ mod tests {
         assert!(is_yes("Yes please!"));
         assert!(is_yes("نعم"));
         assert!(!is_yes("yes, but how much is it?"));
+        assert!(is_yes("👍"));
+        assert!(!is_yes("👎"));
+        assert!(reply(SmallTalk::Decline, Language::En, "no").starts_with("Alright"));
+        assert!(reply(SmallTalk::Acknowledgement, Language::Ar, "تمام").starts_with("تمام"));
     }
 
     #[test]
