@@ -562,6 +562,10 @@ fn small_talk_is_answered_in_kind_and_a_yes_to_a_person_hands_over() {
         ("السلام عليكم", "ar", "وعليكم السلام"),
         ("thanks, bye", "en", "Goodbye"),
         ("شكراً جزيلاً", "ar", "العفو"),
+        ("how are you?", "en", "I'm well"),
+        ("السلام عليكم، كيف حالك؟", "ar", "وعليكم السلام"),
+        ("Are you a bot?", "en", "I'm an AI assistant"),
+        ("هل انت روبوت؟", "ar", "أنا مساعد آلي"),
     ] {
         let turn = ask(&support, message, Vec::new());
         let reply = turn

@@ -17,7 +17,12 @@ pub enum SmallTalk {
     /// "ok", "got it", "تمام", "👍": what was said was heard.
     Acknowledgement,
     Greeting,
+    /// "how are you?", "anyone there?": a greeting that is also a question, so taken off a
+    /// question only when set apart from it ("how are you handling refunds?" keeps it).
+    Courtesy,
     Thanks,
+    /// "are you a bot?", "هل انت انسان؟": who is answering, which the customer is told.
+    Identity,
     /// "no", "that's all", "لا شكرا": nothing more is wanted, from the agent or from a person.
     Decline,
     Goodbye,
@@ -28,7 +33,9 @@ impl SmallTalk {
         match self {
             SmallTalk::Acknowledgement => "acknowledgement",
             SmallTalk::Greeting => "greeting",
+            SmallTalk::Courtesy => "courtesy",
             SmallTalk::Thanks => "thanks",
+            SmallTalk::Identity => "identity",
             SmallTalk::Decline => "decline",
             SmallTalk::Goodbye => "goodbye",
         }
@@ -46,9 +53,26 @@ const GREETINGS: &[&str] = &[
     r"^(ال)?سلام عليكم( ورحمه الله( وبركاته)?)?$",
     r"^(مرحبا|مرحب|اهلا|اهلين|هلا|هلا والله|هاي|صباح الخير|صباح النور|مساء الخير|مساء النور)( بك| بكم| وسهلا)?$",
 ];
+const COURTESIES: &[&str] = &[
+    WELL_BEING,
+    r"^((is )?(any ?one|somebody|someone) (there|here|available)|(are )?you there)$",
+    // Not "في احد" or "فيه حد" alone: they open questions ("فيه حد لعدد الرسائل؟", is there a
+    // limit; "في احد العملاء…", one of the customers).
+    r"^((يوجد|في|فيه) احد موجود|هل (يوجد|في|فيه) احد|(احد|حد) موجود|(انت|انتم) موجود(ين)?)$",
+];
+/// Asking after the agent's well-being, answered with the customer's courtesy.
+const WELL_BEING: &str = r"^(how are you( doing| today)?|how r u|hows it going|how is it going|كيف حالك|كيف حالكم|كيف الحال|كيفك|كيفكم|شلونك|شلونكم|اخبارك|ايش اخبارك|وش اخبارك|عامل ايه|ازيك|ازيكم)$";
 const THANKS: &[&str] = &[
     r"^(thanks?|thank you|thx|ty|many thanks|cheers|thanks a lot|thank you (so|very) much|much appreciated|appreciate it)( again)?$",
     r"^(شكرا|شكرا جزيلا|شكرا لك|شكرا لكم|شكرا كثير|مشكور|مشكورين|يعطيك العافيه|الله يعطيك العافيه|تسلم|تسلمون|ممنون|الف شكر|جزاك الله خير|ما قصرت|ما قصرتوا|ما قصرتو)$",
+];
+const IDENTITY_QUESTIONS: &[&str] = &[
+    r"^(are|r) (you|u) (a |an )?(bot|robot|chatbot|human|real|real person|person|machine|ai|computer|automated)$",
+    r"^(am i|are we) (talking|chatting|speaking) (to|with) (a |an )?(bot|robot|chatbot|human|real person|person|machine|ai|computer)$",
+    r"^is this (a |an )?(bot|robot|chatbot|human|real person|machine|ai|automated)$",
+    r"^(هل )?(انت|انتي|انتم|حضرتك) (روبوت|بوت|انسان|بشر|حقيقي|شخص حقيقي|الي|ذكاء اصطناعي|مساعد الي)$",
+    r"^(هل )?(اكلم|اتكلم مع|اتحدث مع|اتواصل مع|اراسل) (روبوت|بوت|انسان|بشر|شخص حقيقي|الي|ذكاء اصطناعي)$",
+    r"^(هل )?(هذا|هذي|ده) (روبوت|بوت|رد الي|انسان)$",
 ];
 const DECLINES: &[&str] = &[
     r"^(no|nope|nah|no need|not now|not really|thats all|thats it|nothing else|nothing more|all good|im good|im fine|im ok|i am good|no more questions)$",
@@ -78,11 +102,13 @@ const EMOJI: &[(char, SmallTalk)] = &[
 /// Small talk is short: a longer message is a question.
 const MAX_WORDS: usize = 12;
 
-static PATTERNS: LazyLock<[(SmallTalk, Vec<Regex>); 5]> = LazyLock::new(|| {
+static PATTERNS: LazyLock<[(SmallTalk, Vec<Regex>); 7]> = LazyLock::new(|| {
     [
         (SmallTalk::Acknowledgement, compile_all(ACKNOWLEDGEMENTS)),
         (SmallTalk::Greeting, compile_all(GREETINGS)),
+        (SmallTalk::Courtesy, compile_all(COURTESIES)),
         (SmallTalk::Thanks, compile_all(THANKS)),
+        (SmallTalk::Identity, compile_all(IDENTITY_QUESTIONS)),
         (SmallTalk::Decline, compile_all(DECLINES)),
         (SmallTalk::Goodbye, compile_all(GOODBYES)),
     ]
@@ -251,15 +277,39 @@ fn kinds(words: &[&str]) -> Option<Vec<SmallTalk>> {
     })
 }
 
-/// The answer, in the customer's language; a salam is returned as custom has it.
+/// The answer, in the customer's language; a salam is returned as custom has it, and a
+/// question after the agent's well-being answered.
 pub fn reply(kind: SmallTalk, language: Language, message: &str) -> &'static str {
-    let salam = matching_form(message).contains("سلام عليكم");
+    static ASKED_AFTER: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(&WELL_BEING.replace(['^', '$'], r"\b")).expect("compiles"));
+    let form = matching_form(message).replace(['\'', '’'], "");
+    let salam = form.contains("سلام عليكم");
+    let well = ASKED_AFTER.is_match(&form);
     match (kind, language) {
-        (SmallTalk::Greeting, Language::Ar) if salam => {
+        (SmallTalk::Greeting | SmallTalk::Courtesy, Language::Ar) if salam && well => {
+            "وعليكم السلام ورحمة الله! بخير، شكراً لسؤالك. كيف يمكنني مساعدتك اليوم؟"
+        }
+        (SmallTalk::Greeting | SmallTalk::Courtesy, Language::Ar) if salam => {
             "وعليكم السلام ورحمة الله! كيف يمكنني مساعدتك اليوم؟"
         }
-        (SmallTalk::Greeting, Language::Ar) => "أهلاً وسهلاً! كيف يمكنني مساعدتك اليوم؟",
-        (SmallTalk::Greeting, Language::En) => "Hello! How can I help you today?",
+        (SmallTalk::Greeting | SmallTalk::Courtesy, Language::Ar) if well => {
+            "بخير، شكراً لسؤالك! كيف يمكنني مساعدتك اليوم؟"
+        }
+        (SmallTalk::Greeting | SmallTalk::Courtesy, Language::Ar) => {
+            "أهلاً وسهلاً! كيف يمكنني مساعدتك اليوم؟"
+        }
+        (SmallTalk::Greeting | SmallTalk::Courtesy, Language::En) if well => {
+            "I'm well, thank you for asking! How can I help you today?"
+        }
+        (SmallTalk::Greeting | SmallTalk::Courtesy, Language::En) => {
+            "Hello! How can I help you today?"
+        }
+        (SmallTalk::Identity, Language::Ar) => {
+            "أنا مساعد آلي بالذكاء الاصطناعي: أجيب عن أسئلتك من معلوماتنا، ويمكنني تحويلك إلى أحد أعضاء فريقنا متى شئت."
+        }
+        (SmallTalk::Identity, Language::En) => {
+            "I'm an AI assistant: I answer your questions from our information, and I can connect you with a person on our team whenever you like."
+        }
         (SmallTalk::Thanks, Language::Ar) => "العفو! هل هناك شيء آخر يمكنني مساعدتك فيه؟",
         (SmallTalk::Thanks, Language::En) => {
             "You're welcome! Is there anything else I can help you with?"
@@ -464,6 +514,16 @@ mod tests {
             ("ok thanks", SmallTalk::Thanks),
             ("🙏", SmallTalk::Thanks),
             ("no thanks, bye", SmallTalk::Goodbye),
+            ("How are you?", SmallTalk::Courtesy),
+            ("السلام عليكم كيف الحال", SmallTalk::Courtesy),
+            ("شلونك", SmallTalk::Courtesy),
+            ("is anyone there?", SmallTalk::Courtesy),
+            ("هل في احد؟", SmallTalk::Courtesy),
+            ("في أحد موجود؟", SmallTalk::Courtesy),
+            ("Are you a bot?", SmallTalk::Identity),
+            ("hi, am I talking to a real person?", SmallTalk::Identity),
+            ("هل انت روبوت؟", SmallTalk::Identity),
+            ("هل اكلم انسان؟", SmallTalk::Identity),
         ] {
             assert_eq!(recognise(message), Some(kind), "{message}");
         }
@@ -501,6 +561,11 @@ mod tests {
                 "can I pause a broadcast?",
             ),
             ("مرحبا لو سمحت كم السعر؟ مشكور", "كم السعر؟"),
+            (
+                "hi, how are you? what are your prices",
+                "what are your prices",
+            ),
+            ("السلام عليكم كيف الحال، كم سعر الخطة؟", "كم سعر الخطة؟"),
         ] {
             assert_eq!(without_small_talk(message), question, "{message}");
         }
@@ -520,6 +585,9 @@ mod tests {
             "Can the auto-reply say thank you",
             "Thanks to the update, is the inbox faster?",
             "تسلم الطلبات متى؟",
+            "فيه حد لعدد رسايل البث اللي ارسلها؟",
+            "في احد العملاء ما وصله الرد",
+            "how are you handling refunds?",
             // A question's own symbols.
             "does it work with C++",
             "!!! my order never came",
@@ -548,6 +616,10 @@ mod tests {
             "ok so how do I add contacts?",
             "لا يوجد رصيد في حسابي",
             "👍 but the link does not open",
+            "how are you handling refunds?",
+            "why are you there on Fridays",
+            "هل الرد الي على الواتساب؟",
+            "are you open on Friday?",
         ] {
             assert_eq!(recognise(message), None, "{message}");
         }
@@ -563,6 +635,17 @@ mod tests {
         assert!(is_yes("Yes please!"));
         assert!(is_yes("نعم"));
         assert!(!is_yes("yes, but how much is it?"));
+        assert_eq!(
+            reply(SmallTalk::Greeting, Language::Ar, "السلام عليكم، كيف حالك؟"),
+            "وعليكم السلام ورحمة الله! بخير، شكراً لسؤالك. كيف يمكنني مساعدتك اليوم؟"
+        );
+        assert!(
+            reply(SmallTalk::Greeting, Language::En, "how's it going?").starts_with("I'm well")
+        );
+        assert!(reply(SmallTalk::Greeting, Language::En, "hello").starts_with("Hello"));
+        assert!(
+            reply(SmallTalk::Identity, Language::En, "are you a bot?").contains("AI assistant")
+        );
         assert!(is_yes("👍"));
         assert!(!is_yes("👎"));
         assert!(reply(SmallTalk::Decline, Language::En, "no").starts_with("Alright"));

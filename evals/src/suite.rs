@@ -82,8 +82,9 @@ pub struct Expect {
     /// person) rather than answer; `true`: it must not decline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered: Option<bool>,
-    /// `greeting`, `thanks`, `goodbye`, `acknowledgement` ("ok", "👍") or `decline` ("no
-    /// thanks"): the message is small talk, answered as such.
+    /// `greeting`, `courtesy` ("how are you?"), `thanks`, `goodbye`, `acknowledgement` ("ok",
+    /// "👍"), `decline` ("no thanks") or `identity` ("are you a bot?"): the message is small
+    /// talk, answered as such.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
 }
