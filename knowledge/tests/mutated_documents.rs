@@ -1,9 +1,8 @@
 //! A damaged upload is refused, never a crash: the parser test suites' own documents
-//! (`../shared/data/documents`: DOCX, spreadsheets, CSV, HTML) with their bytes cut and changed,
-//! and DOCX and spreadsheet archives rebuilt around a damaged XML part (a zip's checksums would
-//! stop plain byte changes at the door). PDFs are left out: their reader runs guarded
-//! (`pdf::parse` catches a panic of the PDF library) and has a test of its own. Skips with a
-//! printed reason where that material is absent.
+//! (`../shared/data/documents`: DOCX, spreadsheets, CSV, HTML, PDF) with their bytes cut and
+//! changed, and DOCX and spreadsheet archives rebuilt around a damaged XML part (a zip's
+//! checksums would stop plain byte changes at the door). Skips with a printed reason where
+//! that material is absent.
 
 use std::io::{Cursor, Read, Write};
 use std::path::Path;
@@ -22,12 +21,15 @@ const ARCHIVES: [&str; 5] = ["docx", "xlsx", "xlsm", "xlsb", "ods"];
 
 fn documents() -> Option<Vec<(String, Vec<u8>)>> {
     let root = damage::shared_data(env!("CARGO_MANIFEST_DIR")).join("documents");
-    let folders = ["docx", "spreadsheet", "html"].map(|kind| root.join(kind));
-    let extensions = [ARCHIVES.as_slice(), &["xls", "csv", "html", "htm"]].concat();
+    let folders = ["docx", "spreadsheet", "html", "pdf"].map(|kind| root.join(kind));
+    let extensions = [ARCHIVES.as_slice(), &["xls", "csv", "html", "htm", "pdf"]].concat();
     let found = damage::files_under(&folders, &extensions, MOST_BYTES);
     (!found.is_empty()).then_some(found)
 }
 
+/// Values put in place of a document's own: in XML, cells out of range and parts cut open;
+/// in a PDF, lengths, counts and references that point nowhere or back to where they came
+/// from, and operators out of place.
 const VALUES: &[&str] = &[
     "",
     "<",
@@ -46,6 +48,22 @@ const VALUES: &[&str] = &[
     "\",\"",
     "\r\n",
     "<table><tr><td colspan=\"1000000\">",
+    "<<",
+    "[",
+    "/Length 999999999",
+    "/Count -1",
+    "/Kids [1 0 R 1 0 R]",
+    "/Parent 1 0 R",
+    "9999999 0 R",
+    "/Filter [/FlateDecode /ASCIIHexDecode /LZWDecode]",
+    "/DecodeParms << /Predictor 15 /Columns 999999999 >>",
+    "/W [0 [1 99999999] 99999999]",
+    "/FirstChar 4294967295",
+    "0 0 0 0 0 0 Tm",
+    "/Fm1 Do",
+    "0 999999999",
+    "/Prev 0",
+    "endobj",
 ];
 
 /// The archive rebuilt with its `part`-th XML part changed; `None` when it does not open.
@@ -90,7 +108,7 @@ fn damaged_documents_are_refused_or_read_never_a_crash() {
     };
     let limits = Limits::default();
     let mut runner = TestRunner::new(Config {
-        cases: 600,
+        cases: 900,
         failure_persistence: None,
         ..Config::default()
     });
