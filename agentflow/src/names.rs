@@ -34,17 +34,20 @@ const MIN_RESPELLED_OUTLINE: usize = 4;
 const MIN_G_VARIANT_LETTERS: usize = 6;
 
 /// The names in `question` that none of `passages` mentions, in Latin letters or by their
-/// consonants in Arabic script.
+/// consonants in Arabic script, each once.
 pub fn unmentioned<'q>(question: &'q str, passages: &[&str]) -> Vec<&'q str> {
     let names = names(question);
     if names.is_empty() {
         return Vec::new();
     }
     let mentioned = Mentioned::in_texts(passages);
-    names
-        .into_iter()
-        .filter(|name| !mentioned.holds(name))
-        .collect()
+    let mut found: Vec<&str> = Vec::new();
+    for name in names {
+        if !found.contains(&name) && !mentioned.holds(name) {
+            found.push(name);
+        }
+    }
+    found
 }
 
 /// The names `question` writes in Arabic script that `passages` write in Latin letters, in
@@ -496,6 +499,11 @@ mod tests {
         assert_eq!(
             unmentioned("Is there an iOS app?", &["The app runs on Android."]),
             ["iOS"]
+        );
+        assert_eq!(
+            unmentioned("TikTok TikTok, TikTok?", &["We answer on WhatsApp."]),
+            ["TikTok"],
+            "a name repeated is one name"
         );
         assert!(
             unmentioned("Do you ship to Oman?", &["We do not ship outside the UAE."]).is_empty(),
