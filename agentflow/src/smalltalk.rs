@@ -118,7 +118,7 @@ static PATTERNS: LazyLock<[(SmallTalk, Vec<Regex>); 7]> = LazyLock::new(|| {
 /// the one of highest precedence ([`SmallTalk`]), and anything else in it (a question) makes it
 /// none.
 pub fn recognise(message: &str) -> Option<SmallTalk> {
-    let form = matching_form(message).replace(['\'', '’'], "");
+    let form = small_talk_form(message);
     let pieces = form
         .split(|c: char| !(c.is_alphanumeric() || c == ' '))
         .map(str::trim)
@@ -277,12 +277,18 @@ fn kinds(words: &[&str]) -> Option<Vec<SmallTalk>> {
     })
 }
 
+/// The form small talk is matched in: [`matching_form`], without apostrophes ("that's" is
+/// "thats", as the patterns write it).
+fn small_talk_form(message: &str) -> String {
+    matching_form(message).replace(['\'', '’'], "")
+}
+
 /// The answer, in the customer's language; a salam is returned as custom has it, and a
 /// question after the agent's well-being answered.
 pub fn reply(kind: SmallTalk, language: Language, message: &str) -> &'static str {
     static ASKED_AFTER: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(&WELL_BEING.replace(['^', '$'], r"\b")).expect("compiles"));
-    let form = matching_form(message).replace(['\'', '’'], "");
+    let form = small_talk_form(message);
     let salam = form.contains("سلام عليكم");
     let well = ASKED_AFTER.is_match(&form);
     match (kind, language) {
