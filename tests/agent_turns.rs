@@ -709,6 +709,30 @@ fn a_message_without_words_is_not_answered_from_the_knowledge() {
 }
 
 #[test]
+fn arabic_in_latin_letters_is_answered_in_arabic() {
+    let Some(knowledge) = knowledge() else { return };
+    let support = agent(&knowledge, SUPPORT_AGENT, None);
+    let turn = ask(&support, "kam se3r el tawseel dakhel 3amman?", Vec::new());
+    assert_eq!(turn.language, "ar", "{turn:#?}");
+    assert!(reply_text(&turn).contains("ديناران"), "{turn:#?}");
+    for (greeting, answer) in [
+        ("salam 3alaykom", "وعليكم السلام"),
+        ("shukran ktir", "العفو"),
+    ] {
+        let turn = ask(&support, greeting, Vec::new());
+        assert!(reply_text(&turn).contains(answer), "{greeting}: {turn:#?}");
+    }
+    assert_eq!(
+        handoff_reason(&ask(
+            &support,
+            "abi akallem mowazzaf law sama7t",
+            Vec::new()
+        )),
+        &HandoffReason::HumanRequested
+    );
+}
+
+#[test]
 fn injected_instructions_in_a_document_never_reach_the_reply() {
     let Some(knowledge) = knowledge() else { return };
     let support = agent(&knowledge, SUPPORT_AGENT, None);

@@ -381,7 +381,9 @@ impl Agent {
         }
 
         // A yes to the offer of a person ("ok" and "👍" too), then small talk.
-        if request.offered_a_person() && smalltalk::is_yes(&request.message) {
+        if request.offered_a_person()
+            && (smalltalk::is_yes(&request.message) || smalltalk::is_yes(message))
+        {
             let team = config.handoff.default_team.clone();
             return Ok(Prepared::decided(turn.handoff(
                 team,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::text::{as_plainly_typed, matching_form};
-use crate::{colloquial, smalltalk};
+use crate::{arabizi, colloquial, smalltalk};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TurnRequest {
@@ -126,7 +126,8 @@ impl TurnRequest {
     }
 
     /// The message's question, without the pleasantries around it
-    /// ([`smalltalk::without_small_talk`]), as typed plainly ([`as_plainly_typed`]).
+    /// ([`smalltalk::without_small_talk`]), as typed plainly ([`as_plainly_typed`]), in Arabic
+    /// letters where it is Arabic written in Latin ones ([`arabizi::in_arabic_letters`]).
     pub fn question(&self) -> Cow<'_, str> {
         question_of(&self.message)
     }
@@ -165,8 +166,14 @@ impl TurnRequest {
 
     /// The language the customer writes in, among `languages`: this message's when it tells,
     /// else the one of their latest message that does ("ok 👍" after Arabic is Arabic), else
-    /// the first of `languages`.
+    /// the first of `languages`. Arabic written in Latin letters is Arabic where Arabic is
+    /// among `languages` (or none are given).
     pub fn customer_language(&self, languages: &[String]) -> String {
+        let arabic_allowed = languages.is_empty() || languages.iter().any(|code| code == "ar");
+        let guess = |text: &str| {
+            let arabic = arabizi::in_arabic_letters(text).filter(|_| arabic_allowed);
+            knowledge::guess_language_among(arabic.as_deref().unwrap_or(text), languages)
+        };
         std::iter::once(self.message.as_str())
             .chain(
                 self.history
@@ -175,7 +182,7 @@ impl TurnRequest {
                     .filter(|message| message.author == Author::Customer)
                     .map(|message| message.text.as_str()),
             )
-            .find_map(|text| knowledge::guess_language_among(text, languages))
+            .find_map(guess)
             .or_else(|| languages.first().cloned())
             .unwrap_or_else(|| "en".to_string())
     }
@@ -225,7 +232,14 @@ fn words(form: &str) -> Vec<&str> {
 
 /// What a customer's message asks, as a turn reads it: [`TurnRequest::question`].
 fn question_of(message: &str) -> Cow<'_, str> {
-    as_plainly_typed(smalltalk::without_small_talk(message))
+    let plain = as_plainly_typed(message);
+    if let Some(arabic) = arabizi::in_arabic_letters(&plain) {
+        return Cow::Owned(smalltalk::without_small_talk(&arabic).to_string());
+    }
+    match plain {
+        Cow::Borrowed(typed) => Cow::Borrowed(smalltalk::without_small_talk(typed)),
+        Cow::Owned(typed) => Cow::Owned(smalltalk::without_small_talk(&typed).to_string()),
+    }
 }
 
 fn is_follow_up(message: &str) -> bool {
@@ -289,6 +303,22 @@ mod tests {
             "Do you integrate with Salesforce? how do I set it up?",
             "a follow-up after thanks, carrying the question before it without its greeting"
         );
+    }
+
+    #[test]
+    fn arabic_in_latin_letters_is_read_in_arabic_letters() {
+        let arabizi = request("salam, kam se3r el eshterak?", Vec::new());
+        assert_eq!(arabizi.question(), "كم سعر الاشتراك؟");
+        assert_eq!(arabizi.retrieval_query(6), "كم سعر الاشتراك؟");
+        let arabic_and_english = ["ar".to_string(), "en".to_string()];
+        assert_eq!(arabizi.customer_language(&arabic_and_english), "ar");
+        assert_eq!(
+            arabizi.customer_language(&["en".to_string()]),
+            "en",
+            "a business that does not write Arabic is answered in its language"
+        );
+        let shouted = request("KAM SE3R EL ESHTERAK?", Vec::new());
+        assert_eq!(shouted.question(), "كم سعر الاشتراك؟");
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! | lead qualification and score | [`lead`] |
 //! | the extractive answerer | [`extractive`] |
 //! | colloquial Arabic asked in standard Arabic | [`colloquial`] |
+//! | Arabic written in Latin letters (Arabizi) | [`arabizi`] |
 //! | names a question uses that the knowledge found does not mention | [`names`] |
 //! | greetings, thanks and goodbyes | [`smalltalk`] |
 //! | groundedness of a reply | [`grounding`] |
@@ -22,6 +23,7 @@
 //! | ratings, promotion to custom answers, eval cases | [`feedback`] |
 
 pub mod agent;
+pub mod arabizi;
 pub mod colloquial;
 pub mod config;
 pub mod conversation;

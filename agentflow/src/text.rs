@@ -162,7 +162,7 @@ pub(crate) fn without_prefixes(word: &str) -> Vec<&str> {
     forms
 }
 
-fn is_arabic_letter(character: char) -> bool {
+pub(crate) fn is_arabic_letter(character: char) -> bool {
     matches!(character as u32, 0x0600..=0x06FF)
 }
 
