@@ -659,9 +659,19 @@ fn a_closing_word_is_answered_in_kind_and_a_no_to_a_person_is_respected() {
         Message::customer("شكراً"),
         Message::agent("العفو! هل هناك شيء آخر يمكنني مساعدتك فيه؟", false),
     ];
-    // An emoji has no language: the conversation's is kept.
-    for (closing, opening) in [("👍", "تمام"), ("تمام", "تمام"), ("ok", "Great")] {
-        let turn = ask(&support, closing, thanked.clone());
+    // An emoji has no language, and "ok" is typed in Latin letters in every language: the
+    // conversation's is kept.
+    let thanked_in_english = vec![
+        Message::customer("thanks"),
+        Message::agent("You're welcome!", false),
+    ];
+    for (closing, opening, history) in [
+        ("👍", "تمام", &thanked),
+        ("تمام", "تمام", &thanked),
+        ("ok", "تمام", &thanked),
+        ("ok", "Great", &thanked_in_english),
+    ] {
+        let turn = ask(&support, closing, history.clone());
         let reply = turn
             .reply()
             .unwrap_or_else(|| panic!("{closing}: {turn:#?}"));
@@ -729,6 +739,15 @@ fn arabic_in_latin_letters_is_answered_in_arabic() {
             Vec::new()
         )),
         &HandoffReason::HumanRequested
+    );
+    let history = vec![
+        Message::customer("kam se3r el tawseel dakhel 3amman?"),
+        Message::agent(reply_text(&turn), false),
+    ];
+    assert_eq!(
+        ask(&support, "ok", history).language,
+        "ar",
+        "a word that says too little keeps the Arabizi conversation's language"
     );
 }
 

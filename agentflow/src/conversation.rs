@@ -167,7 +167,8 @@ impl TurnRequest {
     /// The language the customer writes in, among `languages`: this message's when it tells,
     /// else the one of their latest message that does ("ok 👍" after Arabic is Arabic), else
     /// the first of `languages`. Arabic written in Latin letters is Arabic where Arabic is
-    /// among `languages` (or none are given).
+    /// among `languages` (or none are given). Words written in Latin letters in every
+    /// language ("ok", "bye") tell only when nothing before them does.
     pub fn customer_language(&self, languages: &[String]) -> String {
         let arabic_allowed = languages.is_empty() || languages.iter().any(|code| code == "ar");
         let guess = |text: &str| {
@@ -182,7 +183,9 @@ impl TurnRequest {
                     .filter(|message| message.author == Author::Customer)
                     .map(|message| message.text.as_str()),
             )
+            .filter(|text| !in_every_language(text))
             .find_map(guess)
+            .or_else(|| guess(&self.message))
             .or_else(|| languages.first().cloned())
             .unwrap_or_else(|| "en".to_string())
     }
@@ -203,6 +206,19 @@ impl TurnRequest {
             .take_while(|message| message.author == Author::Agent && message.unanswered)
             .count()
     }
+}
+
+/// Words customers write in Latin letters whatever language they write in.
+const WORDS_OF_EVERY_LANGUAGE: &[&str] = &["ok", "okay", "okey", "k", "kk", "bye", "lol"];
+
+/// Whether a message is only such words ("ok", "ok bye 👍"): it tells nothing of the language.
+fn in_every_language(message: &str) -> bool {
+    let form = matching_form(message);
+    let words = words(&form);
+    !words.is_empty()
+        && words
+            .iter()
+            .all(|word| WORDS_OF_EVERY_LANGUAGE.contains(word))
 }
 
 /// Words that open a message continuing the one before, even a longer one ("And how long does
@@ -439,7 +455,19 @@ mod tests {
             request("👍", history.clone()).customer_language(&languages),
             "ar"
         );
-        assert_eq!(request("ok", history).customer_language(&languages), "en");
+        assert_eq!(
+            request("ok", history.clone()).customer_language(&languages),
+            "ar",
+            "Arabic writers type \"ok\" in Latin letters too"
+        );
+        assert_eq!(
+            request("ok bye", Vec::new()).customer_language(&languages),
+            "en"
+        );
+        assert_eq!(
+            request("ok, and the price?", history).customer_language(&languages),
+            "en"
+        );
         assert_eq!(request("?", Vec::new()).customer_language(&languages), "ar");
     }
 
