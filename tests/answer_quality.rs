@@ -1,6 +1,7 @@
 //! Answer quality on real knowledge, as a customer meets it: the development sets (an Arabic
-//! FAQ asked in Arabic and English; an English article asked in English and Arabic) through
-//! `switchboard eval run`, each held at thresholds just under what they measured
+//! FAQ asked in Arabic, in English and in Arabic typed in Latin letters; an English article
+//! asked in English and Arabic) through `switchboard eval run`, each held at thresholds just
+//! under what they measured
 //! (docs/calibration.md). A regression fails CI. The figures are far from the targets the
 //! product wants (a key fact in 85% of replies): the thresholds hold what there is.
 
@@ -55,14 +56,34 @@ fn the_arabic_faq_is_answered_in_arabic_and_english() {
             "fact_rate[offer]>=1",
             "fact_rate_with_pick[ar-ar]>=0.74",
             "fact_rate_with_pick[en-ar]>=0.66",
-            "fact_rate[arabizi]>=0.35",
-            "fact_rate_with_pick[arabizi]>=0.55",
-            "fact_precision>=0.73",
-            "declined_rate>=0.89",
-            "declined_rate[ar-ar]>=0.83",
-            "declined_rate[en-ar]>=1",
+            "fact_precision>=0.78",
+            "declined_rate>=0.9",
             "declined_rate[off-topic]>=1",
-            "fact_top3>=0.78",
+            "fact_top3>=0.8",
+            "pass_rate[greeting]>=1",
+            "pass_rate[thanks]>=1",
+            "pass_rate[goodbye]>=1",
+            "positioned_citations>=1",
+        ],
+    );
+}
+
+#[test]
+fn the_arabic_faq_is_answered_when_asked_in_latin_letters() {
+    let Some(faq) = shared("knowledge/sleekflow-faq-ar.txt") else {
+        return;
+    };
+    if !common::model_ready() {
+        return;
+    }
+    holds(
+        &faq,
+        "evals/suites/faq-arabizi.yaml",
+        &[
+            "fact_rate>=0.35",
+            "fact_rate_with_pick>=0.55",
+            "fact_precision>=0.45",
+            "declined_rate>=0.75",
             "pass_rate[greeting]>=1",
             "pass_rate[thanks]>=1",
             "pass_rate[goodbye]>=1",

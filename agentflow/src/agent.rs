@@ -333,8 +333,15 @@ impl Agent {
         // Handoff triggers in the message, and qualification.
         let step = Instant::now();
         let question_vector = self.embedder().embed_query(message)?;
+        // The English words of an Arabizi message ("momken human agent?") and its addresses
+        // and numbers are read as typed too: the question spells them in Arabic letters.
+        let read = if request.is_arabizi() {
+            std::borrow::Cow::Owned(format!("{}\n{message}", request.message.trim()))
+        } else {
+            std::borrow::Cow::Borrowed(message)
+        };
         if let Some(qualifier) = &self.parts.qualifier {
-            let found = qualifier.qualify(message, &request.contact.fields);
+            let found = qualifier.qualify(&read, &request.contact.fields);
             turn.contact_updates = found.updates;
             turn.lead_score = Some(found.score);
             if found.became_hot {
@@ -347,7 +354,7 @@ impl Agent {
                 )));
             }
         }
-        if let Some((team, reason, why)) = self.message_trigger(message, &question_vector) {
+        if let Some((team, reason, why)) = self.message_trigger(&read, &question_vector) {
             turn.trace.record("handoff_triggers", step);
             return Ok(Prepared::decided(turn.handoff(team, reason, &why)));
         }

@@ -11,15 +11,16 @@
 //! The rewriting spells each word as a customer would have in Arabic letters: common words
 //! from a table (pronouns, particles, question words, greetings, everyday words of customer
 //! service), other words letter by letter, with the short vowels Arabic does not write left
-//! out. Words that look English (a p, a v, "tion", a capital inside: "shopify", "SleekFlow",
-//! "API") keep their Latin letters, as Arabic writers keep product names. The dialect words
-//! this gives ("ايش", "ابغى") are then read in standard Arabic by [`crate::colloquial`].
+//! out. Words that look English (a p, a v, "tion", a capital inside, a common English word:
+//! "shopify", "SleekFlow", "API", "website") keep their Latin letters, as Arabic writers keep
+//! product names; a name in lower case without such a mark is spelled out ("sleekflow" is
+//! "سليكفلو"). The dialect words this gives ("ايش", "ابغى") are then read in standard Arabic
+//! by [`crate::colloquial`].
 
-use crate::text::is_arabic_letter;
+use crate::text::{is_address, is_arabic_letter};
 
-/// Words only Arabizi writes: one of these is a sign that a message is Arabic in Latin
-/// letters. Kept apart from [`SHARED_WORDS`], which English or other languages also write
-/// ("ana", "la", "law", "bas").
+/// Words only Arabizi writes: one of these, typed in lower case, is a sign that a message is
+/// Arabic in Latin letters. Kept apart from [`SHARED_WORDS`].
 const ARABIZI_WORDS: &[(&str, &str)] = &[
     // Pronouns.
     ("enta", "انت"),
@@ -29,8 +30,6 @@ const ARABIZI_WORDS: &[(&str, &str)] = &[
     ("howa", "هو"),
     ("huwa", "هو"),
     ("hwa", "هو"),
-    ("hiya", "هي"),
-    ("heya", "هي"),
     ("e7na", "احنا"),
     ("i7na", "احنا"),
     ("ne7na", "نحنا"),
@@ -56,7 +55,6 @@ const ARABIZI_WORDS: &[(&str, &str)] = &[
     ("shlonak", "شلونك"),
     ("leish", "ليش"),
     ("lesh", "ليش"),
-    ("leh", "ليه"),
     ("meen", "مين"),
     ("wein", "وين"),
     ("fein", "فين"),
@@ -68,14 +66,12 @@ const ARABIZI_WORDS: &[(&str, &str)] = &[
     ("addesh", "قديش"),
     // Particles and linking words.
     ("mish", "مش"),
-    ("mosh", "مش"),
     ("msh", "مش"),
     ("mafi", "مافي"),
     ("mafee", "مافي"),
     ("mafeesh", "مافيش"),
     ("mafish", "مافيش"),
     ("walla", "ولا"),
-    ("wala", "ولا"),
     ("lakin", "لكن"),
     ("laken", "لكن"),
     ("3ashan", "عشان"),
@@ -121,14 +117,12 @@ const ARABIZI_WORDS: &[(&str, &str)] = &[
     ("bel", "بال"),
     ("bil", "بال"),
     ("lel", "لل"),
-    ("lil", "لل"),
     ("wel", "وال"),
     ("wil", "وال"),
     ("fiha", "فيها"),
     ("feeha", "فيها"),
     ("fihom", "فيهم"),
     ("bain", "بين"),
-    ("bein", "بين"),
     ("farq", "فرق"),
     ("far2", "فرق"),
     ("kteer", "كثير"),
@@ -224,7 +218,6 @@ const ARABIZI_WORDS: &[(&str, &str)] = &[
     ("7abibi", "حبيبي"),
     ("akhi", "اخي"),
     ("aywa", "ايوه"),
-    ("aiwa", "ايوه"),
     ("na3am", "نعم"),
     ("la2", "لا"),
     ("akeed", "اكيد"),
@@ -290,12 +283,19 @@ const ARABIZI_WORDS: &[(&str, &str)] = &[
     ("bta3i", "بتاعي"),
 ];
 
-/// Short words English or other languages write too: read in Arabic letters within an Arabizi
-/// message, never a sign of one.
+/// Words English or other languages write too ("ana", "hiya", "law", "bas"): read in Arabic
+/// letters within an Arabizi message, never a sign of one.
 const SHARED_WORDS: &[(&str, &str)] = &[
     ("ana", "انا"),
+    ("hiya", "هي"),
+    ("heya", "هي"),
+    ("lil", "لل"),
+    ("leh", "ليه"),
+    ("wala", "ولا"),
+    ("mosh", "مش"),
+    ("aiwa", "ايوه"),
+    ("bein", "بين"),
     ("ani", "اني"),
-    ("into", "انتو"),
     ("hom", "هم"),
     ("hum", "هم"),
     ("esh", "ايش"),
@@ -310,7 +310,6 @@ const SHARED_WORDS: &[(&str, &str)] = &[
     ("la", "لا"),
     ("mesh", "مش"),
     ("fi", "في"),
-    ("fee", "في"),
     ("feeh", "فيه"),
     ("fih", "فيه"),
     ("ya", "يا"),
@@ -360,32 +359,28 @@ const PARTICLES: &[&str] = &[
     "el", "al", "il", "b", "bi", "l", "li", "fi", "kam", "hal", "w", "wa", "iza", "eza",
 ];
 
-/// English words customers write inside Arabic in Latin letters that nothing else marks as
-/// English (no p, v, x or c): kept in Latin letters, never spelled out in Arabic ones.
+/// English words customers write inside Arabic in Latin letters that no other rule of
+/// [`looks_english`] marks (they have no p, v, x, lone c, "ck" or "ph"): kept in Latin
+/// letters, never spelled out in Arabic ones.
 const ENGLISH_WORDS: &[&str] = &[
     "about",
-    "account",
     "admin",
     "agent",
     "agents",
     "android",
-    "app",
     "audio",
     "bank",
-    "basic",
     "bot",
     "bots",
     "brand",
+    "business",
     "chat",
     "chatbot",
-    "cloud",
-    "code",
     "data",
     "demo",
     "digital",
     "email",
     "emails",
-    "facebook",
     "file",
     "files",
     "flow",
@@ -393,46 +388,33 @@ const ENGLISH_WORDS: &[&str] = &[
     "free",
     "gmail",
     "google",
-    "group",
     "hello",
     "hi",
     "home",
-    "instagram",
     "insta",
+    "instagram",
     "install",
-    "invoice",
-    "iphone",
     "key",
     "line",
     "link",
     "links",
-    "live",
     "login",
     "mail",
+    "message",
+    "messages",
     "meta",
     "mobile",
     "mode",
-    "message",
-    "messages",
     "number",
     "offer",
     "online",
     "order",
     "orders",
-    "pay",
-    "plan",
-    "plans",
-    "please",
-    "pro",
     "refund",
-    "reply",
-    "report",
-    "reports",
     "return",
     "sales",
     "sheet",
     "sheets",
-    "shop",
     "site",
     "smart",
     "sms",
@@ -441,22 +423,16 @@ const ENGLISH_WORDS: &[&str] = &[
     "team",
     "teams",
     "telegram",
-    "template",
-    "templates",
     "thanks",
-    "ticket",
-    "tickets",
     "time",
     "token",
     "trial",
     "twitter",
-    "update",
     "user",
     "users",
     "web",
     "website",
     "wechat",
-    "whatsapp",
     "wifi",
     "windows",
     "zoom",
@@ -516,57 +492,68 @@ const ARTICLES: &[&str] = &["ال", "لل", "بال", "وال"];
 /// "w el se3r").
 const JOINED_PARTICLES: &[&str] = &["ب", "و", "ل"];
 
+/// What follows a number in English ("9am", "5oz", "3inch"), not an Arabizi word.
+const UNITS: &[&str] = &["am", "pm", "oz", "inch", "inches", "ea", "ish"];
+
 /// The message in Arabic letters when it is Arabic written in Latin letters; `None` when it is
 /// not (English, another language, or too little to tell).
 ///
 /// A message is Arabizi when it holds one and a half signs of it and at least half a sign for
-/// every three words, or one sign in a message of three words or fewer ("shukran", "3andkom
-/// live chat?"). A sign is a word only Arabizi writes ("shu", "momken", "3andkom") or a
+/// every three words, or one of its own words in a message of three words or fewer
+/// ("shukran", "3andkom live chat?"). A sign is a word only Arabizi writes ("shu", "momken", "3andkom") or a
 /// lower-case word with one of Arabizi's digits standing for a letter ("se3r", "7ad",
 /// "tabe3"): "b2b", "mp3", "covid19", "gpt5", "5mmol" and "Beta3" are not. A particle written
-/// as a word ("el", "b", "kam") is half a sign: "b kam el premium plan?" is Arabizi, "plan b"
-/// is not.
+/// as a word ("el", "b", "kam") is half a sign, and particles alone are not enough: "plan b",
+/// "b/w printing?" and Spanish's "el envio al aeropuerto y el regreso" are not Arabizi.
 pub fn in_arabic_letters(text: &str) -> Option<String> {
-    let words: Vec<&str> = latin_words(text).collect();
+    let words: Vec<&str> = text
+        .split_whitespace()
+        .filter(|token| !is_address(token))
+        .flat_map(latin_words)
+        .collect();
     if words.is_empty() || words.iter().any(|word| !word.is_ascii()) {
         return None;
     }
-    let half_signs: usize = words
-        .iter()
-        .map(|word| {
-            if is_sign(word) {
-                2
-            } else {
-                usize::from(PARTICLES.contains(word))
-            }
-        })
-        .sum();
-    let enough = half_signs >= 3 && half_signs * 3 >= words.len();
-    let short_and_signed = half_signs >= 2 && words.len() <= 3;
-    if !(enough || short_and_signed) {
+    let first = |at: usize| at == 0;
+    let signs = (words.iter().enumerate())
+        .filter(|(at, word)| is_sign(word, first(*at)))
+        .count();
+    let particles = words.iter().filter(|word| PARTICLES.contains(word)).count();
+    let half_signs = 2 * signs + particles;
+    let enough = signs >= 1 && half_signs >= 3 && half_signs * 3 >= words.len();
+    let short_with_a_word = words.len() <= 3
+        && (words.iter().enumerate()).any(|(at, word)| is_arabizi_word(word, first(at)));
+    if !(enough || short_with_a_word) {
         return None;
     }
     let mut arabic = String::with_capacity(text.len() * 2);
-    let mut rest = text;
-    while let Some(start) = rest.find(is_latin) {
-        let (before, from) = rest.split_at(start);
-        arabic.push_str(&punctuation_in_arabic(before));
-        let end = from.find(|c: char| !is_latin(c)).unwrap_or(from.len());
-        let (word, after) = from.split_at(end);
-        if word.chars().any(|c| c.is_ascii_alphabetic()) {
-            arabic.push_str(&word_in_arabic(word));
-        } else {
-            arabic.push_str(word);
+    for piece in text.split_inclusive(char::is_whitespace) {
+        if is_address(piece.trim_end()) {
+            arabic.push_str(piece);
+            continue;
         }
-        rest = after;
+        let mut rest = piece;
+        while let Some(start) = rest.find(is_latin) {
+            let (before, from) = rest.split_at(start);
+            arabic.push_str(&punctuation_in_arabic(before));
+            let end = from.find(|c: char| !is_latin(c)).unwrap_or(from.len());
+            let (word, after) = from.split_at(end);
+            if word.chars().any(|c| c.is_ascii_alphabetic()) {
+                arabic.push_str(&word_in_arabic(word));
+            } else {
+                arabic.push_str(word);
+            }
+            rest = after;
+        }
+        arabic.push_str(&punctuation_in_arabic(rest));
     }
-    arabic.push_str(&punctuation_in_arabic(rest));
     Some(join_prefixes(&arabic))
 }
 
-/// The words of a message written with Latin letters or digits, apostrophes included ("3'").
-fn latin_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !is_latin(c) && !c.is_alphabetic())
+/// The words of a token written with Latin letters or digits, apostrophes included ("3'").
+fn latin_words(token: &str) -> impl Iterator<Item = &str> {
+    token
+        .split(|c: char| !is_latin(c) && !c.is_alphabetic())
         .filter(|word| word.chars().any(|c| c.is_alphabetic()))
 }
 
@@ -574,17 +561,29 @@ fn is_latin(character: char) -> bool {
     character.is_ascii_alphanumeric() || character == '\''
 }
 
-fn is_sign(word: &str) -> bool {
+/// Typed in lower case, or with a capital only where a phone puts one, on the message's first
+/// word: "Salam Khoury", "Hiya" and "Beta3" inside a message are names.
+fn typed_in_lower_case(word: &str, first: bool) -> bool {
+    let capitals = word.chars().filter(char::is_ascii_uppercase).count();
+    capitals == 0 || (first && capitals == 1 && word.starts_with(|c: char| c.is_ascii_uppercase()))
+}
+
+/// A word of [`ARABIZI_WORDS`], as Arabizi types it.
+fn is_arabizi_word(word: &str, first: bool) -> bool {
+    typed_in_lower_case(word, first) && lookup(ARABIZI_WORDS, &word.to_ascii_lowercase()).is_some()
+}
+
+/// A sign of Arabizi: one of its words, or one of its digits in a word as it types it.
+fn is_sign(word: &str, first: bool) -> bool {
     let lower = word.to_ascii_lowercase();
-    // A capitalised word with a digit is a name ("Beta3", "Galaxy9"), however Arabizi it looks.
-    let lower_case = !word.chars().any(|c| c.is_ascii_uppercase());
-    lookup(ARABIZI_WORDS, &lower).is_some()
-        || (lower_case && has_arabizi_digit(word) && !looks_english(word))
+    is_arabizi_word(word, first)
+        || (typed_in_lower_case(word, first) && has_arabizi_digit(&lower) && !looks_english(&lower))
 }
 
 /// One digit that stands for a letter, inside a word of three letters or more ("se3r"); at
-/// its start only before a vowel ("3and", "7ad"), since a unit follows a number ("5mmol",
-/// "3d"); at its end only after one ("tabe3"), since a version ends a name ("gpt5").
+/// its start only before a vowel and not before a unit ("3and", "7ad", not "9am", "5mmol");
+/// at its end only a 2, 3 or 7 after a vowel ("tabe3"), since a version ends a name ("gpt5",
+/// "note9"). "door2door" and "e2ee" say "to".
 fn has_arabizi_digit(word: &str) -> bool {
     let digits: Vec<usize> = word
         .char_indices()
@@ -592,23 +591,22 @@ fn has_arabizi_digit(word: &str) -> bool {
         .map(|(at, _)| at)
         .collect();
     let letters = word.chars().filter(char::is_ascii_alphabetic).count();
-    match digits.as_slice() {
-        [at] => {
-            let digit = word.as_bytes()[*at];
-            let vowel = |at: usize| {
-                word.as_bytes()
-                    .get(at)
-                    .is_some_and(|c| b"aeiou".contains(c))
-            };
-            let placed = match *at {
-                0 => letters >= 2 && vowel(1),
-                at if at + 1 == word.len() => letters >= 3 && vowel(at - 1),
-                _ => letters >= 3,
-            };
-            b"235679".contains(&digit) && placed
-        }
-        _ => false,
-    }
+    let [at] = digits.as_slice() else {
+        return false;
+    };
+    let (at, digit) = (*at, word.as_bytes()[*at]);
+    let vowel = |at: usize| {
+        word.as_bytes()
+            .get(at)
+            .is_some_and(|c| b"aeiou".contains(c))
+    };
+    let (before, after) = (&word[..at], &word[at + 1..]);
+    let placed = match at {
+        0 => letters >= 2 && vowel(1) && !UNITS.contains(&after),
+        at if at + 1 == word.len() => letters >= 3 && vowel(at - 1) && b"237".contains(&digit),
+        _ => letters >= 3 && !(digit == b'2' && after.starts_with(before)),
+    };
+    b"235679".contains(&digit) && placed
 }
 
 fn lookup(table: &[(&str, &'static str)], word: &str) -> Option<&'static str> {
@@ -619,7 +617,8 @@ fn lookup(table: &[(&str, &'static str)], word: &str) -> Option<&'static str> {
 }
 
 /// One word in Arabic letters: from the tables; a particle joined to a word of the tables
-/// ("bflos", "wel"); kept in Latin letters when it looks English; else letter by letter.
+/// ("bflos", "wse3r"); kept in Latin letters when it looks English or is a name with a digit
+/// ("iphone7", "Galaxy9"); else letter by letter.
 fn word_in_arabic(word: &str) -> String {
     let lower = word.to_ascii_lowercase();
     if let Some(arabic) = lookup(ARABIZI_WORDS, &lower).or_else(|| lookup(SHARED_WORDS, &lower)) {
@@ -633,7 +632,9 @@ fn word_in_arabic(word: &str) -> String {
             return format!("{arabic_particle}{arabic}");
         }
     }
-    if looks_english(word) && !has_arabizi_digit(&lower) {
+    let name_with_a_digit = word.starts_with(|c: char| c.is_ascii_uppercase())
+        && word.chars().any(|c| c.is_ascii_digit());
+    if looks_english(word) || name_with_a_digit {
         return word.to_string();
     }
     letter_by_letter(&lower)
@@ -656,31 +657,39 @@ fn looks_english(word: &str) -> bool {
     foreign_letter
         || (first_upper && word.len() == 1)
         || ENGLISH_WORDS.contains(&lower.as_str())
-        || ["ss", "ck", "ph"].iter().any(|pair| lower.contains(pair))
+        || ["ck", "ph"].iter().any(|pair| lower.contains(pair))
         || ["tion", "ing"].iter().any(|ending| lower.ends_with(ending))
 }
 
 /// Letter by letter, doubled consonants written once, short vowels inside the word left out
 /// as Arabic leaves them. A vowel opening the word is an alef. Closing it, "-at" is "ات" (a
-/// plural), "-a" and "-e" a taa marbuta ("-ha" and "-na" an alef), "-i" a yaa, "-o" and "-u"
-/// a waw, as is the "o" of a plural "-on".
+/// plural), "-a" and "-e" a taa marbuta (an alef after a lone h or n: "-ha", "-na"), "-i" a
+/// yaa, "-o" and "-u" a waw, as they are before a closing "-n" or "-na". A 2 opening the word
+/// is an alef, between vowels or closing it after an a a hamza ("so2al", "kahraba2"), else a
+/// qaf said as a hamza ("wa2t", "toro2").
 fn letter_by_letter(word: &str) -> String {
     let bytes = word.as_bytes();
+    let is_vowel = |at: usize| bytes.get(at).is_some_and(|c| b"aeiou".contains(c));
     let mut arabic = String::new();
+    // The letter the step before read alone (not as part of "sh", "kh"...).
+    let mut single = None;
     let mut at = 0;
     while at < bytes.len() {
-        let doubled = at > 0
-            && bytes[at] == bytes[at - 1]
-            && bytes[at].is_ascii_alphabetic()
-            && !b"aeiou".contains(&bytes[at]);
-        if doubled {
+        let character = bytes[at];
+        if single == Some(character) && character.is_ascii_alphabetic() && !is_vowel(at) {
             at += 1;
             continue;
         }
-        if bytes[at] == b'2' {
-            // A hamza opening the word ("2ana"); inside one, mostly a qaf said as a hamza
-            // ("wa2t", "toro2").
-            arabic.push_str(if at == 0 { "ا" } else { "ق" });
+        if character == b'2' {
+            let hamza = at > 0
+                && is_vowel(at - 1)
+                && (is_vowel(at + 1) || (at + 1 == bytes.len() && bytes[at - 1] == b'a'));
+            arabic.push_str(match at {
+                0 => "ا",
+                _ if hamza => "ء",
+                _ => "ق",
+            });
+            single = None;
             at += 1;
             continue;
         }
@@ -690,22 +699,18 @@ fn letter_by_letter(word: &str) -> String {
             .filter(|(latin, _)| at > 0 || !latin.starts_with(['a', 'e', 'i', 'o']))
         {
             arabic.push_str(letter);
+            single = (latin.len() == 1).then_some(character);
             at += latin.len();
             continue;
         }
-        let character = bytes[at];
         let last = at + 1 == bytes.len();
         let vowel = match character {
             b'a' | b'e' | b'i' | b'o' | b'u' if at == 0 => Some("ا"),
             // The plural "-at" ("qanawat", "bayanat").
             b'a' if at >= 3 && &word[at..] == "at" => Some("ا"),
-            b'a' if last => Some(if b"hn".contains(&bytes[at - 1]) {
-                "ا"
-            } else {
-                "ة"
-            }),
+            b'a' if last && matches!(single, Some(b'h' | b'n')) => Some("ا"),
+            b'a' | b'e' if last => Some("ة"),
             b'i' if last => Some("ي"),
-            b'e' if last => Some("ة"),
             b'o' | b'u' if last || matches!(&word[at + 1..], "n" | "na") => Some("و"),
             _ => None,
         };
@@ -714,6 +719,7 @@ fn letter_by_letter(word: &str) -> String {
         } else if !character.is_ascii_alphanumeric() {
             arabic.push(char::from(character));
         }
+        single = None;
         at += 1;
     }
     arabic
@@ -725,27 +731,52 @@ fn punctuation_in_arabic(text: &str) -> String {
 }
 
 /// "ال قنوات" as "القنوات": the article and the particles written as words in Latin letters
-/// ("el qanawat", "lel", "b kam") are joined to the Arabic word after them; the article is
-/// left out before a word kept in Latin letters ("el website" is "website", "lel website" "ل
-/// website").
+/// ("el qanawat", "lel", "b kam") are joined to the Arabic word after them ("li el 3omala" is
+/// "للعملاء"); the article is left out before a word kept in Latin letters ("el website" is
+/// "website", "b el visa" "ب visa").
 fn join_prefixes(text: &str) -> String {
-    let mut joined = String::with_capacity(text.len());
-    let mut words = text.split(' ').peekable();
-    while let Some(word) = words.next() {
-        let next = words.peek().and_then(|next| next.chars().next());
-        let article = ARTICLES.contains(&word);
-        if (article || JOINED_PARTICLES.contains(&word)) && next.is_some_and(is_arabic_letter) {
-            joined.push_str(word);
-        } else if article && next.is_some_and(|c| c.is_ascii_alphabetic()) {
-            let particle = word.strip_suffix("ال").unwrap_or("ل");
-            if !particle.is_empty() {
-                joined.push_str(particle);
-                joined.push(' ');
-            }
-        } else {
-            joined.push_str(word);
-            joined.push(' ');
+    let mut words: Vec<String> = Vec::new();
+    let mut rest = text.split(' ').peekable();
+    while let Some(word) = rest.next() {
+        let before_latin = rest
+            .peek()
+            .and_then(|next| next.chars().next())
+            .is_some_and(|c| c.is_ascii_alphabetic());
+        match ARTICLES.contains(&word) && before_latin {
+            true => match word.strip_suffix("ال").unwrap_or("ل") {
+                "" => {}
+                particle => words.push(particle.to_string()),
+            },
+            false => words.push(word.to_string()),
         }
+    }
+    let mut joined = String::with_capacity(text.len());
+    let mut prefix: Option<String> = None;
+    for word in words {
+        let arabic = word.starts_with(is_arabic_letter);
+        let word = match prefix.take() {
+            Some(particle) if arabic && particle == "ل" && word.starts_with("ال") => {
+                format!("لل{}", &word["ال".len()..])
+            }
+            Some(particle) if arabic => format!("{particle}{word}"),
+            Some(particle) => {
+                joined.push_str(&particle);
+                joined.push(' ');
+                word
+            }
+            None => word,
+        };
+        let joins = ARTICLES.contains(&word.as_str()) || JOINED_PARTICLES.contains(&word.as_str());
+        if joins {
+            prefix = Some(word);
+            continue;
+        }
+        joined.push_str(&word);
+        joined.push(' ');
+    }
+    if let Some(particle) = prefix {
+        joined.push_str(&particle);
+        joined.push(' ');
     }
     joined.pop();
     joined
@@ -777,7 +808,17 @@ mod tests {
                 "shu el farq bain el AI w SleekFlow",
                 "شو الفرق بين AI و SleekFlow",
             ),
-            ("b kam el premium plan?", "بكم premium plan؟"),
+            ("bkam el premium plan?", "بكام premium plan؟"),
+            ("momken adfa3 b el visa?", "ممكن ادفع ب visa؟"),
+            ("kam ashhor el eshterak?", "كم اشهر الاشتراك؟"),
+            ("3andi so2al 3an el fatoora", "عندي سءل عن الفتورة"),
+            (
+                "ba3atli email 3ala ahmed3@gmail.com",
+                "بعتلي email على ahmed3@gmail.com",
+            ),
+            ("kam se3r el iphone7?", "كم سعر iphone7؟"),
+            ("momken tersel li el 3omala?", "ممكن ترسل للعملاء؟"),
+            ("Se3r el eshterak?", "سعر الاشتراك؟"),
             (
                 "a2dar algi el eshterak ay wa2t?",
                 "اقدر الجي الاشتراك اي وقت؟",
@@ -810,6 +851,23 @@ mod tests {
             "كم السعر؟",
             "3 4 5",
             "",
+            // Short English messages a business's customers send.
+            "Hiya!",
+            "hiya there",
+            "Heya, quick question",
+            "lil help?",
+            "Salam Khoury here, where is my order?",
+            "open at 9am?",
+            "Hours 9am-5pm?",
+            "5oz bottle?",
+            "3inch screen?",
+            "door2door delivery?",
+            "e2ee support?",
+            "note9 price?",
+            "b/w printing?",
+            "Cuanto cuesta el envio al aeropuerto y el regreso",
+            "see ya",
+            "good morning",
         ] {
             assert_eq!(in_arabic_letters(text), None, "{text}");
         }

@@ -172,7 +172,7 @@ impl TurnRequest {
     pub fn customer_language(&self, languages: &[String]) -> String {
         let arabic_allowed = languages.is_empty() || languages.iter().any(|code| code == "ar");
         let guess = |text: &str| {
-            let arabic = arabizi::in_arabic_letters(text).filter(|_| arabic_allowed);
+            let arabic = in_arabic_letters(text).filter(|_| arabic_allowed);
             knowledge::guess_language_among(arabic.as_deref().unwrap_or(text), languages)
         };
         std::iter::once(self.message.as_str())
@@ -188,6 +188,12 @@ impl TurnRequest {
             .or_else(|| guess(&self.message))
             .or_else(|| languages.first().cloned())
             .unwrap_or_else(|| "en".to_string())
+    }
+
+    /// Whether the message is Arabic typed in Latin letters, which [`TurnRequest::question`]
+    /// reads in Arabic ones.
+    pub fn is_arabizi(&self) -> bool {
+        in_arabic_letters(&self.message).is_some()
     }
 
     /// Whether the agent's last reply could not answer, and offered a person.
@@ -248,14 +254,16 @@ fn words(form: &str) -> Vec<&str> {
 
 /// What a customer's message asks, as a turn reads it: [`TurnRequest::question`].
 fn question_of(message: &str) -> Cow<'_, str> {
-    let plain = as_plainly_typed(message);
-    if let Some(arabic) = arabizi::in_arabic_letters(&plain) {
-        return Cow::Owned(smalltalk::without_small_talk(&arabic).to_string());
+    match in_arabic_letters(message) {
+        Some(arabic) => Cow::Owned(smalltalk::without_small_talk(&arabic).to_string()),
+        None => as_plainly_typed(smalltalk::without_small_talk(message)),
     }
-    match plain {
-        Cow::Borrowed(typed) => Cow::Borrowed(smalltalk::without_small_talk(typed)),
-        Cow::Owned(typed) => Cow::Owned(smalltalk::without_small_talk(&typed).to_string()),
-    }
+}
+
+/// A message in Arabic letters when it is Arabizi ([`arabizi::in_arabic_letters`]), shouted
+/// or not ("KAM SE3R EL ESHTERAK?").
+fn in_arabic_letters(message: &str) -> Option<String> {
+    arabizi::in_arabic_letters(&as_plainly_typed(message))
 }
 
 fn is_follow_up(message: &str) -> bool {
@@ -335,6 +343,12 @@ mod tests {
         );
         let shouted = request("KAM SE3R EL ESHTERAK?", Vec::new());
         assert_eq!(shouted.question(), "كم سعر الاشتراك؟");
+        assert_eq!(shouted.customer_language(&arabic_and_english), "ar");
+        assert_eq!(
+            request("hello, HOW MUCH IS THE PRO PLAN?", Vec::new()).question(),
+            "how much is the pro plan?",
+            "capitals after a greeting are still read in lower case"
+        );
     }
 
     #[test]

@@ -43,23 +43,23 @@ impl Language {
 /// link, a web or mail address (`https://…`, `www.…`, `shop.example.ae`, `…@…`). Numbers,
 /// symbols and emoji are not words.
 pub fn has_words(message: &str) -> bool {
-    let address = |token: &str| {
-        let dotted = token.as_bytes().windows(3).any(|around| {
-            around[1] == b'.'
-                && around[0].is_ascii_alphanumeric()
-                && around[2].is_ascii_alphabetic()
-        });
-        token.contains("://")
-            || token.contains('@')
-            || token
-                .get(..4)
-                .is_some_and(|start| start.eq_ignore_ascii_case("www."))
-            || dotted
-    };
     message
         .split_whitespace()
-        .filter(|token| !address(token))
+        .filter(|token| !is_address(token))
         .any(|token| token.chars().filter(|c| c.is_alphabetic()).nth(1).is_some())
+}
+
+/// Whether a whitespace-separated token is a link, a web or a mail address.
+pub(crate) fn is_address(token: &str) -> bool {
+    let dotted = token.as_bytes().windows(3).any(|around| {
+        around[1] == b'.' && around[0].is_ascii_alphanumeric() && around[2].is_ascii_alphabetic()
+    });
+    token.contains("://")
+        || token.contains('@')
+        || token
+            .get(..4)
+            .is_some_and(|start| start.eq_ignore_ascii_case("www."))
+        || dotted
 }
 
 /// A message as it would be typed plainly: without tatweel ("كـــم"), and in lower case when it
