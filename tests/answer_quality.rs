@@ -1,9 +1,9 @@
 //! Answer quality on real knowledge, as a customer meets it: the development sets (an Arabic
 //! FAQ asked in Arabic, in English and in Arabic typed in Latin letters; an English article
 //! asked in English and Arabic) through `switchboard eval run`, each held at thresholds just
-//! under what they measured
-//! (docs/calibration.md). A regression fails CI. The figures are far from the targets the
-//! product wants (a key fact in 85% of replies): the thresholds hold what there is.
+//! under what they measured (docs/calibration.md). A regression fails CI. The figures are far
+//! from the targets the product wants (a key fact in 85% of replies): the thresholds hold what
+//! there is.
 
 mod common;
 
@@ -18,9 +18,16 @@ fn repo(path: &str) -> String {
         .to_string()
 }
 
-/// Ingests `knowledge` and runs `suite` over it with `thresholds`; panics with the run's table
-/// when one breaks.
-fn holds(knowledge: &Path, suite: &str, thresholds: &[&str]) {
+/// Ingests `knowledge` (a path under ../shared/data) and runs `suite` over it with
+/// `thresholds`; panics with the run's table when one breaks. Skips, saying why, where the
+/// knowledge or the model is missing.
+fn holds(knowledge: &str, suite: &str, thresholds: &[&str]) {
+    let Some(knowledge) = shared(knowledge) else {
+        return;
+    };
+    if !common::model_ready() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let kb = dir.path().join("kb");
     common::ingest(&kb, &[knowledge.display().to_string()]);
@@ -40,14 +47,8 @@ fn holds(knowledge: &Path, suite: &str, thresholds: &[&str]) {
 
 #[test]
 fn the_arabic_faq_is_answered_in_arabic_and_english() {
-    let Some(faq) = shared("knowledge/sleekflow-faq-ar.txt") else {
-        return;
-    };
-    if !common::model_ready() {
-        return;
-    }
     holds(
-        &faq,
+        "knowledge/sleekflow-faq-ar.txt",
         "evals/suites/faq-ar.yaml",
         &[
             "fact_rate[ar-ar]>=0.63",
@@ -70,14 +71,8 @@ fn the_arabic_faq_is_answered_in_arabic_and_english() {
 
 #[test]
 fn the_arabic_faq_is_answered_when_asked_in_latin_letters() {
-    let Some(faq) = shared("knowledge/sleekflow-faq-ar.txt") else {
-        return;
-    };
-    if !common::model_ready() {
-        return;
-    }
     holds(
-        &faq,
+        "knowledge/sleekflow-faq-ar.txt",
         "evals/suites/faq-arabizi.yaml",
         &[
             "fact_rate>=0.35",
@@ -94,14 +89,8 @@ fn the_arabic_faq_is_answered_when_asked_in_latin_letters() {
 
 #[test]
 fn an_english_article_is_answered_in_english_and_arabic() {
-    let Some(article) = shared("documents/html/readability/google-sre-book-1/source.html") else {
-        return;
-    };
-    if !common::model_ready() {
-        return;
-    }
     holds(
-        &article,
+        "documents/html/readability/google-sre-book-1/source.html",
         "evals/suites/english-kb.yaml",
         &[
             "fact_rate[en-en]>=0.71",
