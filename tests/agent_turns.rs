@@ -560,6 +560,7 @@ fn small_talk_is_answered_in_kind_and_a_yes_to_a_person_hands_over() {
     for (message, language, opening) in [
         ("hi", "en", "Hello!"),
         ("السلام عليكم", "ar", "وعليكم السلام"),
+        ("سلام", "ar", "أهلاً"),
         ("thanks, bye", "en", "Goodbye"),
         ("شكراً جزيلاً", "ar", "العفو"),
         ("how are you?", "en", "I'm well"),
@@ -577,6 +578,15 @@ fn small_talk_is_answered_in_kind_and_a_yes_to_a_person_hands_over() {
         assert_eq!(turn.credits, 0, "small talk is free");
         assert!(turn.trace.retrieved.is_empty(), "nothing was searched");
     }
+    let greeted = vec![
+        Message::customer("سلام"),
+        Message::agent("أهلاً وسهلاً! كيف يمكنني مساعدتك اليوم؟", false),
+    ];
+    let parting = ask(&support, "سلام", greeted);
+    assert!(
+        reply_text(&parting).starts_with("مع السلامة"),
+        "a salam after the conversation's first says goodbye: {parting:#?}"
+    );
     // The pleasantries around a question, tatweel and capitals are not searched for: it is
     // answered as if asked bare.
     for (greeted, question) in [

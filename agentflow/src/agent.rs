@@ -20,7 +20,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::config::AgentConfig;
-use crate::conversation::TurnRequest;
+use crate::conversation::{Author, TurnRequest};
 use crate::evidence::{Evidence, terms};
 use crate::extractive::{self, MatchedEntry};
 use crate::grounding::{self, Grounding};
@@ -398,7 +398,11 @@ impl Agent {
                 "the customer accepted the offer of a person",
             )));
         }
-        if let Some(kind) = smalltalk::recognise(message) {
+        let opening = request
+            .history
+            .iter()
+            .all(|earlier| earlier.author != Author::Customer);
+        if let Some(kind) = smalltalk::recognise_in_conversation(message, opening) {
             let text = smalltalk::reply(kind, language, message);
             return Ok(Prepared::decided(
                 turn.fixed(text, &format!("small talk: {}", kind.name())),

@@ -144,6 +144,18 @@ pub fn recognise(message: &str) -> Option<SmallTalk> {
     found
 }
 
+/// What the message is when it is only small talk ([`recognise`]), where it stands in the
+/// conversation: a bare "سلام" greets when it opens one ("salam" too, read in Arabic letters)
+/// and says goodbye after.
+pub fn recognise_in_conversation(message: &str, opening: bool) -> Option<SmallTalk> {
+    let kind = recognise(message)?;
+    let salam = small_talk_form(message).trim_matches(|c: char| !c.is_alphanumeric()) == "سلام";
+    Some(match kind {
+        SmallTalk::Goodbye if opening && salam => SmallTalk::Greeting,
+        kind => kind,
+    })
+}
+
 /// Words that ask politely and say nothing of what is asked, in matching form.
 const POLITENESS: &str = r"^(please|pls|plz|kindly|لو سمحت|لو سمحتي|لو سمحتو|لو سمحتوا|لو سمحتم|من فضلك|من فضلكم|رجاء|رجاءا|لو تكرمت)$";
 
@@ -700,5 +712,21 @@ mod tests {
         ] {
             assert_eq!(picked(message, 2), None, "{message}");
         }
+    }
+
+    #[test]
+    fn a_bare_salam_greets_when_it_opens_the_conversation() {
+        assert_eq!(
+            recognise_in_conversation("سلام", true),
+            Some(SmallTalk::Greeting)
+        );
+        assert_eq!(
+            recognise_in_conversation("سلام!", false),
+            Some(SmallTalk::Goodbye)
+        );
+        assert_eq!(
+            recognise_in_conversation("مع السلامة", true),
+            Some(SmallTalk::Goodbye)
+        );
     }
 }
