@@ -657,7 +657,7 @@ fn a_closing_word_is_answered_in_kind_and_a_no_to_a_person_is_respected() {
         assert!(reply.text.starts_with(opening), "{no}: {}", reply.text);
         assert!(!reply.unanswered, "{no}");
     }
-    for yes in ["ok", "👍"] {
+    for yes in ["ok", "👍", "aywa"] {
         let accepted = ask(&support, yes, declined.clone());
         assert_eq!(
             handoff_reason(&accepted),
