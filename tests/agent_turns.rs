@@ -762,6 +762,25 @@ fn arabic_in_latin_letters_is_answered_in_arabic() {
 }
 
 #[test]
+fn english_words_in_an_arabic_question_are_asked_in_the_knowledges_arabic() {
+    let Some(knowledge) = knowledge() else { return };
+    let support = agent(&knowledge, SUPPORT_AGENT, None);
+    let turn = ask(&support, "كم سعر الdelivery داخل عمان؟", Vec::new());
+    assert_eq!(turn.language, "ar", "{turn:#?}");
+    assert!(reply_text(&turn).contains("ديناران"), "{turn:#?}");
+    let query = turn.trace.retrieval_query.as_deref().unwrap_or_default();
+    assert!(
+        query.contains("التوصيل") && !query.contains("delivery"),
+        "{query}"
+    );
+    // The same word in an English question over the same knowledge is the knowledge's own.
+    let turn = ask(&support, "How much is delivery inside Amman?", Vec::new());
+    let query = turn.trace.retrieval_query.as_deref().unwrap_or_default();
+    assert!(query.contains("delivery"), "{query}");
+    assert!(reply_text(&turn).contains("2 JOD"), "{turn:#?}");
+}
+
+#[test]
 fn injected_instructions_in_a_document_never_reach_the_reply() {
     let Some(knowledge) = knowledge() else { return };
     let support = agent(&knowledge, SUPPORT_AGENT, None);

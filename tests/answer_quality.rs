@@ -1,9 +1,9 @@
 //! Answer quality on real knowledge, as a customer meets it: the development sets (an Arabic
-//! FAQ asked in Arabic, in English and in Arabic typed in Latin letters; an English article
-//! asked in English and Arabic) through `switchboard eval run`, each held at thresholds just
-//! under what they measured (docs/calibration.md). A regression fails CI. The figures are far
-//! from the targets the product wants (a key fact in 85% of replies): the thresholds hold what
-//! there is.
+//! FAQ asked in Arabic, in English, in Arabic typed in Latin letters and in Arabic with English
+//! words; an English article asked in English and Arabic) through `switchboard eval run`, each
+//! held at thresholds just under what they measured (docs/calibration.md). A regression fails
+//! CI. The figures are far from the targets the product wants (a key fact in 85% of replies):
+//! the thresholds hold what there is.
 
 mod common;
 
@@ -75,13 +75,29 @@ fn the_arabic_faq_is_answered_when_asked_in_latin_letters() {
         "knowledge/sleekflow-faq-ar.txt",
         "evals/suites/faq-arabizi.yaml",
         &[
-            "fact_rate>=0.35",
-            "fact_rate_with_pick>=0.55",
-            "fact_precision>=0.45",
+            "fact_rate>=0.44",
+            "fact_rate_with_pick>=0.64",
+            "fact_precision>=0.64",
             "declined_rate>=0.75",
             "pass_rate[greeting]>=1",
             "pass_rate[thanks]>=1",
             "pass_rate[goodbye]>=1",
+            "positioned_citations>=1",
+        ],
+    );
+}
+
+#[test]
+fn the_arabic_faq_is_answered_when_asked_with_english_words() {
+    holds(
+        "knowledge/sleekflow-faq-ar.txt",
+        "evals/suites/faq-code-switch.yaml",
+        &[
+            "fact_rate>=0.67",
+            "fact_rate_with_pick>=0.78",
+            "fact_precision>=0.82",
+            "declined_rate>=1",
+            "fact_top3>=0.85",
             "positioned_citations>=1",
         ],
     );

@@ -28,7 +28,6 @@ use crate::guardrails::{self, Guardrail, GuardrailHit, Stage};
 use crate::handoff;
 use crate::lead::Qualifier;
 use crate::llm::{LlmClient, LlmError, LlmRequest, TokenSink};
-use crate::names;
 use crate::prompt::{self, ContextPassage};
 use crate::smalltalk;
 use crate::text::{self, Language, excerpt};
@@ -36,6 +35,7 @@ use crate::turn::{
     Action, Citation, Handoff, HandoffReason, MatchedQuestionTrace, Reply, ReplyOrigin,
     RetrievedPassage, Trace, Turn,
 };
+use crate::{code_switching, names};
 
 /// Credits a turn costs: an AI reply, whichever way it was produced. Refusals, requests to
 /// rephrase and handoffs are free.
@@ -424,11 +424,18 @@ impl Agent {
             self.embedder().embed_query(&query)?
         };
         let mut context = self.retrieve(request, &query, query_vector.clone(), &mut turn)?;
-        // Names the customer wrote in Arabic script and the knowledge in Latin letters: asked
-        // again with both spellings, which finds the entries that answer with more certainty.
+        // Asked again in the knowledge's words, which finds the entries that answer with more
+        // certainty: English words of an Arabic question in Arabic where the knowledge is
+        // Arabic, and names the customer wrote in Arabic script and the knowledge in Latin
+        // letters with both spellings.
+        let arabic = turn.language_code == "ar" && context.passage_language() == "ar";
+        let in_arabic = arabic.then(|| code_switching::in_arabic(&query)).flatten();
         let respelled = names::respelled(&query, &context.texts());
-        if !respelled.is_empty() {
-            query = format!("{query} ({})", respelled.join(", "));
+        if in_arabic.is_some() || !respelled.is_empty() {
+            query = in_arabic.unwrap_or(query);
+            if !respelled.is_empty() {
+                query = format!("{query} ({})", respelled.join(", "));
+            }
             query_vector = self.embedder().embed_query(&query)?;
             context = self.retrieve(request, &query, query_vector.clone(), &mut turn)?;
         }

@@ -15,6 +15,7 @@
 //! | the extractive answerer | [`extractive`] |
 //! | colloquial Arabic asked in standard Arabic | [`colloquial`] |
 //! | Arabic written in Latin letters (Arabizi) | [`arabizi`] |
+//! | English words inside an Arabic question | [`code_switching`] |
 //! | names a question uses that the knowledge found does not mention | [`names`] |
 //! | greetings, thanks and goodbyes | [`smalltalk`] |
 //! | groundedness of a reply | [`grounding`] |
@@ -24,6 +25,7 @@
 
 pub mod agent;
 pub mod arabizi;
+pub mod code_switching;
 pub mod colloquial;
 pub mod config;
 pub mod conversation;
