@@ -94,10 +94,11 @@ fn the_arabic_faq_is_answered_when_asked_with_english_words() {
         "evals/suites/faq-code-switch.yaml",
         &[
             "fact_rate>=0.67",
-            "fact_rate_with_pick>=0.78",
-            "fact_precision>=0.82",
+            "fact_rate[arabic-letters]>=0.66",
+            "fact_rate_with_pick>=0.77",
+            "fact_precision>=0.81",
             "declined_rate>=1",
-            "fact_top3>=0.85",
+            "fact_top3>=0.87",
             "positioned_citations>=1",
         ],
     );

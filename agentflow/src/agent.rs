@@ -424,15 +424,26 @@ impl Agent {
             self.embedder().embed_query(&query)?
         };
         let mut context = self.retrieve(request, &query, query_vector.clone(), &mut turn)?;
-        // Asked again in the knowledge's words, which finds the entries that answer with more
-        // certainty: English words of an Arabic question in Arabic where the knowledge is
-        // Arabic, and names the customer wrote in Arabic script and the knowledge in Latin
-        // letters with both spellings.
-        let arabic = turn.language_code == "ar" && context.passage_language() == "ar";
-        let in_arabic = arabic.then(|| code_switching::in_arabic(&query)).flatten();
+        // Asked again in the knowledge's words, which brings the entries that answer closer:
+        // the English words of an Arabic question in Arabic where the knowledge found is Arabic
+        // and its Arabic passages do not write them in Latin letters (not in a question picked
+        // from an offer, the knowledge's own), and names the customer wrote in Arabic script
+        // and the knowledge in Latin letters, with both spellings.
+        let arabic_over_arabic = turn.language_code == "ar"
+            && context.passage_language() == "ar"
+            && request.picked_question().is_none();
+        let rewritten = arabic_over_arabic
+            .then(|| {
+                let arabic_passages = (context.passages.iter())
+                    .filter(|passage| passage.chunk.language == "ar")
+                    .map(|passage| passage.chunk.text.as_str());
+                let latin = code_switching::latin_words(arabic_passages);
+                code_switching::in_arabic(&query, &latin)
+            })
+            .flatten();
         let respelled = names::respelled(&query, &context.texts());
-        if in_arabic.is_some() || !respelled.is_empty() {
-            query = in_arabic.unwrap_or(query);
+        if rewritten.is_some() || !respelled.is_empty() {
+            query = rewritten.unwrap_or(query);
             if !respelled.is_empty() {
                 query = format!("{query} ({})", respelled.join(", "));
             }

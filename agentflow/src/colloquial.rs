@@ -14,7 +14,7 @@
 
 use knowledge::lexical::normalise_arabic;
 
-use crate::text::without_prefixes;
+use crate::text::{with_prefix, without_prefixes};
 
 /// Dialect words, in their [`normalise_arabic`] form so that hamza and taa marbuta spellings
 /// all match, with their standard equivalents.
@@ -117,6 +117,45 @@ const STANDARD: &[(&str, &str)] = &[
     ("فيتشر", "ميزة"),
     ("ابديت", "تحديث"),
     ("كانسل", "إلغاء"),
+    ("امبورت", "استيراد"),
+    ("اكسبورت", "تصدير"),
+    ("كونتاكت", "جهة اتصال"),
+    ("كونتاكتس", "جهات الاتصال"),
+    ("كونتاكتات", "جهات الاتصال"),
+    ("شاتات", "محادثات"),
+    ("بلان", "خطة"),
+    ("بلانات", "خطط"),
+    ("سبورت", "دعم"),
+    ("انالتكس", "تحليلات"),
+    ("اناليتكس", "تحليلات"),
+    ("داشبورد", "لوحة التحكم"),
+    ("تاقات", "وسوم"),
+    ("تاغات", "وسوم"),
+    ("تاجات", "وسوم"),
+    ("اوتوميشن", "أتمتة"),
+    ("ريمايندر", "تذكير"),
+    ("ريمايندرز", "تذكيرات"),
+    ("فايل", "ملف"),
+    ("فايلات", "ملفات"),
+    ("ايجنت", "وكيل"),
+    ("ايجنتس", "وكلاء"),
+    ("سبسكربشن", "اشتراك"),
+    ("ليمت", "حد"),
+    ("بريوريتي", "أولوية"),
+    ("موبايل", "جوال"),
+    ("داتا", "بيانات"),
+    ("باكج", "باقة"),
+    ("باكيج", "باقة"),
+    ("سيتنج", "إعدادات"),
+    ("سيتنجز", "إعدادات"),
+    ("ديسكاونت", "خصم"),
+    ("ريفند", "استرداد"),
+    ("انتجريشن", "تكامل"),
+    ("انتقريشن", "تكامل"),
+    ("ويدجت", "أداة"),
+    ("ابلود", "رفع"),
+    ("داونلود", "تنزيل"),
+    ("اكونت", "حساب"),
 ];
 
 /// A prefixed word is looked up without its prefix from this many letters: shorter dialect
@@ -148,18 +187,20 @@ pub fn standard(text: &str) -> String {
     standard
 }
 
-/// A colloquial word in standard Arabic, with the prefix it carried; a prefix is not put
-/// before a replacement of two words ("لا يوجد").
+/// A colloquial word in standard Arabic, with the prefix it carried. Before a replacement of
+/// two words, only a prefix with the article is put, on the first word and without the
+/// article ("للكونتاكتس" is "لجهات الاتصال"); "ومافي" is not "ولا يوجد".
 fn standard_word(word: &str) -> Option<String> {
     let form = normalise_arabic(word);
     if let Some(replacement) = lookup(&form) {
         return Some(replacement.to_string());
     }
     without_prefixes(word).into_iter().skip(1).find_map(|bare| {
-        let replacement =
-            lookup(&normalise_arabic(bare)).filter(|replacement| !replacement.contains(' '))?;
+        let replacement = lookup(&normalise_arabic(bare))?;
         let prefix = &word[..word.len() - bare.len()];
-        (bare.chars().count() >= MIN_PREFIXED_LETTERS).then(|| format!("{prefix}{replacement}"))
+        let fits = !replacement.contains(' ') || prefix.ends_with("ال") || prefix.ends_with("لل");
+        (fits && bare.chars().count() >= MIN_PREFIXED_LETTERS)
+            .then(|| with_prefix(prefix, replacement))
     })
 }
 
@@ -216,6 +257,11 @@ mod tests {
             "متى اسلم معاوية بن ابى سفيان؟ أريد اعرف"
         );
         assert_eq!(standard("ومافي"), "ومافي", "no prefix before two words");
+        assert_eq!(
+            standard("ابي اسوي امبورت للكونتاكتس"),
+            "أريد أنشئ استيراد لجهات الاتصال"
+        );
+        assert_eq!(standard("الداشبورد والتاقات"), "لوحة التحكم والوسوم");
         assert_eq!(standard("أبغى أعرف امتى"), "أريد أعرف متى");
     }
 

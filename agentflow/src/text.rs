@@ -144,8 +144,8 @@ const ARABIC_PREFIXES: &[&str] = &[
 ];
 
 /// The article and the one-letter prefixes that join an Arabic word, longest first.
-const JOINED_PREFIXES: &[&str] = &[
-    "وال", "بال", "فال", "كال", "لل", "ال", "ب", "و", "ل", "ف", "ك",
+pub(crate) const JOINED_PREFIXES: &[&str] = &[
+    "وبال", "وال", "بال", "فال", "كال", "ولل", "لل", "ال", "ب", "و", "ل", "ف", "ك",
 ];
 
 /// An Arabic word as written, then without each of [`JOINED_PREFIXES`] it carries, where three
@@ -160,6 +160,25 @@ pub(crate) fn without_prefixes(word: &str) -> Vec<&str> {
         }
     }
     forms
+}
+
+/// A replacement with the prefix the word it replaces carried ("البرودكاست" is "البث"). The
+/// article a prefix carries is left out before a replacement that is definite already or of
+/// two words, an idafa ("الcontacts" is "جهات الاتصال"), and "ل" before the article takes its
+/// alef ("للlive chat" is "للدردشة المباشرة", "للكونتاكتس" "لجهات الاتصال").
+pub(crate) fn with_prefix(prefix: &str, replacement: &str) -> String {
+    let definite = replacement.starts_with("ال") || replacement.contains(' ');
+    let prefix = match (prefix.strip_suffix("لل"), prefix.strip_suffix("ال")) {
+        (Some(bare), _) if definite => format!("{bare}ل"),
+        (None, Some(bare)) if definite => bare.to_string(),
+        _ => prefix.to_string(),
+    };
+    match replacement.strip_prefix('ا') {
+        Some(rest) if prefix.ends_with('ل') && replacement.starts_with("ال") => {
+            format!("{prefix}{rest}")
+        }
+        _ => format!("{prefix}{replacement}"),
+    }
 }
 
 pub(crate) fn is_arabic_letter(character: char) -> bool {
