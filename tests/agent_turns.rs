@@ -773,6 +773,21 @@ fn english_words_in_an_arabic_question_are_asked_in_the_knowledges_arabic() {
         query.contains("التوصيل") && !query.contains("delivery"),
         "{query}"
     );
+    // A person's suggested replies rest on the same passages as the agent's reply: asked as
+    // typed, this one found none close enough to suggest.
+    let message = "وين الorders اللي قبل الساعة ثنتين؟";
+    assert!(reply_text(&ask(&support, message, Vec::new())).contains("الساعة الثانية"));
+    let request = TurnRequest {
+        workspace: WORKSPACE.into(),
+        message: message.into(),
+        ..TurnRequest::default()
+    };
+    let suggestions = block_on(support.suggest_replies(&request)).unwrap();
+    let first = suggestions.replies.first().map(|reply| reply.text.as_str());
+    assert!(
+        first.is_some_and(|text| text.contains("الساعة الثانية")),
+        "{suggestions:#?}"
+    );
     // The same word in an English question over the same knowledge is the knowledge's own.
     let turn = ask(&support, "How much is delivery inside Amman?", Vec::new());
     let query = turn.trace.retrieval_query.as_deref().unwrap_or_default();

@@ -417,39 +417,14 @@ impl Agent {
 
         // Retrieval and the confidence gate.
         let step = Instant::now();
-        let mut query = request.retrieval_query(config.memory);
-        let mut query_vector = if query == message {
+        let query = request.retrieval_query(config.memory);
+        let query_vector = if query == message {
             question_vector.clone()
         } else {
             self.embedder().embed_query(&query)?
         };
-        let mut context = self.retrieve(request, &query, query_vector.clone(), &mut turn)?;
-        // Asked again in the knowledge's words, which brings the entries that answer closer:
-        // the English words of an Arabic question in Arabic where the knowledge found is Arabic
-        // and its Arabic passages do not write them in Latin letters (not in a question picked
-        // from an offer, the knowledge's own), and names the customer wrote in Arabic script
-        // and the knowledge in Latin letters, with both spellings.
-        let arabic_over_arabic = turn.language_code == "ar"
-            && context.passage_language() == "ar"
-            && request.picked_question().is_none();
-        let rewritten = arabic_over_arabic
-            .then(|| {
-                let arabic_passages = (context.passages.iter())
-                    .filter(|passage| passage.chunk.language == "ar")
-                    .map(|passage| passage.chunk.text.as_str());
-                let latin = code_switching::latin_words(arabic_passages);
-                code_switching::in_arabic(&query, &latin)
-            })
-            .flatten();
-        let respelled = names::respelled(&query, &context.texts());
-        if rewritten.is_some() || !respelled.is_empty() {
-            query = rewritten.unwrap_or(query);
-            if !respelled.is_empty() {
-                query = format!("{query} ({})", respelled.join(", "));
-            }
-            query_vector = self.embedder().embed_query(&query)?;
-            context = self.retrieve(request, &query, query_vector.clone(), &mut turn)?;
-        }
+        let (query, query_vector, context) =
+            self.retrieve_in_knowledge_words(request, query, query_vector, &mut turn)?;
         turn.trace.retrieval_query = Some(query.clone());
         turn.trace.matched_question = context.entry.as_ref().map(|entry| MatchedQuestionTrace {
             question: entry.question.clone(),
@@ -706,6 +681,44 @@ impl Agent {
             },
             format!("rule {} (meaning, cosine {similarity:.3})", rule.name),
         ))
+    }
+
+    /// Retrieval for `query`, then again in the knowledge's words where they differ, which
+    /// brings the entries that answer closer: the English words of an Arabic question in Arabic
+    /// where the knowledge found is Arabic and its Arabic passages do not write them in Latin
+    /// letters (not in a question picked from an offer, the knowledge's own), and names the
+    /// customer wrote in Arabic script and the knowledge in Latin letters, with both
+    /// spellings. The query asked last, its vector and what it found.
+    fn retrieve_in_knowledge_words(
+        &self,
+        request: &TurnRequest,
+        mut query: String,
+        mut query_vector: Vec<f32>,
+        turn: &mut TurnBuilder,
+    ) -> Result<(String, Vec<f32>, Context), AgentError> {
+        let mut context = self.retrieve(request, &query, query_vector.clone(), turn)?;
+        let arabic_over_arabic = turn.language_code == "ar"
+            && context.passage_language() == "ar"
+            && request.picked_question().is_none();
+        let rewritten = arabic_over_arabic
+            .then(|| {
+                let arabic_passages = (context.passages.iter())
+                    .filter(|passage| passage.chunk.language == "ar")
+                    .map(|passage| passage.chunk.text.as_str());
+                let latin = code_switching::latin_words(arabic_passages);
+                code_switching::in_arabic(&query, &latin)
+            })
+            .flatten();
+        let respelled = names::respelled(&query, &context.texts());
+        if rewritten.is_some() || !respelled.is_empty() {
+            query = rewritten.unwrap_or(query);
+            if !respelled.is_empty() {
+                query = format!("{query} ({})", respelled.join(", "));
+            }
+            query_vector = self.embedder().embed_query(&query)?;
+            context = self.retrieve(request, &query, query_vector.clone(), turn)?;
+        }
+        Ok((query, query_vector, context))
     }
 
     fn retrieve(
@@ -1025,8 +1038,9 @@ impl Agent {
         let message: &str = &question;
         let mut turn = TurnBuilder::new(request, &self.parts.config);
         let query = request.retrieval_query(self.parts.config.memory);
-        let question_vector = self.embedder().embed_query(&query)?;
-        let context = self.retrieve(request, &query, question_vector.clone(), &mut turn)?;
+        let query_vector = self.embedder().embed_query(&query)?;
+        let (_, question_vector, context) =
+            self.retrieve_in_knowledge_words(request, query, query_vector, &mut turn)?;
         if context.passages.is_empty()
             || context.confidence.value() < self.parts.config.handoff.min_confidence
         {
