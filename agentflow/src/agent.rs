@@ -702,7 +702,9 @@ impl Agent {
             && request.picked_question().is_none();
         let rewritten = arabic_over_arabic
             .then(|| {
-                let arabic_passages = (context.passages.iter())
+                let arabic_passages = context
+                    .passages
+                    .iter()
                     .filter(|passage| passage.chunk.language == "ar")
                     .map(|passage| passage.chunk.text.as_str());
                 let latin = code_switching::latin_words(arabic_passages);

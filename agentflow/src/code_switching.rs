@@ -20,7 +20,7 @@
 
 use std::collections::HashSet;
 
-use crate::text::{JOINED_PREFIXES, with_prefix};
+use crate::text::{JOINED_PREFIXES, particles_and_article, with_prefix};
 
 /// Terms of two words that do not translate one by one, or whose Arabic differs from their
 /// words' ("exchange rate" is "سعر الصرف").
@@ -416,18 +416,14 @@ fn with_units(prefix: &str, units: &[&str]) -> String {
             .first()
             .map_or_else(String::new, |unit| with_prefix(prefix, unit));
     };
-    let (particle, article) = match (prefix.strip_suffix("لل"), prefix.strip_suffix("ال")) {
-        (Some(bare), _) => (format!("{bare}ل"), "ال"),
-        (None, Some(bare)) => (bare.to_string(), "ال"),
-        (None, None) => (prefix.to_string(), ""),
-    };
-    let mut written = with_prefix(&particle, first);
+    let (particles, article) = particles_and_article(prefix);
+    let mut written = with_prefix(particles, first);
     for unit in &units[1..units.len() - 1] {
         written.push(' ');
         written.push_str(unit);
     }
     written.push(' ');
-    written.push_str(&with_prefix(article, last));
+    written.push_str(&with_prefix(if article { "ال" } else { "" }, last));
     written
 }
 

@@ -167,17 +167,35 @@ pub(crate) fn without_prefixes(word: &str) -> Vec<&str> {
 /// two words, an idafa ("الcontacts" is "جهات الاتصال"), and "ل" before the article takes its
 /// alef ("للlive chat" is "للدردشة المباشرة", "للكونتاكتس" "لجهات الاتصال").
 pub(crate) fn with_prefix(prefix: &str, replacement: &str) -> String {
+    let (particles, article) = particles_and_article(prefix);
     let definite = replacement.starts_with("ال") || replacement.contains(' ');
-    let prefix = match (prefix.strip_suffix("لل"), prefix.strip_suffix("ال")) {
-        (Some(bare), _) if definite => format!("{bare}ل"),
-        (None, Some(bare)) if definite => bare.to_string(),
-        _ => prefix.to_string(),
-    };
-    match replacement.strip_prefix('ا') {
-        Some(rest) if prefix.ends_with('ل') && replacement.starts_with("ال") => {
-            format!("{prefix}{rest}")
+    if article && !definite {
+        joined(particles, &format!("ال{replacement}"))
+    } else {
+        joined(particles, replacement)
+    }
+}
+
+/// A joined prefix as its particles and whether the article ends it: "وال" is "و" and the
+/// article, "لل" is "ل" and the article, "ب" is "ب" alone.
+pub(crate) fn particles_and_article(prefix: &str) -> (&str, bool) {
+    match prefix.strip_suffix("لل") {
+        Some(_) => (&prefix[..prefix.len() - "ل".len()], true),
+        None => match prefix.strip_suffix("ال") {
+            Some(particles) => (particles, true),
+            None => (prefix, false),
+        },
+    }
+}
+
+/// Particles before a word, "ل" before the article taking its alef ("ل" and "الدردشة" are
+/// "للدردشة").
+fn joined(particles: &str, word: &str) -> String {
+    match word.strip_prefix('ا') {
+        Some(rest) if particles.ends_with('ل') && word.starts_with("ال") => {
+            format!("{particles}{rest}")
         }
-        _ => format!("{prefix}{replacement}"),
+        _ => format!("{particles}{word}"),
     }
 }
 
