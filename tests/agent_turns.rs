@@ -554,6 +554,34 @@ fn an_faq_answer_in_a_list_reads_as_text_in_the_reply_and_its_citation() {
 }
 
 #[test]
+fn a_numbered_list_keeps_its_numbers_and_lines_in_the_reply() {
+    if !model_ready() {
+        return;
+    }
+    let faq = "Pricing\nHow much does the service cost?\nThere are two parts:\n1. The subscription:\n- Starter: 79 USD a month\n- Premium: 299 USD a month\n2. Message fees:\n- Charged per conversation, not per message\nOur calculator estimates the fees for your customers.\n";
+    let knowledge = knowledge_of(&[("faq.txt".to_string(), faq.as_bytes().to_vec())]);
+    let support = agent(&knowledge, SUPPORT_AGENT, None);
+    let turn = ask(&support, "How much does the service cost?", Vec::new());
+    let reply = turn
+        .reply()
+        .unwrap_or_else(|| panic!("expected a reply: {turn:#?}"));
+    let lines: Vec<&str> = reply.text.lines().collect();
+    for line in [
+        "There are two parts:",
+        "1. The subscription:",
+        "Starter: 79 USD a month",
+        "2. Message fees:",
+        "Our calculator estimates the fees",
+    ] {
+        assert!(
+            lines.iter().any(|said| said.starts_with(line)),
+            "{line:?} does not start a line of {:?}",
+            reply.text
+        );
+    }
+}
+
+#[test]
 fn small_talk_is_answered_in_kind_and_a_yes_to_a_person_hands_over() {
     let Some(knowledge) = knowledge() else { return };
     let support = agent(&knowledge, SUPPORT_AGENT, None);

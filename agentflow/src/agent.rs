@@ -989,13 +989,15 @@ impl Agent {
                 language != customer_language && language != "und"
             });
         // Each run of sentences from one passage is cited once, after its last; a list item
-        // starts a line of its own.
+        // starts a line of its own, and so does what follows a list.
         let mut text = String::new();
         for (position, pick) in picks.iter().enumerate() {
             let sentence = &evidence.sentences[pick.sentence];
             if position > 0 {
-                let item = extractive::is_list_item(&sentence.text);
-                text.push(if item { '\n' } else { ' ' });
+                let previous = &evidence.sentences[picks[position - 1].sentence];
+                let new_line = extractive::is_list_item(&sentence.text)
+                    || extractive::is_list_item(&previous.text);
+                text.push(if new_line { '\n' } else { ' ' });
             }
             let readable = extractive::readable(&sentence.text);
             let run_ends = picks

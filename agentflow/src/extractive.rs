@@ -11,7 +11,7 @@ use knowledge::embed::cosine;
 
 use crate::evidence::Evidence;
 use crate::text::Language;
-use knowledge::sentences::is_question;
+use knowledge::sentences::{is_question, numbered_item_marker};
 
 /// How far below the best sentence another may score and still be added to the reply.
 const ADDED_SENTENCE_MARGIN: f32 = 0.03;
@@ -153,6 +153,21 @@ pub fn answer_of(
         used += length(index);
         chosen.push(index);
     }
+    // A bulleted item says little without the line it hangs from ("3. First contact
+    // resolution", then "- tickets solved without escalation"): that line is said with it.
+    let parents: Vec<usize> = chosen
+        .iter()
+        .filter_map(|&index| hangs_from(evidence, &sentences, index))
+        .collect();
+    for parent in parents {
+        let text = &evidence.sentences[parent].text;
+        if !chosen
+            .iter()
+            .any(|&said| evidence.sentences[said].text == *text)
+        {
+            chosen.push(parent);
+        }
+    }
     // In the entry's order, which is the document's, whatever order retrieval ranked its
     // pieces in.
     chosen.sort_by_key(|chosen| sentences.iter().position(|sentence| sentence == chosen));
@@ -193,6 +208,30 @@ pub fn choose(evidence: &Evidence, asked: Asked<'_>, most: usize) -> Vec<Pick> {
         }
     }
     chosen
+}
+
+/// The line of `entry` (its sentences in order) that the bulleted item `index` hangs from: the
+/// nearest line above it in its passage that is not a bulleted item, when that line is a
+/// numbered item, a lead-in ending in a colon or a label. An item that opens a piece of a long
+/// entry hangs from a line of the piece before, which may not be among the passages found; it
+/// is said alone.
+fn hangs_from(evidence: &Evidence, entry: &[usize], index: usize) -> Option<usize> {
+    let text = |index: usize| evidence.sentences[index].text.trim_start();
+    let is_bulleted = |index: usize| without_list_marker(text(index)).is_some();
+    if !is_bulleted(index) {
+        return None;
+    }
+    let passage = evidence.sentences[index].passage;
+    let position = entry.iter().position(|&sentence| sentence == index)?;
+    let parent = entry[..position]
+        .iter()
+        .rev()
+        .copied()
+        .take_while(|&above| evidence.sentences[above].passage == passage)
+        .find(|&above| !is_bulleted(above))?;
+    let line = text(parent);
+    (numbered_item_marker(line).is_some() || line.trim_end().ends_with(':') || is_label(line))
+        .then_some(parent)
 }
 
 /// The chosen sentences as a reply says them. One that opens by pointing back ("This strategy
@@ -290,9 +329,12 @@ fn is_label(sentence: &str) -> bool {
 /// What a line of a list opens with, before a space; a bullet ('•') opens one without.
 const LIST_MARKERS: [char; 3] = ['-', '*', '+'];
 
-/// Whether a sentence is a line of a list: a reply starts it on a line of its own.
+/// Whether a sentence is a line of a list, bulleted or numbered: a reply starts it on a line
+/// of its own. A numbered item keeps its number in a reply ("1. Subscription:"), since the
+/// number says something; a bullet is only a mark.
 pub(crate) fn is_list_item(sentence: &str) -> bool {
-    without_list_marker(sentence.trim_start()).is_some()
+    let line = sentence.trim_start();
+    without_list_marker(line).is_some() || numbered_item_marker(line).is_some()
 }
 
 /// The text of a line of a list, without its marker ("- item", "• item", "•item").
@@ -581,12 +623,54 @@ mod tests {
         let chosen = said(&answer_of(&evidence, &[0], english(&terms), 60));
         assert_eq!(
             chosen,
-            [1, 2, 3, 6],
-            "the lead-in, the label, its first item, and the sentence closest to the question"
+            [1, 2, 3, 5, 6],
+            "the lead-in, the label, its first item, and the sentence closest to the question \
+             under its own label"
         );
         assert!(is_label("التواصل مع العملاء"));
         assert!(!is_label("- Bahrain: yes"));
         assert!(!is_label("Delivery takes two days."));
+    }
+
+    #[test]
+    fn a_bulleted_item_is_said_with_the_numbered_item_it_hangs_from() {
+        let evidence = Evidence {
+            sentences: vec![
+                sentence(0, "Which metrics can I follow?", "en", [1.0, 0.0], &[1]),
+                sentence(0, "Key indicators:", "en", [0.5, 0.5], &[]),
+                sentence(0, "1. Response time", "en", [0.3, 0.7], &[]),
+                sentence(0, "- how fast the first reply comes", "en", [0.2, 0.8], &[]),
+                sentence(0, "2. First contact resolution", "en", [0.3, 0.7], &[]),
+                sentence(0, "- solved without escalation", "en", [0.9, 0.1], &[1]),
+                sentence(0, "- aim for 70%+", "en", [0.2, 0.8], &[]),
+            ],
+            ..Evidence::default()
+        };
+        let terms: HashSet<u32> = [1].into();
+        let chosen = said(&answer_of(&evidence, &[0], english(&terms), 60));
+        assert_eq!(
+            chosen,
+            [1, 2, 4, 5],
+            "the lead-in and its first item, and the item closest to the question with its number"
+        );
+        // The rest of a long entry, in a passage of its own, opens with an item whose line is in
+        // the piece before: it is not looked for across the cut.
+        let in_two_pieces = Evidence {
+            sentences: vec![
+                sentence(0, "What does it cost?", "en", [1.0, 0.0], &[1]),
+                sentence(0, "Two parts:", "en", [0.5, 0.5], &[]),
+                sentence(0, "1. Plans", "en", [0.3, 0.7], &[]),
+                sentence(0, "- Starter: 79 USD", "en", [0.2, 0.8], &[]),
+                sentence(0, "Support", "en", [0.2, 0.8], &[]),
+                sentence(0, "- by email", "en", [0.2, 0.8], &[]),
+                // A later piece: the lines between the two were not found.
+                sentence(1, "- Premium: 299 USD", "en", [0.9, 0.1], &[1]),
+                sentence(1, "2. Fees", "en", [0.3, 0.7], &[]),
+            ],
+            ..Evidence::default()
+        };
+        let chosen = said(&answer_of(&in_two_pieces, &[0, 1], english(&terms), 30));
+        assert_eq!(chosen, [1, 2, 6], "not under the label \"Support\"");
     }
 
     #[test]
@@ -650,6 +734,9 @@ mod tests {
             assert!(!is_list_item(own) && !is_heading(own), "{own}");
         }
         assert!(is_list_item("+ item") && is_list_item("•item") && is_list_item("-\titem"));
+        assert!(is_list_item("1. اشتراك SleekFlow:") && is_list_item("12) Send it back."));
+        assert_eq!(readable("2. Send it back."), "2. Send it back.");
+        assert!(!is_list_item("2019. A good year."));
         assert!(is_heading("## Delivery") && is_heading("#"));
         assert_eq!(readable("> - quoted item"), "quoted item");
     }

@@ -6,7 +6,8 @@
 /// around a heading or before a list item, keeping the punctuation. In hard-wrapped text a single
 /// line break inside a paragraph is a space; in text written a line per statement (an FAQ
 /// pasted as text) every line ends one. Decimal points and abbreviations like "e.g." stay inside
-/// their sentence because a sentence only ends where whitespace follows.
+/// their sentence because a sentence only ends where whitespace follows; so does the number of
+/// a numbered list's item ("1. Subscription:").
 pub fn sentences(text: &str) -> Vec<String> {
     let wrapped = is_hard_wrapped(text);
     let mut found = Vec::new();
@@ -14,12 +15,13 @@ pub fn sentences(text: &str) -> Vec<String> {
     let mut characters = text.chars().peekable();
     while let Some(character) = characters.next() {
         if character == '\n' {
-            let rest: String = characters.clone().take(3).collect();
+            let rest: String = characters.clone().take(8).collect();
             let next_line = rest.trim_start_matches([' ', '\t']);
             let heading = current.trim_start().starts_with('#');
             if !wrapped
                 || heading
                 || next_line.starts_with(['\n', '-', '*', '•', '#', '|'])
+                || numbered_item_marker(next_line).is_some()
                 || next_line.is_empty()
             {
                 push_sentence(&mut found, &mut current);
@@ -30,12 +32,32 @@ pub fn sentences(text: &str) -> Vec<String> {
         }
         current.push(character);
         let ends = matches!(character, '.' | '!' | '?' | '؟' | '۔' | '…');
-        if ends && characters.peek().is_none_or(|next| next.is_whitespace()) {
+        let is_item_number = numbered_item_marker(current.trim_start())
+            .is_some_and(|marker| marker == current.trim_start().len());
+        if ends && !is_item_number && characters.peek().is_none_or(|next| next.is_whitespace()) {
             push_sentence(&mut found, &mut current);
         }
     }
     push_sentence(&mut found, &mut current);
     found
+}
+
+/// The length in bytes of the number a line of a numbered list opens with ("1. ", "12) ",
+/// "٣. "), without the space after it: one or two digits, a period or a parenthesis, then a
+/// space or the end. A longer number ("2019. It…") is a year or an amount, not an item's.
+pub fn numbered_item_marker(line: &str) -> Option<usize> {
+    const MOST_DIGITS: usize = 2;
+    let digits = line
+        .chars()
+        .take_while(|character| character.is_ascii_digit() || ('٠'..='٩').contains(character))
+        .count();
+    if digits == 0 || digits > MOST_DIGITS {
+        return None;
+    }
+    let number: usize = line.chars().take(digits).map(char::len_utf8).sum();
+    let rest = &line[number..];
+    let after = rest.strip_prefix(['.', ')'])?;
+    (after.is_empty() || after.starts_with(char::is_whitespace)).then_some(number + 1)
 }
 
 /// Whether the text's paragraphs were wrapped at a fixed width: its lines (list items and
@@ -45,7 +67,11 @@ fn is_hard_wrapped(text: &str) -> bool {
     let mut lengths: Vec<usize> = text
         .lines()
         .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with(['-', '*', '•', '#', '|']))
+        .filter(|line| {
+            !line.is_empty()
+                && !line.starts_with(['-', '*', '•', '#', '|'])
+                && numbered_item_marker(line).is_none()
+        })
         .map(|line| line.chars().count())
         .collect();
     if lengths.len() < 2 {
@@ -112,6 +138,56 @@ mod tests {
             ["يصل الطلب خلال يومين.", "هل تريد التتبع؟", "شكرا"]
         );
         assert!(sentences(" . \n ! ").is_empty());
+    }
+
+    #[test]
+    fn the_number_of_a_numbered_item_stays_with_its_text() {
+        assert_eq!(
+            sentences("مكونان:\n1. اشتراك SleekFlow:\n- السعر: 79 دولارا\n2. رسوم رسائل واتساب:"),
+            [
+                "مكونان:",
+                "1. اشتراك SleekFlow:",
+                "- السعر: 79 دولارا",
+                "2. رسوم رسائل واتساب:"
+            ]
+        );
+        // In hard-wrapped text, a numbered item starts a sentence as a bulleted one does.
+        let wrapped = "Refunds are paid to the card that paid for the order, within five working\ndays of our receiving the goods back at our warehouse in Dubai. Two steps:\n1) Write to us with the order number.\n12. Send the parcel back.";
+        assert_eq!(
+            sentences(wrapped)[1..],
+            [
+                "Two steps:",
+                "1) Write to us with the order number.",
+                "12. Send the parcel back."
+            ]
+        );
+        assert_eq!(
+            sentences("٣. أرسل الطلب. ثم انتظر"),
+            ["٣. أرسل الطلب.", "ثم انتظر"]
+        );
+        assert_eq!(
+            sentences("2019. A good year."),
+            ["2019.", "A good year."],
+            "a year is no item's number"
+        );
+    }
+
+    #[test]
+    fn a_numbered_item_opens_with_one_or_two_digits_and_a_period_or_parenthesis() {
+        assert_eq!(numbered_item_marker("1. Plans"), Some(2));
+        assert_eq!(numbered_item_marker("12) Plans"), Some(3));
+        assert_eq!(numbered_item_marker("٣. الخطط"), Some("٣.".len()));
+        assert_eq!(numbered_item_marker("1."), Some(2));
+        for other in [
+            "123. Plans",
+            "1.5 kg",
+            "1,000 contacts",
+            "a. Plans",
+            "1 Plans",
+            ". 1",
+        ] {
+            assert_eq!(numbered_item_marker(other), None, "{other}");
+        }
     }
 
     #[test]
