@@ -68,12 +68,16 @@ def scorer(model, units):
     by_line = model.embed([line for _, line in lines], "passage: ")
     owner = np.array([index for index, _ in lines])
 
-    def score(messages):
-        asked = model.embed(messages, "query: ")
+    def of_vectors(asked):
         lines = asked @ by_line.T
         closest = np.stack([lines[:, owner == index].max(axis=1) for index in range(len(units))], axis=1)
         return (asked @ questions.T + asked @ passages.T + closest) / 3
 
+    def score(messages):
+        return of_vectors(model.embed(messages, "query: "))
+
+    # Questions already embedded (and moved, say) are scored the same way.
+    score.of_vectors = of_vectors
     return score
 
 

@@ -988,15 +988,13 @@ impl Agent {
                 let language = &evidence.sentences[pick.sentence].language;
                 language != customer_language && language != "und"
             });
-        // Each run of sentences from one passage is cited once, after its last; a list item
-        // starts a line of its own, and so does what follows a list.
+        // Each run of sentences from one passage is cited once, after its last; a sentence
+        // that opens a line of the knowledge, a list's item among them, opens one here.
         let mut text = String::new();
         for (position, pick) in picks.iter().enumerate() {
             let sentence = &evidence.sentences[pick.sentence];
             if position > 0 {
-                let previous = &evidence.sentences[picks[position - 1].sentence];
-                let new_line = extractive::is_list_item(&sentence.text)
-                    || extractive::is_list_item(&previous.text);
+                let new_line = sentence.opens_line || extractive::is_list_item(&sentence.text);
                 text.push(if new_line { '\n' } else { ' ' });
             }
             let readable = extractive::readable(&sentence.text);

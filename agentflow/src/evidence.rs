@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use knowledge::embed::{EmbedError, Embedder, TextRole, cosine};
 use knowledge::lexical::Lexical;
-use knowledge::sentences::{is_question, sentences};
+use knowledge::sentences::{LinedSentence, is_question, lined_sentences};
 
 /// One sentence of a retrieved passage.
 #[derive(Debug, Clone)]
@@ -15,6 +15,8 @@ pub struct EvidenceSentence {
     pub text: String,
     /// A question of the knowledge (an FAQ entry's): embedded as a query, never quoted.
     pub question: bool,
+    /// It opens a line of its passage: a reply says it on a new line.
+    pub opens_line: bool,
     pub language: String,
     pub terms: HashSet<u32>,
     pub vector: Vec<f32>,
@@ -52,18 +54,18 @@ impl Evidence {
     ) -> Result<Self, EmbedError> {
         let mut found = Vec::new();
         for (passage, text) in passages.iter().enumerate() {
-            for sentence in sentences(text) {
+            for sentence in lined_sentences(text) {
                 found.push((passage, sentence));
             }
         }
         let (questions, statements): (Vec<usize>, Vec<usize>) =
-            (0..found.len()).partition(|&index| is_question(&found[index].1));
+            (0..found.len()).partition(|&index| is_question(&found[index].1.text));
         let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); found.len()];
         for (indices, role) in [
             (&questions, TextRole::Query),
             (&statements, TextRole::Passage),
         ] {
-            let texts: Vec<&str> = indices.iter().map(|&i| found[i].1.as_str()).collect();
+            let texts: Vec<&str> = indices.iter().map(|&i| found[i].1.text.as_str()).collect();
             for (&index, vector) in indices.iter().zip(embedder.embed_sentences(&texts, role)?) {
                 vectors[index] = vector;
             }
@@ -72,12 +74,13 @@ impl Evidence {
         let sentences = found
             .into_iter()
             .zip(vectors)
-            .map(|((passage, text), vector)| {
+            .map(|((passage, LinedSentence { text, opens_line }), vector)| {
                 let terms = terms(lexical, &text);
                 all_terms.extend(terms.iter().copied());
                 EvidenceSentence {
                     passage,
                     question: is_question(&text),
+                    opens_line,
                     language: knowledge::guess_language(&text),
                     text,
                     terms,

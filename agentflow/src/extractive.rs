@@ -112,9 +112,12 @@ pub fn answer_of(
     asked: Asked<'_>,
     budget: usize,
 ) -> Vec<Pick> {
+    // The pieces of a long entry overlap: a sentence in two of them is said once.
+    let mut seen = HashSet::new();
     let sentences: Vec<usize> = passages
         .iter()
         .flat_map(|&passage| entry(evidence, passage))
+        .filter(|&index| seen.insert(evidence.sentences[index].text.as_str()))
         .collect();
     let Some(&opening) = sentences.first() else {
         return Vec::new();
@@ -415,6 +418,7 @@ mod tests {
         EvidenceSentence {
             passage,
             question: is_question(text),
+            opens_line: true,
             text: text.into(),
             language: language.into(),
             terms: terms.iter().copied().collect(),
@@ -671,6 +675,23 @@ mod tests {
         };
         let chosen = said(&answer_of(&in_two_pieces, &[0, 1], english(&terms), 30));
         assert_eq!(chosen, [1, 2, 6], "not under the label \"Support\"");
+    }
+
+    #[test]
+    fn overlapping_pieces_of_an_entry_say_a_sentence_once() {
+        let evidence = Evidence {
+            sentences: vec![
+                sentence(0, "Who can see tickets?", "en", [1.0, 0.0], &[1]),
+                sentence(0, "Set access per team:", "en", [0.5, 0.5], &[]),
+                sentence(0, "- who can create tickets?", "en", [0.9, 0.1], &[1]),
+                sentence(1, "- who can create tickets?", "en", [0.9, 0.1], &[1]),
+                sentence(1, "- who can see every ticket?", "en", [0.95, 0.05], &[1]),
+            ],
+            ..Evidence::default()
+        };
+        let terms: HashSet<u32> = [1].into();
+        let chosen = said(&answer_of(&evidence, &[0, 1], english(&terms), 200));
+        assert_eq!(chosen, [1, 2, 4]);
     }
 
     #[test]

@@ -9,9 +9,27 @@
 /// their sentence because a sentence only ends where whitespace follows; so does the number of
 /// a numbered list's item ("1. Subscription:").
 pub fn sentences(text: &str) -> Vec<String> {
+    lined_sentences(text)
+        .into_iter()
+        .map(|sentence| sentence.text)
+        .collect()
+}
+
+/// A sentence of a text, and whether it opens a line of it: a reply that says sentences from
+/// different lines keeps them on different lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinedSentence {
+    pub text: String,
+    pub opens_line: bool,
+}
+
+/// The [`sentences`] of `text`, each with whether it opens a line (a line of a hard-wrapped
+/// paragraph is not one: the paragraph is).
+pub fn lined_sentences(text: &str) -> Vec<LinedSentence> {
     let wrapped = is_hard_wrapped(text);
     let mut found = Vec::new();
     let mut current = String::new();
+    let mut opens_line = true;
     let mut characters = text.chars().peekable();
     while let Some(character) = characters.next() {
         if character == '\n' {
@@ -24,7 +42,8 @@ pub fn sentences(text: &str) -> Vec<String> {
                 || numbered_item_marker(next_line).is_some()
                 || next_line.is_empty()
             {
-                push_sentence(&mut found, &mut current);
+                push_sentence(&mut found, &mut current, opens_line);
+                opens_line = true;
             } else {
                 current.push(' ');
             }
@@ -35,10 +54,11 @@ pub fn sentences(text: &str) -> Vec<String> {
         let is_item_number = numbered_item_marker(current.trim_start())
             .is_some_and(|marker| marker == current.trim_start().len());
         if ends && !is_item_number && characters.peek().is_none_or(|next| next.is_whitespace()) {
-            push_sentence(&mut found, &mut current);
+            push_sentence(&mut found, &mut current, opens_line);
+            opens_line = false;
         }
     }
-    push_sentence(&mut found, &mut current);
+    push_sentence(&mut found, &mut current, opens_line);
     found
 }
 
@@ -61,10 +81,12 @@ pub fn numbered_item_marker(line: &str) -> Option<usize> {
 }
 
 /// Whether the text's paragraphs were wrapped at a fixed width: its lines (list items and
-/// headings aside) mostly fill a width of 50 to 100 characters and none runs far past it. A
-/// text written a line per statement has lines of every length.
+/// headings aside) mostly fill a width of 50 to 100 characters, none runs far past it, and at
+/// most half of them end where a sentence or a lead-in does. A text written a line per
+/// statement has lines of every length, and most of them end so: an FAQ answer of a few lines
+/// ("Yes, through our Twilio integration.", "Details:") can have a wrapped text's lengths.
 fn is_hard_wrapped(text: &str) -> bool {
-    let mut lengths: Vec<usize> = text
+    let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
         .filter(|line| {
@@ -72,20 +94,24 @@ fn is_hard_wrapped(text: &str) -> bool {
                 && !line.starts_with(['-', '*', '•', '#', '|'])
                 && numbered_item_marker(line).is_none()
         })
-        .map(|line| line.chars().count())
         .collect();
-    if lengths.len() < 2 {
+    if lines.len() < 2 {
         return true;
     }
+    let ended = lines
+        .iter()
+        .filter(|line| line.ends_with(['.', '!', '?', '؟', ':', '؛', ';']))
+        .count();
+    let mut lengths: Vec<usize> = lines.iter().map(|line| line.chars().count()).collect();
     lengths.sort_unstable();
     let median = lengths[lengths.len() / 2];
-    (50..=100).contains(&median) && lengths[lengths.len() - 1] <= 110
+    (50..=100).contains(&median) && lengths[lengths.len() - 1] <= 110 && ended * 2 <= lines.len()
 }
 
-fn push_sentence(found: &mut Vec<String>, current: &mut String) {
-    let sentence = current.split_whitespace().collect::<Vec<_>>().join(" ");
-    if sentence.chars().any(char::is_alphanumeric) {
-        found.push(sentence);
+fn push_sentence(found: &mut Vec<LinedSentence>, current: &mut String, opens_line: bool) {
+    let text = current.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().any(char::is_alphanumeric) {
+        found.push(LinedSentence { text, opens_line });
     }
     current.clear();
 }
@@ -170,6 +196,38 @@ mod tests {
             ["2019.", "A good year."],
             "a year is no item's number"
         );
+    }
+
+    #[test]
+    fn a_sentence_knows_whether_it_opens_a_line() {
+        let opening = |text: &str| -> Vec<bool> {
+            lined_sentences(text)
+                .iter()
+                .map(|sentence| sentence.opens_line)
+                .collect()
+        };
+        assert_eq!(
+            opening("Two steps. First this:\n- one\nThen we ship. Fast."),
+            [true, false, true, true, false]
+        );
+        let wrapped = "Refunds are paid to the card that paid for the order, within five working\ndays of our receiving the goods. They show on the statement after a day or two,\nsometimes three. Write to us with the order number if one takes longer than that.\n\nNew paragraph.";
+        assert_eq!(
+            opening(wrapped),
+            [true, false, false, true],
+            "a wrapped line is no line of its own"
+        );
+        // An FAQ answer of a few lines with a wrapped text's lengths: each line ends a
+        // sentence or leads in to a list.
+        let answer = "Can I send SMS through the platform with my own sender number?\nYes, SMS is available through our Twilio integration for every plan.\nDetails:\n- only numbers bought from Twilio\n- fees on top of the plan\nWhen SMS is the right channel for you:\n- one-time passwords";
+        assert_eq!(
+            sentences(answer)[1..4],
+            [
+                "Yes, SMS is available through our Twilio integration for every plan.",
+                "Details:",
+                "- only numbers bought from Twilio"
+            ]
+        );
+        assert_eq!(opening(answer), [true, true, true, true, true, true, true],);
     }
 
     #[test]
