@@ -112,13 +112,20 @@ pub fn answer_of(
     asked: Asked<'_>,
     budget: usize,
 ) -> Vec<Pick> {
-    // The pieces of a long entry overlap: a sentence in two of them is said once.
-    let mut seen = HashSet::new();
-    let sentences: Vec<usize> = passages
-        .iter()
-        .flat_map(|&passage| entry(evidence, passage))
-        .filter(|&index| seen.insert(evidence.sentences[index].text.as_str()))
-        .collect();
+    // The pieces of a long entry overlap: a sentence an earlier piece holds is said from
+    // there. A line repeated inside one piece ("- Support: email" under two plans) stays.
+    let mut sentences: Vec<usize> = Vec::new();
+    for &passage in passages {
+        let earlier: HashSet<&str> = sentences
+            .iter()
+            .map(|&index| evidence.sentences[index].text.as_str())
+            .collect();
+        sentences.extend(
+            entry(evidence, passage)
+                .into_iter()
+                .filter(|&index| !earlier.contains(evidence.sentences[index].text.as_str())),
+        );
+    }
     let Some(&opening) = sentences.first() else {
         return Vec::new();
     };
@@ -162,12 +169,10 @@ pub fn answer_of(
         .iter()
         .filter_map(|&index| hangs_from(evidence, &sentences, index))
         .collect();
+    // Said even past the budget, like a sentence that points back: they are short, and an
+    // item makes no sense without them.
     for parent in parents {
-        let text = &evidence.sentences[parent].text;
-        if !chosen
-            .iter()
-            .any(|&said| evidence.sentences[said].text == *text)
-        {
+        if !chosen.contains(&parent) {
             chosen.push(parent);
         }
     }
@@ -213,28 +218,34 @@ pub fn choose(evidence: &Evidence, asked: Asked<'_>, most: usize) -> Vec<Pick> {
     chosen
 }
 
-/// The line of `entry` (its sentences in order) that the bulleted item `index` hangs from: the
-/// nearest line above it in its passage that is not a bulleted item, when that line is a
-/// numbered item, a lead-in ending in a colon or a label. An item that opens a piece of a long
-/// entry hangs from a line of the piece before, which may not be among the passages found; it
-/// is said alone.
+/// The line the bulleted item `index` hangs from, as a sentence of `entry` (the entry's
+/// sentences in order, each text once): the nearest line above it in its passage that is not a
+/// bulleted item, read over the item lines' later sentences, when that line is a numbered item,
+/// a lead-in ending in a colon or a label. A heading or a question above it ends the search,
+/// and so does the start of its passage: an item that opens a piece of a long entry hangs
+/// from a line of the piece before, which may not be among the passages found.
 fn hangs_from(evidence: &Evidence, entry: &[usize], index: usize) -> Option<usize> {
-    let text = |index: usize| evidence.sentences[index].text.trim_start();
-    let is_bulleted = |index: usize| without_list_marker(text(index)).is_some();
+    let sentence = |index: usize| &evidence.sentences[index];
+    let is_bulleted =
+        |index: usize| without_list_marker(sentence(index).text.trim_start()).is_some();
     if !is_bulleted(index) {
         return None;
     }
-    let passage = evidence.sentences[index].passage;
-    let position = entry.iter().position(|&sentence| sentence == index)?;
-    let parent = entry[..position]
-        .iter()
+    let passage = sentence(index).passage;
+    let parent = (0..index)
         .rev()
+        .take_while(|&above| sentence(above).passage == passage)
+        .find(|&above| sentence(above).opens_line && !is_bulleted(above))?;
+    let line = sentence(parent).text.trim();
+    let leads = !sentence(parent).question
+        && !is_heading(line)
+        && (numbered_item_marker(line).is_some() || line.ends_with(':') || is_label(line));
+    // Said from where the entry holds its text: an earlier overlapping piece, maybe.
+    entry
+        .iter()
         .copied()
-        .take_while(|&above| evidence.sentences[above].passage == passage)
-        .find(|&above| !is_bulleted(above))?;
-    let line = text(parent);
-    (numbered_item_marker(line).is_some() || line.trim_end().ends_with(':') || is_label(line))
-        .then_some(parent)
+        .find(|&said| sentence(said).text == sentence(parent).text)
+        .filter(|_| leads)
 }
 
 /// The chosen sentences as a reply says them. One that opens by pointing back ("This strategy
@@ -398,7 +409,8 @@ mod tests {
 
     proptest! {
         /// Whatever a knowledge line holds, its readable form has no table pipe, no bold mark
-        /// and opens with no heading, quote or list mark.
+        /// and opens with no heading, quote or list mark. (A numbered item keeps its number;
+        /// the lines generated here hold no "." or ")", so none is one.)
         #[test]
         fn no_markdown_mark_reaches_a_reply(line in "[-#>*+•| a-z0-9_\t]{0,40}") {
             let text = readable(&line);
@@ -675,6 +687,46 @@ mod tests {
         };
         let chosen = said(&answer_of(&in_two_pieces, &[0, 1], english(&terms), 30));
         assert_eq!(chosen, [1, 2, 6], "not under the label \"Support\"");
+        // A heading above the item ends the search; a later sentence of an item's line is
+        // read over.
+        let under_a_heading = Evidence {
+            sentences: vec![
+                sentence(0, "How do refunds work?", "en", [1.0, 0.0], &[1]),
+                sentence(0, "Refunds go back to the card.", "en", [0.5, 0.5], &[]),
+                sentence(0, "Cancelling:", "en", [0.3, 0.7], &[]),
+                sentence(0, "- from Settings", "en", [0.2, 0.8], &[]),
+                sentence(0, "## Fees", "en", [0.3, 0.7], &[]),
+                sentence(0, "- 5 USD per refund", "en", [0.9, 0.1], &[1]),
+            ],
+            ..Evidence::default()
+        };
+        let chosen = said(&answer_of(&under_a_heading, &[0], english(&terms), 30));
+        assert_eq!(chosen, [1, 5], "not under \"Cancelling:\"");
+        let item_of_two_sentences = Evidence {
+            sentences: vec![
+                sentence(0, "What does it cost?", "en", [1.0, 0.0], &[1]),
+                sentence(0, "It depends on the plan.", "en", [0.5, 0.5], &[]),
+                sentence(0, "1. Plans", "en", [0.3, 0.7], &[]),
+                sentence(0, "- Starter: 79 USD a month.", "en", [0.2, 0.8], &[]),
+                EvidenceSentence {
+                    opens_line: false,
+                    ..sentence(0, "Billed yearly", "en", [0.2, 0.8], &[])
+                },
+                sentence(0, "- Premium: 299 USD", "en", [0.9, 0.1], &[1]),
+            ],
+            ..Evidence::default()
+        };
+        let chosen = said(&answer_of(
+            &item_of_two_sentences,
+            &[0],
+            english(&terms),
+            30,
+        ));
+        assert_eq!(
+            chosen,
+            [1, 2, 5],
+            "under \"1. Plans\", not \"Billed yearly\""
+        );
     }
 
     #[test]
@@ -692,6 +744,24 @@ mod tests {
         let terms: HashSet<u32> = [1].into();
         let chosen = said(&answer_of(&evidence, &[0, 1], english(&terms), 200));
         assert_eq!(chosen, [1, 2, 4]);
+        let repeated_in_one_piece = Evidence {
+            sentences: vec![
+                sentence(0, "What support comes with a plan?", "en", [1.0, 0.0], &[1]),
+                sentence(0, "Plans:", "en", [0.5, 0.5], &[]),
+                sentence(0, "1. Starter", "en", [0.3, 0.7], &[]),
+                sentence(0, "- Support: email", "en", [0.9, 0.1], &[1]),
+                sentence(0, "2. Premium", "en", [0.3, 0.7], &[]),
+                sentence(0, "- Support: email", "en", [0.9, 0.1], &[1]),
+            ],
+            ..Evidence::default()
+        };
+        let chosen = said(&answer_of(
+            &repeated_in_one_piece,
+            &[0],
+            english(&terms),
+            500,
+        ));
+        assert_eq!(chosen, [1, 2, 3, 4, 5], "each plan's line under it");
     }
 
     #[test]

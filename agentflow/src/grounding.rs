@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::evidence::{Evidence, terms};
 use crate::prompt::{cited_numbers, without_citations};
 use crate::text::matching_form;
-use knowledge::sentences::sentences;
+use knowledge::sentences::{numbered_item_marker, sentences};
 
 /// Fewer terms than this make a sentence filler ("Happy to help!"), not a claim to check.
 const MIN_CLAIM_TERMS: usize = 3;
@@ -76,7 +76,7 @@ pub fn check(
         .max()
         .unwrap_or(0);
     // Each claim with the passages it cites (all of them when it cites none).
-    let claims: Vec<(String, Vec<usize>)> = attach_citations(sentences(reply))
+    let claims: Vec<(String, Vec<usize>)> = claim_sentences(reply)
         .into_iter()
         .map(|sentence| {
             let cited = cited_numbers(&sentence, passages)
@@ -131,6 +131,19 @@ pub fn check(
         grounded: !sentences.is_empty() && sentences.iter().all(|sentence| sentence.supported),
         sentences,
     })
+}
+
+/// The reply's sentences as claims: a numbered item without its number (which states
+/// nothing a passage must hold), and citation markers given to the sentence they close.
+fn claim_sentences(reply: &str) -> Vec<String> {
+    let unnumbered = sentences(reply).into_iter().map(|sentence| {
+        let line = sentence.trim_start();
+        match numbered_item_marker(line) {
+            Some(marker) => line[marker..].trim_start().to_string(),
+            None => sentence,
+        }
+    });
+    attach_citations(unnumbered.collect())
 }
 
 /// Gives citation markers that open a sentence ("free. [2] We ship") back to the sentence
@@ -267,8 +280,25 @@ mod tests {
 
     #[test]
     fn markers_opening_a_sentence_close_the_one_before() {
-        let split = attach_citations(sentences("Two days. [2] We ship abroad. [1]"));
+        let split = claim_sentences("Two days. [2] We ship abroad. [1]");
         assert_eq!(split, ["Two days. [2]", "We ship abroad. [1]"]);
+    }
+
+    #[test]
+    fn a_numbered_items_number_is_no_claim() {
+        let claims = claim_sentences(
+            "1. Delivery takes two days [1].\n2. Returns are free [1].\n٣. التوصيل مجاني فوق ٣٠ ديناراً [1]",
+        );
+        assert_eq!(
+            claims,
+            [
+                "Delivery takes two days [1].",
+                "Returns are free [1].",
+                "التوصيل مجاني فوق ٣٠ ديناراً [1]"
+            ]
+        );
+        let stated: HashSet<u64> = numbers(&without_citations(&claims[0]));
+        assert_eq!(stated, [2].into(), "two days, and no item number 1");
     }
 
     #[test]

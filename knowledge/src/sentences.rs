@@ -26,20 +26,29 @@ pub struct LinedSentence {
 /// The [`sentences`] of `text`, each with whether it opens a line (a line of a hard-wrapped
 /// paragraph is not one: the paragraph is).
 pub fn lined_sentences(text: &str) -> Vec<LinedSentence> {
+    // Enough of the next line to see a blank line, or an indented list mark or item number.
+    const LOOK_AHEAD: usize = 8;
     let wrapped = is_hard_wrapped(text);
     let mut found = Vec::new();
     let mut current = String::new();
     let mut opens_line = true;
-    let mut characters = text.chars().peekable();
+    let mut characters = text
+        .chars()
+        .filter(|&character| character != '\r')
+        .peekable();
     while let Some(character) = characters.next() {
         if character == '\n' {
-            let rest: String = characters.clone().take(8).collect();
+            let rest: String = characters.clone().take(LOOK_AHEAD).collect();
             let next_line = rest.trim_start_matches([' ', '\t']);
             let heading = current.trim_start().starts_with('#');
+            // Inside a wrapped paragraph a line can open with a number that ends the line
+            // before ("the minimum is\n5. Orders below…"); a numbered item follows a lead-in.
+            let numbered_item = numbered_item_marker(next_line).is_some()
+                && (current.trim().is_empty() || current.trim_end().ends_with(':'));
             if !wrapped
                 || heading
                 || next_line.starts_with(['\n', '-', '*', '•', '#', '|'])
-                || numbered_item_marker(next_line).is_some()
+                || numbered_item
                 || next_line.is_empty()
             {
                 push_sentence(&mut found, &mut current, opens_line);
@@ -51,10 +60,11 @@ pub fn lined_sentences(text: &str) -> Vec<LinedSentence> {
         }
         current.push(character);
         let ends = matches!(character, '.' | '!' | '?' | '؟' | '۔' | '…');
-        let is_item_number = numbered_item_marker(current.trim_start())
-            .is_some_and(|marker| marker == current.trim_start().len());
-        if ends && !is_item_number && characters.peek().is_none_or(|next| next.is_whitespace()) {
-            push_sentence(&mut found, &mut current, opens_line);
+        if ends
+            && characters.peek().is_none_or(|next| next.is_whitespace())
+            && numbered_item_marker(current.trim_start()) != Some(current.trim_start().len())
+            && push_sentence(&mut found, &mut current, opens_line)
+        {
             opens_line = false;
         }
     }
@@ -82,38 +92,45 @@ pub fn numbered_item_marker(line: &str) -> Option<usize> {
 
 /// Whether the text's paragraphs were wrapped at a fixed width: its lines (list items and
 /// headings aside) mostly fill a width of 50 to 100 characters, none runs far past it, and at
-/// most half of them end where a sentence or a lead-in does. A text written a line per
-/// statement has lines of every length, and most of them end so: an FAQ answer of a few lines
-/// ("Yes, through our Twilio integration.", "Details:") can have a wrapped text's lengths.
+/// most half of the lines a paragraph goes on after end where a sentence or a lead-in does. A
+/// text written a line per statement has lines of every length, and most of them end so: an
+/// FAQ answer of a few lines ("Yes, through our Twilio integration.", "Details:") can have a
+/// wrapped text's lengths. A text with fewer than two such lines shows no wrapping.
 fn is_hard_wrapped(text: &str) -> bool {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|line| {
-            !line.is_empty()
-                && !line.starts_with(['-', '*', '•', '#', '|'])
-                && numbered_item_marker(line).is_none()
-        })
-        .collect();
+    let is_plain = |line: &str| {
+        !line.is_empty()
+            && !line.starts_with(['-', '*', '•', '#', '|'])
+            && numbered_item_marker(line).is_none()
+    };
+    let all: Vec<&str> = text.lines().map(str::trim).collect();
+    let lines: Vec<&str> = all.iter().copied().filter(|line| is_plain(line)).collect();
     if lines.len() < 2 {
-        return true;
+        return false;
     }
-    let ended = lines
-        .iter()
-        .filter(|line| line.ends_with(['.', '!', '?', '؟', ':', '؛', ';']))
-        .count();
     let mut lengths: Vec<usize> = lines.iter().map(|line| line.chars().count()).collect();
     lengths.sort_unstable();
     let median = lengths[lengths.len() / 2];
-    (50..=100).contains(&median) && lengths[lengths.len() - 1] <= 110 && ended * 2 <= lines.len()
+    let (mut going_on, mut ended) = (0, 0);
+    for pair in all.windows(2) {
+        if is_plain(pair[0]) && is_plain(pair[1]) {
+            going_on += 1;
+            if pair[0].ends_with(['.', '!', '?', '؟', '۔', '…', ':', '؛', ';']) {
+                ended += 1;
+            }
+        }
+    }
+    (50..=100).contains(&median) && lengths[lengths.len() - 1] <= 110 && ended * 2 <= going_on
 }
 
-fn push_sentence(found: &mut Vec<LinedSentence>, current: &mut String, opens_line: bool) {
+/// Ends the sentence being read; whether it was one (words, not only marks).
+fn push_sentence(found: &mut Vec<LinedSentence>, current: &mut String, opens_line: bool) -> bool {
     let text = current.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.chars().any(char::is_alphanumeric) {
+    current.clear();
+    let is_sentence = text.chars().any(char::is_alphanumeric);
+    if is_sentence {
         found.push(LinedSentence { text, opens_line });
     }
-    current.clear();
+    is_sentence
 }
 
 /// A sentence that asks: it ends with a question mark (Latin or Arabic) and is not a list item
@@ -227,7 +244,40 @@ mod tests {
                 "- only numbers bought from Twilio"
             ]
         );
-        assert_eq!(opening(answer), [true, true, true, true, true, true, true],);
+        assert_eq!(opening(answer), [true, true, true, true, true, true, true]);
+        assert_eq!(
+            opening(&wrapped.replace('\n', "\r\n")),
+            [true, false, false, true],
+            "Windows line ends read the same"
+        );
+        assert_eq!(
+            opening("Note:\n… and more to come"),
+            [true, true],
+            "a line that opens with a mark still opens a line"
+        );
+    }
+
+    #[test]
+    fn a_number_opening_a_wrapped_line_is_an_item_only_after_a_lead_in() {
+        let wrapped = "Orders are packed the same day and handed to the courier, and the minimum is\n5. Orders below that are held until the next working day, so plan ahead,\nand any order placed on a Friday is shipped on the following Sunday morning";
+        assert_eq!(
+            sentences(wrapped),
+            [
+                "Orders are packed the same day and handed to the courier, and the minimum is 5.",
+                "Orders below that are held until the next working day, so plan ahead, and any order placed on a Friday is shipped on the following Sunday morning"
+            ]
+        );
+        // A list with one plain line after it: no wrapping to read, every line ends.
+        assert_eq!(
+            sentences(
+                "1. Write to us with the order number\n2. Send the parcel back\nWe refund within five days."
+            ),
+            [
+                "1. Write to us with the order number",
+                "2. Send the parcel back",
+                "We refund within five days."
+            ]
+        );
     }
 
     #[test]
