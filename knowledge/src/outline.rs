@@ -139,9 +139,12 @@ impl Unit {
     }
 }
 
+/// A line that asks, not as a bulleted item or a table's row: those are part of an answer
+/// ("- Refunds? Complaints?"). A numbered one is an FAQ's numbered question ("1. How long does
+/// delivery take?").
 fn is_question(line: &str) -> bool {
     (line.ends_with('?') || line.ends_with('؟'))
-        && !is_list_item(line)
+        && !line.starts_with(['-', '*', '•', '|'])
         && line.chars().count() <= MAX_QUESTION_CHARS
 }
 
@@ -271,6 +274,21 @@ mod tests {
         assert_eq!(
             blocks[2].1,
             "Do you ship to Oman?\nNo. We deliver inside the UAE only.\n- Dubai: next day\n"
+        );
+    }
+
+    #[test]
+    fn numbered_questions_are_an_faqs_questions() {
+        let faq = "Shipping\n\n1. How long does delivery take?\nTwo working days.\n- Dubai: next day\n\n2. Do you ship to Oman?\nNo, inside the UAE only.\n";
+        let blocks = outline(faq);
+        let positions: Vec<&str> = blocks.iter().map(|(at, _, _)| at.as_str()).collect();
+        assert!(
+            positions.ends_with(&["1. How long does delivery take?", "2. Do you ship to Oman?"]),
+            "{positions:?}"
+        );
+        assert_eq!(
+            blocks[blocks.len() - 1].1,
+            "2. Do you ship to Oman?\nNo, inside the UAE only.\n"
         );
     }
 
