@@ -147,6 +147,23 @@ pub fn answer_of(
             used += length(item);
         }
     }
+    // A numbered list or a procedure's steps is the entry's outline: said whole when it fits,
+    // so that a how-to never skips a step and the item asked about stands among its siblings.
+    let outline: Vec<usize> = sentences
+        .iter()
+        .copied()
+        .filter(|&index| opens_an_outline_line(evidence, index))
+        .collect();
+    let unsaid: Vec<usize> = outline
+        .iter()
+        .copied()
+        .filter(|index| !chosen.contains(index))
+        .collect();
+    let unsaid_length: usize = unsaid.iter().map(|&index| length(index)).sum();
+    if outline.len() >= 2 && used + unsaid_length <= budget {
+        used += unsaid_length;
+        chosen.extend(unsaid);
+    }
     let mut ranked: Vec<(usize, f32)> = sentences
         .iter()
         .map(|&index| (index, asked.relevance(&evidence.sentences[index])))
@@ -240,12 +257,51 @@ fn hangs_from(evidence: &Evidence, entry: &[usize], index: usize) -> Option<usiz
     let leads = !sentence(parent).question
         && !is_heading(line)
         && (numbered_item_marker(line).is_some() || line.ends_with(':') || is_label(line));
+    if !leads {
+        return None;
+    }
     // Said from where the entry holds its text: an earlier overlapping piece, maybe.
     entry
         .iter()
         .copied()
         .find(|&said| sentence(said).text == sentence(parent).text)
-        .filter(|_| leads)
+}
+
+/// Whether sentence `index` opens a line of its passage that is an item of a numbered list
+/// ("3. First contact resolution") or a step of a procedure ("Step 3: Choose the audience").
+fn opens_an_outline_line(evidence: &Evidence, index: usize) -> bool {
+    let sentence = &evidence.sentences[index];
+    let line = sentence.text.trim_start();
+    sentence.opens_line && (numbered_item_marker(line).is_some() || is_step(line))
+}
+
+/// Whether a line names a step of a procedure by its number: "Step 3:", "الخطوة 3:",
+/// "الخطوة الثالثة:", under a list marker or not.
+fn is_step(line: &str) -> bool {
+    const STEP_WORDS: [&str; 5] = ["step", "الخطوة", "خطوة", "المرحلة", "مرحلة"];
+    const ORDINALS: [&str; 10] = [
+        "الاولى",
+        "الثانية",
+        "الثالثة",
+        "الرابعة",
+        "الخامسة",
+        "السادسة",
+        "السابعة",
+        "الثامنة",
+        "التاسعة",
+        "العاشرة",
+    ];
+    let line = without_list_marker(line).unwrap_or(line);
+    let mut words = line
+        .split_whitespace()
+        .map(|word| word.trim_end_matches([':', '.', '-', ')', '،', ',']));
+    let (Some(word), Some(number)) = (words.next(), words.next()) else {
+        return false;
+    };
+    let is_number = !number.is_empty() && number.chars().all(char::is_numeric);
+    // Written with its hamza or without: "الأولى", "الاولى".
+    let is_ordinal = ORDINALS.contains(&number.replace(['أ', 'إ', 'آ'], "ا").as_str());
+    STEP_WORDS.contains(&word.to_lowercase().as_str()) && (is_number || is_ordinal)
 }
 
 /// The chosen sentences as a reply says them. One that opens by pointing back ("This strategy
@@ -686,7 +742,11 @@ mod tests {
             ..Evidence::default()
         };
         let chosen = said(&answer_of(&in_two_pieces, &[0, 1], english(&terms), 30));
-        assert_eq!(chosen, [1, 2, 6], "not under the label \"Support\"");
+        assert_eq!(
+            chosen,
+            [1, 2, 6, 7],
+            "not under the label \"Support\"; both numbered parts"
+        );
         // A heading above the item ends the search; a later sentence of an item's line is
         // read over.
         let under_a_heading = Evidence {
@@ -727,6 +787,51 @@ mod tests {
             [1, 2, 5],
             "under \"1. Plans\", not \"Billed yearly\""
         );
+    }
+
+    #[test]
+    fn a_procedure_is_said_with_every_step_when_its_steps_fit() {
+        let evidence = Evidence {
+            sentences: vec![
+                sentence(0, "How do I send a broadcast?", "en", [1.0, 0.0], &[1]),
+                sentence(0, "Step by step:", "en", [0.5, 0.5], &[]),
+                sentence(0, "Step 1: Open Broadcasts", "en", [0.3, 0.7], &[]),
+                sentence(0, "- click Broadcasts in the menu", "en", [0.9, 0.1], &[1]),
+                sentence(
+                    0,
+                    "- the dashboard lists campaigns",
+                    "en",
+                    [0.85, 0.15],
+                    &[1],
+                ),
+                sentence(0, "Step 2: Choose the audience", "en", [0.3, 0.7], &[]),
+                sentence(0, "- pick a saved list", "en", [0.8, 0.2], &[1]),
+                sentence(0, "Step 3: Publish", "en", [0.3, 0.7], &[]),
+                sentence(0, "- click Publish to send", "en", [0.2, 0.8], &[]),
+            ],
+            ..Evidence::default()
+        };
+        let terms: HashSet<u32> = [1].into();
+        let chosen = said(&answer_of(&evidence, &[0], english(&terms), 130));
+        assert_eq!(
+            chosen,
+            [1, 2, 3, 5, 6, 7],
+            "every step, and the lines under them closest to the question as the rest allows"
+        );
+        let chosen = said(&answer_of(&evidence, &[0], english(&terms), 60));
+        assert_eq!(chosen, [1, 2, 3], "steps that do not fit are not forced in");
+        for step in [
+            "الخطوة 3: اختيار الجمهور",
+            "الخطوة الأولى: الوصول إلى وحدة البث",
+            "الخطوة الاولى",
+            "- Step 2: choose",
+            "STEP 10 - publish",
+        ] {
+            assert!(is_step(step), "{step}");
+        }
+        for not_a_step in ["Step up your service.", "Steps are easy.", "خطوة بخطوة:"] {
+            assert!(!is_step(not_a_step), "{not_a_step}");
+        }
     }
 
     #[test]

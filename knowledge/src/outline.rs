@@ -148,8 +148,10 @@ fn is_question(line: &str) -> bool {
         && line.chars().count() <= MAX_QUESTION_CHARS
 }
 
+/// A bulleted or numbered line or a table's row. A number in any script opens an item: "١."
+/// as "1." does.
 fn is_list_item(line: &str) -> bool {
-    line.starts_with(['-', '*', '•', '|']) || line.starts_with(|c: char| c.is_ascii_digit())
+    line.starts_with(['-', '*', '•', '|']) || line.starts_with(char::is_numeric)
 }
 
 /// Short, no sentence punctuation, not a list item or table row: a title.
@@ -329,6 +331,22 @@ mod tests {
                 .1
                 .contains("Closed on Fridays\n- except in Ramadan")
         );
+    }
+
+    #[test]
+    fn a_numbered_line_is_an_item_in_any_digits() {
+        let positions = |text: &str| -> Vec<String> {
+            outline(text).into_iter().map(|(at, _, _)| at).collect()
+        };
+        let western =
+            positions("Opening hours\n\nWe open at nine.\n\n1. Branches\n\nThree in Dubai.\n");
+        assert_eq!(western, ["Opening hours"]);
+        for digit in ["١", "۱"] {
+            let text = format!(
+                "Opening hours\n\nWe open at nine.\n\n{digit}. Branches\n\nThree in Dubai.\n"
+            );
+            assert_eq!(positions(&text), western, "{digit}");
+        }
     }
 
     #[test]

@@ -73,20 +73,25 @@ pub fn lined_sentences(text: &str) -> Vec<LinedSentence> {
 }
 
 /// The length in bytes of the number a line of a numbered list opens with ("1. ", "12) ",
-/// "٣. "), without the space after it: one or two digits, a period or a parenthesis, then a
-/// space or the end. A longer number ("2019. It…") is a year or an amount, not an item's.
+/// "٣. ", "۳- "), without the space after it: one or two digits (Western, Arabic-Indic or
+/// Persian), a period, a parenthesis or a hyphen, then a space or the end. A longer number
+/// ("2019. It…") is a year or an amount, not an item's; "5-7 days" is a range.
 pub fn numbered_item_marker(line: &str) -> Option<usize> {
     const MOST_DIGITS: usize = 2;
     let digits = line
         .chars()
-        .take_while(|character| character.is_ascii_digit() || ('٠'..='٩').contains(character))
+        .take_while(|character| {
+            character.is_ascii_digit()
+                || ('٠'..='٩').contains(character)
+                || ('۰'..='۹').contains(character)
+        })
         .count();
     if digits == 0 || digits > MOST_DIGITS {
         return None;
     }
     let number: usize = line.chars().take(digits).map(char::len_utf8).sum();
     let rest = &line[number..];
-    let after = rest.strip_prefix(['.', ')'])?;
+    let after = rest.strip_prefix(['.', ')', '-'])?;
     (after.is_empty() || after.starts_with(char::is_whitespace)).then_some(number + 1)
 }
 
@@ -286,7 +291,10 @@ mod tests {
         assert_eq!(numbered_item_marker("12) Plans"), Some(3));
         assert_eq!(numbered_item_marker("٣. الخطط"), Some("٣.".len()));
         assert_eq!(numbered_item_marker("1."), Some(2));
+        assert_eq!(numbered_item_marker("۳. طرح‌ها"), Some("۳.".len()));
+        assert_eq!(numbered_item_marker("1- اشتراك"), Some(2));
         for other in [
+            "5-7 days",
             "123. Plans",
             "1.5 kg",
             "1,000 contacts",
