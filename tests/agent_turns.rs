@@ -201,6 +201,22 @@ fn the_extractive_answerer_quotes_and_cites_the_knowledge_in_the_questions_langu
 }
 
 #[test]
+fn knowledge_in_another_language_is_quoted_under_a_lead_in_of_its_own() {
+    if !model_ready() {
+        return;
+    }
+    let faq = "كم يستغرق التوصيل؟\nيصل الطلب خلال يومين عمل.\n- دبي: في اليوم التالي\n\nهل يمكنني الدفع نقدا؟\nنعم، عند الاستلام.\n";
+    let knowledge = knowledge_of(&[("faq.txt".to_string(), faq.as_bytes().to_vec())]);
+    let support = agent(&knowledge, SUPPORT_AGENT, None);
+    let turn = ask(&support, "How long does delivery take?", Vec::new());
+    let text = reply_text(&turn);
+    assert!(
+        text.starts_with("From our information:\nيصل الطلب خلال يومين عمل."),
+        "the lead-in in English, the Arabic quote under it: {text}"
+    );
+}
+
+#[test]
 fn custom_answers_take_precedence_by_meaning_in_both_languages() {
     let Some(knowledge) = knowledge() else { return };
     let support = agent(&knowledge, SUPPORT_AGENT, None);

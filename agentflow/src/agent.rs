@@ -621,9 +621,11 @@ impl Agent {
             return Ok(turn);
         }
         let citations = citations(&text, &context.passages, &grounding);
-        // Quoted knowledge in another language than the customer's is introduced in theirs.
+        // Quoted knowledge in another language than the customer's is introduced in theirs, on
+        // a line of its own: a line that mixes the two scripts reads badly in either direction,
+        // and the quote may open with a list.
         let text = if foreign {
-            format!("{} {text}", from_our_information(language))
+            format!("{}\n{text}", from_our_information(language))
         } else {
             text
         };
