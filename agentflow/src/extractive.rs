@@ -147,8 +147,14 @@ pub fn answer_of(
             used += length(item);
         }
     }
-    // A numbered list or a procedure's steps is the entry's outline: said whole when it fits,
-    // so that a how-to never skips a step and the item asked about stands among its siblings.
+    let mut ranked: Vec<(usize, f32)> = sentences
+        .iter()
+        .map(|&index| (index, asked.relevance(&evidence.sentences[index])))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    // A numbered list or a procedure's steps is the entry's outline: said whole when it fits
+    // with the sentence closest to the question, so that a how-to never skips a step and the
+    // item asked about stands among its siblings.
     let outline: Vec<usize> = sentences
         .iter()
         .copied()
@@ -160,15 +166,14 @@ pub fn answer_of(
         .filter(|index| !chosen.contains(index))
         .collect();
     let unsaid_length: usize = unsaid.iter().map(|&index| length(index)).sum();
-    if outline.len() >= 2 && used + unsaid_length <= budget {
+    let closest_length = ranked
+        .iter()
+        .find(|(index, _)| !chosen.contains(index) && !unsaid.contains(index))
+        .map_or(0, |&(index, _)| length(index));
+    if outline.len() >= 2 && used + unsaid_length + closest_length <= budget {
         used += unsaid_length;
         chosen.extend(unsaid);
     }
-    let mut ranked: Vec<(usize, f32)> = sentences
-        .iter()
-        .map(|&index| (index, asked.relevance(&evidence.sentences[index])))
-        .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     for (rank, (index, _)) in ranked.into_iter().enumerate() {
         if chosen.contains(&index) {
             continue;
@@ -268,40 +273,55 @@ fn hangs_from(evidence: &Evidence, entry: &[usize], index: usize) -> Option<usiz
 }
 
 /// Whether sentence `index` opens a line of its passage that is an item of a numbered list
-/// ("3. First contact resolution") or a step of a procedure ("Step 3: Choose the audience").
+/// ("3. First contact resolution") or a step of a procedure ("Step 3: Choose the audience"),
+/// saying something past its number: a bare "Step 3:" says nothing without the lines under it.
 fn opens_an_outline_line(evidence: &Evidence, index: usize) -> bool {
     let sentence = &evidence.sentences[index];
     let line = sentence.text.trim_start();
-    sentence.opens_line && (numbered_item_marker(line).is_some() || is_step(line))
+    let numbered =
+        numbered_item_marker(line).is_some_and(|marker| !line[marker..].trim().is_empty());
+    sentence.opens_line && (numbered || is_step(line))
 }
 
-/// Whether a line names a step of a procedure by its number: "Step 3:", "الخطوة 3:",
-/// "الخطوة الثالثة:", under a list marker or not.
+/// Whether a line names a step of a procedure by its number, then says what to do: "Step 3:
+/// Choose the audience", "الخطوة 3: …", "الخطوة الثالثة: …", under a list marker or not.
 fn is_step(line: &str) -> bool {
-    const STEP_WORDS: [&str; 5] = ["step", "الخطوة", "خطوة", "المرحلة", "مرحلة"];
+    const STEP_WORDS: [&str; 5] = ["step", "الخطوه", "خطوه", "المرحله", "مرحله"];
     const ORDINALS: [&str; 10] = [
-        "الاولى",
-        "الثانية",
-        "الثالثة",
-        "الرابعة",
-        "الخامسة",
-        "السادسة",
-        "السابعة",
-        "الثامنة",
-        "التاسعة",
-        "العاشرة",
+        "الاولي",
+        "الثانيه",
+        "الثالثه",
+        "الرابعه",
+        "الخامسه",
+        "السادسه",
+        "السابعه",
+        "الثامنه",
+        "التاسعه",
+        "العاشره",
     ];
+    // Written with or without a hamza, a taa marbuta or a dotted final yaa: "الأولى",
+    // "الاولي", "الخطوه".
+    let folded = |word: &str| -> String {
+        word.to_lowercase()
+            .chars()
+            .map(|character| match character {
+                'أ' | 'إ' | 'آ' => 'ا',
+                'ة' => 'ه',
+                'ى' => 'ي',
+                other => other,
+            })
+            .collect()
+    };
     let line = without_list_marker(line).unwrap_or(line);
     let mut words = line
         .split_whitespace()
         .map(|word| word.trim_end_matches([':', '.', '-', ')', '،', ',']));
-    let (Some(word), Some(number)) = (words.next(), words.next()) else {
+    let (Some(word), Some(number), Some(_)) = (words.next(), words.next(), words.next()) else {
         return false;
     };
     let is_number = !number.is_empty() && number.chars().all(char::is_numeric);
-    // Written with its hamza or without: "الأولى", "الاولى".
-    let is_ordinal = ORDINALS.contains(&number.replace(['أ', 'إ', 'آ'], "ا").as_str());
-    STEP_WORDS.contains(&word.to_lowercase().as_str()) && (is_number || is_ordinal)
+    STEP_WORDS.contains(&folded(word).as_str())
+        && (is_number || ORDINALS.contains(&folded(number).as_str()))
 }
 
 /// The chosen sentences as a reply says them. One that opens by pointing back ("This strategy
@@ -742,11 +762,7 @@ mod tests {
             ..Evidence::default()
         };
         let chosen = said(&answer_of(&in_two_pieces, &[0, 1], english(&terms), 30));
-        assert_eq!(
-            chosen,
-            [1, 2, 6, 7],
-            "not under the label \"Support\"; both numbered parts"
-        );
+        assert_eq!(chosen, [1, 2, 6], "not under the label \"Support\"");
         // A heading above the item ends the search; a later sentence of an item's line is
         // read over.
         let under_a_heading = Evidence {
@@ -812,10 +828,10 @@ mod tests {
             ..Evidence::default()
         };
         let terms: HashSet<u32> = [1].into();
-        let chosen = said(&answer_of(&evidence, &[0], english(&terms), 130));
+        let chosen = said(&answer_of(&evidence, &[0], english(&terms), 150));
         assert_eq!(
             chosen,
-            [1, 2, 3, 5, 6, 7],
+            [1, 2, 3, 4, 5, 7],
             "every step, and the lines under them closest to the question as the rest allows"
         );
         let chosen = said(&answer_of(&evidence, &[0], english(&terms), 60));
@@ -823,13 +839,19 @@ mod tests {
         for step in [
             "الخطوة 3: اختيار الجمهور",
             "الخطوة الأولى: الوصول إلى وحدة البث",
-            "الخطوة الاولى",
+            "الخطوه الاولى اختيار الجمهور",
             "- Step 2: choose",
             "STEP 10 - publish",
         ] {
             assert!(is_step(step), "{step}");
         }
-        for not_a_step in ["Step up your service.", "Steps are easy.", "خطوة بخطوة:"] {
+        for not_a_step in [
+            "Step up your service.",
+            "Steps are easy.",
+            "خطوة بخطوة:",
+            "Step 3:",
+            "الخطوة الثالثة",
+        ] {
             assert!(!is_step(not_a_step), "{not_a_step}");
         }
     }
