@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 
 use knowledge::embed::cosine;
+use knowledge::lexical::normalise_arabic;
 
 use crate::evidence::Evidence;
 use crate::text::Language;
@@ -299,19 +300,9 @@ fn is_step(line: &str) -> bool {
         "التاسعه",
         "العاشره",
     ];
-    // Written with or without a hamza, a taa marbuta or a dotted final yaa: "الأولى",
-    // "الاولي", "الخطوه".
-    let folded = |word: &str| -> String {
-        word.to_lowercase()
-            .chars()
-            .map(|character| match character {
-                'أ' | 'إ' | 'آ' => 'ا',
-                'ة' => 'ه',
-                'ى' => 'ي',
-                other => other,
-            })
-            .collect()
-    };
+    // Written with or without a hamza, a taa marbuta, a dotted final yaa or short vowels:
+    // "الأولى", "الاولي", "الخطوه", "الخطوةُ".
+    let folded = |word: &str| normalise_arabic(&word.to_lowercase());
     let line = without_list_marker(line).unwrap_or(line);
     let mut words = line
         .split_whitespace()
@@ -841,6 +832,7 @@ mod tests {
             "الخطوة 3: اختيار الجمهور",
             "الخطوة الأولى: الوصول إلى وحدة البث",
             "الخطوه الاولى اختيار الجمهور",
+            "الخطوةُ الثانيةُ: إنشاء حملة",
             "- Step 2: choose",
             "STEP 10 - publish",
         ] {
