@@ -850,6 +850,34 @@ mod tests {
     }
 
     #[test]
+    fn a_list_numbered_as_arabic_writers_number_it_is_said_whole() {
+        let evidence = Evidence {
+            sentences: vec![
+                sentence(0, "كيف أبدأ الاشتراك؟", "ar", [1.0, 0.0], &[1]),
+                sentence(0, "ابدأ هكذا:", "ar", [0.5, 0.5], &[]),
+                sentence(0, "1 - الاشتراك في الخطة", "ar", [0.3, 0.7], &[]),
+                sentence(0, "- اختر الخطة الشهرية", "ar", [0.9, 0.1], &[1]),
+                sentence(0, "2 - ربط القناة", "ar", [0.3, 0.7], &[]),
+                sentence(0, "- من الإعدادات", "ar", [0.85, 0.15], &[1]),
+                sentence(0, "3-الإرسال للعملاء", "ar", [0.3, 0.7], &[]),
+            ],
+            ..Evidence::default()
+        };
+        let terms: HashSet<u32> = [1].into();
+        let asked = Asked {
+            vector: &[1.0, 0.0],
+            terms: &terms,
+            language: Language::Ar,
+        };
+        let chosen = said(&answer_of(&evidence, &[0], asked, 90));
+        assert_eq!(
+            chosen,
+            [1, 2, 3, 4, 6],
+            "every numbered item, \"1 - \" and \"3-\" as well as \"1. \", then the closest line"
+        );
+    }
+
+    #[test]
     fn overlapping_pieces_of_an_entry_say_a_sentence_once() {
         let evidence = Evidence {
             sentences: vec![

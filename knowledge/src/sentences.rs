@@ -73,26 +73,43 @@ pub fn lined_sentences(text: &str) -> Vec<LinedSentence> {
 }
 
 /// The length in bytes of the number a line of a numbered list opens with ("1. ", "12) ",
-/// "٣. ", "۳- "), without the space after it: one or two digits (Western, Arabic-Indic or
-/// Persian), a period, a parenthesis or a hyphen, then a space or the end. A longer number
-/// ("2019. It…") is a year or an amount, not an item's; "5-7 days" is a range.
+/// "٣. ", "۳- ", "1 - "), without the space after it: one or two digits (Western, Arabic-Indic
+/// or Persian), a period, a parenthesis or a hyphen, then a space or the end. Arabic writers
+/// also set the hyphen apart ("1 - الاشتراك") or glue the item's first word to it
+/// ("1-الاشتراك"). A longer number ("2019. It…") is a year or an amount, not an item's;
+/// "5-7 days" and "2 - 3 days" are ranges, and "1-day" a compound word.
 pub fn numbered_item_marker(line: &str) -> Option<usize> {
     const MOST_DIGITS: usize = 2;
+    let is_digit = |character: char| {
+        character.is_ascii_digit()
+            || ('٠'..='٩').contains(&character)
+            || ('۰'..='۹').contains(&character)
+    };
     let digits = line
         .chars()
-        .take_while(|character| {
-            character.is_ascii_digit()
-                || ('٠'..='٩').contains(character)
-                || ('۰'..='۹').contains(character)
-        })
+        .take_while(|&character| is_digit(character))
         .count();
     if digits == 0 || digits > MOST_DIGITS {
         return None;
     }
     let number: usize = line.chars().take(digits).map(char::len_utf8).sum();
     let rest = &line[number..];
+    if let Some(after) = rest.strip_prefix(" -") {
+        let spaced =
+            after.starts_with(char::is_whitespace) && !after.trim_start().starts_with(is_digit);
+        return spaced.then_some(number + " -".len());
+    }
+    let hyphen = rest.starts_with('-');
     let after = rest.strip_prefix(['.', ')', '-'])?;
-    (after.is_empty() || after.starts_with(char::is_whitespace)).then_some(number + 1)
+    let item = after.is_empty()
+        || after.starts_with(char::is_whitespace)
+        || (hyphen && after.starts_with(is_arabic_letter));
+    item.then_some(number + 1)
+}
+
+/// Whether a character is a letter of the Arabic script.
+fn is_arabic_letter(character: char) -> bool {
+    character.is_alphabetic() && ('\u{0600}'..='\u{06FF}').contains(&character)
 }
 
 /// Whether the text's paragraphs were wrapped at a fixed width: its lines (list items and
@@ -293,8 +310,14 @@ mod tests {
         assert_eq!(numbered_item_marker("1."), Some(2));
         assert_eq!(numbered_item_marker("۳. طرح‌ها"), Some("۳.".len()));
         assert_eq!(numbered_item_marker("1- اشتراك"), Some(2));
+        assert_eq!(numbered_item_marker("1 - الاشتراك"), Some(3));
+        assert_eq!(numbered_item_marker("1-الاشتراك"), Some(2));
+        assert_eq!(numbered_item_marker("٢ - الرسائل"), Some("٢ -".len()));
         for other in [
             "5-7 days",
+            "2 - 3 days",
+            "1-day trial",
+            "1 -5",
             "123. Plans",
             "1.5 kg",
             "1,000 contacts",
