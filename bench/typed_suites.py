@@ -2,7 +2,8 @@
 
 Customers rarely send a bare, tidy question: they open with a greeting ("السلام عليكم، ..."), ask
 politely ("لو سمحت ...", "Please, ..."), thank in the same message ("... شكرا"), add an emoji,
-stretch Arabic words with tatweel ("كـــم") and shout in capitals. This writes, from
+stretch Arabic words with tatweel ("كـــم"), shout in capitals, and on a phone often leave out the
+question mark, or type the whole question in lower case without it. This writes, from
 `evals/suites/faq-ar.yaml`'s Arabic and English cases that are one message (no history, no offer
 to pick from), one suite per way of typing, each case's message typed so in the case's language,
 and `plain.yaml` with the same cases as written, so that the reports compare the same questions:
@@ -32,6 +33,11 @@ def stretched(message, pair):
     return re.sub(r"([\u0628-\u064a])([\u0628-\u064a]{3,})", "\\1\u0640\u0640\\2", message) if pair == "ar-ar" else message
 
 
+def unmarked(message, pair):
+    """Without the question mark (or full stop) it ends with."""
+    return re.sub(r"[\s?؟.]+$", "", message)
+
+
 NONE = {"ar-ar": "", "en-ar": ""}
 TYPED = {
     "greeted": wrapped({"ar-ar": "السلام عليكم، ", "en-ar": "Hi, "}, NONE),
@@ -40,6 +46,8 @@ TYPED = {
     "emoji-after": wrapped(NONE, {"ar-ar": " 🙏", "en-ar": " 🙏"}),
     "stretched": stretched,
     "shouted": lambda message, pair: message.upper() if pair == "en-ar" else message,
+    "unmarked": unmarked,
+    "lower-unmarked": lambda message, pair: unmarked(message.lower() if pair == "en-ar" else message, pair),
 }
 
 

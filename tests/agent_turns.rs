@@ -643,7 +643,7 @@ fn small_talk_is_answered_in_kind_and_a_yes_to_a_person_hands_over() {
         ("كـــم تكلفـــة التوصيل؟", "كم تكلفة التوصيل؟"),
         (
             "HOW MUCH DOES DELIVERY COST?",
-            "how much does delivery cost?",
+            "How much does delivery cost?",
         ),
     ] {
         let (greeted, plain) = (

@@ -688,9 +688,10 @@ impl Agent {
     /// Retrieval for `query`, then again in the knowledge's words where they differ, which
     /// brings the entries that answer closer: the English words of an Arabic question in Arabic
     /// where the knowledge found is Arabic and its Arabic passages do not write them in Latin
-    /// letters (not in a question picked from an offer, the knowledge's own), and names the
-    /// customer wrote in Arabic script and the knowledge in Latin letters, with both
-    /// spellings. The query asked last, its vector and what it found.
+    /// letters (not in a question picked from an offer, the knowledge's own), names typed in
+    /// lower case in the knowledge's capitals, and names the customer wrote in Arabic script
+    /// and the knowledge in Latin letters, with both spellings. The query asked last, its
+    /// vector and what it found.
     fn retrieve_in_knowledge_words(
         &self,
         request: &TurnRequest,
@@ -713,6 +714,9 @@ impl Agent {
                 code_switching::in_arabic(&query, &latin)
             })
             .flatten();
+        let capitalised =
+            names::in_their_capitals(rewritten.as_deref().unwrap_or(&query), &context.texts());
+        let rewritten = capitalised.or(rewritten);
         let respelled = names::respelled(&query, &context.texts());
         if rewritten.is_some() || !respelled.is_empty() {
             query = rewritten.unwrap_or(query);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::text::{as_plainly_typed, matching_form};
+use crate::text::{as_plainly_typed, in_sentence_case, matching_form, with_question_mark};
 use crate::{arabizi, colloquial, smalltalk};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -126,8 +126,10 @@ impl TurnRequest {
     }
 
     /// The message's question, without the pleasantries around it
-    /// ([`smalltalk::without_small_talk`]), as typed plainly ([`as_plainly_typed`]), in Arabic
-    /// letters where it is Arabic written in Latin ones ([`arabizi::in_arabic_letters`]).
+    /// ([`smalltalk::without_small_talk`]), as typed plainly ([`as_plainly_typed`],
+    /// [`in_sentence_case`]), in Arabic letters where it is Arabic written in Latin ones
+    /// ([`arabizi::in_arabic_letters`]), with
+    /// the question mark it was typed without ([`with_question_mark`]).
     pub fn question(&self) -> Cow<'_, str> {
         question_of(&self.message)
     }
@@ -254,9 +256,21 @@ fn words(form: &str) -> Vec<&str> {
 
 /// What a customer's message asks, as a turn reads it: [`TurnRequest::question`].
 fn question_of(message: &str) -> Cow<'_, str> {
-    match in_arabic_letters(message) {
+    let question = match in_arabic_letters(message) {
         Some(arabic) => Cow::Owned(smalltalk::without_small_talk(&arabic).to_string()),
-        None => as_plainly_typed(smalltalk::without_small_talk(message)),
+        None => then(
+            as_plainly_typed(smalltalk::without_small_talk(message)),
+            in_sentence_case,
+        ),
+    };
+    then(question, with_question_mark)
+}
+
+/// `text` changed by `change`, owned only when `change` changed it.
+fn then<'a>(text: Cow<'a, str>, change: fn(&str) -> Cow<'_, str>) -> Cow<'a, str> {
+    match change(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(changed) => Cow::Owned(changed),
     }
 }
 
@@ -346,8 +360,23 @@ mod tests {
         assert_eq!(shouted.customer_language(&arabic_and_english), "ar");
         assert_eq!(
             request("hello, HOW MUCH IS THE PRO PLAN?", Vec::new()).question(),
-            "how much is the pro plan?",
-            "capitals after a greeting are still read in lower case"
+            "How much is the pro plan?",
+            "capitals after a greeting are still read as a sentence is written"
+        );
+    }
+
+    #[test]
+    fn a_question_typed_on_a_phone_is_searched_as_written() {
+        let typed = request("how can i export my contacts", Vec::new());
+        assert_eq!(typed.question(), "How can I export my contacts?");
+        assert_eq!(typed.asked(), "how can i export my contacts");
+        assert_eq!(
+            request("اقدر اربط رسايل تويتر", Vec::new()).retrieval_query(6),
+            "أستطيع اربط رسائل تويتر؟"
+        );
+        assert_eq!(
+            request("kam se3r el eshterak", Vec::new()).question(),
+            "كم سعر الاشتراك؟"
         );
     }
 

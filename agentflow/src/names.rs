@@ -131,6 +131,104 @@ struct Spellings {
     g_variants: HashMap<String, String>,
 }
 
+/// `question` with the words it types in lower case ("whatsapp", "wechat", "sms") in the
+/// capitals `passages` write them in ("WhatsApp", "WeChat", "SMS"), or `None` when it has
+/// none. e5 reads a name's case: typed all in lower case, a name is another word, and over
+/// the FAQ suite English questions typed so found their fact less often. A word the passages
+/// also write in lower case is a word of the language, and one capitalised only where a
+/// sentence starts ("Delivery takes…") may be one: both are left alone.
+pub fn in_their_capitals(question: &str, passages: &[&str]) -> Option<String> {
+    const MIN_LETTERS: usize = 3;
+    let lower_case = |word: &str| {
+        word.len() >= MIN_LETTERS
+            && word
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && word.starts_with(|c: char| c.is_ascii_lowercase())
+    };
+    let asked: Vec<(usize, &str)> = latin_words(question)
+        .into_iter()
+        .filter(|&(_, word, _)| lower_case(word))
+        .map(|(at, word, _)| (at, word))
+        .collect();
+    if asked.is_empty() {
+        return None;
+    }
+    // How often the passages write each word asked in each capitalised spelling inside a
+    // sentence ("WhatsApp" more often than "Whatsapp"), and which they write in lower case.
+    let mut spellings: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
+    let mut in_lower_case: HashSet<&str> = HashSet::new();
+    for passage in passages {
+        for (_, word, inside) in latin_words(passage) {
+            let Some(&(_, asked)) = asked
+                .iter()
+                .find(|(_, asked)| word.eq_ignore_ascii_case(asked))
+            else {
+                continue;
+            };
+            if !word.chars().any(|c| c.is_ascii_uppercase()) {
+                in_lower_case.insert(asked);
+            } else if inside {
+                *spellings.entry(asked).or_default().entry(word).or_default() += 1;
+            }
+        }
+    }
+    let mut written = String::with_capacity(question.len());
+    let mut last = 0;
+    for (at, word) in asked {
+        let most_written = spellings
+            .get(word)
+            .filter(|_| !in_lower_case.contains(word))
+            .and_then(|counted| {
+                counted
+                    .iter()
+                    .max_by_key(|&(spelling, count)| (count, std::cmp::Reverse(*spelling)))
+            });
+        if let Some((spelling, _)) = most_written {
+            written.push_str(&question[last..at]);
+            written.push_str(spelling);
+            last = at + word.len();
+        }
+    }
+    if last == 0 {
+        return None;
+    }
+    written.push_str(&question[last..]);
+    Some(written)
+}
+
+/// The words of `text` written in Latin letters and digits alone, each at its byte offset and with whether it stands
+/// inside a sentence: after a letter, a digit, a comma, a parenthesis or a slash, not where a
+/// sentence, a line or an item starts. A word joined to letters of another script
+/// ("الwhatsapp") is not one.
+fn latin_words(text: &str) -> Vec<(usize, &str, bool)> {
+    let mut found = Vec::new();
+    // The last character that is not a space, and the last character, before the word.
+    let (mut written, mut adjacent): (Option<char>, Option<char>) = (None, None);
+    let mut word: Option<(usize, Option<char>, Option<char>)> = None;
+    for (at, character) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        if character.is_ascii_alphanumeric() {
+            word.get_or_insert((at, written, adjacent));
+        } else if let Some((start, before, next_to)) = word.take() {
+            let joined = next_to.is_some_and(char::is_alphabetic) || character.is_alphabetic();
+            let inside = before.is_some_and(|before| {
+                before.is_alphanumeric() || matches!(before, ',' | '،' | '(' | '/')
+            });
+            if !joined {
+                found.push((start, &text[start..at], inside));
+            }
+        }
+        if !character.is_whitespace() {
+            written = Some(character);
+        }
+        adjacent = Some(character);
+    }
+    found
+}
+
 /// An Arabic word (in its unified form) with ق, ج and گ written غ: the letters Arabic writers
 /// use for the g of a loanword.
 fn one_g(word: &str) -> String {
@@ -397,6 +495,18 @@ mod tests {
             prop_assert_eq!(unique.len(), found.len());
             let _ = unmentioned(&question, &[&passage]);
         }
+
+        /// Whatever a customer writes: in the knowledge's capitals, only letters' case changes.
+        #[test]
+        fn capitals_change_nothing_but_case(
+            question in "[ a-zA-Z0-9ابتث؟?،.'-]{0,60}",
+            passage in "[ a-zA-Z0-9ابتث,.(-]{0,120}",
+        ) {
+            if let Some(written) = in_their_capitals(&question, &[&passage]) {
+                prop_assert_eq!(written.to_lowercase(), question.to_lowercase());
+                prop_assert_ne!(written, question);
+            }
+        }
     }
 
     #[test]
@@ -471,6 +581,35 @@ mod tests {
         // Shorter words are too often other words: "الجسم" is not "القسم".
         assert!(respelled("ما وظيفة الجسم؟", &passages).is_empty());
         assert!(respelled("كيف يعمل إنستغرام؟", &passages).is_empty());
+    }
+
+    #[test]
+    fn names_typed_in_lower_case_are_found_in_the_knowledges_capitals() {
+        let passages = [
+            "هل يدعم SleekFlow تطبيق WhatsApp؟ نعم، عبر WhatsApp Business API وWhatsapp Cloud.",
+            "اربط حساب WeChat. يعمل الـ inbox مع كل القنوات.",
+            "Delivery takes two days. We ship by Aramex.",
+        ];
+        assert_eq!(
+            in_their_capitals("does sleekflow support whatsapp and wechat api?", &passages)
+                .as_deref(),
+            Some("does SleekFlow support WhatsApp and WeChat API?"),
+            "the spelling the passages write most"
+        );
+        assert_eq!(
+            in_their_capitals("how long does delivery take with aramex", &passages).as_deref(),
+            Some("how long does delivery take with Aramex"),
+            "\"Delivery\" is capitalised only where a sentence starts"
+        );
+        for left in [
+            "is the inbox shared?",
+            "can I use WhatsApp?",
+            "ما هو الwhatsapp",
+            "كم سعر الخطة؟",
+            "",
+        ] {
+            assert_eq!(in_their_capitals(left, &passages), None, "{left}");
+        }
     }
 
     #[test]
