@@ -131,9 +131,9 @@ struct Spellings {
     g_variants: HashMap<String, String>,
 }
 
-/// `question` with the words it types in lower case ("whatsapp", "wechat", "sms") in the
-/// capitals `passages` write them in ("WhatsApp", "WeChat", "SMS"), or `None` when it has
-/// none. e5 reads a name's case: typed all in lower case, a name is another word, and over
+/// `question` with the words it types in lower case ("whatsapp", "wechat", "sms"; also
+/// "Sleekflow" where the question starts) in the capitals `passages` write them in
+/// ("WhatsApp", "WeChat", "SMS", "SleekFlow"), or `None` when it has none. e5 reads a name's case: typed all in lower case, a name is another word, and over
 /// the FAQ suite English questions typed so found their fact less often. A word the passages
 /// also write in lower case is a word of the language, and one capitalised only where a
 /// sentence starts ("Delivery takes…") may be one: both are left alone.
@@ -146,9 +146,15 @@ pub fn in_their_capitals(question: &str, passages: &[&str]) -> Option<String> {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
             && word.starts_with(|c: char| c.is_ascii_lowercase())
     };
+    // A word capitalised where the question starts ("Sleekflow pricing?") was typed in lower
+    // case too, and written in sentence case.
+    let sentence_cased = |word: &str| {
+        let mut letters = word.chars();
+        letters.next().is_some_and(|c| c.is_ascii_uppercase()) && lower_case(letters.as_str())
+    };
     let asked: Vec<(usize, &str)> = latin_words(question)
         .into_iter()
-        .filter(|&(_, word, _)| lower_case(word))
+        .filter(|&(_, word, inside)| lower_case(word) || (!inside && sentence_cased(word)))
         .map(|(at, word, _)| (at, word))
         .collect();
     if asked.is_empty() {
@@ -184,7 +190,7 @@ pub fn in_their_capitals(question: &str, passages: &[&str]) -> Option<String> {
                     .iter()
                     .max_by_key(|&(spelling, count)| (count, std::cmp::Reverse(*spelling)))
             });
-        if let Some((spelling, _)) = most_written {
+        if let Some((spelling, _)) = most_written.filter(|(spelling, _)| *spelling != &word) {
             written.push_str(&question[last..at]);
             written.push_str(spelling);
             last = at + word.len();
@@ -197,18 +203,46 @@ pub fn in_their_capitals(question: &str, passages: &[&str]) -> Option<String> {
     Some(written)
 }
 
-/// The words of `text` written in Latin letters and digits alone, each at its byte offset and with whether it stands
-/// inside a sentence: after a letter, a digit, a comma, a parenthesis or a slash, not where a
-/// sentence, a line or an item starts. A word joined to letters of another script
-/// ("الwhatsapp") is not one.
+/// The words of `text` written in Latin letters and digits alone, each at its byte offset and
+/// with whether it stands inside a sentence: after a letter, a digit, a comma, a parenthesis
+/// or a slash on its line, not where a sentence, a line or an item starts, and not on an
+/// English line written in title case ("How Do I Export Contacts?"), where every word is
+/// capitalised. A word
+/// joined to letters of another script ("الwhatsapp") is not one.
 fn latin_words(text: &str) -> Vec<(usize, &str, bool)> {
+    const TITLE_CASE_WORDS: usize = 3;
+    let mut found = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let words = latin_words_of_line(line);
+        let capitalised = words
+            .iter()
+            .filter(|(_, word, _)| word.starts_with(|c: char| c.is_ascii_uppercase()))
+            .count();
+        // Latin words inside Arabic text are names, capitalised or not: only an English line
+        // can be in title case.
+        let english = !line.chars().any(|c| c.is_alphabetic() && !c.is_ascii());
+        let title_case =
+            english && words.len() >= TITLE_CASE_WORDS && capitalised * 5 >= words.len() * 3;
+        found.extend(
+            words
+                .into_iter()
+                .map(|(at, word, inside)| (line_start + at, word, inside && !title_case)),
+        );
+        line_start += line.len();
+    }
+    found
+}
+
+/// [`latin_words`] on one line.
+fn latin_words_of_line(line: &str) -> Vec<(usize, &str, bool)> {
     let mut found = Vec::new();
     // The last character that is not a space, and the last character, before the word.
     let (mut written, mut adjacent): (Option<char>, Option<char>) = (None, None);
     let mut word: Option<(usize, Option<char>, Option<char>)> = None;
-    for (at, character) in text
+    for (at, character) in line
         .char_indices()
-        .chain(std::iter::once((text.len(), ' ')))
+        .chain(std::iter::once((line.len(), ' ')))
     {
         if character.is_ascii_alphanumeric() {
             word.get_or_insert((at, written, adjacent));
@@ -218,7 +252,7 @@ fn latin_words(text: &str) -> Vec<(usize, &str, bool)> {
                 before.is_alphanumeric() || matches!(before, ',' | '،' | '(' | '/')
             });
             if !joined {
-                found.push((start, &text[start..at], inside));
+                found.push((start, &line[start..at], inside));
             }
         }
         if !character.is_whitespace() {
@@ -600,6 +634,17 @@ mod tests {
             in_their_capitals("how long does delivery take with aramex", &passages).as_deref(),
             Some("how long does delivery take with Aramex"),
             "\"Delivery\" is capitalised only where a sentence starts"
+        );
+        assert_eq!(
+            in_their_capitals("Sleekflow pricing?", &passages).as_deref(),
+            Some("SleekFlow pricing?"),
+            "a name typed in lower case and then written in sentence case"
+        );
+        let titled = ["How Do I Export Contacts?\nShipping\nDelivery takes two days."];
+        assert_eq!(
+            in_their_capitals("how do i export contacts and delivery", &titled),
+            None,
+            "words of a title-case line, and a line's first word, are not names"
         );
         for left in [
             "is the inbox shared?",

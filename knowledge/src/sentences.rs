@@ -75,8 +75,8 @@ pub fn lined_sentences(text: &str) -> Vec<LinedSentence> {
 /// The length in bytes of the number a line of a numbered list opens with ("1. ", "12) ",
 /// "٣. ", "۳- ", "1 - "), without the space after it: one or two digits (Western, Arabic-Indic
 /// or Persian), a period, a parenthesis or a hyphen, then a space or the end. Arabic writers
-/// also set the hyphen apart ("1 - الاشتراك") or glue the item's first word to it
-/// ("1-الاشتراك"). A longer number ("2019. It…") is a year or an amount, not an item's;
+/// also set the hyphen apart, with the item's text after it ("1 - الاشتراك", "1 – الاشتراك"
+/// as a word processor writes it), or glue the item's first word to it ("1-الاشتراك"). A longer number ("2019. It…") is a year or an amount, not an item's;
 /// "5-7 days" and "2 - 3 days" are ranges, and "1-day" a compound word.
 pub fn numbered_item_marker(line: &str) -> Option<usize> {
     const MOST_DIGITS: usize = 2;
@@ -94,10 +94,13 @@ pub fn numbered_item_marker(line: &str) -> Option<usize> {
     }
     let number: usize = line.chars().take(digits).map(char::len_utf8).sum();
     let rest = &line[number..];
-    if let Some(after) = rest.strip_prefix(" -") {
-        let spaced =
-            after.starts_with(char::is_whitespace) && !after.trim_start().starts_with(is_digit);
-        return spaced.then_some(number + " -".len());
+    // A word processor makes the spaced hyphen an en dash ("1 – الاشتراك").
+    if let Some(dash) = [" -", " –"].into_iter().find(|dash| rest.starts_with(dash)) {
+        let after = &rest[dash.len()..];
+        let spaced = after.starts_with(char::is_whitespace)
+            && !after.trim().is_empty()
+            && !after.trim_start().starts_with(is_digit);
+        return spaced.then_some(number + dash.len());
     }
     let hyphen = rest.starts_with('-');
     let after = rest.strip_prefix(['.', ')', '-'])?;
@@ -312,10 +315,13 @@ mod tests {
         assert_eq!(numbered_item_marker("1- اشتراك"), Some(2));
         assert_eq!(numbered_item_marker("1 - الاشتراك"), Some(3));
         assert_eq!(numbered_item_marker("1-الاشتراك"), Some(2));
+        assert_eq!(numbered_item_marker("1 – الاشتراك"), Some("1 –".len()));
         assert_eq!(numbered_item_marker("٢ - الرسائل"), Some("٢ -".len()));
         for other in [
             "5-7 days",
             "2 - 3 days",
+            "2 – 3 days",
+            "1 - ",
             "1-day trial",
             "1 -5",
             "123. Plans",
