@@ -57,7 +57,6 @@ def main(suite_path, directory):
         case
         for case in suite["cases"]
         if any(tag in ("ar-ar", "en-ar") for tag in case.get("tags", []))
-        and not {"follow-up", "offer"} & set(case.get("tags", []))
         and not case["input"].get("history")
     ]
     os.makedirs(directory, exist_ok=True)
