@@ -259,23 +259,22 @@ pub fn with_question_mark(query: &str) -> Cow<'_, str> {
         .filter(|word| !word.is_empty())
         .collect();
     // "وكيف", "فهل": the conjunction joined to the question word; "واي فاي" is Wi-Fi.
-    let unjoined = |word: &'_ str| -> Option<String> {
-        ["و", "ف"]
+    fn forms(word: &str) -> impl Iterator<Item = &str> {
+        let unjoined = ["و", "ف"]
             .iter()
             .find_map(|conjunction| word.strip_prefix(conjunction))
-            .filter(|rest| rest.chars().count() >= 2 && *rest != "اي")
-            .map(str::to_string)
-    };
-    let forms = |word: &str| std::iter::once(word.to_string()).chain(unjoined(word));
+            .filter(|rest| rest.chars().count() >= 2 && *rest != "اي");
+        std::iter::once(word).chain(unjoined)
+    }
     let opens = words.first().is_some_and(|&first| {
         forms(first).any(|form| {
-            ENGLISH_QUESTION_OPENERS.contains(&form.as_str())
-                || is_arabic_question_opener(&form, words.get(1).copied())
+            ENGLISH_QUESTION_OPENERS.contains(&form)
+                || is_arabic_question_opener(form, words.get(1).copied())
         })
     });
     let asks_second = words.get(1).is_some_and(|&second| {
         let after_i_have = ["عندي", "لدي", "عندنا", "لدينا"].contains(&words[0]);
-        !after_i_have && forms(second).any(|form| QUESTION_WORDS_INSIDE.contains(&form.as_str()))
+        !after_i_have && forms(second).any(|form| QUESTION_WORDS_INSIDE.contains(&form))
     });
     let asks_last = words.len() >= 2
         && words
