@@ -186,17 +186,18 @@ pub fn answer_of(
         used += length(index);
         chosen.push(index);
     }
-    // A bulleted item says little without the line it hangs from ("3. First contact
-    // resolution", then "- tickets solved without escalation"): that line is said with it.
-    let parents: Vec<usize> = chosen
-        .iter()
-        .filter_map(|&index| hangs_from(evidence, &sentences, index))
-        .collect();
-    // Said even past the budget, like a sentence that points back: they are short, and an
-    // item makes no sense without them.
-    for parent in parents {
-        if !chosen.contains(&parent) {
+    // An item says little without the line it hangs from ("3. First contact resolution",
+    // then "- tickets solved without escalation"; "Four tabs:", then "1. Activity"): that
+    // line is said with it, and so is the line that one hangs from. Said even past the
+    // budget, like a sentence that points back: they are short, and an item makes no sense
+    // without them.
+    let mut unexplained = chosen.clone();
+    while let Some(index) = unexplained.pop() {
+        if let Some(parent) = hangs_from(evidence, &sentences, index)
+            && !chosen.contains(&parent)
+        {
             chosen.push(parent);
+            unexplained.push(parent);
         }
     }
     // In the entry's order, which is the document's, whatever order retrieval ranked its
@@ -241,28 +242,37 @@ pub fn choose(evidence: &Evidence, asked: Asked<'_>, most: usize) -> Vec<Pick> {
     chosen
 }
 
-/// The line the bulleted item `index` hangs from, as a sentence of `entry` (the entry's
-/// sentences in order, each text once): the nearest line above it in its passage that is not a
-/// bulleted item, read over the item lines' later sentences, when that line is a numbered item,
-/// a lead-in ending in a colon or a label. A heading or a question above it ends the search,
-/// and so does the start of its passage: an item that opens a piece of a long entry hangs
-/// from a line of the piece before, which may not be among the passages found.
+/// The line the list item `index` hangs from, as a sentence of `entry` (the entry's sentences
+/// in order, each text once): for a bulleted item, the nearest line above it in its passage
+/// that is not a bulleted item, read over the item lines' later sentences, when that line is a
+/// numbered item, a lead-in ending in a colon or a label; for a numbered item, the nearest
+/// line above it that is not an item of the list, when that line is a lead-in ending in a
+/// colon ("Four tabs:"). A heading or a question above it ends the search, and so does the
+/// start of its passage: an item that opens a piece of a long entry hangs from a line of the
+/// piece before, which may not be among the passages found.
 fn hangs_from(evidence: &Evidence, entry: &[usize], index: usize) -> Option<usize> {
     let sentence = |index: usize| &evidence.sentences[index];
     let is_bulleted =
         |index: usize| without_list_marker(sentence(index).text.trim_start()).is_some();
-    if !is_bulleted(index) {
+    let is_numbered =
+        |index: usize| numbered_item_marker(sentence(index).text.trim_start()).is_some();
+    let bulleted = is_bulleted(index);
+    let numbered = sentence(index).opens_line && is_numbered(index);
+    if !bulleted && !numbered {
         return None;
     }
     let passage = sentence(index).passage;
     let parent = (0..index)
         .rev()
         .take_while(|&above| sentence(above).passage == passage)
-        .find(|&above| sentence(above).opens_line && !is_bulleted(above))?;
+        .find(|&above| {
+            sentence(above).opens_line && !is_bulleted(above) && (bulleted || !is_numbered(above))
+        })?;
     let line = sentence(parent).text.trim();
     let leads = !sentence(parent).question
         && !is_heading(line)
-        && (numbered_item_marker(line).is_some() || line.ends_with(':') || is_label(line));
+        && (line.ends_with(':')
+            || (bulleted && (numbered_item_marker(line).is_some() || is_label(line))));
     if !leads {
         return None;
     }
@@ -874,6 +884,48 @@ mod tests {
             chosen,
             [1, 2, 3, 4, 6],
             "every numbered item, \"1 - \" and \"3-\" as well as \"1. \", then the closest line"
+        );
+    }
+
+    #[test]
+    fn a_numbered_list_is_said_with_the_line_that_introduces_it() {
+        let evidence = Evidence {
+            sentences: vec![
+                sentence(
+                    0,
+                    "What does a contact's profile show?",
+                    "en",
+                    [1.0, 0.0],
+                    &[1],
+                ),
+                sentence(0, "The profile has three parts.", "en", [0.5, 0.5], &[]),
+                sentence(
+                    0,
+                    "Left side: name, email and phone.",
+                    "en",
+                    [0.2, 0.8],
+                    &[],
+                ),
+                sentence(0, "Middle - four tabs:", "en", [0.1, 0.9], &[]),
+                sentence(0, "1. Activity", "en", [0.3, 0.7], &[]),
+                sentence(
+                    0,
+                    "- every action of the last six months",
+                    "en",
+                    [0.9, 0.1],
+                    &[1],
+                ),
+                sentence(0, "2. Notes", "en", [0.3, 0.7], &[]),
+                sentence(0, "Right side: labels and lists.", "en", [0.2, 0.8], &[]),
+            ],
+            ..Evidence::default()
+        };
+        let terms: HashSet<u32> = [1].into();
+        let chosen = said(&answer_of(&evidence, &[0], english(&terms), 90));
+        assert_eq!(
+            chosen,
+            [1, 3, 4, 5, 6],
+            "the lead-in of the numbered list, which says how many items it has, past the budget"
         );
     }
 
