@@ -245,6 +245,12 @@ pub struct RetrievedPassage {
     pub score: f32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub similarity: Option<f32>,
+    /// The passage's rank among the candidates by cosine, and by BM25 where the lexical list
+    /// counted (it does not across languages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dense_rank: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lexical_rank: Option<usize>,
     pub text: String,
 }
 
@@ -257,6 +263,9 @@ pub struct MatchedQuestionTrace {
     /// this question, the entry's passage and its closest sentence. What entries are ranked
     /// by and what the confidence gate compares.
     pub score: f32,
+    /// The share of the customer's question's terms the entry's text holds: an entry scoring
+    /// just under the gate's bound answers when it holds most of them.
+    pub coverage: f32,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

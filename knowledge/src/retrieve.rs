@@ -352,7 +352,25 @@ impl Retrieval {
 
     /// The confidence that `passages` (found for `question`) answer it.
     pub fn confidence(&self, question: &str, passages: &[Passage]) -> Confidence {
+        Confidence {
+            similarity: passages
+                .iter()
+                .filter_map(|passage| passage.similarity)
+                .fold(0.0, f32::max),
+            coverage: self.question_coverage(question, passages),
+        }
+    }
+
+    /// The share of `question`'s terms that `passages` hold: 0 when it has none.
+    pub fn question_coverage<'p>(
+        &self,
+        question: &str,
+        passages: impl IntoIterator<Item = &'p Passage>,
+    ) -> f32 {
         let terms = self.lexical.query(question).indices;
+        if terms.is_empty() {
+            return 0.0;
+        }
         let mut seen: HashSet<u32> = HashSet::new();
         for passage in passages {
             seen.extend(
@@ -361,17 +379,7 @@ impl Retrieval {
                     .indices,
             );
         }
-        Confidence {
-            similarity: passages
-                .iter()
-                .filter_map(|passage| passage.similarity)
-                .fold(0.0, f32::max),
-            coverage: if terms.is_empty() {
-                0.0
-            } else {
-                terms.iter().filter(|term| seen.contains(term)).count() as f32 / terms.len() as f32
-            },
-        }
+        terms.iter().filter(|term| seen.contains(term)).count() as f32 / terms.len() as f32
     }
 
     /// The share of the question's terms that occur in the lexical hits: 0 when the lexical
