@@ -246,8 +246,8 @@ pub fn choose(evidence: &Evidence, asked: Asked<'_>, most: usize) -> Vec<Pick> {
 /// in order, each text once): for a bulleted item, the nearest line above it in its passage
 /// that is not a bulleted item, read over the item lines' later sentences, when that line is a
 /// numbered item, a lead-in ending in a colon or a label; for a numbered item, the nearest
-/// line above it that is not an item of the list, when that line is a lead-in ending in a
-/// colon ("Four tabs:"). A heading or a question above it ends the search, and so does the
+/// line above it that is neither a bulleted nor a numbered item, when that line is a lead-in
+/// ending in a colon ("Four tabs:"). A heading or a question above it ends the search, and so does the
 /// start of its passage: an item that opens a piece of a long entry hangs from a line of the
 /// piece before, which may not be among the passages found.
 fn hangs_from(evidence: &Evidence, entry: &[usize], index: usize) -> Option<usize> {
@@ -276,7 +276,11 @@ fn hangs_from(evidence: &Evidence, entry: &[usize], index: usize) -> Option<usiz
     if !leads {
         return None;
     }
-    // Said from where the entry holds its text: an earlier overlapping piece, maybe.
+    // Said as itself, or from an earlier overlapping piece that holds the same line: a lead-in
+    // repeated inside one piece ("Includes:" under two plans) is two lines.
+    if entry.contains(&parent) {
+        return Some(parent);
+    }
     entry
         .iter()
         .copied()
@@ -927,6 +931,32 @@ mod tests {
             [1, 3, 4, 5, 6],
             "the lead-in of the numbered list, which says how many items it has, past the budget"
         );
+    }
+
+    #[test]
+    fn a_lead_in_repeated_in_an_entry_is_said_where_the_item_hangs() {
+        let evidence = Evidence {
+            sentences: vec![
+                sentence(0, "What do the plans include?", "en", [1.0, 0.0], &[1]),
+                sentence(0, "Two plans.", "en", [0.5, 0.5], &[]),
+                sentence(0, "Basic", "en", [0.1, 0.9], &[]),
+                sentence(0, "Includes:", "en", [0.1, 0.9], &[]),
+                sentence(0, "1. Email support", "en", [0.2, 0.8], &[]),
+                sentence(0, "Pro", "en", [0.1, 0.9], &[]),
+                sentence(0, "Includes:", "en", [0.1, 0.9], &[]),
+                sentence(
+                    0,
+                    "1. Phone support around the clock",
+                    "en",
+                    [0.95, 0.05],
+                    &[1],
+                ),
+            ],
+            ..Evidence::default()
+        };
+        let terms: HashSet<u32> = [1].into();
+        let chosen = said(&answer_of(&evidence, &[0], english(&terms), 64));
+        assert_eq!(chosen, [1, 2, 3, 4, 6, 7], "each list with its own lead-in");
     }
 
     #[test]
