@@ -82,7 +82,7 @@ fn the_arabic_faq_is_answered_when_asked_in_latin_letters() {
         &[
             "fact_rate>=0.44",
             "fact_rate_with_pick>=0.64",
-            "fact_precision>=0.59",
+            "fact_precision>=0.64",
             "declined_rate>=1",
             "pass_rate[greeting]>=1",
             "pass_rate[thanks]>=1",

@@ -159,8 +159,6 @@ struct Context {
     confidence: Confidence,
     evidence: Evidence,
     entry: Option<MatchedEntry>,
-    /// The share of the question's terms the first entry's passages hold.
-    entry_coverage: Option<f32>,
     /// The FAQ questions of the kept passages, best first, each once.
     questions: Vec<RankedQuestion>,
 }
@@ -430,6 +428,9 @@ impl Agent {
         // Retrieval and the confidence gate.
         let step = Instant::now();
         let query = request.retrieval_query(config.memory);
+        // A follow-up is searched with the conversation's words, which the entry its earlier
+        // question matched holds: they say nothing of whether it answers the new one.
+        let asked_alone = !request.searched_as_follow_up(config.memory);
         let query_vector = if query == message {
             question_vector.clone()
         } else {
@@ -438,16 +439,21 @@ impl Agent {
         let (query, query_vector, context) =
             self.retrieve_in_knowledge_words(request, query, query_vector, &mut turn)?;
         turn.trace.retrieval_query = Some(query.clone());
+        let entry_coverage = context.entry.as_ref().map(|entry| {
+            let passages = entry.passages.iter().map(|&at| &context.passages[at]);
+            self.parts.retrieval.content_coverage(&query, passages)
+        });
         turn.trace.matched_question = context.entry.as_ref().map(|entry| MatchedQuestionTrace {
             question: entry.question.clone(),
             similarity: entry.similarity,
             score: entry.score,
-            coverage: context.entry_coverage.unwrap_or_default(),
+            coverage: entry_coverage.unwrap_or_default(),
         });
+        let words_backing = entry_coverage.filter(|_| asked_alone);
         turn.trace.record("retrieval", step);
         let unmentioned = names::unmentioned(message, &context.texts());
         if context.passages.is_empty()
-            || !self.answers(&context, &turn.language_code)
+            || !self.answers(&context, &turn.language_code, words_backing)
             || !unmentioned.is_empty()
         {
             // A question about something the knowledge never names is not near any of its
@@ -509,17 +515,16 @@ impl Agent {
 
     /// The confidence gate: whether the knowledge answers the question. Over FAQ knowledge,
     /// whether the entry ranked first answers it closely enough for the two languages, or
-    /// nearly so with the question's words in its text; over other knowledge, whether the
-    /// retrieval confidence reaches its bound.
-    fn answers(&self, context: &Context, customer_language: &str) -> bool {
+    /// nearly so with the question's words in its text (`coverage`, the share of them it
+    /// holds, where that counts); over other knowledge, whether the retrieval confidence
+    /// reaches its bound.
+    fn answers(&self, context: &Context, customer_language: &str, coverage: Option<f32>) -> bool {
         match &context.entry {
-            Some(entry) => {
-                let bound = self.entry_bound(context, customer_language);
-                let backed = context
-                    .entry_coverage
-                    .is_some_and(|coverage| coverage >= WORDS_BACKING_AN_ENTRY);
-                entry.score >= bound || (backed && entry.score >= bound - WORDS_BACKED_MARGIN)
-            }
+            Some(entry) => entry_answers(
+                entry.score,
+                self.entry_bound(context, customer_language),
+                coverage,
+            ),
             None => {
                 let bound = self
                     .parts
@@ -790,10 +795,6 @@ impl Agent {
         // Sentences are embedded once and cached: the candidates' were, when entries were ranked.
         let evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &texts)?;
         let confidence = self.parts.retrieval.confidence(query, &passages);
-        let entry_coverage = entry.as_ref().map(|entry| {
-            let retrieval = &self.parts.retrieval;
-            retrieval.question_coverage(query, entry.passages.iter().map(|&at| &passages[at]))
-        });
         turn.trace.confidence = Some(confidence);
         turn.trace.retrieved = passages
             .iter()
@@ -814,7 +815,6 @@ impl Agent {
             confidence,
             evidence,
             entry,
-            entry_coverage,
             questions,
         })
     }
@@ -1524,9 +1524,42 @@ pub fn offered_in_decline(text: &str) -> Option<Vec<String>> {
     Some(questions)
 }
 
+/// Whether an FAQ entry scoring `score` answers against `bound`: at the bound, or within
+/// [`WORDS_BACKED_MARGIN`] under it when its text holds [`WORDS_BACKING_AN_ENTRY`] of the
+/// question's terms (`coverage`; `None` where the words do not count).
+fn entry_answers(score: f32, bound: f32, coverage: Option<f32>) -> bool {
+    let backed = coverage.is_some_and(|coverage| coverage >= WORDS_BACKING_AN_ENTRY);
+    score >= bound || (backed && score >= bound - WORDS_BACKED_MARGIN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entry_just_under_its_bound_answers_only_with_the_questions_words() {
+        let bound = 0.859;
+        assert!(
+            entry_answers(0.86, bound, None),
+            "at the bound, words or not"
+        );
+        assert!(
+            entry_answers(0.85, bound, Some(0.6)),
+            "3 of 5 terms, 0.009 under"
+        );
+        assert!(
+            !entry_answers(0.85, bound, Some(0.5)),
+            "half the words: a near miss's share"
+        );
+        assert!(
+            !entry_answers(0.85, bound, None),
+            "a follow-up's words do not count"
+        );
+        assert!(
+            !entry_answers(0.83, bound, Some(1.0)),
+            "past the margin, whatever it holds"
+        );
+    }
 
     #[test]
     fn a_decline_numbers_the_questions_it_offers() {

@@ -149,21 +149,34 @@ impl TurnRequest {
         if let Some(question) = self.picked_question() {
             return colloquial::standard(question);
         }
+        let question = self.question();
+        let query = match self.previous_question(memory) {
+            Some(previous) if is_follow_up(&question) => format!("{} {question}", previous.trim()),
+            _ => question.into_owned(),
+        };
+        colloquial::standard(&query)
+    }
+
+    /// Whether [`TurnRequest::retrieval_query`] searches this message with the customer's
+    /// previous question: a follow-up, not a pick of an offered question.
+    pub fn searched_as_follow_up(&self, memory: usize) -> bool {
+        self.picked_question().is_none()
+            && is_follow_up(&self.question())
+            && self.previous_question(memory).is_some()
+    }
+
+    /// The customer's latest earlier question within `memory`: the one they picked from an
+    /// offer, or their message as asked.
+    fn previous_question(&self, memory: usize) -> Option<Cow<'_, str>> {
         let recent = self.recent(memory);
-        let previous = recent
+        recent
             .iter()
             .rposition(|message| message.author == Author::Customer)
             .map(|at| {
                 let text = recent[at].text.as_str();
                 let before = at.checked_sub(1).map(|before| &recent[before]);
                 picked(text, before).map_or_else(|| question_of(text), Cow::Borrowed)
-            });
-        let question = self.question();
-        let query = match previous {
-            Some(previous) if is_follow_up(&question) => format!("{} {question}", previous.trim()),
-            _ => question.into_owned(),
-        };
-        colloquial::standard(&query)
+            })
     }
 
     /// The language the customer writes in, among `languages`: this message's when it tells,
@@ -426,6 +439,12 @@ mod tests {
         assert_eq!(
             standalone.retrieval_query(6),
             "What are your opening hours on Friday?"
+        );
+        assert!(follow_up.searched_as_follow_up(6) && gulf.searched_as_follow_up(6));
+        assert!(!standalone.searched_as_follow_up(6));
+        assert!(
+            !request("وش اوقات دوامكم؟", Vec::new()).searched_as_follow_up(6),
+            "respelled in standard Arabic, alone"
         );
         let arabic = request(
             "وكم سعره؟",

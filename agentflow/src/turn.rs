@@ -245,10 +245,11 @@ pub struct RetrievedPassage {
     pub score: f32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub similarity: Option<f32>,
-    /// The passage's rank among the candidates by cosine, and by BM25 where the lexical list
-    /// counted (it does not across languages).
+    /// The passage's rank among the candidates by cosine, from 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dense_rank: Option<usize>,
+    /// Its rank by BM25, from 1, where the lexical list counted: not when it shared no term
+    /// with the question (across languages, mostly).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lexical_rank: Option<usize>,
     pub text: String,
@@ -263,8 +264,9 @@ pub struct MatchedQuestionTrace {
     /// this question, the entry's passage and its closest sentence. What entries are ranked
     /// by and what the confidence gate compares.
     pub score: f32,
-    /// The share of the customer's question's terms the entry's text holds: an entry scoring
-    /// just under the gate's bound answers when it holds most of them.
+    /// The share of the retrieval query's content terms (BM25's, Arabic function words left
+    /// out) the entry's passages (its question line among them) hold: an entry scoring just under the gate's bound answers when it holds
+    /// three fifths of them, unless the query is a follow-up's, with the conversation's words.
     pub coverage: f32,
 }
 

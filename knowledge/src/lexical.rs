@@ -5,6 +5,8 @@
 //! word is written many ways: diacritics and tatweel go, alef forms become bare alef, alef
 //! maqsura becomes yaa, taa marbuta becomes haa.
 
+use std::collections::HashSet;
+
 use qdrant_edge::bm25_embed::{EdgeBm25, EdgeBm25Config};
 
 use crate::lang::guess_language;
@@ -19,7 +21,47 @@ pub struct SparseVector {
 pub struct Lexical {
     english: EdgeBm25,
     arabic: EdgeBm25,
+    /// The terms of [`NORMALISED_ARABIC_FUNCTION_WORDS`].
+    function_words: HashSet<u32>,
 }
+
+/// Arabic function words as [`normalise_arabic`] spells them, where that differs from how the
+/// analyser's stopword list writes them ("إلى" is "الي", "على" is "علي", "أو" is "او"), so they
+/// reach the vectors as terms. They stay there: the lexical list's weight, chosen on ARCD,
+/// counts them (docs/calibration.md). What counts a question's words leaves them out
+/// ([`Lexical::content_terms`]).
+const NORMALISED_ARABIC_FUNCTION_WORDS: [&str; 30] = [
+    "الي",
+    "علي",
+    "حتي",
+    "متي",
+    "لدي",
+    "سوي",
+    "اي",
+    "ان",
+    "او",
+    "اذا",
+    "اذ",
+    "اذن",
+    "الا",
+    "اما",
+    "انا",
+    "انت",
+    "انتم",
+    "انتما",
+    "انتن",
+    "انه",
+    "انها",
+    "انهم",
+    "انما",
+    "اين",
+    "ايضا",
+    "لان",
+    "بان",
+    "انك",
+    "اليه",
+    "اليها",
+];
 
 impl std::fmt::Debug for Lexical {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -44,9 +86,16 @@ impl Lexical {
             EdgeBm25::new(config)
                 .unwrap_or_else(|error| panic!("BM25 analyser for {language}: {error}"))
         };
+        let arabic = analyser("arabic");
+        let function_words = arabic
+            .embed_query(&NORMALISED_ARABIC_FUNCTION_WORDS.join(" "))
+            .indices
+            .into_iter()
+            .collect();
         Lexical {
             english: analyser("english"),
-            arabic: analyser("arabic"),
+            arabic,
+            function_words,
         }
     }
 
@@ -72,6 +121,14 @@ impl Lexical {
             self.analyser(&language)
                 .embed_query(&normalise_arabic(text)),
         )
+    }
+
+    /// The terms of a question that say what it is about: its query terms without the Arabic
+    /// function words the analyser keeps.
+    pub fn content_terms(&self, text: &str) -> Vec<u32> {
+        let mut terms = self.query(text).indices;
+        terms.retain(|term| !self.function_words.contains(term));
+        terms
     }
 }
 
@@ -115,6 +172,20 @@ mod tests {
             .filter(|index| document.indices.contains(index))
             .count();
         assert_eq!(shared, query.indices.len(), "{query:?} vs {document:?}");
+    }
+
+    #[test]
+    fn a_questions_content_leaves_out_function_words_in_their_normalised_spelling() {
+        let lexical = Lexical::new();
+        let asked = lexical.content_terms("ما القنوات الي تدعمونها على واتساب أو إلى انستقرام؟");
+        assert_eq!(
+            asked,
+            lexical.query("القنوات تدعمونها واتساب انستقرام").indices
+        );
+        assert!(
+            lexical.query("القنوات الي تدعمونها").indices.len() == 3,
+            "the vectors keep them"
+        );
     }
 
     #[test]

@@ -357,17 +357,21 @@ impl Retrieval {
                 .iter()
                 .filter_map(|passage| passage.similarity)
                 .fold(0.0, f32::max),
-            coverage: self.question_coverage(question, passages),
+            coverage: self.coverage(&self.lexical.query(question).indices, passages),
         }
     }
 
-    /// The share of `question`'s terms that `passages` hold: 0 when it has none.
-    pub fn question_coverage<'p>(
+    /// The share of `question`'s content terms ([`Lexical::content_terms`]) that `passages`
+    /// hold: 0 when it has none.
+    pub fn content_coverage<'p>(
         &self,
         question: &str,
         passages: impl IntoIterator<Item = &'p Passage>,
     ) -> f32 {
-        let terms = self.lexical.query(question).indices;
+        self.coverage(&self.lexical.content_terms(question), passages)
+    }
+
+    fn coverage<'p>(&self, terms: &[u32], passages: impl IntoIterator<Item = &'p Passage>) -> f32 {
         if terms.is_empty() {
             return 0.0;
         }
