@@ -247,9 +247,9 @@ pub fn choose(evidence: &Evidence, asked: Asked<'_>, most: usize) -> Vec<Pick> {
 /// that is not a bulleted item, read over the item lines' later sentences, when that line is a
 /// numbered item, a lead-in ending in a colon or a label; for a numbered item, the nearest
 /// line above it that is neither a bulleted nor a numbered item, when that line is a lead-in
-/// ending in a colon ("Four tabs:"). A heading or a question above it ends the search, and so does the
-/// start of its passage: an item that opens a piece of a long entry hangs from a line of the
-/// piece before, which may not be among the passages found.
+/// ending in a colon ("Four tabs:"). A heading or a question above it ends the search, and so
+/// does the start of its passage: an item that opens a piece of a long entry hangs from a line
+/// of the piece before, which may not be among the passages found.
 fn hangs_from(evidence: &Evidence, entry: &[usize], index: usize) -> Option<usize> {
     let sentence = |index: usize| &evidence.sentences[index];
     let is_bulleted =

@@ -265,8 +265,9 @@ pub struct MatchedQuestionTrace {
     /// by and what the confidence gate compares.
     pub score: f32,
     /// The share of the retrieval query's content terms (BM25's, Arabic function words left
-    /// out) the entry's passages (its question line among them) hold: an entry scoring just under the gate's bound answers when it holds
-    /// three fifths of them, unless the query is a follow-up's, with the conversation's words.
+    /// out) the entry's passages (its question line among them) hold: an entry scoring just
+    /// under the gate's bound answers when it holds three fifths of them, unless the query is
+    /// a follow-up's, with the conversation's words.
     pub coverage: f32,
 }
 

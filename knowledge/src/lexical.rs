@@ -182,8 +182,9 @@ mod tests {
             asked,
             lexical.query("القنوات تدعمونها واتساب انستقرام").indices
         );
-        assert!(
-            lexical.query("القنوات الي تدعمونها").indices.len() == 3,
+        assert_eq!(
+            lexical.query("القنوات الي تدعمونها").indices.len(),
+            3,
             "the vectors keep them"
         );
     }
