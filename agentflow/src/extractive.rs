@@ -246,8 +246,8 @@ pub fn choose(evidence: &Evidence, asked: Asked<'_>, most: usize) -> Vec<Pick> {
 /// in order, each text once): for a bulleted item, the nearest line above it in its passage
 /// that is not a bulleted item, read over the item lines' later sentences, when that line is a
 /// numbered item, a lead-in ending in a colon or a label; for a numbered item, the nearest
-/// line above it that is neither a bulleted nor a numbered item, when that line is a lead-in
-/// ending in a colon ("Four tabs:"). A heading or a question above it ends the search, and so
+/// line above it that is not a numbered item nor a bullet of one, when that line is a lead-in
+/// ending in a colon ("Four tabs:", "- Middle, four tabs:"). A heading or a question above it ends the search, and so
 /// does the start of its passage: an item that opens a piece of a long entry hangs from a line
 /// of the piece before, which may not be among the passages found.
 fn hangs_from(evidence: &Evidence, entry: &[usize], index: usize) -> Option<usize> {
@@ -262,11 +262,24 @@ fn hangs_from(evidence: &Evidence, entry: &[usize], index: usize) -> Option<usiz
         return None;
     }
     let passage = sentence(index).passage;
+    // "- Middle, four tabs:" directly over "1. Activity" introduces the numbered list; a
+    // bulleted line ending in a colon under an item introduces its own bullets.
+    let opens_a_numbered_list = |line: usize| {
+        sentence(line).text.trim_end().ends_with(':')
+            && (line + 1..index)
+                .find(|&next| sentence(next).opens_line)
+                .is_some_and(is_numbered)
+    };
     let parent = (0..index)
         .rev()
         .take_while(|&above| sentence(above).passage == passage)
         .find(|&above| {
-            sentence(above).opens_line && !is_bulleted(above) && (bulleted || !is_numbered(above))
+            sentence(above).opens_line
+                && if bulleted {
+                    !is_bulleted(above)
+                } else {
+                    !is_numbered(above) && (!is_bulleted(above) || opens_a_numbered_list(above))
+                }
         })?;
     let line = sentence(parent).text.trim();
     let leads = !sentence(parent).question
@@ -930,6 +943,29 @@ mod tests {
             chosen,
             [1, 3, 4, 5, 6],
             "the lead-in of the numbered list, which says how many items it has, past the budget"
+        );
+    }
+
+    #[test]
+    fn a_numbered_list_is_said_with_the_bullet_that_introduces_it() {
+        let evidence = Evidence {
+            sentences: vec![
+                sentence(0, "What does a profile show?", "en", [1.0, 0.0], &[1]),
+                sentence(0, "- Left side: name and phone.", "en", [0.2, 0.8], &[]),
+                sentence(0, "- Middle, four tabs:", "en", [0.1, 0.9], &[]),
+                sentence(0, "1. Activity", "en", [0.3, 0.7], &[]),
+                sentence(0, "- Includes:", "en", [0.1, 0.9], &[]),
+                sentence(0, "- sent messages", "en", [0.3, 0.7], &[]),
+                sentence(0, "2. Notes kept by the team", "en", [0.9, 0.1], &[1]),
+            ],
+            ..Evidence::default()
+        };
+        let terms: HashSet<u32> = [1].into();
+        let chosen = said(&answer_of(&evidence, &[0], english(&terms), 60));
+        assert_eq!(
+            chosen,
+            [1, 2, 6],
+            "the bullet over the list, not the one introducing the first item's bullets"
         );
     }
 
