@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use knowledge::embed::{Embedder, EmbedderConfig};
 use knowledge::index::{EdgeIndex, ServerIndex, VectorIndex};
+use knowledge::lexical::LEXICAL_ANALYSIS;
 use knowledge::retrieve::Retrieval;
 
 /// The collection a Qdrant server keeps the service's points in.
@@ -25,7 +26,37 @@ pub fn open(dir: &Path, qdrant_url: Option<&str>) -> anyhow::Result<Arc<Retrieva
         )?),
         None => Arc::new(EdgeIndex::open(&dir.join("index"), embedder.dimension())?),
     };
-    Ok(Arc::new(Retrieval::new(embedder, index)))
+    let retrieval = Retrieval::new(embedder, index);
+    renew_lexical_vectors(dir, &retrieval)?;
+    Ok(Arc::new(retrieval))
+}
+
+/// A directory records the lexical analysis its index's sparse vectors were made with; an
+/// index made with another, or from before the record, has them made again before anything
+/// searches it. Until the record is written, every open makes them again.
+fn renew_lexical_vectors(dir: &Path, retrieval: &Retrieval) -> anyhow::Result<()> {
+    let record = dir.join("lexical-analysis");
+    let analysis = LEXICAL_ANALYSIS.to_string();
+    match std::fs::read_to_string(&record) {
+        Ok(recorded) if recorded.trim() == analysis => return Ok(()),
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => {
+            return Err(error).with_context(|| format!("reading {}", record.display()));
+        }
+    }
+    let renewed = retrieval
+        .renew_lexical_vectors()
+        .context("making the index's lexical vectors again")?;
+    if renewed > 0 {
+        tracing::info!(
+            renewed,
+            analysis = LEXICAL_ANALYSIS,
+            "lexical vectors made again with this build's analysis"
+        );
+    }
+    std::fs::write(&record, format!("{analysis}\n"))
+        .with_context(|| format!("writing {}", record.display()))
 }
 
 /// A directory records the model that embedded it, and refuses to be read with another:

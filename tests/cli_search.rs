@@ -1,5 +1,6 @@
 //! `switchboard ingest --kb` then `switchboard search`: the real binary, the real model, the
-//! embedded Qdrant index, questions in Arabic and English. Skipped with a printed reason where
+//! embedded Qdrant index, questions in Arabic and English, and an index whose lexical vectors
+//! another analysis made. Skipped with a printed reason where
 //! the model is not set up (scripts/setup.sh), unless SWITCHBOARD_REQUIRE_MODEL is set.
 
 mod common;
@@ -7,6 +8,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{fixture, ingest, model_ready, switchboard};
+use knowledge::embed::{Embedder, EmbedderConfig};
+use knowledge::index::{EdgeIndex, VectorIndex};
+use knowledge::lexical::{LEXICAL_ANALYSIS, SparseVector};
 
 fn top_passage(kb: &Path, question: &str) -> serde_json::Value {
     let output = switchboard(&[
@@ -107,6 +111,54 @@ fn answers_arabic_and_english_questions_from_ingested_files() {
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
+}
+
+/// Blanks every lexical vector of the index in `kb`, as an analysis that finds no term would
+/// have made them.
+fn blank_lexical_vectors(kb: &Path) {
+    let dimension = Embedder::load(EmbedderConfig::from_environment())
+        .unwrap()
+        .dimension();
+    let index = EdgeIndex::open(&kb.join("index"), dimension).unwrap();
+    let (texts, next) = index.texts(None, 1000).unwrap();
+    assert!(next.is_none());
+    let blank: Vec<_> = texts
+        .iter()
+        .map(|stored| (stored.id, SparseVector::default()))
+        .collect();
+    index.replace_sparse(&blank).unwrap();
+}
+
+#[test]
+fn an_index_made_with_another_lexical_analysis_is_analysed_again_when_opened() {
+    if !model_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let faq = dir.path().join("faq.txt");
+    std::fs::write(
+        &faq,
+        "ما هي القنوات التي تدعمونها؟\nندعم واتساب وإنستغرام وتيليجرام.\n\nكم سعر الخطة؟\nالخطة الأساسية بعشرة دولارات.\n",
+    )
+    .unwrap();
+    let kb = dir.path().join("kb");
+    ingest(&kb, &[faq.display().to_string()]);
+    let record = kb.join("lexical-analysis");
+    let recorded = std::fs::read_to_string(&record).unwrap();
+    assert_eq!(recorded.trim(), LEXICAL_ANALYSIS.to_string());
+    // Without its article, as a customer writes it.
+    assert_eq!(top_passage(&kb, "قنوات")["sparse_rank"], 1);
+
+    blank_lexical_vectors(&kb);
+    assert!(
+        top_passage(&kb, "قنوات")["sparse_rank"].is_null(),
+        "the record says the vectors are this analysis's: they are left alone"
+    );
+
+    std::fs::remove_file(&record).unwrap();
+    assert_eq!(top_passage(&kb, "قنوات")["sparse_rank"], 1);
+    let recorded = std::fs::read_to_string(&record).unwrap();
+    assert_eq!(recorded.trim(), LEXICAL_ANALYSIS.to_string());
 }
 
 #[test]

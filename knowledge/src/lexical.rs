@@ -1,15 +1,21 @@
 //! Lexical (BM25) sparse vectors, computed here the same way for every index backend.
 //!
 //! qdrant-edge's BM25 supplies the tokenizer, stopwords and Snowball stemming; each text is
-//! analysed as Arabic or English by its language. Arabic is normalised first, because the same
-//! word is written many ways: diacritics and tatweel go, alef forms become bare alef, alef
-//! maqsura becomes yaa, taa marbuta becomes haa.
+//! analysed as Arabic or English by its language. Arabic is respelled first
+//! ([`spelled_for_stemming`]), because the same word is written many ways and the Snowball
+//! stemmer alone stems a noun with and without its article apart.
 
 use std::collections::HashSet;
 
 use qdrant_edge::bm25_embed::{EdgeBm25, EdgeBm25Config};
 
 use crate::lang::guess_language;
+
+/// The analysis [`Lexical::document`] makes stored vectors with. An index records the one
+/// it was made with, and one made with another has its vectors made again when it is opened
+/// (`Retrieval::renew_lexical_vectors`). 1: Arabic folded letter by letter; 2: each Arabic
+/// word respelled for the stemmer.
+pub const LEXICAL_ANALYSIS: u32 = 2;
 
 /// A sparse vector: term ids and their weights. The index applies IDF.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -25,7 +31,7 @@ pub struct Lexical {
     function_words: HashSet<u32>,
 }
 
-/// Arabic function words as [`normalise_arabic`] spells them, where that differs from how the
+/// Arabic function words as [`spelled_for_stemming`] spells them, where that differs from how the
 /// analyser's stopword list writes them ("إلى" is "الي", "على" is "علي", "أو" is "او"), so they
 /// reach the vectors as terms. They stay there: the lexical list's weight, chosen on ARCD,
 /// counts them (docs/calibration.md). What counts a question's words leaves them out
@@ -111,7 +117,7 @@ impl Lexical {
     pub fn document(&self, text: &str, language: &str) -> SparseVector {
         convert(
             self.analyser(language)
-                .embed_document(&normalise_arabic(text)),
+                .embed_document(&spelled_for_stemming(text)),
         )
     }
 
@@ -119,7 +125,7 @@ impl Lexical {
         let language = guess_language(text);
         convert(
             self.analyser(&language)
-                .embed_query(&normalise_arabic(text)),
+                .embed_query(&spelled_for_stemming(text)),
         )
     }
 
@@ -139,17 +145,78 @@ fn convert(vector: qdrant_edge::SparseVector) -> SparseVector {
     }
 }
 
-/// Orthographic normalisation of Arabic for matching (not for display).
+/// Orthographic normalisation of Arabic for matching (not for display): diacritics and tatweel
+/// go, alef forms become bare alef, alef maqsura becomes yaa, taa marbuta becomes haa.
 pub fn normalise_arabic(text: &str) -> String {
     text.chars()
-        .filter_map(|character| match character {
-            '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{06D6}'..='\u{06ED}' | '\u{0640}' => None,
-            'أ' | 'إ' | 'آ' | 'ٱ' => Some('ا'),
-            'ى' => Some('ي'),
-            'ة' => Some('ه'),
-            other => Some(other),
-        })
+        .filter_map(fold_letter)
+        .map(|character| if character == 'ة' { 'ه' } else { character })
         .collect()
+}
+
+fn fold_letter(character: char) -> Option<char> {
+    match character {
+        '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{06D6}'..='\u{06ED}' | '\u{0640}' => None,
+        'أ' | 'إ' | 'آ' | 'ٱ' => Some('ا'),
+        'ى' => Some('ي'),
+        other => Some(other),
+    }
+}
+
+/// Arabic text spelled so that Snowball stems the forms of one noun alike: letters folded as
+/// [`normalise_arabic`] folds them, then each word respelled by [`word_for_stemming`].
+fn spelled_for_stemming(text: &str) -> String {
+    let mut spelled = String::with_capacity(text.len());
+    let mut word = String::new();
+    for character in text.chars().filter_map(fold_letter) {
+        if ('\u{0621}'..='\u{064A}').contains(&character) {
+            word.push(character);
+        } else {
+            spelled.push_str(&word_for_stemming(&word));
+            word.clear();
+            spelled.push(character);
+        }
+    }
+    spelled.push_str(&word_for_stemming(&word));
+    spelled
+}
+
+/// One Arabic word respelled where Snowball would stem its forms apart (measured with the
+/// stemmer, docs/calibration.md):
+/// - a conjunction before the article goes ("والقنوات" as "القنوات"): Snowball keeps it;
+/// - a sound feminine plural becomes its singular ("قنوات", "الشركات" as "قنوة", "الشركة"):
+///   without the article Snowball reads the plural's "ت" as a verb's ending;
+/// - a final haa or taa marbuta is taa marbuta where the word past its article has four letters
+///   or more ("الشركه", "شركة"), which Snowball takes off with or without the article, and haa
+///   in shorter words ("خطة", "الخطه"), which it leaves on both; a customer types either.
+fn word_for_stemming(word: &str) -> String {
+    const CONJUNCTIONS_BEFORE_THE_ARTICLE: [&str; 2] = ["وال", "فال"];
+    const ARTICLES: [&str; 4] = ["بال", "كال", "ال", "لل"];
+    let mut word = word;
+    if word.chars().count() >= 6
+        && let Some(conjunction) = CONJUNCTIONS_BEFORE_THE_ARTICLE
+            .iter()
+            .find(|conjunction| word.starts_with(**conjunction))
+    {
+        word = &word[conjunction.len() - "ال".len()..];
+    }
+    let article = ARTICLES
+        .iter()
+        .find(|article| word.starts_with(**article))
+        .map_or(0, |article| article.len());
+    let mut stem = word.to_string();
+    let mut letters = word[article..].chars().count();
+    if letters >= 4 && stem.ends_with("ات") {
+        stem.truncate(stem.len() - "ات".len());
+        letters -= 1;
+        // The singular's ending, spelled by the length rule below.
+        stem.push('ه');
+    }
+    if stem.ends_with('ه') || stem.ends_with('ة') {
+        stem.pop();
+        stem.push(if letters >= 4 { 'ة' } else { 'ه' });
+    }
+    stem
 }
 
 #[cfg(test)]
@@ -172,6 +239,34 @@ mod tests {
             .filter(|index| document.indices.contains(index))
             .count();
         assert_eq!(shared, query.indices.len(), "{query:?} vs {document:?}");
+    }
+
+    #[test]
+    fn the_forms_of_one_arabic_noun_are_one_term() {
+        let lexical = Lexical::new();
+        for forms in [
+            ["قنوات", "القنوات", "والقنوات", "بالقنوات"],
+            ["شركة", "الشركه", "شركات", "للشركات"],
+            ["محادثة", "المحادثه", "محادثات", "فالمحادثات"],
+            ["خطة", "الخطة", "خطه", "بالخطه"],
+            ["جهة", "الجهة", "جهات", "الجهات"],
+        ] {
+            let terms: Vec<Vec<u32>> = forms
+                .iter()
+                .map(|form| lexical.document(form, "ar").indices)
+                .collect();
+            assert!(
+                terms
+                    .iter()
+                    .all(|term| term == &terms[0] && term.len() == 1),
+                "{forms:?}: {terms:?}"
+            );
+        }
+        assert_eq!(
+            lexical.query("والد").indices,
+            lexical.query("الوالد").indices,
+            "a word that only opens like a conjunction and an article keeps its letters"
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::chunk::Chunk;
 use crate::document::Position;
 use crate::embed::{EmbedError, Embedder, TextRole};
 use crate::index::{ChunkPayload, Hit, IndexError, IndexPoint, Query, Scope, VectorIndex};
-use crate::lexical::Lexical;
+use crate::lexical::{Lexical, SparseVector};
 use crate::sentences::{is_question, sentences};
 
 /// How much the lexical list counts against the dense one when it sees every term of the
@@ -194,6 +194,33 @@ impl Retrieval {
         self.index.delete_source(scope, &source_id, &keep)?;
         self.index.flush()?;
         Ok(())
+    }
+
+    /// Makes every stored point's sparse vector again with this build's analysis
+    /// ([`crate::lexical::LEXICAL_ANALYSIS`]), a page at a time, for an index made by another:
+    /// returns how many points it renewed. A point ingested meanwhile is analysed alike twice.
+    pub fn renew_lexical_vectors(&self) -> Result<usize, IndexError> {
+        const PAGE: usize = 256;
+        let mut renewed = 0;
+        let mut after = None;
+        loop {
+            let (texts, next) = self.index.texts(after, PAGE)?;
+            let vectors: Vec<(Uuid, SparseVector)> = texts
+                .iter()
+                .map(|stored| {
+                    (
+                        stored.id,
+                        self.lexical.document(&stored.text, &stored.language),
+                    )
+                })
+                .collect();
+            self.index.replace_sparse(&vectors)?;
+            renewed += vectors.len();
+            match next {
+                Some(next) => after = Some(next),
+                None => return Ok(renewed),
+            }
+        }
     }
 
     /// Embeds and stores the chunks of many sources at once (a benchmark corpus, a bulk

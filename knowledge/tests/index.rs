@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use knowledge::Position;
+use knowledge::index::local_qdrant::LocalQdrant;
 use knowledge::index::{
     ChunkPayload, EdgeIndex, IndexPoint, IndexedSource, Query, Scope, ServerIndex, VectorIndex,
 };
@@ -202,6 +203,90 @@ fn sources_listed(index: &dyn VectorIndex) {
     assert_eq!(listed, expected);
     index.delete_source(&layout[1].0, "prices", &[]).unwrap();
     assert_eq!(index.sources().unwrap().len(), 3);
+}
+
+#[test]
+fn every_text_is_read_back_and_its_sparse_vector_replaced() {
+    on_every_backend(texts_and_sparse_replaced);
+    // The client's scroll and vector update, through the local server.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(LocalQdrant::start()).unwrap();
+    texts_and_sparse_replaced(&ServerIndex::connect(server.url(), "chunks", DIMENSION).unwrap());
+}
+
+fn texts_and_sparse_replaced(index: &dyn VectorIndex) {
+    let mut random = Random(11);
+    let tenants = [Scope::new("acme", "kb"), Scope::new("globex", "kb")];
+    let mut points = Vec::new();
+    for scope in &tenants {
+        for ordinal in 0..150 {
+            points.push(point(scope, "s", ordinal, random.dense(), random.sparse()));
+        }
+    }
+    index.upsert(&points).unwrap();
+
+    let mut read = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, next) = index.texts(after, 64).unwrap();
+        assert!(page.len() <= 64);
+        read.extend(page);
+        match next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let mut expected: Vec<(Uuid, String)> = points
+        .iter()
+        .map(|point| (point.id, point.payload.text.clone()))
+        .collect();
+    let mut found: Vec<(Uuid, String)> = read
+        .iter()
+        .map(|stored| (stored.id, stored.text.clone()))
+        .collect();
+    expected.sort();
+    found.sort();
+    assert_eq!(found, expected, "every point once, with its own text");
+    assert!(read.iter().all(|stored| stored.language == "en"));
+
+    // Term 999 is in no random vector (terms 0-49); after the swap only one point holds it.
+    let chosen = &points[7];
+    let replaced: Vec<(Uuid, SparseVector)> = points
+        .iter()
+        .map(|point| {
+            let term = if point.id == chosen.id { 999 } else { 998 };
+            let sparse = SparseVector {
+                indices: vec![term],
+                values: vec![1.0],
+            };
+            (point.id, sparse)
+        })
+        .collect();
+    index.replace_sparse(&replaced).unwrap();
+    let scope = &tenants[0];
+    let lexical = Query::Sparse(SparseVector {
+        indices: vec![999],
+        values: vec![1.0],
+    });
+    let hits = index.search(scope, &lexical, 10).unwrap();
+    assert_eq!(
+        hits.iter().map(|hit| hit.id).collect::<Vec<_>>(),
+        [chosen.id]
+    );
+    assert_eq!(
+        hits[0].payload, chosen.payload,
+        "the payload is left as it was"
+    );
+    let old_terms = Query::Sparse(chosen.sparse.clone());
+    assert!(
+        index.search(scope, &old_terms, 300).unwrap().is_empty(),
+        "no point keeps its old terms"
+    );
+    let dense = index
+        .search(scope, &Query::Dense(chosen.dense.clone()), 1)
+        .unwrap();
+    assert_eq!(dense[0].id, chosen.id, "the dense vector is left as it was");
+    assert_eq!(index.count(scope, None).unwrap(), 150);
 }
 
 #[test]

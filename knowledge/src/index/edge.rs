@@ -7,15 +7,18 @@ use qdrant_edge::{
     Condition, CreateIndex, Distance, EdgeConfigBuilder, EdgeShard, EdgeSparseVectorParamsBuilder,
     EdgeVectorParamsBuilder, FacetRequest, FacetValue, FieldCondition, FieldIndexOperations,
     Filter, HasIdCondition, JsonPath, Match, Modifier, NamedQuery, PayloadFieldSchema,
-    PayloadSchemaType, PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum,
-    QueryRequest, ScoringQuery, UpdateOperation, ValueVariants, Vector, VectorInternal, Vectors,
-    WithPayloadInterface, WithVector,
+    PayloadSchemaType, PointId, PointInsertOperations, PointOperations, PointStruct,
+    PointVectorsPersisted, QueryEnum, QueryRequest, ScoringQuery, ScrollRequest, UpdateOperation,
+    UpdateVectorsOp, ValueVariants, Vector, VectorInternal, VectorOperations, VectorPersisted,
+    VectorStructPersisted, Vectors, WithPayloadInterface, WithVector,
 };
 use uuid::Uuid;
 
 use super::{
-    ALL_VALUES, ChunkPayload, DENSE, Hit, IndexError, IndexPoint, Query, SPARSE, Scope, VectorIndex,
+    ALL_VALUES, ChunkPayload, DENSE, Hit, IndexError, IndexPoint, Query, SPARSE,
+    STORED_TEXT_FIELDS, Scope, StoredText, VectorIndex,
 };
+use crate::lexical::SparseVector;
 
 const KEYWORD_FIELDS: [&str; 3] = ["workspace", "knowledge_base", "source_id"];
 
@@ -120,6 +123,23 @@ impl EdgeIndex {
     }
 }
 
+fn uuid_of(id: PointId) -> Uuid {
+    match id {
+        PointId::Uuid(id) => id,
+        PointId::NumId(number) => Uuid::from_u128(number as u128),
+    }
+}
+
+fn read_payload<T: serde::de::DeserializeOwned>(
+    id: Uuid,
+    payload: Option<qdrant_edge::Payload>,
+) -> Result<T, IndexError> {
+    let payload = payload.ok_or_else(|| IndexError::Payload(id.to_string()))?;
+    let map: serde_json::Map<String, serde_json::Value> = payload.0.into_iter().collect();
+    serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|error| IndexError::Payload(format!("{id}: {error}")))
+}
+
 fn json_path(field: &str) -> Result<JsonPath, IndexError> {
     field
         .parse()
@@ -222,17 +242,8 @@ impl VectorIndex for EdgeIndex {
         points
             .into_iter()
             .map(|point| {
-                let id = match point.id {
-                    PointId::Uuid(id) => id,
-                    PointId::NumId(number) => Uuid::from_u128(number as u128),
-                };
-                let payload = point
-                    .payload
-                    .ok_or_else(|| IndexError::Payload(id.to_string()))?;
-                let map: serde_json::Map<String, serde_json::Value> =
-                    payload.0.into_iter().collect();
-                let payload: ChunkPayload = serde_json::from_value(serde_json::Value::Object(map))
-                    .map_err(|error| IndexError::Payload(format!("{id}: {error}")))?;
+                let id = uuid_of(point.id);
+                let payload: ChunkPayload = read_payload(id, point.payload)?;
                 Ok(Hit {
                     id,
                     score: point.score,
@@ -284,6 +295,63 @@ impl VectorIndex for EdgeIndex {
                 ))),
             })
             .collect()
+    }
+
+    fn texts(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> Result<(Vec<StoredText>, Option<Uuid>), IndexError> {
+        let fields = STORED_TEXT_FIELDS
+            .iter()
+            .map(|field| json_path(field))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (records, next) = self
+            .shard
+            .scroll(ScrollRequest {
+                offset: after.map(PointId::Uuid),
+                limit: Some(limit),
+                filter: None,
+                with_payload: Some(WithPayloadInterface::Fields(fields)),
+                with_vector: WithVector::Bool(false),
+                order_by: None,
+            })
+            .map_err(operation)?;
+        let texts = records
+            .into_iter()
+            .map(|record| {
+                let id = uuid_of(record.id);
+                let stored: StoredText = read_payload(id, record.payload)?;
+                Ok(StoredText { id, ..stored })
+            })
+            .collect::<Result<Vec<_>, IndexError>>()?;
+        Ok((texts, next.map(uuid_of)))
+    }
+
+    fn replace_sparse(&self, vectors: &[(Uuid, SparseVector)]) -> Result<(), IndexError> {
+        let _turn = self.turn()?;
+        for batch in vectors.chunks(256) {
+            let mut points = Vec::with_capacity(batch.len());
+            for (id, sparse) in batch {
+                let Vector(sparse) =
+                    Vector::new_sparse(sparse.indices.clone(), sparse.values.clone())
+                        .map_err(operation)?;
+                points.push(PointVectorsPersisted {
+                    id: PointId::Uuid(*id),
+                    vector: VectorStructPersisted::Named(
+                        [(SPARSE.into(), VectorPersisted::from(sparse))].into(),
+                    ),
+                });
+            }
+            self.update(UpdateOperation::VectorOperation(
+                VectorOperations::UpdateVectors(UpdateVectorsOp {
+                    points,
+                    update_filter: None,
+                }),
+            ))?;
+        }
+        self.shard.flush();
+        Ok(())
     }
 
     fn optimize(&self) -> Result<(), IndexError> {

@@ -4,9 +4,10 @@
 //! client, transport and request building without a Qdrant install.
 //!
 //! It does what the index asks of a server and no more: create and check collections, accept
-//! field indexes, upsert points with named vectors, delete and count by filter, query the
-//! nearest points by a dense (cosine) or sparse (dot product) vector, filtered by keyword
-//! matches and point ids, and count the points per value of a keyword field (facets).
+//! field indexes, upsert points with named vectors, replace some of a point's vectors, delete
+//! and count by filter, query the nearest points by a dense (cosine) or sparse (dot product)
+//! vector, filtered by keyword matches and point ids, scroll points in id order with some of
+//! their payload, and count the points per value of a keyword field (facets).
 //! Anything else answers `unimplemented`, so a new request fails loudly here rather than being
 //! answered wrongly. The IDF a real server applies to the sparse vector is left out: scores
 //! differ from a real server's, which tenants and sources come back does not.
@@ -418,6 +419,99 @@ impl Store {
         })
     }
 
+    fn scroll_points(
+        &self,
+        request: qdrant::ScrollPoints,
+    ) -> Result<qdrant::ScrollResponse, Status> {
+        if request.order_by.is_some() {
+            return Err(unsupported("ordered scrolls"));
+        }
+        let vectors_wanted = !matches!(
+            request.with_vectors.and_then(|with| with.selector_options),
+            None | Some(qdrant::with_vectors_selector::SelectorOptions::Enable(
+                false
+            ))
+        );
+        if vectors_wanted {
+            return Err(unsupported("scrolls with vectors"));
+        }
+        let fields: Option<Vec<String>> =
+            match request.with_payload.and_then(|with| with.selector_options) {
+                None | Some(SelectorOptions::Enable(false)) => Some(Vec::new()),
+                Some(SelectorOptions::Enable(true)) => None,
+                Some(SelectorOptions::Include(include)) => Some(include.fields),
+                Some(_) => return Err(unsupported("payload selectors other than include")),
+            };
+        let from = match &request.offset {
+            Some(offset) => Some(point_id(Some(offset))?.0),
+            None => None,
+        };
+        let limit = request.limit.unwrap_or(10) as usize;
+        let filter = request.filter.unwrap_or_default();
+        let mut page = self.with_collection(&request.collection_name, |collection| {
+            let mut page = Vec::new();
+            let start = from.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included);
+            for (key, point) in collection.points.range((start, std::ops::Bound::Unbounded)) {
+                if page.len() > limit {
+                    break;
+                }
+                if !matches(&filter, key, point)? {
+                    continue;
+                }
+                let payload = match &fields {
+                    None => point.payload.clone(),
+                    Some(fields) => fields
+                        .iter()
+                        .filter_map(|field| {
+                            Some((field.clone(), point.payload.get(field)?.clone()))
+                        })
+                        .collect(),
+                };
+                page.push(qdrant::RetrievedPoint {
+                    id: Some(point.id.clone()),
+                    payload,
+                    ..Default::default()
+                });
+            }
+            Ok(page)
+        })?;
+        let next_page_offset = (page.len() > limit)
+            .then(|| page.pop().and_then(|point| point.id))
+            .flatten();
+        Ok(qdrant::ScrollResponse {
+            next_page_offset,
+            result: page,
+            ..Default::default()
+        })
+    }
+
+    fn update_vectors(
+        &self,
+        request: qdrant::UpdatePointVectors,
+    ) -> Result<qdrant::PointsOperationResponse, Status> {
+        if request.update_filter.is_some() {
+            return Err(unsupported("conditional vector updates"));
+        }
+        self.with_collection(&request.collection_name, |collection| {
+            for update in request.points {
+                let (key, _) = point_id(update.id.as_ref())?;
+                let Some(VectorsOptions::Vectors(named)) =
+                    update.vectors.and_then(|v| v.vectors_options)
+                else {
+                    return Err(unsupported("vector updates without named vectors"));
+                };
+                let point = collection
+                    .points
+                    .get_mut(&key)
+                    .ok_or_else(|| Status::not_found(format!("no point {key}")))?;
+                for (name, vector) in named.vectors {
+                    point.vectors.insert(name, stored_vector(vector.vector)?);
+                }
+            }
+            Ok(collection.updated())
+        })
+    }
+
     fn query_points(&self, request: qdrant::QueryPoints) -> Result<qdrant::QueryResponse, Status> {
         if !request.prefetch.is_empty()
             || request.lookup_from.is_some()
@@ -551,10 +645,11 @@ service! {
         count(CountPoints) -> CountResponse = count_points;
         query(QueryPoints) -> QueryResponse = query_points;
         facet(FacetCounts) -> FacetResponse = facet_points;
+        scroll(ScrollPoints) -> ScrollResponse = scroll_points;
+        update_vectors(UpdatePointVectors) -> PointsOperationResponse = update_vectors;
     }
     unimplemented {
         get(GetPoints) -> GetResponse;
-        update_vectors(UpdatePointVectors) -> PointsOperationResponse;
         delete_vectors(DeletePointVectors) -> PointsOperationResponse;
         set_payload(SetPayloadPoints) -> PointsOperationResponse;
         overwrite_payload(SetPayloadPoints) -> PointsOperationResponse;
@@ -566,7 +661,6 @@ service! {
         search(SearchPoints) -> SearchResponse;
         search_batch(SearchBatchPoints) -> SearchBatchResponse;
         search_groups(SearchPointGroups) -> SearchGroupsResponse;
-        scroll(ScrollPoints) -> ScrollResponse;
         recommend(RecommendPoints) -> RecommendResponse;
         recommend_batch(RecommendBatchPoints) -> RecommendBatchResponse;
         recommend_groups(RecommendPointGroups) -> RecommendGroupsResponse;

@@ -80,6 +80,18 @@ pub struct Hit {
     pub payload: ChunkPayload,
 }
 
+/// What a point's sparse vector is made from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct StoredText {
+    #[serde(skip)]
+    pub id: Uuid,
+    pub language: String,
+    pub text: String,
+}
+
+/// The payload fields of a [`StoredText`].
+const STORED_TEXT_FIELDS: [&str; 2] = ["language", "text"];
+
 /// A source some points belong to, as the index sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexedSource {
@@ -146,6 +158,15 @@ pub trait VectorIndex: Send + Sync {
         }
         Ok(sources)
     }
+    /// A page of every point's text, of all tenants, in id order from after `after`: at most
+    /// `limit` points, and the id to go on after, or `None` at the end.
+    fn texts(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> Result<(Vec<StoredText>, Option<Uuid>), IndexError>;
+    /// Replaces the sparse vectors of existing points, leaving the rest of each as it is.
+    fn replace_sparse(&self, vectors: &[(Uuid, SparseVector)]) -> Result<(), IndexError>;
     /// Builds search structures after a bulk load; slow, so off the request path.
     fn optimize(&self) -> Result<(), IndexError>;
     /// Makes every acknowledged write durable.

@@ -18,16 +18,19 @@ use qdrant_client::qdrant::point_id::PointIdOptions;
 use qdrant_client::qdrant::{
     Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
     DeletePointsBuilder, Distance, FacetCountsBuilder, FieldCondition, FieldType, Filter, Match,
-    Modifier, NamedVectors, PointId, PointStruct, Query as QdrantQuery, QueryPointsBuilder,
-    SparseVectorParamsBuilder, SparseVectorsConfigBuilder, UpsertPointsBuilder, Vector,
+    Modifier, NamedVectors, PayloadIncludeSelector, PointId, PointStruct, PointVectors,
+    Query as QdrantQuery, QueryPointsBuilder, ScrollPointsBuilder, SparseVectorParamsBuilder,
+    SparseVectorsConfigBuilder, UpdatePointVectorsBuilder, UpsertPointsBuilder, Vector,
     VectorParamsBuilder, VectorsConfigBuilder,
 };
 use qdrant_client::{Payload, Qdrant, QdrantError};
 use uuid::Uuid;
 
 use super::{
-    ALL_VALUES, ChunkPayload, DENSE, Hit, IndexError, IndexPoint, Query, SPARSE, Scope, VectorIndex,
+    ALL_VALUES, ChunkPayload, DENSE, Hit, IndexError, IndexPoint, Query, SPARSE,
+    STORED_TEXT_FIELDS, Scope, StoredText, VectorIndex,
 };
+use crate::lexical::SparseVector;
 
 pub struct ServerIndex {
     client: Qdrant,
@@ -158,6 +161,16 @@ impl Drop for ServerIndex {
     }
 }
 
+fn uuid_of(id: Option<PointId>) -> Result<Uuid, IndexError> {
+    match id.and_then(|id| id.point_id_options) {
+        Some(PointIdOptions::Uuid(text)) => {
+            Uuid::parse_str(&text).map_err(|error| IndexError::Payload(error.to_string()))
+        }
+        Some(PointIdOptions::Num(number)) => Ok(Uuid::from_u128(number as u128)),
+        None => Err(IndexError::Payload("a point without an id".into())),
+    }
+}
+
 impl VectorIndex for ServerIndex {
     fn upsert(&self, points: &[IndexPoint]) -> Result<(), IndexError> {
         for batch in points.chunks(256) {
@@ -231,12 +244,7 @@ impl VectorIndex for ServerIndex {
             .result
             .into_iter()
             .map(|point| {
-                let id = match point.id.and_then(|id| id.point_id_options) {
-                    Some(PointIdOptions::Uuid(text)) => Uuid::parse_str(&text)
-                        .map_err(|error| IndexError::Payload(error.to_string()))?,
-                    Some(PointIdOptions::Num(number)) => Uuid::from_u128(number as u128),
-                    None => return Err(IndexError::Payload("a point without an id".into())),
-                };
+                let id = uuid_of(point.id)?;
                 let payload: ChunkPayload = Payload::from(point.payload)
                     .deserialize()
                     .map_err(|error| IndexError::Payload(format!("{id}: {error}")))?;
@@ -285,6 +293,64 @@ impl VectorIndex for ServerIndex {
                 ))),
             })
             .collect()
+    }
+
+    fn texts(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> Result<(Vec<StoredText>, Option<Uuid>), IndexError> {
+        let mut request = ScrollPointsBuilder::new(&self.collection)
+            .limit(u32::try_from(limit).unwrap_or(u32::MAX))
+            .with_payload(PayloadIncludeSelector {
+                fields: STORED_TEXT_FIELDS.map(String::from).to_vec(),
+            })
+            .with_vectors(false);
+        if let Some(after) = after {
+            request = request.offset(PointId::from(after.to_string()));
+        }
+        let response = self
+            .call(|client| async move { client.scroll(request).await })
+            .map_err(IndexError::Operation)?;
+        let texts = response
+            .result
+            .into_iter()
+            .map(|point| {
+                let id = uuid_of(point.id)?;
+                let stored: StoredText = Payload::from(point.payload)
+                    .deserialize()
+                    .map_err(|error| IndexError::Payload(format!("{id}: {error}")))?;
+                Ok(StoredText { id, ..stored })
+            })
+            .collect::<Result<Vec<_>, IndexError>>()?;
+        let next = response
+            .next_page_offset
+            .map(|id| uuid_of(Some(id)))
+            .transpose()?;
+        Ok((texts, next))
+    }
+
+    fn replace_sparse(&self, vectors: &[(Uuid, SparseVector)]) -> Result<(), IndexError> {
+        for batch in vectors.chunks(256) {
+            let points: Vec<PointVectors> = batch
+                .iter()
+                .map(|(id, sparse)| PointVectors {
+                    id: Some(PointId::from(id.to_string())),
+                    vectors: Some(
+                        NamedVectors::default()
+                            .add_vector(
+                                SPARSE,
+                                Vector::new_sparse(sparse.indices.clone(), sparse.values.clone()),
+                            )
+                            .into(),
+                    ),
+                })
+                .collect();
+            let request = UpdatePointVectorsBuilder::new(&self.collection, points).wait(true);
+            self.call(|client| async move { client.update_vectors(request).await })
+                .map_err(IndexError::Operation)?;
+        }
+        Ok(())
     }
 
     /// The server optimises in the background by itself.
