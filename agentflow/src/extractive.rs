@@ -246,8 +246,9 @@ pub fn choose(evidence: &Evidence, asked: Asked<'_>, most: usize) -> Vec<Pick> {
 /// in order, each text once): for a bulleted item, the nearest line above it in its passage
 /// that is not a bulleted item, read over the item lines' later sentences, when that line is a
 /// numbered item, a lead-in ending in a colon or a label; for a numbered item, the nearest
-/// line above it that is not a numbered item nor a bullet of one, when that line is a lead-in
-/// ending in a colon ("Four tabs:", "- Middle, four tabs:"). A heading or a question above it ends the search, and so
+/// line above it that is neither a numbered item nor a bulleted one, save a bulleted lead-in
+/// right over a numbered item, when that line ends in a colon ("Four tabs:", "- Middle, four
+/// tabs:" over "1. Activity"). A heading or a question above it ends the search, and so
 /// does the start of its passage: an item that opens a piece of a long entry hangs from a line
 /// of the piece before, which may not be among the passages found.
 fn hangs_from(evidence: &Evidence, entry: &[usize], index: usize) -> Option<usize> {
@@ -266,7 +267,7 @@ fn hangs_from(evidence: &Evidence, entry: &[usize], index: usize) -> Option<usiz
     // bulleted line ending in a colon under an item introduces its own bullets.
     let opens_a_numbered_list = |line: usize| {
         sentence(line).text.trim_end().ends_with(':')
-            && (line + 1..index)
+            && (line + 1..=index)
                 .find(|&next| sentence(next).opens_line)
                 .is_some_and(is_numbered)
     };
@@ -966,6 +967,17 @@ mod tests {
             chosen,
             [1, 2, 6],
             "the bullet over the list, not the one introducing the first item's bullets"
+        );
+        let mut first_item_asked = evidence.clone();
+        first_item_asked.sentences[3].terms = [1].into();
+        first_item_asked.sentences[6].terms = HashSet::new();
+        first_item_asked.sentences[3].vector = vec![0.9, 0.1];
+        first_item_asked.sentences[6].vector = vec![0.3, 0.7];
+        let chosen = said(&answer_of(&first_item_asked, &[0], english(&terms), 60));
+        assert_eq!(
+            chosen,
+            [1, 2, 3, 5],
+            "the first item, right under its bullet"
         );
     }
 

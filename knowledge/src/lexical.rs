@@ -2,7 +2,7 @@
 //!
 //! qdrant-edge's BM25 supplies the tokenizer, stopwords and Snowball stemming; each text is
 //! analysed as Arabic or English by its language. Arabic is respelled first
-//! ([`spelled_for_stemming`]), because the same word is written many ways and the Snowball
+//! ([`Lexical::spelled_for_stemming`]), because the same word is written many ways and the Snowball
 //! stemmer alone stems a noun with and without its article apart.
 
 use std::collections::HashSet;
@@ -31,7 +31,7 @@ pub struct Lexical {
     function_words: HashSet<u32>,
 }
 
-/// Arabic function words as [`spelled_for_stemming`] spells them, where that differs from how the
+/// Arabic function words as [`Lexical::spelled_for_stemming`] spells them, where that differs from how the
 /// analyser's stopword list writes them ("إلى" is "الي", "على" is "علي", "أو" is "او"), so they
 /// reach the vectors as terms. They stay there: the lexical list's weight, chosen on ARCD,
 /// counts them (docs/calibration.md). What counts a question's words leaves them out
@@ -92,17 +92,17 @@ impl Lexical {
             EdgeBm25::new(config)
                 .unwrap_or_else(|error| panic!("BM25 analyser for {language}: {error}"))
         };
-        let arabic = analyser("arabic");
-        let function_words = arabic
-            .embed_query(&NORMALISED_ARABIC_FUNCTION_WORDS.join(" "))
+        let mut lexical = Lexical {
+            english: analyser("english"),
+            arabic: analyser("arabic"),
+            function_words: HashSet::new(),
+        };
+        lexical.function_words = lexical
+            .query(&NORMALISED_ARABIC_FUNCTION_WORDS.join(" "))
             .indices
             .into_iter()
             .collect();
-        Lexical {
-            english: analyser("english"),
-            arabic,
-            function_words,
-        }
+        lexical
     }
 
     fn analyser(&self, language: &str) -> &EdgeBm25 {
@@ -117,7 +117,7 @@ impl Lexical {
     pub fn document(&self, text: &str, language: &str) -> SparseVector {
         convert(
             self.analyser(language)
-                .embed_document(&spelled_for_stemming(text)),
+                .embed_document(&self.spelled_for_stemming(text)),
         )
     }
 
@@ -125,8 +125,40 @@ impl Lexical {
         let language = guess_language(text);
         convert(
             self.analyser(&language)
-                .embed_query(&spelled_for_stemming(text)),
+                .embed_query(&self.spelled_for_stemming(text)),
         )
+    }
+
+    /// Arabic text spelled so that Snowball stems the forms of one noun alike: letters folded
+    /// as [`normalise_arabic`] folds them, then each word respelled by [`word_for_stemming`].
+    /// The analyser drops its stopwords as they are written, before stemming: a word that the
+    /// respelling would make a stopword, or take off the list ("عليه" as "علية"), keeps the
+    /// spelling [`normalise_arabic`] gives it.
+    fn spelled_for_stemming(&self, text: &str) -> String {
+        let mut spelled = String::with_capacity(text.len());
+        let mut word = String::new();
+        for character in text.chars().filter_map(fold_letter) {
+            if ('\u{0621}'..='\u{064A}').contains(&character) {
+                word.push(character);
+            } else {
+                spelled.push_str(&self.respelled(&word));
+                word.clear();
+                spelled.push(character);
+            }
+        }
+        spelled.push_str(&self.respelled(&word));
+        spelled
+    }
+
+    fn respelled(&self, word: &str) -> String {
+        let respelled = word_for_stemming(word);
+        let normalised = normalise_arabic(word);
+        let is_stopword = |word: &str| self.arabic.embed_query(word).indices.is_empty();
+        if respelled != normalised && is_stopword(&respelled) != is_stopword(&normalised) {
+            normalised
+        } else {
+            respelled
+        }
     }
 
     /// The terms of a question that say what it is about: its query terms without the Arabic
@@ -161,24 +193,6 @@ fn fold_letter(character: char) -> Option<char> {
         'ى' => Some('ي'),
         other => Some(other),
     }
-}
-
-/// Arabic text spelled so that Snowball stems the forms of one noun alike: letters folded as
-/// [`normalise_arabic`] folds them, then each word respelled by [`word_for_stemming`].
-fn spelled_for_stemming(text: &str) -> String {
-    let mut spelled = String::with_capacity(text.len());
-    let mut word = String::new();
-    for character in text.chars().filter_map(fold_letter) {
-        if ('\u{0621}'..='\u{064A}').contains(&character) {
-            word.push(character);
-        } else {
-            spelled.push_str(&word_for_stemming(&word));
-            word.clear();
-            spelled.push(character);
-        }
-    }
-    spelled.push_str(&word_for_stemming(&word));
-    spelled
 }
 
 /// One Arabic word respelled where Snowball would stem its forms apart (measured with the
@@ -267,6 +281,16 @@ mod tests {
             lexical.query("الوالد").indices,
             "a word that only opens like a conjunction and an article keeps its letters"
         );
+        assert!(
+            lexical.query("عليه").indices.is_empty(),
+            "a stopword is one still, though respelled it would not be"
+        );
+        assert_eq!(
+            lexical.query("خمسة").indices,
+            lexical.query("خمسه").indices,
+            "a word off the stopword list stays off it"
+        );
+        assert_eq!(lexical.query("خمسة").indices.len(), 1);
     }
 
     #[test]

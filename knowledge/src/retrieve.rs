@@ -202,9 +202,9 @@ impl Retrieval {
     pub fn renew_lexical_vectors(&self) -> Result<usize, IndexError> {
         const PAGE: usize = 256;
         let mut renewed = 0;
-        let mut after = None;
+        let mut from = None;
         loop {
-            let (texts, next) = self.index.texts(after, PAGE)?;
+            let (texts, next) = self.index.texts(from, PAGE)?;
             let vectors: Vec<(Uuid, SparseVector)> = texts
                 .iter()
                 .map(|stored| {
@@ -217,7 +217,7 @@ impl Retrieval {
             self.index.replace_sparse(&vectors)?;
             renewed += vectors.len();
             match next {
-                Some(next) => after = Some(next),
+                Some(next) => from = Some(next),
                 None => return Ok(renewed),
             }
         }

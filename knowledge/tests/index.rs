@@ -226,13 +226,13 @@ fn texts_and_sparse_replaced(index: &dyn VectorIndex) {
     index.upsert(&points).unwrap();
 
     let mut read = Vec::new();
-    let mut after = None;
+    let mut from = None;
     loop {
-        let (page, next) = index.texts(after, 64).unwrap();
+        let (page, next) = index.texts(from, 64).unwrap();
         assert!(page.len() <= 64);
         read.extend(page);
         match next {
-            Some(next) => after = Some(next),
+            Some(next) => from = Some(next),
             None => break,
         }
     }

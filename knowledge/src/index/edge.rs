@@ -299,7 +299,7 @@ impl VectorIndex for EdgeIndex {
 
     fn texts(
         &self,
-        after: Option<Uuid>,
+        from: Option<Uuid>,
         limit: usize,
     ) -> Result<(Vec<StoredText>, Option<Uuid>), IndexError> {
         let fields = STORED_TEXT_FIELDS
@@ -309,8 +309,8 @@ impl VectorIndex for EdgeIndex {
         let (records, next) = self
             .shard
             .scroll(ScrollRequest {
-                offset: after.map(PointId::Uuid),
-                limit: Some(limit),
+                offset: from.map(PointId::Uuid),
+                limit: Some(limit.max(1)),
                 filter: None,
                 with_payload: Some(WithPayloadInterface::Fields(fields)),
                 with_vector: WithVector::Bool(false),

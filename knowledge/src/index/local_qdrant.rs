@@ -447,6 +447,9 @@ impl Store {
             None => None,
         };
         let limit = request.limit.unwrap_or(10) as usize;
+        if limit == 0 {
+            return Err(Status::invalid_argument("a scroll's limit is at least 1"));
+        }
         let filter = request.filter.unwrap_or_default();
         let mut page = self.with_collection(&request.collection_name, |collection| {
             let mut page = Vec::new();

@@ -158,11 +158,12 @@ pub trait VectorIndex: Send + Sync {
         }
         Ok(sources)
     }
-    /// A page of every point's text, of all tenants, in id order from after `after`: at most
-    /// `limit` points, and the id to go on after, or `None` at the end.
+    /// A page of every point's text, of all tenants, in id order from `from` (the first point
+    /// when `None`): at most `limit` points (at least one), and the id the next page starts
+    /// from, or `None` at the end.
     fn texts(
         &self,
-        after: Option<Uuid>,
+        from: Option<Uuid>,
         limit: usize,
     ) -> Result<(Vec<StoredText>, Option<Uuid>), IndexError>;
     /// Replaces the sparse vectors of existing points, leaving the rest of each as it is.

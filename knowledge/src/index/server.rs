@@ -297,17 +297,17 @@ impl VectorIndex for ServerIndex {
 
     fn texts(
         &self,
-        after: Option<Uuid>,
+        from: Option<Uuid>,
         limit: usize,
     ) -> Result<(Vec<StoredText>, Option<Uuid>), IndexError> {
         let mut request = ScrollPointsBuilder::new(&self.collection)
-            .limit(u32::try_from(limit).unwrap_or(u32::MAX))
+            .limit(u32::try_from(limit.max(1)).unwrap_or(u32::MAX))
             .with_payload(PayloadIncludeSelector {
                 fields: STORED_TEXT_FIELDS.map(String::from).to_vec(),
             })
             .with_vectors(false);
-        if let Some(after) = after {
-            request = request.offset(PointId::from(after.to_string()));
+        if let Some(from) = from {
+            request = request.offset(PointId::from(from.to_string()));
         }
         let response = self
             .call(|client| async move { client.scroll(request).await })
