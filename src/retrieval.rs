@@ -34,7 +34,7 @@ pub fn open(dir: &Path, qdrant_url: Option<&str>) -> anyhow::Result<Arc<Retrieva
 /// A directory records the lexical analysis its index's sparse vectors were made with; an
 /// index made with another, or from before the record, has them made again before anything
 /// searches it. Until the record is written, every open makes them again.
-fn renew_lexical_vectors(dir: &Path, retrieval: &Retrieval) -> anyhow::Result<()> {
+pub fn renew_lexical_vectors(dir: &Path, retrieval: &Retrieval) -> anyhow::Result<()> {
     let record = dir.join("lexical-analysis");
     let analysis = LEXICAL_ANALYSIS.to_string();
     match std::fs::read_to_string(&record) {

@@ -98,6 +98,7 @@ fn indexed(set: &BeirSet, index_dir: Option<PathBuf>) -> anyhow::Result<(Retriev
     let embedder = Arc::new(Embedder::load(config)?);
     let index = EdgeIndex::open(&index_dir, embedder.dimension())?;
     let retrieval = Retrieval::new(embedder, Arc::new(index));
+    crate::retrieval::renew_lexical_vectors(&index_dir, &retrieval)?;
     let scope = Scope::new("beir", set.corpus_name.clone());
     let bar = ProgressBar::new(set.corpus.len() as u64);
     if let Ok(style) = ProgressStyle::with_template(
