@@ -37,13 +37,8 @@ pub fn open(dir: &Path, qdrant_url: Option<&str>) -> anyhow::Result<Arc<Retrieva
 pub fn renew_lexical_vectors(dir: &Path, retrieval: &Retrieval) -> anyhow::Result<()> {
     let record = dir.join("lexical-analysis");
     let analysis = LEXICAL_ANALYSIS.to_string();
-    match std::fs::read_to_string(&record) {
-        Ok(recorded) if recorded.trim() == analysis => return Ok(()),
-        Ok(_) => {}
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => {
-            return Err(error).with_context(|| format!("reading {}", record.display()));
-        }
+    if recorded(&record)?.as_deref() == Some(analysis.as_str()) {
+        return Ok(());
     }
     let renewed = retrieval
         .renew_lexical_vectors()
@@ -63,19 +58,25 @@ pub fn renew_lexical_vectors(dir: &Path, retrieval: &Retrieval) -> anyhow::Resul
 /// two models of the same vector size would otherwise mix silently.
 fn check_model(dir: &Path, model: &str) -> anyhow::Result<()> {
     let record = dir.join("model");
-    match std::fs::read_to_string(&record) {
-        Ok(recorded) if recorded.trim() == model => Ok(()),
-        Ok(recorded) => anyhow::bail!(
-            "{} was embedded with {}, and the model now is {model}: set SWITCHBOARD_MODEL={} or use a new directory",
+    match recorded(&record)? {
+        Some(recorded) if recorded == model => Ok(()),
+        Some(recorded) => anyhow::bail!(
+            "{} was embedded with {recorded}, and the model now is {model}: set SWITCHBOARD_MODEL={recorded} or use a new directory",
             dir.display(),
-            recorded.trim(),
-            recorded.trim()
         ),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+        None => {
             std::fs::create_dir_all(dir)?;
             std::fs::write(&record, format!("{model}\n"))
                 .with_context(|| format!("writing {}", record.display()))
         }
+    }
+}
+
+/// What a directory's record file says, trimmed; `None` when there is no record.
+fn recorded(record: &Path) -> anyhow::Result<Option<String>> {
+    match std::fs::read_to_string(record) {
+        Ok(recorded) => Ok(Some(recorded.trim().to_string())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(error).with_context(|| format!("reading {}", record.display())),
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! qdrant-edge's BM25 supplies the tokenizer, stopwords and Snowball stemming; each text is
 //! analysed as Arabic or English by its language. Arabic is respelled first
-//! ([`Lexical::spelled_for_stemming`]), because the same word is written many ways and the Snowball
-//! stemmer alone stems a noun with and without its article apart.
+//! ([`Lexical::spelled_for_stemming`]), because the same word is written many ways and the
+//! Snowball stemmer alone stems a noun with and without its article apart.
 
 use std::collections::HashSet;
 
@@ -31,9 +31,9 @@ pub struct Lexical {
     function_words: HashSet<u32>,
 }
 
-/// Arabic function words as [`Lexical::spelled_for_stemming`] spells them, where that differs from how the
-/// analyser's stopword list writes them ("إلى" is "الي", "على" is "علي", "أو" is "او"), so they
-/// reach the vectors as terms. They stay there: the lexical list's weight, chosen on ARCD,
+/// Arabic function words as [`Lexical::spelled_for_stemming`] spells them, where that differs
+/// from how the analyser's stopword list writes them ("إلى" is "الي", "على" is "علي", "أو" is
+/// "او"), so they reach the vectors as terms. They stay there: the lexical list's weight, chosen on ARCD,
 /// counts them (docs/calibration.md). What counts a question's words leaves them out
 /// ([`Lexical::content_terms`]).
 const NORMALISED_ARABIC_FUNCTION_WORDS: [&str; 30] = [
@@ -140,13 +140,17 @@ impl Lexical {
         for character in text.chars().filter_map(fold_letter) {
             if ('\u{0621}'..='\u{064A}').contains(&character) {
                 word.push(character);
-            } else {
+                continue;
+            }
+            if !word.is_empty() {
                 spelled.push_str(&self.respelled(&word));
                 word.clear();
-                spelled.push(character);
             }
+            spelled.push(character);
         }
-        spelled.push_str(&self.respelled(&word));
+        if !word.is_empty() {
+            spelled.push_str(&self.respelled(&word));
+        }
         spelled
     }
 
