@@ -1006,6 +1006,7 @@ impl Agent {
             vector: question_vector,
             terms: &question_terms,
             language: Language::from_code(customer_language),
+            wants_a_number: crate::text::asks_for_a_number(message),
         };
         let picks = answered_by
             .map(|matched| {
@@ -1088,6 +1089,7 @@ impl Agent {
             vector: &question_vector,
             terms: &question_terms,
             language: turn.language,
+            wants_a_number: crate::text::asks_for_a_number(message),
         };
         let picks = extractive::choose(evidence, asked, usize::MAX);
         let mut extracted: Vec<String> = Vec::new();

@@ -17,6 +17,15 @@ use knowledge::sentences::{is_question, numbered_item_marker};
 /// How far below the best sentence another may score and still be added to the reply.
 const ADDED_SENTENCE_MARGIN: f32 = 0.03;
 
+/// What holding a number adds to a sentence's relevance when the question asks for one.
+const NUMBER_ASKED_FOR: f32 = 0.05;
+
+fn holds_a_number(sentence: &str) -> bool {
+    sentence
+        .chars()
+        .any(|character| character.is_ascii_digit() || ('٠'..='٩').contains(&character))
+}
+
 /// A sentence the answerer chose, with why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pick {
@@ -31,12 +40,14 @@ pub struct Asked<'a> {
     pub vector: &'a [f32],
     pub terms: &'a HashSet<u32>,
     pub language: Language,
+    /// It asks how many, how much or how long ([`crate::text::asks_for_a_number`]).
+    pub wants_a_number: bool,
 }
 
 impl Asked<'_> {
     /// How well a sentence answers: its cosine with the question, plus the share of the
     /// question's terms it holds, plus a little for being in the question's language and for
-    /// coming from a higher-ranked passage.
+    /// coming from a higher-ranked passage, and for holding a number when one is asked for.
     fn relevance(&self, sentence: &crate::evidence::EvidenceSentence) -> f32 {
         let shared = self.terms.intersection(&sentence.terms).count();
         let coverage = if self.terms.is_empty() {
@@ -45,7 +56,11 @@ impl Asked<'_> {
             shared as f32 / self.terms.len() as f32
         };
         let same_language = (sentence.language == self.language.code()) as u8 as f32;
-        cosine(self.vector, &sentence.vector) + 0.1 * coverage + 0.02 * same_language
+        let number_asked_for = (self.wants_a_number && holds_a_number(&sentence.text)) as u8;
+        cosine(self.vector, &sentence.vector)
+            + 0.1 * coverage
+            + 0.02 * same_language
+            + NUMBER_ASKED_FOR * number_asked_for as f32
             - 0.005 * sentence.passage as f32
     }
 }
@@ -551,6 +566,7 @@ mod tests {
             vector: &[1.0, 0.0],
             terms,
             language,
+            wants_a_number: false,
         };
         let picks = choose(&evidence, asked(&terms, Language::En), 2);
         let chosen: Vec<usize> = picks.iter().map(|pick| pick.sentence).collect();
@@ -600,6 +616,7 @@ mod tests {
             vector: &[1.0, 0.0],
             terms: &terms,
             language: Language::En,
+            wants_a_number: false,
         };
         let answer = |evidence: &Evidence, budget| -> Vec<usize> {
             answer_of(evidence, &[0], asked, budget)
@@ -635,6 +652,7 @@ mod tests {
             vector: &[1.0, 0.0],
             terms,
             language: Language::En,
+            wants_a_number: false,
         }
     }
 
@@ -896,6 +914,7 @@ mod tests {
             vector: &[1.0, 0.0],
             terms: &terms,
             language: Language::Ar,
+            wants_a_number: false,
         };
         let chosen = said(&answer_of(&evidence, &[0], asked, 90));
         assert_eq!(
@@ -1043,6 +1062,48 @@ mod tests {
     }
 
     #[test]
+    fn a_question_for_a_number_is_answered_with_the_line_that_holds_one() {
+        let evidence = Evidence {
+            sentences: vec![
+                sentence(0, "What is priority support?", "en", [1.0, 0.0], &[1]),
+                sentence(0, "Our highest level of support.", "en", [0.9, 0.1], &[1]),
+                sentence(
+                    0,
+                    "- a dedicated escalation channel",
+                    "en",
+                    [0.85, 0.15],
+                    &[],
+                ),
+                sentence(0, "- replies within 2-3 hours", "en", [0.82, 0.18], &[]),
+            ],
+            ..Evidence::default()
+        };
+        let terms: HashSet<u32> = [1].into();
+        let answer = |wants_a_number| -> Vec<usize> {
+            let asked = Asked {
+                vector: &[1.0, 0.0],
+                terms: &terms,
+                language: Language::En,
+                wants_a_number,
+            };
+            answer_of(&evidence, &[0], asked, 70)
+                .iter()
+                .map(|pick| pick.sentence)
+                .collect()
+        };
+        assert_eq!(
+            answer(false),
+            [1, 2],
+            "the budget holds one line of the list"
+        );
+        assert_eq!(
+            answer(true),
+            [1, 3],
+            "asked how fast, the line with the hours"
+        );
+    }
+
+    #[test]
     fn an_entry_in_two_pieces_answers_from_its_first_whichever_ranked_first() {
         // Retrieval ranked the entry's second piece (passage 0) above its first (passage 1).
         let evidence = Evidence {
@@ -1065,6 +1126,7 @@ mod tests {
             vector: &[1.0, 0.0],
             terms: &terms,
             language: Language::En,
+            wants_a_number: false,
         };
         let answer: Vec<usize> = answer_of(&evidence, &[1, 0], asked, 200)
             .iter()

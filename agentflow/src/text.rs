@@ -322,6 +322,30 @@ pub fn matching_form(text: &str) -> String {
     unified.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Whether `message` asks how many, how much or how long: its answer is a number, which the
+/// sentences that hold one give ("الدعم بيرد في قد ايه؟", "How long do I have to reply?").
+pub fn asks_for_a_number(message: &str) -> bool {
+    const ARABIC: [&str; 6] = ["كم", "كام", "قديش", "شقد", "اديش", "قداش"];
+    const ARABIC_BEFORE_WHAT: [&str; 2] = ["قد", "اد"];
+    const ENGLISH_AFTER_HOW: [&str; 7] =
+        ["many", "much", "long", "fast", "soon", "often", "quickly"];
+    let form = matching_form(message);
+    let words: Vec<&str> = form
+        .split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect();
+    let asks_how_many = |word: &&str| {
+        let bare = word.strip_prefix(['و', 'ف', 'ب']).unwrap_or(word);
+        ARABIC.contains(word) || ARABIC.contains(&bare)
+    };
+    words.iter().any(asks_how_many)
+        || words.windows(2).any(|pair| {
+            // "ايه" is "ماذا" once colloquial Arabic is rewritten (`crate::colloquial`).
+            (ARABIC_BEFORE_WHAT.contains(&pair[0]) && matches!(pair[1], "ايه" | "ماذا"))
+                || (pair[0] == "how" && ENGLISH_AFTER_HOW.contains(&pair[1]))
+        })
+}
+
 /// Whether `keyword` occurs in `text` as a word (both in [`matching_form`]). English words may
 /// take a plural ending; Arabic words their attached particles before (و، ف، ب، ل، ك، ال and
 /// their combinations) and up to three letters of pronoun or plural ending after.
@@ -478,6 +502,28 @@ mod tests {
             prop_assert!(!stretched);
             prop_assert_eq!(plain.to_lowercase(), text.replace('\u{0640}', "").to_lowercase());
             prop_assert_eq!(as_plainly_typed(&plain), plain.clone());
+        }
+    }
+
+    #[test]
+    fn a_question_for_a_number_is_told_from_others() {
+        for asked in [
+            "الدعم ذو الاولوية بيرد في قد ايه؟",
+            "الدعم ذو الاولوية بيرد في قد ماذا؟",
+            "بكم الخطه البريميوم؟",
+            "الويتشات بيتكلف كام في السنة؟",
+            "How long do I have to answer an Instagram DM?",
+            "how many channels can I connect",
+        ] {
+            assert!(asks_for_a_number(asked), "{asked}");
+        }
+        for asked in [
+            "كما قلت، كيف أستورد قائمة عملائي؟",
+            "ايه هو دعم الأولوية؟",
+            "How do I export my contacts?",
+            "Do you support Viber?",
+        ] {
+            assert!(!asks_for_a_number(asked), "{asked}");
         }
     }
 
