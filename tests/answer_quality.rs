@@ -56,7 +56,7 @@ fn the_arabic_faq_is_answered_in_arabic_and_english() {
         "knowledge/sleekflow-faq-ar.txt",
         "evals/suites/faq-ar.yaml",
         &[
-            "fact_rate[ar-ar]>=0.66",
+            "fact_rate[ar-ar]>=0.69",
             "fact_rate[en-ar]>=0.44",
             "fact_rate[followup]>=0.7",
             "fact_rate[offer]>=1",

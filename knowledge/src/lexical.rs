@@ -14,8 +14,8 @@ use crate::lang::guess_language;
 /// The analysis [`Lexical::document`] makes stored vectors with. An index records the one
 /// it was made with, and one made with another has its vectors made again when it is opened
 /// (`Retrieval::renew_lexical_vectors`). 1: Arabic folded letter by letter; 2: each Arabic
-/// word respelled for the stemmer.
-pub const LEXICAL_ANALYSIS: u32 = 2;
+/// word respelled for the stemmer; 3: a tenth-form verbal noun spelled as its verb.
+pub const LEXICAL_ANALYSIS: u32 = 3;
 
 /// A sparse vector: term ids and their weights. The index applies IDF.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -206,7 +206,8 @@ fn fold_letter(character: char) -> Option<char> {
 ///   without the article Snowball reads the plural's "ت" as a verb's ending;
 /// - a final haa or taa marbuta is taa marbuta where the word past its article has four letters
 ///   or more ("الشركه", "شركة"), which Snowball takes off with or without the article, and haa
-///   in shorter words ("خطة", "الخطه"), which it leaves on both; a customer types either.
+///   in shorter words ("خطة", "الخطه"), which it leaves on both; a customer types either;
+/// - a tenth-form verbal noun is spelled as its verb ([`form_ten_verb`]).
 fn word_for_stemming(word: &str) -> String {
     const CONJUNCTIONS_BEFORE_THE_ARTICLE: [&str; 2] = ["وال", "فال"];
     const ARTICLES: [&str; 4] = ["بال", "كال", "ال", "لل"];
@@ -222,6 +223,9 @@ fn word_for_stemming(word: &str) -> String {
         .iter()
         .find(|article| word.starts_with(**article))
         .map_or(0, |article| article.len());
+    if let Some(verb) = form_ten_verb(&word[article..]) {
+        return verb;
+    }
     let mut stem = word.to_string();
     let mut letters = word[article..].chars().count();
     if letters >= 4 && stem.ends_with("ات") {
@@ -235,6 +239,27 @@ fn word_for_stemming(word: &str) -> String {
         stem.push(if letters >= 4 { 'ة' } else { 'ه' });
     }
     stem
+}
+
+/// A verbal noun of the tenth form (استخدام، استيراد), or one with a preposition joined to it
+/// (باستخدام), spelled as its verb (استخدم، استورد), which Snowball stems with every person of
+/// the verb (يستخدم، أستخدم، نستخدم) and apart from the noun. A first root letter و is written ي
+/// in the noun (استيراد) and و in the verb (يستورد).
+fn form_ten_verb(word: &str) -> Option<String> {
+    const NOUN_LETTERS: usize = 7;
+    let letters: Vec<char> = word.chars().collect();
+    let noun = match letters.len() {
+        NOUN_LETTERS => &letters[..],
+        8 if matches!(letters[0], 'ب' | 'ل' | 'ك' | 'و' | 'ف') => &letters[1..],
+        _ => return None,
+    };
+    // "أستاذان" (two teachers) is no verbal noun: a root letter is never alef.
+    if !noun.starts_with(&['ا', 'س', 'ت']) || noun[5] != 'ا' || noun[3] == 'ا' || noun[4] == 'ا'
+    {
+        return None;
+    }
+    let first = if noun[3] == 'ي' { 'و' } else { noun[3] };
+    Some(['ا', 'س', 'ت', first, noun[4], noun[6]].iter().collect())
 }
 
 #[cfg(test)]
@@ -268,6 +293,8 @@ mod tests {
             ["محادثة", "المحادثه", "محادثات", "فالمحادثات"],
             ["خطة", "الخطة", "خطه", "بالخطه"],
             ["جهة", "الجهة", "جهات", "الجهات"],
+            ["استخدام", "الاستخدام", "يستخدم", "باستخدام"],
+            ["استيراد", "أستورد", "الاستيراد", "نستورد"],
         ] {
             let terms: Vec<Vec<u32>> = forms
                 .iter()
