@@ -135,6 +135,9 @@ struct Draft {
     context: Context,
     query: String,
     query_vector: Vec<f32>,
+    /// The customer asks how many, how much or how long ([`crate::text::asks_for_a_number`]):
+    /// read off what they asked, not the query, which a follow-up joins to the question before.
+    wants_a_number: bool,
 }
 
 /// What suggestions are chosen from and checked against.
@@ -484,6 +487,7 @@ impl Agent {
             context,
             query,
             query_vector,
+            wants_a_number: crate::text::asks_for_a_number(request.asked()),
         })))
     }
 
@@ -576,6 +580,7 @@ impl Agent {
             context,
             query,
             query_vector,
+            wants_a_number,
         } = draft;
         let evidence = &context.evidence;
         let language = turn.language;
@@ -589,6 +594,7 @@ impl Agent {
                     evidence,
                     &query_vector,
                     &query,
+                    wants_a_number,
                     &turn.language_code,
                     context.entry.as_ref(),
                 );
@@ -997,6 +1003,7 @@ impl Agent {
         evidence: &Evidence,
         question_vector: &[f32],
         message: &str,
+        wants_a_number: bool,
         customer_language: &str,
         answered_by: Option<&MatchedEntry>,
     ) -> (String, bool) {
@@ -1006,7 +1013,7 @@ impl Agent {
             vector: question_vector,
             terms: &question_terms,
             language: Language::from_code(customer_language),
-            wants_a_number: crate::text::asks_for_a_number(message),
+            wants_a_number,
         };
         let picks = answered_by
             .map(|matched| {

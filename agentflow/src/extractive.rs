@@ -20,10 +20,15 @@ const ADDED_SENTENCE_MARGIN: f32 = 0.03;
 /// What holding a number adds to a sentence's relevance when the question asks for one.
 const NUMBER_ASKED_FOR: f32 = 0.05;
 
+/// Whether a sentence holds a number, past the number of a numbered item ("2. افتح…").
 fn holds_a_number(sentence: &str) -> bool {
-    sentence
-        .chars()
-        .any(|character| character.is_ascii_digit() || ('٠'..='٩').contains(&character))
+    let text = sentence.trim_start();
+    let past_item_number = numbered_item_marker(text).map_or(text, |marker| &text[marker..]);
+    past_item_number.chars().any(|character| {
+        character.is_ascii_digit()
+            || ('٠'..='٩').contains(&character)
+            || ('۰'..='۹').contains(&character)
+    })
 }
 
 /// A sentence the answerer chose, with why.
@@ -1101,6 +1106,11 @@ mod tests {
             [1, 3],
             "asked how fast, the line with the hours"
         );
+        assert!(
+            !holds_a_number("2. Open the settings"),
+            "an item's own number"
+        );
+        assert!(holds_a_number("٢. خلال ۳ أيام"));
     }
 
     #[test]
