@@ -460,9 +460,9 @@ fn a_question_close_to_an_faq_entry_is_offered_it_and_answered_when_it_is_sent()
         "name: Help\nrole: support\ngoal: Answer questions about the platform.\nknowledge_base: help\n",
         None,
     );
-    // It scores 0.852 with the entry on adding contacts, under the 0.859 bound.
-    let asked = "كيف أستورد قائمة عملائي من ملف إكسل؟";
-    let offered = "كيف يمكنني إضافة جهات الاتصال إلى SleekFlow؟";
+    // It scores 0.851 with the entry on other CRMs, under the 0.859 bound.
+    let asked = "هل يمكن ربط المنصة بنظام HubSpot؟";
+    let offered = "كيف يمكنني التكامل مع أنظمة إدارة علاقات العملاء (CRMs) الأخرى؟";
     let first = ask(&support, asked, Vec::new());
     let reply = first.reply().unwrap_or_else(|| panic!("{first:#?}"));
     assert!(reply.unanswered, "{first:#?}");

@@ -1426,7 +1426,7 @@ async fn an_offer_goes_as_buttons_and_a_tap_is_answered() {
     };
     let (api, client) = (app.api(), reqwest::Client::new());
     let agent = api.agent_answering(&faq).await;
-    let offered = "كيف يمكنني إضافة جهات الاتصال إلى SleekFlow؟";
+    let offered = "كيف يمكنني التكامل مع أنظمة إدارة علاقات العملاء (CRMs) الأخرى؟";
     let with_buttons = [
         "whatsapp",
         "telegram",
@@ -1449,8 +1449,7 @@ async fn an_offer_goes_as_buttons_and_a_tap_is_answered() {
         assert_eq!(status, 201, "{kind}: {channel}");
         let webhook = format!("{}/webhooks/{}", app.url, channel["id"].as_str().unwrap());
         sends.lock().unwrap().clear();
-        let question =
-            platform.message(&webhook, 1, "كيف أستورد قائمة عملائي من ملف إكسل؟", 0, None);
+        let question = platform.message(&webhook, 1, "هل يمكن ربط المنصة بنظام HubSpot؟", 0, None);
         assert_eq!(post_webhook(&client, question).await.0, 200);
         let sent = |count: usize| {
             let sends = sends.clone();
@@ -1503,7 +1502,7 @@ async fn an_offer_goes_as_buttons_and_a_tap_is_answered() {
         let answer = eventually("the answer", || sent(2)).await.remove(1);
         let (said, buttons) = said_and_buttons(kind, &answer);
         assert!(buttons.is_empty(), "{kind}: {answer}");
-        assert!(said.contains("طريقتان"), "{kind}: {answer}");
+        assert!(said.contains("التكامل المباشر"), "{kind}: {answer}");
     }
     app.stop().await;
 }

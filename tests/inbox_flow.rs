@@ -425,14 +425,14 @@ async fn a_customer_answers_an_offer_with_the_number_of_a_question() {
     let inbound = format!("/v1/channels/{}/inbound", channel["id"].as_str().unwrap());
     let send = |id: &str, text: &str| json!({ "contact": { "external_id": "c-1" }, "message": { "id": id, "text": text } });
     let (status, first) = api
-        .post(&inbound, send("m-1", "كيف أستورد قائمة عملائي من ملف إكسل؟"))
+        .post(&inbound, send("m-1", "هل يمكن ربط المنصة بنظام HubSpot؟"))
         .await;
     assert_eq!(status, 200, "{first}");
     let conversation = first["conversation_id"].as_str().unwrap();
     let offer = eventually("the offer", || agent_replies(&api, conversation, 1))
         .await
         .remove(0);
-    let offered = "كيف يمكنني إضافة جهات الاتصال إلى SleekFlow؟";
+    let offered = "كيف يمكنني التكامل مع أنظمة إدارة علاقات العملاء (CRMs) الأخرى؟";
     let text = offer["text"].as_str().unwrap();
     let number = ["1", "2"]
         .into_iter()
@@ -448,7 +448,7 @@ async fn a_customer_answers_an_offer_with_the_number_of_a_question() {
         .remove(1);
     assert!(cites(&answer, offered), "{answer}");
 
-    let asked = json!({ "role": "user", "content": "كيف أستورد قائمة عملائي من ملف إكسل؟" });
+    let asked = json!({ "role": "user", "content": "هل يمكن ربط المنصة بنظام HubSpot؟" });
     let (status, completion) = api
         .post(
             "/v1/chat/completions",
