@@ -12,7 +12,7 @@ use knowledge::lexical::normalise_arabic;
 
 use crate::evidence::Evidence;
 use crate::text::Language;
-use knowledge::sentences::{is_question, numbered_item_marker};
+use knowledge::sentences::{is_digit, is_question, numbered_item_marker};
 
 /// How far below the best sentence another may score and still be added to the reply.
 const ADDED_SENTENCE_MARGIN: f32 = 0.03;
@@ -24,11 +24,7 @@ const NUMBER_ASKED_FOR: f32 = 0.05;
 fn holds_a_number(sentence: &str) -> bool {
     let text = sentence.trim_start();
     let past_item_number = numbered_item_marker(text).map_or(text, |marker| &text[marker..]);
-    past_item_number.chars().any(|character| {
-        character.is_ascii_digit()
-            || ('٠'..='٩').contains(&character)
-            || ('۰'..='۹').contains(&character)
-    })
+    past_item_number.chars().any(is_digit)
 }
 
 /// A sentence the answerer chose, with why.

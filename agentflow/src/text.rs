@@ -340,7 +340,8 @@ pub fn asks_for_a_number(message: &str) -> bool {
     };
     words.iter().any(asks_how_many)
         || words.windows(2).any(|pair| {
-            // "ايه" is "ماذا" once colloquial Arabic is rewritten (`crate::colloquial`).
+            // "قد ماذا" is how the colloquial rewrite (`crate::colloquial`) spells it in a
+            // retrieval query.
             (ARABIC_BEFORE_WHAT.contains(&pair[0]) && matches!(pair[1], "ايه" | "ماذا"))
                 || (pair[0] == "how" && ENGLISH_AFTER_HOW.contains(&pair[1]))
         })

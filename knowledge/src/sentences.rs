@@ -72,6 +72,13 @@ pub fn lined_sentences(text: &str) -> Vec<LinedSentence> {
     found
 }
 
+/// A digit as the knowledge writes numbers: Western, Arabic-Indic or Persian.
+pub fn is_digit(character: char) -> bool {
+    character.is_ascii_digit()
+        || ('٠'..='٩').contains(&character)
+        || ('۰'..='۹').contains(&character)
+}
+
 /// The length in bytes of the number a line of a numbered list opens with ("1. ", "12) ",
 /// "٣. ", "۳- ", "1 - "), without the space after it: one or two digits (Western, Arabic-Indic
 /// or Persian), a period, a parenthesis or a hyphen, then a space or the end. Arabic writers
@@ -80,11 +87,6 @@ pub fn lined_sentences(text: &str) -> Vec<LinedSentence> {
 /// "5-7 days" and "2 - 3 days" are ranges, and "1-day" a compound word.
 pub fn numbered_item_marker(line: &str) -> Option<usize> {
     const MOST_DIGITS: usize = 2;
-    let is_digit = |character: char| {
-        character.is_ascii_digit()
-            || ('٠'..='٩').contains(&character)
-            || ('۰'..='۹').contains(&character)
-    };
     let digits = line
         .chars()
         .take_while(|&character| is_digit(character))
