@@ -34,7 +34,10 @@ const BLOCK_TAGS: &[&str] = &[
     "figcaption",
     "figure",
     "table",
+    "caption",
     "tr",
+    "td",
+    "th",
     "br",
     "hr",
     "address",
@@ -88,6 +91,7 @@ pub(crate) fn parse(bytes: &[u8], url: Option<&str>) -> Result<Document, Error> 
         path: Vec::new(),
         text: String::new(),
         heading: None,
+        table: None,
     };
     walker.walk(root);
     if document.blocks.is_empty() {
@@ -150,6 +154,26 @@ fn element_name(node: &ego_tree::NodeRef<'_, Node>) -> Option<String> {
     node.value()
         .as_element()
         .map(|element| element.name().to_ascii_lowercase())
+}
+
+/// A table that holds data (rows of at least two cells, no headings or tables inside), not one
+/// that lays a page out: a layout table's cells are read as blocks of text.
+fn is_data_table(table: ElementRef<'_>) -> bool {
+    let (Ok(inside), Ok(rows)) = (
+        Selector::parse("table, h1, h2, h3, h4, h5, h6"),
+        Selector::parse("tr"),
+    ) else {
+        return false;
+    };
+    let cells = |row: ElementRef<'_>| {
+        row.children()
+            .filter_map(ElementRef::wrap)
+            .filter(|cell| matches!(cell.value().name(), "td" | "th"))
+            .count()
+    };
+    table.select(&inside).next().is_none()
+        && table.select(&rows).count() >= 2
+        && table.select(&rows).any(|row| cells(row) >= 2)
 }
 
 fn is_unlikely(element: &scraper::node::Element) -> bool {
@@ -273,6 +297,15 @@ struct Walker<'a> {
     path: Vec<(usize, String)>,
     text: String,
     heading: Option<(usize, String)>,
+    /// The data table being read ([`is_data_table`]).
+    table: Option<Table>,
+}
+
+/// A data table's rows of cell texts, and the cell being read.
+#[derive(Default)]
+struct Table {
+    rows: Vec<Vec<String>>,
+    cell: Option<String>,
 }
 
 impl Walker<'_> {
@@ -295,10 +328,13 @@ impl Walker<'_> {
                             } else if let Some(level) = heading_level(&name) {
                                 self.flush();
                                 self.heading = Some((level, String::new()));
-                            } else if matches!(name.as_str(), "td" | "th") {
-                                self.push_text(" | ");
-                            } else if BLOCK_TAGS.contains(&name.as_str()) {
-                                self.newline();
+                            } else if name == "table"
+                                && self.table.is_none()
+                                && ElementRef::wrap(node).is_some_and(is_data_table)
+                            {
+                                self.table = Some(Table::default());
+                            } else {
+                                self.open(&name);
                             }
                         }
                         _ => {}
@@ -317,8 +353,8 @@ impl Walker<'_> {
                     };
                     if heading_level(&name).is_some() {
                         self.end_heading();
-                    } else if BLOCK_TAGS.contains(&name.as_str()) {
-                        self.newline();
+                    } else {
+                        self.close(&name);
                     }
                 }
             }
@@ -326,10 +362,58 @@ impl Walker<'_> {
         self.flush();
     }
 
+    fn open(&mut self, name: &str) {
+        match (name, &mut self.table) {
+            ("tr", Some(table)) => {
+                table.cell = None;
+                table.rows.push(Vec::new());
+            }
+            ("td" | "th", Some(table)) => table.cell = Some(String::new()),
+            (_, Some(Table { cell: Some(_), .. })) => self.push_text(" "),
+            _ if BLOCK_TAGS.contains(&name) => self.newline(),
+            _ => {}
+        }
+    }
+
+    fn close(&mut self, name: &str) {
+        match (name, &mut self.table) {
+            ("table", Some(_)) => {
+                if let Some(table) = self.table.take() {
+                    self.end_table(table);
+                }
+            }
+            ("td" | "th", Some(table)) => {
+                let cell = collapse(&table.cell.take().unwrap_or_default());
+                match table.rows.last_mut() {
+                    Some(row) => row.push(cell),
+                    None => table.rows.push(vec![cell]),
+                }
+            }
+            (_, Some(Table { cell: Some(_), .. })) => self.push_text(" "),
+            _ if BLOCK_TAGS.contains(&name) => self.newline(),
+            _ => {}
+        }
+    }
+
+    /// A data table becomes one record per row, named by its header row as a sheet's rows
+    /// are, at its section: its cells never reach a reply as a line of pipes. Its caption,
+    /// read before its rows, stays in the text.
+    fn end_table(&mut self, table: Table) {
+        self.flush();
+        let at = Position {
+            section: self.path.iter().map(|(_, title)| title.clone()).collect(),
+            url: self.url.map(str::to_string),
+            ..Position::default()
+        };
+        crate::sheet::push_records(self.document, table.rows.into_iter(), 1, at);
+    }
+
     fn push_text(&mut self, text: &str) {
-        let target = match &mut self.heading {
-            Some((_, heading)) => heading,
-            None => &mut self.text,
+        let cell = self.table.as_mut().and_then(|table| table.cell.as_mut());
+        let target = match (&mut self.heading, cell) {
+            (Some((_, heading)), _) => heading,
+            (None, Some(cell)) => cell,
+            (None, None) => &mut self.text,
         };
         let collapsed = collapse(text);
         if collapsed.is_empty() {
@@ -379,7 +463,7 @@ impl Walker<'_> {
             .text
             .lines()
             .map(str::trim)
-            .filter(|line| !line.is_empty() && *line != "|")
+            .filter(|line| !line.is_empty())
             .collect();
         let text = text.join("\n");
         self.text.clear();
@@ -434,6 +518,60 @@ mod tests {
         assert_eq!(
             last.position.url.as_deref(),
             Some("https://acme.test/refunds")
+        );
+    }
+
+    #[test]
+    fn a_data_table_becomes_one_record_per_row_and_a_layout_table_text() {
+        let page = r#"<html><body><article><h1>Monitoring</h1>
+            <p>Symptoms point to causes, and the on-call engineer needs both: what is broken, and why.</p>
+            <p>A symptom is what users see, a cause is where the fix goes, and one symptom has many causes.</p>
+            <p>The table below lists some of them, in the order an engineer meets them, with the usual fix.</p>
+            <table><caption>Table 6-1. Example symptoms and causes</caption>
+            <thead><tr><th><strong>Symptom</strong></th><th>Cause</th></tr></thead>
+            <tbody><tr><td><p><strong>I'm serving HTTP 500s</strong></p></td><td><p>Database servers are
+            refusing connections</p></td></tr>
+            <tr><td><p>My responses are slow</p></td><td><p>CPUs are overloaded</p><p>or a cable is crimped</p></td></tr></tbody></table>
+            <table><tr><td><p>Written by a site reliability engineer, laid out in a one-cell table.</p></td></tr></table>
+            </article></body></html>"#;
+        let document = parse(page.as_bytes(), None).unwrap();
+        let records: Vec<(&str, Option<usize>)> = document
+            .blocks
+            .iter()
+            .filter(|block| block.record)
+            .map(|block| (block.text.as_str(), block.position.row))
+            .collect();
+        assert_eq!(
+            records,
+            [
+                (
+                    "Symptom: I'm serving HTTP 500s; Cause: Database servers are refusing connections",
+                    Some(2)
+                ),
+                (
+                    "Symptom: My responses are slow; Cause: CPUs are overloaded or a cable is crimped",
+                    Some(3)
+                ),
+            ]
+        );
+        let text: String = document
+            .blocks
+            .iter()
+            .filter(|block| !block.record)
+            .map(|block| block.text.clone())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            text.contains("\nTable 6-1. Example symptoms and causes"),
+            "{text}"
+        );
+        assert!(text.contains("laid out in a one-cell table."), "{text}");
+        assert!(!text.contains('|'), "{text}");
+        assert!(
+            document
+                .blocks
+                .iter()
+                .all(|block| block.position.section == ["Monitoring"])
         );
     }
 
