@@ -799,7 +799,12 @@ impl Agent {
             .map(|passage| passage.chunk.text.as_str())
             .collect();
         // Sentences are embedded once and cached: the candidates' were, when entries were ranked.
-        let evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &texts)?;
+        let mut evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &texts)?;
+        let sections: Vec<&[String]> = passages
+            .iter()
+            .map(|passage| passage.chunk.position.section.as_slice())
+            .collect();
+        evidence.mark_titles(&sections);
         let confidence = self.parts.retrieval.confidence(query, &passages);
         turn.trace.confidence = Some(confidence);
         turn.trace.retrieved = passages

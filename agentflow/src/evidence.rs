@@ -17,6 +17,9 @@ pub struct EvidenceSentence {
     pub question: bool,
     /// It opens a line of its passage: a reply says it on a new line.
     pub opens_line: bool,
+    /// A line that titles its passage (a heading of the document the passage sits under, as
+    /// the text of a web page or a document carries it): never quoted as an answer.
+    pub title: bool,
     pub language: String,
     pub terms: HashSet<u32>,
     pub vector: Vec<f32>,
@@ -81,6 +84,7 @@ impl Evidence {
                     passage,
                     question: is_question(&text),
                     opens_line,
+                    title: false,
                     language: knowledge::guess_language(&text),
                     text,
                     terms,
@@ -92,6 +96,16 @@ impl Evidence {
             sentences,
             all_terms,
         })
+    }
+
+    /// Marks the lines that title their passage: `sections[passage]` is the heading path the
+    /// passage sits under, whose titles its text repeats as lines of their own.
+    pub fn mark_titles(&mut self, sections: &[&[String]]) {
+        for sentence in &mut self.sentences {
+            let titles = sections.get(sentence.passage).copied().unwrap_or_default();
+            let text = sentence.text.trim();
+            sentence.title = sentence.opens_line && titles.iter().any(|title| title.trim() == text);
+        }
     }
 
     /// The sentences of the given passages only; all of them when `passages` is empty.

@@ -112,7 +112,7 @@ fn entry(evidence: &Evidence, passage: usize) -> Vec<usize> {
             started = true;
             continue;
         }
-        if !sentence.question && !is_heading(&sentence.text) {
+        if !sentence.question && !sentence.title && !is_heading(&sentence.text) {
             found.push(index);
         }
     }
@@ -235,7 +235,7 @@ pub fn choose(evidence: &Evidence, asked: Asked<'_>, most: usize) -> Vec<Pick> {
         .sentences
         .iter()
         .enumerate()
-        .filter(|(_, sentence)| is_statement(&sentence.text))
+        .filter(|(_, sentence)| !sentence.title && is_statement(&sentence.text))
         .map(|(index, sentence)| Pick {
             sentence: index,
             score: asked.relevance(sentence),
@@ -379,6 +379,7 @@ pub fn with_what_they_refer_to(evidence: &Evidence, chosen: Vec<Pick>) -> Vec<Pi
                 let previous = &evidence.sentences[before];
                 previous.passage == sentence.passage
                     && !previous.question
+                    && !previous.title
                     && !is_heading(&previous.text)
                     && said
                         .iter()
@@ -398,7 +399,8 @@ pub fn with_what_they_refer_to(evidence: &Evidence, chosen: Vec<Pick>) -> Vec<Pi
 }
 
 /// Whether a sentence opens with a demonstrative that points to what came before it, after
-/// any list number and with a joined "and" or "so" (وهذا، فهذه).
+/// any list number, with a joined "and" or "so" (وهذا، فهذه), or after an opening phrase set
+/// off by a comma ("Respectively, these alerts…", "In short, this…").
 fn points_back(sentence: &str) -> bool {
     const POINTERS: [&str; 10] = [
         "this",
@@ -412,21 +414,27 @@ fn points_back(sentence: &str) -> bool {
         "تلك",
         "هؤلاء",
     ];
+    const OPENING_PHRASE_WORDS: usize = 3;
     let readable = readable(sentence);
-    let Some(first) = readable
+    let words: Vec<&str> = readable
         .split_whitespace()
-        .map(|word| {
-            word.trim_matches(|c: char| !c.is_alphabetic())
-                .to_lowercase()
-        })
-        .find(|word| !word.is_empty())
-    else {
-        return false;
+        .filter(|word| word.chars().any(char::is_alphabetic))
+        .take(OPENING_PHRASE_WORDS + 1)
+        .collect();
+    let is_pointer = |word: &str| {
+        let word = word
+            .trim_matches(|c: char| !c.is_alphabetic())
+            .to_lowercase();
+        let joined = word.strip_prefix(['و', 'ف']).unwrap_or_default();
+        POINTERS.contains(&word.as_str()) || POINTERS.contains(&joined)
     };
-    let joined = first
-        .strip_prefix(['و', 'ف'])
-        .filter(|rest| POINTERS.contains(rest));
-    POINTERS.contains(&first.as_str()) || joined.is_some()
+    let after_the_phrase = words
+        .iter()
+        .take(OPENING_PHRASE_WORDS)
+        .position(|word| word.ends_with([',', '،']))
+        .and_then(|comma| words.get(comma + 1));
+    words.first().is_some_and(|first| is_pointer(first))
+        || after_the_phrase.is_some_and(|word| is_pointer(word))
 }
 
 /// A whole sentence that states something: not a question, a fragment, a heading or a lead-in
@@ -543,6 +551,7 @@ mod tests {
             passage,
             question: is_question(text),
             opens_line: true,
+            title: false,
             text: text.into(),
             language: language.into(),
             terms: terms.iter().copied().collect(),
@@ -582,6 +591,37 @@ mod tests {
             "the question's language wins a near tie"
         );
         assert!(choose(&Evidence::default(), asked(&terms, Language::En), 2).is_empty());
+    }
+
+    #[test]
+    fn a_line_that_titles_its_passage_is_never_the_answer() {
+        let mut evidence = Evidence {
+            sentences: vec![
+                sentence(0, "The Four Golden Signals", "en", [1.0, 0.0], &[1, 2]),
+                sentence(
+                    0,
+                    "The four golden signals are latency, traffic, errors, and saturation.",
+                    "en",
+                    [0.9, 0.1],
+                    &[1, 2],
+                ),
+                sentence(1, "Golden signals", "en", [0.95, 0.05], &[1, 2]),
+            ],
+            ..Evidence::default()
+        };
+        let section = [
+            "Monitoring".to_string(),
+            "The Four Golden Signals".to_string(),
+        ];
+        evidence.mark_titles(&[&section, &[]]);
+        let terms: HashSet<u32> = [1, 2].into();
+        let mut chosen = said(&choose(&evidence, english(&terms), 3));
+        chosen.sort();
+        assert_eq!(
+            chosen,
+            [1, 2],
+            "a short line is a title only where its passage sits under it"
+        );
     }
 
     #[test]
@@ -698,6 +738,10 @@ mod tests {
         assert!(points_back("هذه الطريقة توفر التكلفة."));
         assert!(points_back("1. This keeps costs low."));
         assert!(points_back("وهذا يوفر الوقت."));
+        assert!(points_back(
+            "Respectively, these alerts are classified as tickets, email alerts, and pages."
+        ));
+        assert!(points_back("In short, this keeps costs low."));
         // A chain (the third points to the second, the second to the first) is said in order,
         // and a sentence already said from an overlapping passage is not said twice.
         let chain = Evidence {
@@ -734,6 +778,8 @@ mod tests {
         );
         assert!(!points_back("Thistle grows here."));
         assert!(!points_back("It is important."));
+        assert!(!points_back("However, prices vary by plan."));
+        assert!(!points_back("We send reminders, and these arrive on time."));
     }
 
     #[test]
