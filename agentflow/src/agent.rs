@@ -799,12 +799,11 @@ impl Agent {
             .map(|passage| passage.chunk.text.as_str())
             .collect();
         // Sentences are embedded once and cached: the candidates' were, when entries were ranked.
-        let mut evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &texts)?;
         let sections: Vec<&[String]> = passages
             .iter()
             .map(|passage| passage.chunk.position.section.as_slice())
             .collect();
-        evidence.mark_titles(&sections);
+        let evidence = Evidence::gather(self.embedder(), &self.parts.lexical, &texts, &sections)?;
         let confidence = self.parts.retrieval.confidence(query, &passages);
         turn.trace.confidence = Some(confidence);
         turn.trace.retrieved = passages
@@ -872,7 +871,7 @@ impl Agent {
             .iter()
             .map(|passage| passage.chunk.text.as_str())
             .collect();
-        let candidates = Evidence::gather(self.embedder(), &self.parts.lexical, &texts)?;
+        let candidates = Evidence::gather(self.embedder(), &self.parts.lexical, &texts, &[])?;
         // A passage the lexical list alone found has no cosine: it counts as the least similar.
         let floor = passages
             .iter()

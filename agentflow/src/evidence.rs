@@ -43,21 +43,69 @@ pub struct Support {
     pub closest: Option<usize>,
 }
 
+/// The sentences of a passage, each with whether it is a title it sits under (a web page's or
+/// a document's heading, an FAQ's section or question) that its text opens with. A title line
+/// has no full stop: where the passage reads as hard-wrapped, the sentence after it is read
+/// into it, and is split from it here.
+fn titled_sentences(text: &str, titles: &[String]) -> Vec<(LinedSentence, bool)> {
+    let mut leading = Vec::new();
+    for line in text
+        .lines()
+        .map(str::trim)
+        .skip_while(|line| line.is_empty())
+    {
+        if line.is_empty() || !titles.iter().any(|title| title.trim() == line) {
+            break;
+        }
+        leading.push(line);
+    }
+    let mut leading = leading.into_iter().peekable();
+    let mut found = Vec::new();
+    for mut sentence in lined_sentences(text) {
+        while let Some(&title) = leading.peek() {
+            let rest = sentence.text.strip_prefix(title);
+            let Some(rest) = rest.filter(|rest| rest.is_empty() || rest.starts_with(' ')) else {
+                break;
+            };
+            let rest = rest.trim_start();
+            leading.next();
+            let title = LinedSentence {
+                text: title.to_string(),
+                opens_line: true,
+            };
+            found.push((title, true));
+            sentence.text = rest.to_string();
+        }
+        if !sentence.text.is_empty() {
+            found.push((sentence, false));
+        }
+    }
+    found
+}
+
 /// Term ids of a text (stemmed, stopwords dropped, Arabic normalised).
 pub fn terms(lexical: &Lexical, text: &str) -> HashSet<u32> {
     lexical.query(text).indices.into_iter().collect()
 }
 
 impl Evidence {
-    /// Splits `passages` (texts, best first) into sentences and embeds them.
+    /// Splits `passages` (texts, best first) into sentences and embeds them. `sections`, where
+    /// given, is the heading path each passage sits under: the lines of a passage's text that
+    /// repeat one of its titles are sentences of their own, marked as titles.
     pub fn gather(
         embedder: &Embedder,
         lexical: &Lexical,
         passages: &[&str],
+        sections: &[&[String]],
     ) -> Result<Self, EmbedError> {
         let mut found = Vec::new();
+        let mut titles = HashSet::new();
         for (passage, text) in passages.iter().enumerate() {
-            for sentence in lined_sentences(text) {
+            let sections = sections.get(passage).copied().unwrap_or_default();
+            for (sentence, title) in titled_sentences(text, sections) {
+                if title {
+                    titles.insert(found.len());
+                }
                 found.push((passage, sentence));
             }
         }
@@ -77,35 +125,28 @@ impl Evidence {
         let sentences = found
             .into_iter()
             .zip(vectors)
-            .map(|((passage, LinedSentence { text, opens_line }), vector)| {
-                let terms = terms(lexical, &text);
-                all_terms.extend(terms.iter().copied());
-                EvidenceSentence {
-                    passage,
-                    question: is_question(&text),
-                    opens_line,
-                    title: false,
-                    language: knowledge::guess_language(&text),
-                    text,
-                    terms,
-                    vector,
-                }
-            })
+            .enumerate()
+            .map(
+                |(index, ((passage, LinedSentence { text, opens_line }), vector))| {
+                    let terms = terms(lexical, &text);
+                    all_terms.extend(terms.iter().copied());
+                    EvidenceSentence {
+                        passage,
+                        question: is_question(&text),
+                        opens_line,
+                        title: titles.contains(&index),
+                        language: knowledge::guess_language(&text),
+                        text,
+                        terms,
+                        vector,
+                    }
+                },
+            )
             .collect();
         Ok(Evidence {
             sentences,
             all_terms,
         })
-    }
-
-    /// Marks the lines that title their passage: `sections[passage]` is the heading path the
-    /// passage sits under, whose titles its text repeats as lines of their own.
-    pub fn mark_titles(&mut self, sections: &[&[String]]) {
-        for sentence in &mut self.sentences {
-            let titles = sections.get(sentence.passage).copied().unwrap_or_default();
-            let text = sentence.text.trim();
-            sentence.title = sentence.opens_line && titles.iter().any(|title| title.trim() == text);
-        }
     }
 
     /// The sentences of the given passages only; all of them when `passages` is empty.
@@ -161,5 +202,46 @@ impl Evidence {
             similarity,
             closest,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn titled(text: &str, titles: &[String]) -> Vec<(String, bool)> {
+        titled_sentences(text, titles)
+            .into_iter()
+            .map(|(sentence, title)| (sentence.text, title))
+            .collect()
+    }
+
+    #[test]
+    fn a_passage_opens_with_the_titles_it_sits_under() {
+        let section = ["الوكلاء الذكاء الاصطناعي والأتمتة الذكية".to_string()];
+        let blurb = "الوكلاء الذكاء الاصطناعي والأتمتة الذكية\nتعرف على ميزات الذكاء الاصطناعي مثل وكلاء الذكاء الاصطناعي، الرد الذكي، ومساعد الكتابة";
+        let sentences = titled(blurb, &section);
+        assert_eq!(sentences.len(), 2, "{sentences:?}");
+        assert_eq!(sentences[0], (section[0].clone(), true));
+        assert!(sentences[1].0.starts_with("تعرف على") && !sentences[1].1);
+
+        let path = [
+            "Monitoring".to_string(),
+            "The Four Golden Signals".to_string(),
+        ];
+        let sentences = titled(
+            "Monitoring\n The Four Golden Signals\nLatency, traffic, errors, saturation.",
+            &path,
+        );
+        let flags: Vec<bool> = sentences.iter().map(|(_, title)| *title).collect();
+        assert_eq!(flags, [true, true, false], "{sentences:?}");
+        assert_eq!(titled("Monitoring", &path), [("Monitoring".into(), true)]);
+
+        let prose = "Monitoring matters.\nMonitoring\nMore.";
+        assert!(
+            titled(prose, &path).iter().all(|(_, title)| !title),
+            "only the lines it opens with"
+        );
+        assert!(titled(prose, &[]).iter().all(|(_, title)| !title));
     }
 }

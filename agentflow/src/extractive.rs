@@ -595,9 +595,12 @@ mod tests {
 
     #[test]
     fn a_line_that_titles_its_passage_is_never_the_answer() {
-        let mut evidence = Evidence {
+        let evidence = Evidence {
             sentences: vec![
-                sentence(0, "The Four Golden Signals", "en", [1.0, 0.0], &[1, 2]),
+                EvidenceSentence {
+                    title: true,
+                    ..sentence(0, "The Four Golden Signals", "en", [1.0, 0.0], &[1, 2])
+                },
                 sentence(
                     0,
                     "The four golden signals are latency, traffic, errors, and saturation.",
@@ -609,18 +612,13 @@ mod tests {
             ],
             ..Evidence::default()
         };
-        let section = [
-            "Monitoring".to_string(),
-            "The Four Golden Signals".to_string(),
-        ];
-        evidence.mark_titles(&[&section, &[]]);
         let terms: HashSet<u32> = [1, 2].into();
         let mut chosen = said(&choose(&evidence, english(&terms), 3));
         chosen.sort();
         assert_eq!(
             chosen,
             [1, 2],
-            "a short line is a title only where its passage sits under it"
+            "a title is never chosen, a short line without one is"
         );
     }
 
