@@ -12,7 +12,7 @@ use knowledge::lexical::normalise_arabic;
 
 use crate::evidence::Evidence;
 use crate::text::Language;
-use knowledge::sentences::{is_digit, is_question, numbered_item_marker};
+use knowledge::sentences::{is_digit, numbered_item_marker};
 
 /// How far below the best sentence another may score and still be added to the reply.
 const ADDED_SENTENCE_MARGIN: f32 = 0.03;
@@ -437,12 +437,12 @@ fn points_back(sentence: &str) -> bool {
         || after_the_phrase.is_some_and(|word| is_pointer(word))
 }
 
-/// A whole sentence that states something: not a question, a fragment, a heading or a lead-in
-/// to a list ("How it works:").
+/// A whole sentence that states something: not a question (an item of a list of questions to
+/// ask oneself included), a fragment, a heading or a lead-in to a list ("How it works:").
 fn is_statement(sentence: &str) -> bool {
     let trimmed = sentence.trim_end();
     let words = trimmed.split_whitespace().count();
-    words >= 2 && !is_question(trimmed) && !is_heading(trimmed) && !trimmed.ends_with(':')
+    words >= 2 && !trimmed.ends_with(['?', '؟', ':']) && !is_heading(trimmed)
 }
 
 fn is_heading(sentence: &str) -> bool {
@@ -540,6 +540,8 @@ mod tests {
         }
     }
 
+    use knowledge::sentences::is_question;
+
     fn sentence(
         passage: usize,
         text: &str,
@@ -609,6 +611,13 @@ mod tests {
                     &[1, 2],
                 ),
                 sentence(1, "Golden signals", "en", [0.95, 0.05], &[1, 2]),
+                sentence(
+                    1,
+                    "- Is every golden signal paged on?",
+                    "en",
+                    [1.0, 0.0],
+                    &[1, 2],
+                ),
             ],
             ..Evidence::default()
         };
@@ -618,7 +627,7 @@ mod tests {
         assert_eq!(
             chosen,
             [1, 2],
-            "a title is never chosen, a short line without one is"
+            "a title or a question is never chosen, a short line is"
         );
     }
 

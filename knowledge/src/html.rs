@@ -92,6 +92,7 @@ pub(crate) fn parse(bytes: &[u8], url: Option<&str>) -> Result<Document, Error> 
         text: String::new(),
         heading: None,
         table: None,
+        lists: Vec::new(),
     };
     walker.walk(root);
     if document.blocks.is_empty() {
@@ -299,6 +300,10 @@ struct Walker<'a> {
     heading: Option<(usize, String)>,
     /// The data table being read ([`is_data_table`]).
     table: Option<Table>,
+    /// The lists being read, innermost last: `None` a bulleted one, `Some` a numbered one with
+    /// its next item's number. Their items are written as Markdown writes them ("- ", "2. "),
+    /// so that a reply knows a list's lines, as it does in DOCX and Markdown.
+    lists: Vec<Option<usize>>,
 }
 
 /// A data table's rows of cell texts, and the cell being read.
@@ -370,6 +375,21 @@ impl Walker<'_> {
             }
             ("td" | "th", Some(table)) => table.cell = Some(String::new()),
             (_, Some(Table { cell: Some(_), .. })) => self.push_text(" "),
+            ("ul" | "ol", _) => {
+                self.lists.push((name == "ol").then_some(1));
+                self.newline();
+            }
+            ("li", _) if self.heading.is_none() => {
+                self.newline();
+                let marker = match self.lists.last_mut() {
+                    Some(Some(number)) => {
+                        *number += 1;
+                        format!("{}. ", *number - 1)
+                    }
+                    _ => "- ".to_string(),
+                };
+                self.text.push_str(&marker);
+            }
             _ if BLOCK_TAGS.contains(&name) => self.newline(),
             _ => {}
         }
@@ -390,6 +410,10 @@ impl Walker<'_> {
                 }
             }
             (_, Some(Table { cell: Some(_), .. })) => self.push_text(" "),
+            ("ul" | "ol", _) => {
+                self.lists.pop();
+                self.newline();
+            }
             _ if BLOCK_TAGS.contains(&name) => self.newline(),
             _ => {}
         }
@@ -438,6 +462,16 @@ impl Walker<'_> {
         if self.heading.is_none() {
             let trimmed = self.text.trim_end_matches(' ').len();
             self.text.truncate(trimmed);
+            // An item that holds only a nested list says nothing of its own: its marker goes.
+            let line = self.text.rfind('\n').map_or(0, |at| at + 1);
+            let last = &self.text[line..];
+            let bare_marker = last == "-"
+                || last.strip_suffix('.').is_some_and(|number| {
+                    !number.is_empty() && number.chars().all(|c| c.is_ascii_digit())
+                });
+            if !self.lists.is_empty() && bare_marker {
+                self.text.truncate(line);
+            }
             if !self.text.is_empty() && !self.text.ends_with('\n') {
                 self.text.push('\n');
             }
@@ -572,6 +606,31 @@ mod tests {
                 .blocks
                 .iter()
                 .all(|block| block.position.section == ["Monitoring"])
+        );
+    }
+
+    #[test]
+    fn list_items_are_written_with_their_markers() {
+        let page = r#"<html><body><article><h1>Resolution</h1>
+            <p>Take care in how you structure the granularity of your measurements, and of their cost.</p>
+            <p>Per-second measurements of CPU load are interesting, but expensive to collect and store. You might:</p>
+            <ol><li>Record the current CPU utilization each second.</li>
+            <li>Using buckets of 5% granularity, increment the right bucket.</li></ol>
+            <ul><li>Alerts on different latency thresholds</li><li><ul><li>Alerts on every percentile</li></ul></li></ul>
+            <p>This strategy allows you to observe brief CPU hotspots without a very high cost.</p>
+            </article></body></html>"#;
+        let document = parse(page.as_bytes(), None).unwrap();
+        let text: String = document
+            .blocks
+            .iter()
+            .map(|block| block.text.clone())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            text.contains(
+                "You might:\n1. Record the current CPU utilization each second.\n2. Using buckets of 5% granularity, increment the right bucket.\n- Alerts on different latency thresholds\n- Alerts on every percentile\nThis strategy"
+            ),
+            "{text}"
         );
     }
 
