@@ -525,6 +525,18 @@ fn heading_level(name: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::Block;
+
+    /// The text of the document's blocks that `keep` keeps, a block a line.
+    fn text_of(document: &Document, keep: impl Fn(&Block) -> bool) -> String {
+        let texts: Vec<&str> = document
+            .blocks
+            .iter()
+            .filter(|block| keep(block))
+            .map(|block| block.text.as_str())
+            .collect();
+        texts.join("\n")
+    }
 
     #[test]
     fn keeps_the_article_and_drops_the_chrome() {
@@ -536,12 +548,7 @@ mod tests {
             <footer>© Acme, all rights reserved, 2026, contact us at our office.</footer></body></html>"#;
         let document = parse(page.as_bytes(), Some("https://acme.test/refunds")).unwrap();
         assert_eq!(document.title.as_deref(), Some("Refund policy | Acme"));
-        let all: String = document
-            .blocks
-            .iter()
-            .map(|block| block.text.clone())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let all = text_of(&document, |_| true);
         assert!(all.contains("within 30 days"), "{all}");
         assert!(all.contains("Gift cards"));
         for chrome in ["var x", "Shop", "newsletter", "rights reserved"] {
@@ -588,13 +595,7 @@ mod tests {
                 ),
             ]
         );
-        let text: String = document
-            .blocks
-            .iter()
-            .filter(|block| !block.record)
-            .map(|block| block.text.clone())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let text = text_of(&document, |block| !block.record);
         assert!(
             text.contains("\nTable 6-1. Example symptoms and causes"),
             "{text}"
@@ -620,12 +621,7 @@ mod tests {
             <p>This strategy allows you to observe brief CPU hotspots without a very high cost.</p>
             </article></body></html>"#;
         let document = parse(page.as_bytes(), None).unwrap();
-        let text: String = document
-            .blocks
-            .iter()
-            .map(|block| block.text.clone())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let text = text_of(&document, |_| true);
         assert!(
             text.contains(
                 "You might:\n1. Record the current CPU utilization each second.\n2. Using buckets of 5% granularity, increment the right bucket.\n- Alerts on different latency thresholds\n- Alerts on every percentile\nThis strategy"
