@@ -61,15 +61,11 @@ class Model:
         return np.array(vectors)
 
 
-def auc(positive, negative):
-    return np.mean([(p > n) + 0.5 * (p == n) for p in positive for n in negative])
-
-
-def main(model_dir, faq, suite_path):
-    model = Model(model_dir)
-    units = entries(faq)
+def suite_cases(path, units):
+    """The suite's questions asked alone, with their language pair, whether the FAQ answers
+    them, and the entries holding one of their key facts."""
     cases = []
-    for case in yaml.safe_load(open(suite_path, encoding="utf-8"))["cases"]:
+    for case in yaml.safe_load(open(path, encoding="utf-8"))["cases"]:
         tags = case.get("tags", [])
         pair = next((tag for tag in tags if tag in PAIRS), None)
         facts = [matching_form(fact) for fact in (case.get("expect") or {}).get("facts", [])]
@@ -77,6 +73,17 @@ def main(model_dir, faq, suite_path):
             continue
         right = [i for i, unit in enumerate(units) if any(f in matching_form(unit["question"] + "\n" + "\n".join(unit["lines"])) for f in facts)]
         cases.append({"pair": pair, "message": case["input"]["message"], "right": right, "answerable": bool(facts)})
+    return cases
+
+
+def auc(positive, negative):
+    return np.mean([(p > n) + 0.5 * (p == n) for p in positive for n in negative])
+
+
+def main(model_dir, faq, suite_path):
+    model = Model(model_dir)
+    units = entries(faq)
+    cases = suite_cases(suite_path, units)
     asked = model.embed([case["message"] for case in cases], "query: ")
     questions = asked @ model.embed([unit["question"] for unit in units], "query: ").T
     passages = asked @ model.embed([unit["question"] + "\n" + "\n".join(unit["lines"]) for unit in units], "passage: ").T
