@@ -503,7 +503,8 @@ const UNITS: &[&str] = &["am", "pm", "oz", "inch", "inches", "ea", "ish"];
 /// ("shukran", "3andkom live chat?"). A sign is a word only Arabizi writes ("shu", "momken", "3andkom") or a
 /// lower-case word with one of Arabizi's digits standing for a letter ("se3r", "7ad",
 /// "tabe3"): "b2b", "mp3", "covid19", "gpt5", "5mmol" and "Beta3" are not. A particle written
-/// as a word ("el", "b", "kam") is half a sign, and particles alone are not enough: "plan b",
+/// as a word ("el", "b", "kam") is half a sign, save "b kam" ("bkam", how much, with a space),
+/// a sign; and particles alone are not enough: "plan b",
 /// "b/w printing?" and Spanish's "el envio al aeropuerto y el regreso" are not Arabizi.
 pub fn in_arabic_letters(text: &str) -> Option<String> {
     let words: Vec<&str> = text
@@ -515,9 +516,15 @@ pub fn in_arabic_letters(text: &str) -> Option<String> {
         return None;
     }
     let first = |at: usize| at == 0;
+    // "b kam" (how much) is "bkam" typed with a space: a sign, where each is only a particle.
+    let how_much = words
+        .windows(2)
+        .filter(|pair| matches!(pair[0], "b" | "bi" | "be") && pair[1] == "kam")
+        .count();
     let signs = (words.iter().enumerate())
         .filter(|(at, word)| is_sign(word, first(*at)))
-        .count();
+        .count()
+        + how_much;
     let particles = words.iter().filter(|word| PARTICLES.contains(word)).count();
     let half_signs = 2 * signs + particles;
     let enough = signs >= 1 && half_signs >= 3 && half_signs * 3 >= words.len();
@@ -809,6 +816,7 @@ mod tests {
                 "شو الفرق بين AI و SleekFlow",
             ),
             ("bkam el premium plan?", "بكام premium plan؟"),
+            ("b kam el premium plan?", "بكم premium plan؟"),
             ("momken adfa3 b el visa?", "ممكن ادفع ب visa؟"),
             ("kam ashhor el eshterak?", "كم اشهر الاشتراك؟"),
             ("3andi so2al 3an el fatoora", "عندي سءل عن الفتورة"),
