@@ -525,6 +525,7 @@ mod tests {
 
     use super::*;
     use crate::evidence::EvidenceSentence;
+    use knowledge::sentences::is_question;
 
     proptest! {
         /// Whatever a knowledge line holds, its readable form has no table pipe, no bold mark
@@ -539,8 +540,6 @@ mod tests {
             prop_assert!(after_mark(&text, &['>'], false).is_none(), "{:?} -> {:?}", line, text);
         }
     }
-
-    use knowledge::sentences::is_question;
 
     fn sentence(
         passage: usize,

@@ -175,9 +175,10 @@ fn is_data_table(table: ElementRef<'_>) -> bool {
             .filter(|cell| matches!(cell.value().name(), "td" | "th"))
             .count()
     };
+    let widths: Vec<usize> = table.select(&rows).map(cells).collect();
     table.select(&inside).next().is_none()
-        && table.select(&rows).count() >= 2
-        && table.select(&rows).any(|row| cells(row) >= 2)
+        && widths.len() >= 2
+        && widths.iter().any(|&width| width >= 2)
 }
 
 fn is_unlikely(element: &scraper::node::Element) -> bool {
@@ -443,11 +444,7 @@ impl Walker<'_> {
     /// read before its rows, stays in the text.
     fn end_table(&mut self, table: Table) {
         self.flush();
-        let at = Position {
-            section: self.path.iter().map(|(_, title)| title.clone()).collect(),
-            url: self.url.map(str::to_string),
-            ..Position::default()
-        };
+        let at = self.position();
         crate::sheet::push_records(self.document, table.rows.into_iter(), 1, at);
     }
 
@@ -520,12 +517,17 @@ impl Walker<'_> {
             .collect();
         let text = text.join("\n");
         self.text.clear();
-        let position = Position {
+        let position = self.position();
+        self.document.push(text, position);
+    }
+
+    /// Where the text being read sits: under its headings, on its page.
+    fn position(&self) -> Position {
+        Position {
             section: self.path.iter().map(|(_, title)| title.clone()).collect(),
             url: self.url.map(str::to_string),
             ..Position::default()
-        };
-        self.document.push(text, position);
+        }
     }
 }
 
